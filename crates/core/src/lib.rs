@@ -1,0 +1,58 @@
+//! crm-core: the platform every domain crate builds on.
+//!
+//! Config, the database (SQLite or PostgreSQL through one connection type), errors as
+//! RFC 9457 problems, ids, time, the HTTP conventions (lists, idempotency, ETags, rate limits),
+//! authentication and permissions, the audit log and the event outbox — and the platform's own
+//! resources: users, API keys, sessions, the audit log and the changes feed.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod change;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod http;
+pub mod id;
+pub mod openapi;
+pub mod organizations;
+pub mod schema;
+pub mod sessions;
+pub mod state;
+pub mod time;
+pub mod users;
+
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The platform's `/v1` routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(sessions::routes::create_token)
+        .service(sessions::routes::refresh_token)
+        .service(sessions::routes::revoke_token)
+        .service(sessions::routes::accept_invitation)
+        .service(users::routes::get_me)
+        .service(users::routes::list_users)
+        .service(users::routes::create_user)
+        .service(users::routes::get_user)
+        .service(users::routes::update_user)
+        .service(users::routes::deactivate_user)
+        .service(users::routes::reactivate_user)
+        .service(api_keys::routes::list_api_keys)
+        .service(api_keys::routes::create_api_key)
+        .service(api_keys::routes::get_api_key)
+        .service(api_keys::routes::update_api_key)
+        .service(api_keys::routes::revoke_api_key)
+        .service(audit::routes::list_audit_log_entries)
+        .service(events::routes::list_events);
+}
+
+/// Routes outside `/v1` that need no credentials.
+pub fn configure_health(cfg: &mut ServiceConfig) {
+    cfg.service(health::get_liveness)
+        .service(health::get_readiness);
+}

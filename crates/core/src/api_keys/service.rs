@@ -1,0 +1,271 @@
+//! API key use cases.
+
+use serde_json::Value;
+
+use super::dto::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeysQuery};
+use super::model::{self, ApiKeyChangeset, NewApiKey};
+use crate::auth::permissions::is_known_scope;
+use crate::auth::secrets::{API_KEY_PREFIX, new_token};
+use crate::auth::{Action, Actor, Resource, Role};
+use crate::change::{self, Change};
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::{Page, Patch, Sort, check_version, page};
+use crate::state::AppState;
+
+fn check_scopes(scopes: &[String], pointer: &str) -> ApiResult<()> {
+    let errors: Vec<FieldError> = scopes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !is_known_scope(s))
+        .map(|(i, s)| {
+            FieldError::new(
+                format!("{pointer}/{i}"),
+                "unknown_scope",
+                format!("{s:?} is not a scope"),
+            )
+        })
+        .collect();
+    if scopes.is_empty() {
+        return Err(ApiError::invalid_field(
+            pointer,
+            "required",
+            "give at least one scope",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Creates a key for `user_id` (the caller, or the first admin at bootstrap) inside a transaction.
+pub fn insert_key(
+    conn: &mut DbConnection,
+    state_keys: &crate::auth::secrets::Keys,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    scopes: &[String],
+    expires_at: Option<chrono::NaiveDateTime>,
+) -> ApiResult<ApiKeyCreated> {
+    let secret = new_token(API_KEY_PREFIX);
+    let id = crate::id::new_id("key");
+    let now = crate::time::now();
+    model::insert(
+        conn,
+        &NewApiKey {
+            id: &id,
+            org_id: &actor.org_id,
+            user_id: &actor.user_id,
+            name,
+            key_prefix: &secret[..API_KEY_PREFIX.len() + 4],
+            key_hash: &state_keys.hash_token(&secret),
+            role: role.as_str(),
+            scopes: &serde_json::to_string(scopes)?,
+            expires_at,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let api_key = ApiKeyOut::from(
+        model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("key vanished"))?,
+    );
+    let after = serde_json::to_value(&api_key)?;
+    change::record(
+        conn,
+        actor,
+        Change {
+            resource: "api_key",
+            id: &id,
+            action: "created",
+            before: None,
+            after: Some(&after),
+        },
+    )?;
+    Ok(ApiKeyCreated {
+        api_key,
+        key: secret,
+    })
+}
+
+pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
+    actor.require(Resource::ApiKeys, Action::Write)?;
+    let scopes = input.scopes.unwrap_or_else(|| vec!["*".to_string()]);
+    check_scopes(&scopes, "/scopes")?;
+    let role = input.role.unwrap_or(actor.role);
+    if !actor.role.can_grant(role) {
+        return Err(ApiError::forbidden(format!(
+            "A {} may not create a key with role {}.",
+            actor.role.as_str(),
+            role.as_str()
+        )));
+    }
+    if input.expires_at.is_some_and(|t| t <= crate::time::now()) {
+        return Err(ApiError::invalid_field(
+            "/expires_at",
+            "in_the_past",
+            "must be in the future",
+        ));
+    }
+    let name = input.name.trim().to_string();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
+    state
+        .db
+        .write(move |conn| insert_key(conn, &keys, &actor, &name, role, &scopes, input.expires_at))
+        .await
+}
+
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    query: ApiKeysQuery,
+) -> ApiResult<Page<ApiKeyOut>> {
+    actor.require(Resource::ApiKeys, Action::Read)?;
+    let paging = query.paging();
+    let limit = paging.limit()?;
+    let sort = paging.sort(
+        model::SORTABLE,
+        Sort {
+            field: "created_at",
+            desc: false,
+        },
+    )?;
+    let after = paging.cursor(&sort)?;
+    let (org_id, sort_for_query) = (actor.org_id.clone(), sort.clone());
+    let rows = state
+        .db
+        .read(move |conn| {
+            model::list(
+                conn,
+                &org_id,
+                query.revoked,
+                &sort_for_query,
+                after,
+                limit + 1,
+            )
+        })
+        .await?;
+    Ok(page(
+        rows,
+        limit,
+        &sort,
+        |k| (model::sort_value(k, sort.field), k.id.clone()),
+        ApiKeyOut::from,
+    ))
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
+    actor.require(Resource::ApiKeys, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    let key = state
+        .db
+        .read(move |conn| model::find(conn, &org_id, &id))
+        .await?;
+    key.map(ApiKeyOut::from)
+        .ok_or_else(|| ApiError::not_found("API key"))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    patch: ApiKeyPatch,
+    if_match: Option<i64>,
+) -> ApiResult<ApiKeyOut> {
+    actor.require(Resource::ApiKeys, Action::Write)?;
+    let mut changes = ApiKeyChangeset::default();
+    match patch.name {
+        Patch::Absent => {}
+        Patch::Value(name) if !name.trim().is_empty() && name.len() <= 100 => {
+            changes.name = Some(name.trim().to_string())
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "/name",
+                "length",
+                "must be 1 to 100 characters",
+            ));
+        }
+    }
+    match patch.scopes {
+        Patch::Absent => {}
+        Patch::Value(scopes) => {
+            check_scopes(&scopes, "/scopes")?;
+            changes.scopes = Some(serde_json::to_string(&scopes)?);
+        }
+        Patch::Null => {
+            return Err(ApiError::invalid_field(
+                "/scopes",
+                "required",
+                "give at least one scope",
+            ));
+        }
+    }
+    let key = apply(state, actor, id, changes, if_match, "updated").await?;
+    state.key_cache.forget(&key.id);
+    Ok(key)
+}
+
+/// Revokes a key: it stops working at once on this gateway, within seconds on others.
+pub async fn revoke(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    if_match: Option<i64>,
+) -> ApiResult<ApiKeyOut> {
+    actor.require(Resource::ApiKeys, Action::Write)?;
+    let changes = ApiKeyChangeset {
+        revoked_at: Some(Some(crate::time::now())),
+        ..Default::default()
+    };
+    let key = apply(state, actor, id, changes, if_match, "revoked").await?;
+    state.key_cache.forget(&key.id);
+    Ok(key)
+}
+
+async fn apply(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    changes: ApiKeyChangeset,
+    if_match: Option<i64>,
+    action: &'static str,
+) -> ApiResult<ApiKeyOut> {
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = model::find(conn, &actor.org_id, &id)?
+                .ok_or_else(|| ApiError::not_found("API key"))?;
+            check_version(if_match, before.version)?;
+            if before.revoked_at.is_some() {
+                return Err(ApiError::conflict(
+                    "api_key_revoked",
+                    "This API key is revoked and cannot change.",
+                ));
+            }
+            model::update(conn, &actor.org_id, &id, &changes)?;
+            let after = model::find(conn, &actor.org_id, &id)?
+                .ok_or_else(|| ApiError::not_found("API key"))?;
+            let (before, after) = (ApiKeyOut::from(before), ApiKeyOut::from(after));
+            let (b, a): (Value, Value) = (
+                serde_json::to_value(&before)?,
+                serde_json::to_value(&after)?,
+            );
+            change::record(
+                conn,
+                &actor,
+                Change {
+                    resource: "api_key",
+                    id: &id,
+                    action,
+                    before: Some(&b),
+                    after: Some(&a),
+                },
+            )?;
+            Ok(after)
+        })
+        .await
+}

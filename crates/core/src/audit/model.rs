@@ -1,0 +1,92 @@
+//! Audit rows.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::http::{Cursor, Sort};
+use crate::keyset;
+use crate::schema::audit_log;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: String,
+    pub org_id: String,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub changes: String,
+    pub request_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    resource_type: &str,
+    resource_id: &str,
+    changes: &Map<String, Value>,
+) -> ApiResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(crate::id::new_id("aud")),
+            audit_log::org_id.eq(&actor.org_id),
+            audit_log::actor_type.eq(actor.actor_type()),
+            audit_log::actor_id.eq(actor.principal_id()),
+            audit_log::action.eq(action),
+            audit_log::resource_type.eq(resource_type),
+            audit_log::resource_id.eq(resource_id),
+            audit_log::changes.eq(Value::Object(changes.clone()).to_string()),
+            audit_log::request_id.eq((!actor.request_id.is_empty()).then_some(&actor.request_id)),
+            audit_log::created_at.eq(crate::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filters: &Filters,
+    sort: &Sort,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table
+        .filter(audit_log::org_id.eq(org_id))
+        .select(AuditEntry::as_select())
+        .into_boxed();
+    if let Some(v) = &filters.resource_type {
+        query = query.filter(audit_log::resource_type.eq(v.clone()));
+    }
+    if let Some(v) = &filters.resource_id {
+        query = query.filter(audit_log::resource_id.eq(v.clone()));
+    }
+    if let Some(v) = &filters.actor_id {
+        query = query.filter(audit_log::actor_id.eq(v.clone()));
+    }
+    if let Some(v) = &filters.action {
+        query = query.filter(audit_log::action.eq(v.clone()));
+    }
+    let after = match after {
+        Some(c) => Some((c.time()?, c.id)),
+        None => None,
+    };
+    let query = keyset!(query, audit_log::created_at, audit_log::id, sort, after);
+    Ok(query.limit(limit).load(conn)?)
+}

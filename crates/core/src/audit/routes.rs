@@ -1,0 +1,59 @@
+//! `GET /v1/audit-log`.
+
+use actix_web::{HttpResponse, get, web};
+
+use super::dto::{AuditEntryOut, AuditQuery};
+use super::model::{self, Filters};
+use crate::auth::{Action, Actor, Resource};
+use crate::error::{ApiResult, Problem};
+use crate::http::{Page, Sort, page};
+use crate::state::AppState;
+
+/// List audit-log entries
+///
+/// Every change in the organization: who, when, which record, each field before and after.
+#[utoipa::path(
+    operation_id = "list_audit_log_entries", tag = "Audit log", params(AuditQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of entries, newest first by default", body = Page<AuditEntryOut>),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit-log")]
+pub async fn list_audit_log_entries(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Resource::AuditLog, Action::Read)?;
+    let query = query.into_inner();
+    let paging = query.paging();
+    let limit = paging.limit()?;
+    let sort = paging.sort(
+        &["created_at"],
+        Sort {
+            field: "created_at",
+            desc: true,
+        },
+    )?;
+    let after = paging.cursor(&sort)?;
+    let filters = Filters {
+        resource_type: query.resource_type,
+        resource_id: query.resource_id,
+        actor_id: query.actor_id,
+        action: query.action,
+    };
+    let (org_id, sort_for_query) = (actor.org_id.clone(), sort.clone());
+    let rows = state
+        .db
+        .read(move |conn| model::list(conn, &org_id, &filters, &sort_for_query, after, limit + 1))
+        .await?;
+    let page = page(
+        rows,
+        limit,
+        &sort,
+        |e| (crate::time::format(&e.created_at), e.id.clone()),
+        AuditEntryOut::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,172 @@
+//! Authentication and authorization: who is calling ([`Actor`]) and what they may do.
+//!
+//! The [`authenticate`] middleware turns `Authorization: Bearer …` into an `Actor` in the
+//! request's extensions; handlers take `Actor` as an extractor (401 when absent) and call
+//! [`Actor::require`] (403 when the permission table says no).
+
+mod key_cache;
+pub mod permissions;
+pub mod secrets;
+
+use std::future::{Ready, ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+
+pub use key_cache::{KeyAuth, KeyCache};
+pub use permissions::{Action, Resource, Role};
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::RequestId;
+use crate::state::AppState;
+
+/// Who is making the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    User(String),
+    ApiKey(String),
+    /// The server itself (start-up, CLI, scheduled work).
+    System,
+}
+
+/// The authenticated caller: their organization, the user behind them, role and key scopes.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub org_id: String,
+    /// The user acting, or the user who created the API key.
+    pub user_id: String,
+    pub principal: Principal,
+    pub role: Role,
+    /// `None` for user sessions; the key's scopes for API keys.
+    pub scopes: Option<Vec<String>>,
+    pub request_id: String,
+}
+
+impl Actor {
+    pub fn principal_id(&self) -> &str {
+        match &self.principal {
+            Principal::User(id) | Principal::ApiKey(id) => id,
+            Principal::System => "system",
+        }
+    }
+
+    /// `user` or `api_key`, as events and the audit log show it.
+    pub fn actor_type(&self) -> &'static str {
+        match self.principal {
+            Principal::User(_) => "user",
+            Principal::ApiKey(_) => "api_key",
+            Principal::System => "system",
+        }
+    }
+
+    /// 403 unless the caller's role, and the key's scopes, allow `action` on `resource`.
+    pub fn require(&self, resource: Resource, action: Action) -> ApiResult<()> {
+        let by_role = permissions::role_allows(self.role, resource, action);
+        let by_scope = self
+            .scopes
+            .as_deref()
+            .is_none_or(|s| permissions::scopes_allow(s, resource, action));
+        if by_role && by_scope {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "Your {} may not {} {}.",
+                if by_role { "API key's scopes" } else { "role" },
+                if action == Action::Read {
+                    "read"
+                } else {
+                    "change"
+                },
+                format!("{resource:?}").to_lowercase()
+            )))
+        }
+    }
+}
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = Ready<Result<Actor, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(req.extensions().get::<Actor>().cloned().ok_or_else(|| {
+            ApiError::unauthorized(
+                "Send `Authorization: Bearer <token>` with an API key or access token.",
+            )
+        }))
+    }
+}
+
+/// Middleware: authenticates a bearer token if one is sent. A bad token is a 401 right away;
+/// no token leaves the request anonymous for public endpoints.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(header) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    match resolve(&state, token, request_id).await {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(error) => {
+            let (req, _) = req.into_parts();
+            let mut response = error.error_response();
+            response.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Bearer"),
+            );
+            Ok(ServiceResponse::new(req, response).map_into_right_body())
+        }
+    }
+}
+
+async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult<Actor> {
+    if token.is_empty() {
+        return Err(ApiError::unauthorized(
+            "The Authorization header must be `Bearer <token>`.",
+        ));
+    }
+    if token.starts_with(secrets::API_KEY_PREFIX) {
+        let key = state.key_cache.authenticate(state, token).await?;
+        return Ok(Actor {
+            org_id: key.org_id,
+            user_id: key.user_id,
+            principal: Principal::ApiKey(key.id),
+            role: key.role,
+            scopes: Some(key.scopes),
+            request_id,
+        });
+    }
+    let claims = state
+        .keys
+        .verify_access_token(token)
+        .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
+    let role = Role::parse(&claims.role)
+        .ok_or_else(|| ApiError::unauthorized("The access token is invalid."))?;
+    Ok(Actor {
+        org_id: claims.org,
+        user_id: claims.sub.clone(),
+        principal: Principal::User(claims.sub),
+        role,
+        scopes: None,
+        request_id,
+    })
+}

@@ -1,0 +1,91 @@
+//! Recording a change: the audit-log row (field-level before/after) and the outbox event,
+//! both written on the caller's connection, inside the change's own transaction.
+
+use serde_json::{Map, Value};
+
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+
+/// One change to one record. `before`/`after` are the record's API representation.
+pub struct Change<'a> {
+    /// `user`, `api_key`, `contact`…: the event type is `<resource>.<action>`.
+    pub resource: &'a str,
+    pub id: &'a str,
+    /// Past tense: `created`, `updated`, `deleted`, `revoked`…
+    pub action: &'a str,
+    pub before: Option<&'a Value>,
+    pub after: Option<&'a Value>,
+}
+
+/// Writes the audit row and the event for `change`.
+pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
+    let fields = diff(change.before, change.after);
+    crate::audit::model::insert(
+        conn,
+        actor,
+        change.action,
+        change.resource,
+        change.id,
+        &fields,
+    )?;
+    let object = change
+        .after
+        .or(change.before)
+        .cloned()
+        .unwrap_or(Value::Null);
+    let previous = match (change.before, change.after) {
+        (Some(_), Some(_)) => {
+            let previous: Map<String, Value> = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get("before").cloned().unwrap_or(Value::Null)))
+                .collect();
+            Some(Value::Object(previous))
+        }
+        _ => None,
+    };
+    let event_type = format!("{}.{}", change.resource, change.action);
+    crate::events::model::emit(conn, actor, &event_type, object, previous)
+}
+
+/// `{"field": {"before": …, "after": …}}` for each top-level field that differs.
+pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value> {
+    let empty = Map::new();
+    let before = before.and_then(Value::as_object).unwrap_or(&empty);
+    let after = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut fields = Map::new();
+    for key in before.keys().chain(after.keys()) {
+        if fields.contains_key(key) || key == "version" || key == "updated_at" {
+            continue;
+        }
+        let (b, a) = (
+            before.get(key).unwrap_or(&Value::Null),
+            after.get(key).unwrap_or(&Value::Null),
+        );
+        if b != a {
+            let mut pair = Map::new();
+            pair.insert("before".into(), b.clone());
+            pair.insert("after".into(), a.clone());
+            fields.insert(key.clone(), Value::Object(pair));
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_changed_fields_only() {
+        let before = json!({"name": "Ada", "role": "sales", "version": 1});
+        let after = json!({"name": "Ada", "role": "admin", "version": 2});
+        let fields = diff(Some(&before), Some(&after));
+        assert_eq!(
+            Value::Object(fields),
+            json!({"role": {"before": "sales", "after": "admin"}})
+        );
+        assert_eq!(diff(None, Some(&after)).len(), 2);
+    }
+}

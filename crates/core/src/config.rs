@@ -1,0 +1,213 @@
+//! Configuration: commented defaults embedded in the binary (`config.default.toml`), then an
+//! optional file named by `CRM_CONFIG`, then `CRM_<KEY>` environment variables. Validated at
+//! start-up; the secret never prints.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config.default.toml");
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub database_pool_size: u32,
+    pub secret_key: Secret,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_anonymous_per_minute: u32,
+    pub max_body_bytes: usize,
+    pub cors_origins: String,
+    pub bootstrap: bool,
+    pub http_workers: usize,
+}
+
+/// A string that never shows in logs or debug output.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("secret_key", &self.secret_key)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("cors_origins", &self.cors_origins)
+            .field("bootstrap", &self.bootstrap)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Defaults, the `CRM_CONFIG` file, then the environment.
+    pub fn load() -> Result<Config, String> {
+        Self::load_from(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load`], reading variables through `env` (tests pass their own).
+    pub fn load_from(env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut table: toml::Table = DEFAULTS
+            .parse()
+            .map_err(|e| format!("built-in defaults: {e}"))?;
+        if let Some(path) = env("CRM_CONFIG") {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            let file: toml::Table = text
+                .parse()
+                .map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            for (key, value) in file {
+                if !table.contains_key(&key) {
+                    return Err(format!("CRM_CONFIG {path}: unknown setting {key:?}"));
+                }
+                table.insert(key, value);
+            }
+        }
+        let keys: Vec<String> = table.keys().cloned().collect();
+        for key in keys {
+            let var = format!("CRM_{}", key.to_uppercase());
+            let raw = env(&var).or_else(|| {
+                (key == "database_url")
+                    .then(|| env("DATABASE_URL"))
+                    .flatten()
+            });
+            let Some(raw) = raw else { continue };
+            let value = match &table[&key] {
+                toml::Value::Integer(_) => raw
+                    .trim()
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .map_err(|_| format!("{var} must be an integer, got {raw:?}"))?,
+                toml::Value::Boolean(_) => match raw.trim() {
+                    "true" | "1" | "yes" => toml::Value::Boolean(true),
+                    "false" | "0" | "no" => toml::Value::Boolean(false),
+                    _ => return Err(format!("{var} must be true or false, got {raw:?}")),
+                },
+                _ => toml::Value::String(raw),
+            };
+            table.insert(key, value);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("invalid configuration: {}", e.message()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "CRM_LISTEN must be an address like 127.0.0.1:8080, got {:?}",
+                self.listen
+            ));
+        }
+        crate::db::Backend::from_url(&self.database_url)?;
+        if self.database_pool_size == 0 {
+            return Err("CRM_DATABASE_POOL_SIZE must be at least 1".into());
+        }
+        if !self.secret_key.is_empty() && self.secret_key.expose().len() < 32 {
+            return Err("CRM_SECRET_KEY must be at least 32 characters".into());
+        }
+        if self.access_token_ttl < 30 || self.refresh_token_ttl < self.access_token_ttl {
+            return Err("token lifetimes: access_token_ttl >= 30 s and refresh_token_ttl >= access_token_ttl".into());
+        }
+        if self.rate_limit_per_minute == 0 || self.rate_limit_anonymous_per_minute == 0 {
+            return Err("rate limits must be at least 1 per minute".into());
+        }
+        if self.max_body_bytes < 1024 {
+            return Err("CRM_MAX_BODY_BYTES must be at least 1024".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_load() {
+        let config = Config::load_from(env(&[])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert!(config.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_and_validates() {
+        let config = Config::load_from(env(&[
+            ("CRM_LISTEN", "0.0.0.0:9000"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ]))
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(redact_url(&config.database_url), "postgres://u:***@h/db");
+        assert!(
+            Config::load_from(env(&[("CRM_LISTEN", "nowhere")]))
+                .unwrap_err()
+                .contains("CRM_LISTEN")
+        );
+        assert!(
+            Config::load_from(env(&[("CRM_DATABASE_POOL_SIZE", "many")]))
+                .unwrap_err()
+                .contains("integer")
+        );
+        assert!(Config::load_from(env(&[("DATABASE_URL", "mysql://x")])).is_err());
+        assert!(Config::load_from(env(&[("CRM_SECRET_KEY", "short")])).is_err());
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let config = Config::load_from(env(&[(
+            "CRM_SECRET_KEY",
+            "0123456789abcdef0123456789abcdef-secret",
+        )]))
+        .unwrap();
+        assert!(!format!("{config:?}").contains("secret\""));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,226 @@
+//! The database: one connection type over SQLite or PostgreSQL, pooled, migrated on start.
+//!
+//! Reads and writes go through [`Db::read`] and [`Db::write`], which run the blocking diesel
+//! calls on actix's blocking pool. On SQLite, writes share a single connection, so writers
+//! queue in the process instead of failing with `SQLITE_BUSY`.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{ApiError, ApiResult};
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// A connection to whichever database `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a URL names: `postgres://` / `postgresql://`, or `sqlite://` / a plain path.
+    pub fn from_url(url: &str) -> Result<Backend, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(format!(
+                "DATABASE_URL must start with sqlite:// or postgres://, got {url:?}"
+            ))
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection, choosing the variant from the URL so a PostgreSQL error is shown as is.
+    pub fn open(url: &str) -> Result<DbConnection, String> {
+        match Backend::from_url(url)? {
+            Backend::Postgres => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(|e| format!("cannot connect to PostgreSQL: {e}")),
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(|e| format!("cannot open SQLite database {path:?}: {e}"))?;
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| format!("cannot configure SQLite: {e}"))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    /// Applies pending migrations of this backend.
+    pub fn migrate(&mut self) -> Result<(), String> {
+        let result = match self {
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// Whether every migration of this backend has been applied.
+    pub fn is_migrated(&mut self) -> Result<bool, String> {
+        let pending = match self {
+            DbConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+            DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        };
+        pending.map(|p| !p).map_err(|e| e.to_string())
+    }
+
+    /// Reverts every applied migration (tests and `crm migrate --revert-all`).
+    pub fn revert_all(&mut self) -> Result<(), String> {
+        let result = match self {
+            DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| format!("revert failed: {e}"))
+    }
+}
+
+/// The file path of a SQLite URL (`sqlite://./data/crm.db`, `sqlite:crm.db` or a plain path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens connections for the pool, applying the SQLite PRAGMAs to each.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        DbConnection::open(&self.url).map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// The application's database handle: cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    read: Pool,
+    write: Pool,
+}
+
+impl Db {
+    /// Connects, creating the SQLite file's folder if needed. Does not migrate.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Db, String> {
+        let backend = Backend::from_url(url)?;
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(sqlite_path(url)).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+            }
+        }
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .test_on_check_out(false)
+                .build(ConnectionManager {
+                    url: url.to_string(),
+                })
+                .map_err(|e| e.to_string())
+        };
+        let read = build(pool_size)?;
+        let write = match backend {
+            Backend::Postgres => read.clone(),
+            Backend::Sqlite => build(1)?,
+        };
+        Ok(Db {
+            backend,
+            read,
+            write,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection outside any request (start-up, CLI, tests).
+    pub fn conn(&self) -> ApiResult<PooledConnection> {
+        Ok(self.write.get()?)
+    }
+
+    /// Runs `f` on a read connection in the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs `f` in one write transaction in the blocking pool: all of it commits, or none.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        actix_web::web::block(move || {
+            let mut pooled = pool.get()?;
+            let conn: &mut DbConnection = &mut pooled;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}
+
+impl From<diesel::r2d2::Error> for ApiError {
+    fn from(e: diesel::r2d2::Error) -> Self {
+        ApiError::internal(format!("connection: {e}"))
+    }
+}

@@ -1,0 +1,60 @@
+//! `GET /health/live` and `GET /health/ready`: no credentials, for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` with a reason.
+    #[schema(example = "ok")]
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Liveness
+///
+/// The process is up and serving HTTP.
+#[utoipa::path(operation_id = "get_liveness", tag = "Health", security(()), responses((status = 200, description = "Alive", body = Health)))]
+#[get("/health/live")]
+pub async fn get_liveness() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        reason: None,
+    })
+}
+
+/// Readiness
+///
+/// The database answers and every migration is applied.
+#[utoipa::path(
+    operation_id = "get_readiness", tag = "Health", security(()),
+    responses(
+        (status = 200, description = "Ready to serve", body = Health),
+        (status = 503, description = "Not ready: the database is unreachable or not migrated", body = Health),
+    )
+)]
+#[get("/health/ready")]
+pub async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
+    let check = state
+        .db
+        .read(|conn| conn.is_migrated().map_err(crate::error::ApiError::internal))
+        .await;
+    match check {
+        Ok(true) => HttpResponse::Ok().json(Health {
+            status: "ok".into(),
+            reason: None,
+        }),
+        Ok(false) => HttpResponse::ServiceUnavailable().json(Health {
+            status: "unavailable".into(),
+            reason: Some("migrations pending".into()),
+        }),
+        Err(_) => HttpResponse::ServiceUnavailable().json(Health {
+            status: "unavailable".into(),
+            reason: Some("database unreachable".into()),
+        }),
+    }
+}

@@ -1,0 +1,240 @@
+//! Extractors that answer problem+json: a JSON body that is parsed with field pointers
+//! (unknown fields rejected by the DTOs' `deny_unknown_fields`) and then validated, and
+//! error handlers for actix's own query, path and JSON extractors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body, deserialized and validated: 415 without a JSON content type, 400 when it is
+/// not JSON, 422 with pointers when a field is wrong.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as application/json.",
+                )
+                .into());
+            }
+            let bytes = bytes.await?;
+            let value = parse_json::<T>(&bytes)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(field_errors(&e)))?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+/// Parses a JSON body, mapping serde's errors to 400 (not JSON) or 422 (wrong field).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    if parsed.is_ok() {
+        if let Err(e) = deserializer.end() {
+            return Err(ApiError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {e}."),
+            ));
+        }
+    }
+    parsed.map_err(|error| {
+        let inner = error.inner();
+        if inner.is_syntax() || inner.is_eof() || bytes.iter().all(u8::is_ascii_whitespace) {
+            return ApiError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {inner}."),
+            );
+        }
+        let mut pointer = path_pointer(error.path());
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        let code = if let Some(rest) = message.strip_prefix("unknown field `") {
+            if let Some(name) = rest.split('`').next() {
+                pointer = child_pointer(&pointer, name);
+            }
+            "unknown_field"
+        } else if message.starts_with("missing field `") {
+            if let Some(name) = message
+                .trim_start_matches("missing field `")
+                .split('`')
+                .next()
+            {
+                pointer = child_pointer(&pointer, name);
+            }
+            "required"
+        } else {
+            "invalid_type"
+        };
+        ApiError::validation(vec![FieldError::new(pointer, code, message)])
+    })
+}
+
+/// `parent/name`, unless serde's path already ends at `name`.
+fn child_pointer(parent: &str, name: &str) -> String {
+    if parent.ends_with(&format!("/{name}")) {
+        parent.to_string()
+    } else {
+        format!("{}/{name}", parent.trim_end_matches('/'))
+    }
+}
+
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{key}")),
+            Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    if pointer.is_empty() {
+        "/".to_string()
+    } else {
+        pointer
+    }
+}
+
+/// `validator`'s nested errors as a flat list of JSON pointers.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, String::new(), &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: String, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let pointer = format!("{prefix}/{field}");
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let detail = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| default_message(&e.code));
+                    out.push(FieldError::new(pointer.clone(), e.code.to_string(), detail));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, pointer, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect(inner, format!("{pointer}/{index}"), out);
+                }
+            }
+        }
+    }
+}
+
+fn default_message(code: &str) -> String {
+    match code {
+        "email" => "must be a valid e-mail address".into(),
+        "length" => "has the wrong length".into(),
+        "range" => "is out of range".into(),
+        "url" => "must be a valid URL".into(),
+        other => format!("is invalid ({other})"),
+    }
+}
+
+/// Query-string errors as 400 problem+json.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("The query string is invalid: {err}."),
+        )
+        .into()
+    })
+}
+
+/// Path errors as 404 problem+json (a malformed id names no record).
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::not_found("record").into())
+}
+
+/// Errors of plain `web::Json` extractors, should a handler use one.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _| {
+            use actix_web::error::JsonPayloadError;
+            match err {
+                JsonPayloadError::ContentType => ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as application/json.",
+                )
+                .into(),
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "The request body is larger than the server accepts.",
+                )
+                .into(),
+                other => ApiError::bad_request("malformed_json", other.to_string()).into(),
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        #[validate(email)]
+        email: String,
+        count: u32,
+    }
+
+    #[test]
+    fn pointers_name_the_field() {
+        let unknown =
+            parse_json::<Input>(br#"{"email": "a@b.co", "count": 1, "extra": 1}"#).unwrap_err();
+        assert_eq!(unknown.errors[0].pointer, "/extra");
+        assert_eq!(unknown.errors[0].code, "unknown_field");
+        let wrong = parse_json::<Input>(br#"{"email": "a@b.co", "count": "x"}"#).unwrap_err();
+        assert_eq!(wrong.errors[0].pointer, "/count");
+        let missing = parse_json::<Input>(br#"{"email": "a@b.co"}"#).unwrap_err();
+        assert_eq!(missing.errors[0].pointer, "/count");
+        let syntax = parse_json::<Input>(br#"{"email": "#).unwrap_err();
+        assert_eq!(syntax.status, 400);
+        let input = parse_json::<Input>(br#"{"email": "nope", "count": 1}"#).unwrap();
+        let errors = field_errors(&input.validate().unwrap_err());
+        assert_eq!(errors[0].pointer, "/email");
+    }
+}

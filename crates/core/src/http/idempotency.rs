@@ -1,0 +1,283 @@
+//! `Idempotency-Key` on POST: the first request's status and body are stored for 24 h per
+//! (principal, key) with a hash of the request; a repeat gets them again with
+//! `Idempotent-Replayed: true`; the same key with another request is a 422; a repeat while
+//! the first is still running is a 409. Server errors are not stored, so they can be retried.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use futures_util::StreamExt;
+
+use crate::auth::Actor;
+use crate::auth::secrets::sha256_hex;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::idempotency_keys as keys;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const KEEP_HOURS: i64 = 24;
+/// A key still "in flight" this long after it began belongs to a request that died.
+const ABANDONED_AFTER_SECS: i64 = 120;
+
+enum Claim {
+    Fresh,
+    Replay {
+        status: i32,
+        body: String,
+        location: Option<String>,
+    },
+}
+
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let actor = req.extensions().get::<Actor>().cloned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), Some(actor), Some(state), true) =
+        (key, actor, state, req.method() == Method::POST)
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(refuse(
+            req,
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–255 visible ASCII characters.",
+            ),
+        ));
+    }
+
+    // Read the body to fingerprint the request, then hand it back to the handler.
+    let mut body = web::BytesMut::new();
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(refuse(
+                req,
+                ApiError::bad_request("unreadable_body", "The request body could not be read."),
+            ));
+        };
+        if body.len() + chunk.len() > state.config.max_body_bytes {
+            return Ok(refuse(
+                req,
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "The request body is larger than the server accepts.",
+                ),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let mut fingerprint = format!("{} {}\n", req.method(), req.uri()).into_bytes();
+    fingerprint.extend_from_slice(&body);
+    let hash = sha256_hex(&fingerprint);
+    req.set_payload(bytes_payload(body));
+
+    let org_id = actor.org_id.clone();
+    let principal = actor.principal_id().to_string();
+    let claim = {
+        let (org_id, principal, key, hash) =
+            (org_id.clone(), principal.clone(), key.clone(), hash.clone());
+        state
+            .db
+            .write(move |conn| claim(conn, &org_id, &principal, &key, &hash))
+            .await
+    };
+    match claim {
+        Err(error) => Ok(refuse(req, error)),
+        Ok(Claim::Replay {
+            status,
+            body,
+            location,
+        }) => {
+            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+            let mut response = HttpResponse::build(status);
+            response.insert_header((
+                HeaderName::from_static("idempotent-replayed"),
+                HeaderValue::from_static("true"),
+            ));
+            if let Some(location) = location {
+                response.insert_header((LOCATION, location));
+            }
+            if !body.is_empty() {
+                response.content_type("application/json");
+            }
+            let (req, _) = req.into_parts();
+            Ok(ServiceResponse::new(req, response.body(body)))
+        }
+        Ok(Claim::Fresh) => {
+            let response = next.call(req).await;
+            let response = match response {
+                Ok(r) => r.map_into_boxed_body(),
+                Err(e) => {
+                    forget(&state, org_id, principal, key).await;
+                    return Err(e);
+                }
+            };
+            if response.status().is_server_error() {
+                forget(&state, org_id, principal, key).await;
+                return Ok(response);
+            }
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let is_json = response.headers().get(CONTENT_TYPE).is_some();
+            let (req, res) = response.into_parts();
+            let (head, body) = res.into_parts();
+            let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+            let text = if is_json {
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                String::new()
+            };
+            let stored = state
+                .db
+                .write(move |conn| {
+                    diesel::update(keys::table.find((&org_id, &principal, &key)))
+                        .set((
+                            keys::response_status.eq(status.as_u16() as i32),
+                            keys::response_body.eq(text),
+                            keys::response_location.eq(location),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = stored {
+                log::error!("could not store idempotent response: {e}");
+            }
+            Ok(ServiceResponse::new(
+                req,
+                head.set_body(bytes).map_into_boxed_body(),
+            ))
+        }
+    }
+}
+
+fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    let (req, _) = req.into_parts();
+    ServiceResponse::new(req, error.error_response())
+}
+
+fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
+    actix_web::dev::Payload::from(bytes)
+}
+
+async fn forget(state: &AppState, org_id: String, principal: String, key: String) {
+    let result = state
+        .db
+        .write(move |conn| {
+            diesel::delete(keys::table.find((&org_id, &principal, &key))).execute(conn)?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        log::error!("could not release idempotency key: {e}");
+    }
+}
+
+type Stored = (
+    String,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
+
+fn claim(
+    conn: &mut DbConnection,
+    org_id: &str,
+    principal: &str,
+    key: &str,
+    hash: &str,
+) -> ApiResult<Claim> {
+    let now = crate::time::now();
+    let existing: Option<Stored> = keys::table
+        .find((org_id, principal, key))
+        .select((
+            keys::request_hash,
+            keys::response_status,
+            keys::response_body,
+            keys::response_location,
+            keys::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some((stored_hash, status, body, location, created_at))
+            if created_at > now - Duration::hours(KEEP_HOURS) =>
+        {
+            if stored_hash != hash {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was used with a different request: use a new key.",
+                ));
+            }
+            match status {
+                Some(status) => {
+                    return Ok(Claim::Replay {
+                        status,
+                        body: body.unwrap_or_default(),
+                        location,
+                    });
+                }
+                None if created_at > now - Duration::seconds(ABANDONED_AFTER_SECS) => {
+                    return Err(ApiError::conflict(
+                        "idempotency_in_progress",
+                        "A request with this Idempotency-Key is still being processed: retry later.",
+                    ));
+                }
+                None => {}
+            }
+            diesel::delete(keys::table.find((org_id, principal, key))).execute(conn)?;
+        }
+        Some(_) => {
+            diesel::delete(keys::table.find((org_id, principal, key))).execute(conn)?;
+        }
+        None => {}
+    }
+    diesel::insert_into(keys::table)
+        .values((
+            keys::org_id.eq(org_id),
+            keys::principal_id.eq(principal),
+            keys::key.eq(key),
+            keys::request_hash.eq(hash),
+            keys::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| match e {
+            // A concurrent request with the same key claimed it first.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::conflict(
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still being processed: retry later.",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Claim::Fresh)
+}
+
+/// Deletes keys older than 24 h (run by the maintenance loop).
+pub fn purge_expired(conn: &mut DbConnection) -> ApiResult<usize> {
+    let cutoff = crate::time::now() - Duration::hours(KEEP_HOURS);
+    Ok(diesel::delete(keys::table.filter(keys::created_at.lt(cutoff))).execute(conn)?)
+}

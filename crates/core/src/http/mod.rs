@@ -1,0 +1,18 @@
+//! The HTTP conventions, implemented once: request ids and problem+json for every error,
+//! rate limits, idempotency keys, validated extractors, merge-patch fields, ETags, lists.
+
+mod extract;
+mod idempotency;
+mod list;
+mod patch;
+mod rate_limit;
+mod request_id;
+mod version;
+
+pub use extract::{ValidatedJson, json_config, path_config, query_config};
+pub use idempotency::{idempotency, purge_expired as purge_expired_idempotency_keys};
+pub use list::{Cursor, ListQuery, Page, Sort, page};
+pub use patch::Patch;
+pub use rate_limit::{RateLimiter, rate_limit};
+pub use request_id::{RequestId, request_id};
+pub use version::{check_version, etag, if_match};

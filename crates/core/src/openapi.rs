@@ -1,0 +1,92 @@
+//! Contract helpers: the error responses every operation can give, added in one place
+//! (where the middleware that produces them is), so handlers list only their own.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+
+fn problem(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Adds the bearer security scheme and the standard error responses to every operation.
+pub struct StandardResponses;
+
+impl utoipa::Modify for StandardResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key (`crm_sk_…`) or an access token from `POST /v1/auth/token`.",
+                    ))
+                    .build(),
+            ),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_standard(operation);
+            }
+        }
+    }
+}
+
+fn add_standard(operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = operation.request_body.is_some();
+    let has_path_params = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))));
+    let responses = &mut operation.responses.responses;
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(description));
+    };
+    add(
+        "400",
+        "Malformed request: the JSON body or a query parameter cannot be read",
+    );
+    if secured {
+        add("401", "Missing, invalid, expired or revoked credentials");
+    }
+    if has_path_params {
+        add("404", "No such record in your organization");
+    }
+    if has_body {
+        add("413", "The request body is too large");
+        add("415", "The body is not application/json");
+        add(
+            "422",
+            "Invalid input: `errors` points at each invalid field",
+        );
+    }
+    add("429", "Rate limited: retry after the `Retry-After` seconds");
+    add(
+        "500",
+        "The server failed; the body reveals nothing internal",
+    );
+}

@@ -1,0 +1,116 @@
+//! The one diesel schema of every table, written by hand to match `migrations/`.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        status -> Text,
+        password_hash -> Nullable<Text>,
+        invitation_hash -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_prefix -> Text,
+        key_hash -> Text,
+        role -> Text,
+        scopes -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        org_id -> Text,
+        actor_type -> Text,
+        actor_id -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        org_id -> Text,
+        seq -> Nullable<BigInt>,
+        #[sql_name = "type"]
+        event_type -> Text,
+        actor_type -> Text,
+        actor_id -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (org_id, principal_id, key) {
+        org_id -> Text,
+        principal_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        response_location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organizations (org_id));
+diesel::joinable!(api_keys -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    api_keys,
+    refresh_tokens,
+    audit_log,
+    events,
+    idempotency_keys,
+);

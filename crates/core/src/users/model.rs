@@ -1,0 +1,202 @@
+//! User rows and their queries; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::http::{Cursor, Sort};
+use crate::keyset;
+use crate::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub invitation_hash: Option<String>,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub status: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub invitation_hash: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChangeset {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub password_hash: Option<Option<String>>,
+    pub invitation_hash: Option<Option<String>>,
+    pub last_login_at: Option<Option<NaiveDateTime>>,
+}
+
+pub const SORTABLE: &[&str] = &["created_at", "email", "name"];
+
+pub struct Filters {
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub email: Option<String>,
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<User>> {
+    Ok(users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    org_id: &str,
+    email: &str,
+) -> ApiResult<Option<User>> {
+    Ok(users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Active users with this e-mail in any organization (sign-in, before the organization is known).
+pub fn find_for_sign_in(conn: &mut DbConnection, email: &str) -> ApiResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .filter(users::status.eq("active"))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn find_by_invitation(conn: &mut DbConnection, hash: &str) -> ApiResult<Option<User>> {
+    Ok(users::table
+        .filter(users::invitation_hash.eq(hash))
+        .filter(users::status.eq("invited"))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> ApiResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Applies the changes and bumps the version.
+pub fn update(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    changes: &UserChangeset,
+) -> ApiResult<()> {
+    diesel::update(
+        users::table
+            .filter(users::org_id.eq(org_id))
+            .filter(users::id.eq(id)),
+    )
+    .set((
+        changes,
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(crate::time::now()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a sign-in without touching the version (it is not an edit).
+pub fn touch_login(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(Some(crate::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn count_active_admins(conn: &mut DbConnection, org_id: &str) -> ApiResult<i64> {
+    Ok(users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::role.eq("admin"))
+        .filter(users::status.eq("active"))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filters: &Filters,
+    sort: &Sort,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<User>> {
+    let mut query = users::table
+        .filter(users::org_id.eq(org_id))
+        .select(User::as_select())
+        .into_boxed();
+    if let Some(role) = &filters.role {
+        query = query.filter(users::role.eq(role.clone()));
+    }
+    if let Some(status) = &filters.status {
+        query = query.filter(users::status.eq(status.clone()));
+    }
+    if let Some(email) = &filters.email {
+        query = query.filter(users::email.eq(email.clone()));
+    }
+    let query = match sort.field {
+        "email" => keyset!(
+            query,
+            users::email,
+            users::id,
+            sort,
+            after.map(|c| (c.value, c.id))
+        ),
+        "name" => keyset!(
+            query,
+            users::name,
+            users::id,
+            sort,
+            after.map(|c| (c.value, c.id))
+        ),
+        _ => {
+            let after = match after {
+                Some(c) => Some((c.time()?, c.id)),
+                None => None,
+            };
+            keyset!(query, users::created_at, users::id, sort, after)
+        }
+    };
+    Ok(query.limit(limit).load(conn)?)
+}
+
+/// The value a list sorted by `field` pages on.
+pub fn sort_value(user: &User, field: &str) -> String {
+    match field {
+        "email" => user.email.clone(),
+        "name" => user.name.clone(),
+        _ => crate::time::format(&user.created_at),
+    }
+}

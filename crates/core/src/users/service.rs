@@ -1,0 +1,312 @@
+//! User use cases: each one transaction, with its audit row and event.
+
+use serde_json::Value;
+
+use super::dto::{MeOut, OrganizationOut, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
+use super::model::{self, Filters, NewUser, UserChangeset};
+use crate::auth::secrets::{hash_password, new_token};
+use crate::auth::{Action, Actor, Resource, Role};
+use crate::change::{self, Change};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::{Page, Patch, Sort, check_version, page};
+use crate::schema::organizations;
+use crate::state::AppState;
+
+pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
+pub const INVITATION_PREFIX: &str = "crm_inv_";
+
+pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult<UserCreated> {
+    actor.require(Resource::Users, Action::Write)?;
+    if !actor.role.can_grant(input.role) {
+        return Err(ApiError::forbidden(format!(
+            "A {} may not create a user with role {}.",
+            actor.role.as_str(),
+            input.role.as_str()
+        )));
+    }
+    let password_hash = match input.password.clone() {
+        Some(password) => Some(
+            actix_web::web::block(move || hash_password(&password))
+                .await
+                .map_err(ApiError::internal)??,
+        ),
+        None => None,
+    };
+    let invitation_token = password_hash
+        .is_none()
+        .then(|| new_token(INVITATION_PREFIX));
+    let invitation_hash = invitation_token.as_ref().map(|t| state.keys.hash_token(t));
+    let actor = actor.clone();
+    let user = state
+        .db
+        .write(move |conn| {
+            let email = input.email.trim().to_lowercase();
+            if let Some(existing) = model::find_by_email(conn, &actor.org_id, &email)? {
+                return Err(ApiError::conflict(
+                    "email_taken",
+                    format!("User {} already has this e-mail.", existing.id),
+                ));
+            }
+            let id = crate::id::new_id("user");
+            let now = crate::time::now();
+            model::insert(
+                conn,
+                &NewUser {
+                    id: &id,
+                    org_id: &actor.org_id,
+                    email: &email,
+                    name: input.name.trim(),
+                    role: input.role.as_str(),
+                    status: if password_hash.is_some() {
+                        "active"
+                    } else {
+                        "invited"
+                    },
+                    password_hash: password_hash.as_deref(),
+                    invitation_hash: invitation_hash.as_deref(),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let user = UserOut::from(
+                model::find(conn, &actor.org_id, &id)?
+                    .ok_or_else(|| ApiError::internal("user vanished"))?,
+            );
+            let after = serde_json::to_value(&user)?;
+            change::record(
+                conn,
+                &actor,
+                Change {
+                    resource: "user",
+                    id: &id,
+                    action: "created",
+                    before: None,
+                    after: Some(&after),
+                },
+            )?;
+            Ok(user)
+        })
+        .await?;
+    Ok(UserCreated {
+        user,
+        invitation_token,
+    })
+}
+
+pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResult<Page<UserOut>> {
+    actor.require(Resource::Users, Action::Read)?;
+    let paging = query.paging();
+    let limit = paging.limit()?;
+    let sort = paging.sort(
+        model::SORTABLE,
+        Sort {
+            field: "created_at",
+            desc: false,
+        },
+    )?;
+    let after = paging.cursor(&sort)?;
+    if let Some(status) = &query.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "status must be active, invited or deactivated.",
+            ));
+        }
+    }
+    let filters = Filters {
+        role: query.role.map(|r| r.as_str().to_string()),
+        status: query.status,
+        email: query.email.map(|e| e.trim().to_lowercase()),
+    };
+    let org_id = actor.org_id.clone();
+    let sort_for_query = sort.clone();
+    let rows = state
+        .db
+        .read(move |conn| model::list(conn, &org_id, &filters, &sort_for_query, after, limit + 1))
+        .await?;
+    Ok(page(
+        rows,
+        limit,
+        &sort,
+        |u| (model::sort_value(u, sort.field), u.id.clone()),
+        UserOut::from,
+    ))
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
+    actor.require(Resource::Users, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    let user = state
+        .db
+        .read(move |conn| model::find(conn, &org_id, &id))
+        .await?;
+    user.map(UserOut::from)
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    patch: UserPatch,
+    if_match: Option<i64>,
+) -> ApiResult<UserOut> {
+    actor.require(Resource::Users, Action::Write)?;
+    let mut errors = Vec::new();
+    let mut changes = UserChangeset::default();
+    match patch.name {
+        Patch::Absent => {}
+        Patch::Value(name) if !name.trim().is_empty() && name.len() <= 200 => {
+            changes.name = Some(name.trim().to_string())
+        }
+        _ => errors.push(FieldError::new(
+            "/name",
+            "length",
+            "must be 1 to 200 characters",
+        )),
+    }
+    match patch.role {
+        Patch::Absent => {}
+        Patch::Value(role) if actor.role.can_grant(role) => {
+            changes.role = Some(role.as_str().to_string())
+        }
+        Patch::Value(role) => {
+            return Err(ApiError::forbidden(format!(
+                "A {} may not grant role {}.",
+                actor.role.as_str(),
+                role.as_str()
+            )));
+        }
+        Patch::Null => errors.push(FieldError::new(
+            "/role",
+            "required",
+            "a user must have a role",
+        )),
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let demotes = changes.role.as_deref().is_some_and(|r| r != "admin");
+    let user = apply(state, actor, id, changes, if_match, demotes).await?;
+    state.key_cache.forget_user(&user.id);
+    Ok(user)
+}
+
+/// Deactivates (signs out everywhere, stops the user's API keys) or reactivates a user.
+pub async fn set_active(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    active: bool,
+    if_match: Option<i64>,
+) -> ApiResult<UserOut> {
+    actor.require(Resource::Users, Action::Write)?;
+    let changes = UserChangeset {
+        status: Some(if active { "active" } else { "deactivated" }.to_string()),
+        ..Default::default()
+    };
+    let user = apply(state, actor, id, changes, if_match, !active).await?;
+    state.key_cache.forget_user(&user.id);
+    Ok(user)
+}
+
+/// One update: checks the version, keeps at least one active admin, records the change.
+async fn apply(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    changes: UserChangeset,
+    if_match: Option<i64>,
+    removes_admin: bool,
+) -> ApiResult<UserOut> {
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = model::find(conn, &actor.org_id, &id)?
+                .ok_or_else(|| ApiError::not_found("user"))?;
+            check_version(if_match, before.version)?;
+            if let Some(status) = &changes.status {
+                if status == "active" && before.status == "invited" {
+                    return Err(ApiError::conflict(
+                        "invitation_pending",
+                        "An invited user becomes active by accepting the invitation.",
+                    ));
+                }
+            }
+            if removes_admin
+                && before.role == "admin"
+                && before.status == "active"
+                && model::count_active_admins(conn, &actor.org_id)? <= 1
+            {
+                return Err(ApiError::conflict(
+                    "last_admin",
+                    "The organization must keep at least one active admin.",
+                ));
+            }
+            if changes.status.as_deref() == Some("deactivated") {
+                crate::sessions::model::revoke_user(conn, &actor.org_id, &id)?;
+            }
+            model::update(conn, &actor.org_id, &id, &changes)?;
+            let after = model::find(conn, &actor.org_id, &id)?
+                .ok_or_else(|| ApiError::not_found("user"))?;
+            let (before, after) = (UserOut::from(before), UserOut::from(after));
+            let (b, a): (Value, Value) = (
+                serde_json::to_value(&before)?,
+                serde_json::to_value(&after)?,
+            );
+            let action = match changes.status.as_deref() {
+                Some("deactivated") => "deactivated",
+                Some("active") => "reactivated",
+                _ => "updated",
+            };
+            change::record(
+                conn,
+                &actor,
+                Change {
+                    resource: "user",
+                    id: &id,
+                    action,
+                    before: Some(&b),
+                    after: Some(&a),
+                },
+            )?;
+            Ok(after)
+        })
+        .await
+}
+
+pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
+    use diesel::prelude::*;
+    actor.require(Resource::Me, Action::Read)?;
+    let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
+    let (user, org_name) = state
+        .db
+        .read(move |conn| {
+            let user = model::find(conn, &org_id, &user_id)?.ok_or_else(|| {
+                ApiError::unauthorized("The user behind these credentials no longer exists.")
+            })?;
+            let name: String = organizations::table
+                .find(&org_id)
+                .select(organizations::name)
+                .first(conn)?;
+            Ok((user, name))
+        })
+        .await?;
+    Ok(MeOut {
+        organization: OrganizationOut {
+            id: user.org_id.clone(),
+            name: org_name,
+        },
+        user: UserOut::from(user),
+        principal_type: actor.actor_type().to_string(),
+        principal_id: actor.principal_id().to_string(),
+        role: actor.role,
+        scopes: actor.scopes.clone(),
+    })
+}
+
+/// Role parsing for callers outside HTTP (CLI).
+pub fn parse_role(raw: &str) -> ApiResult<Role> {
+    Role::parse(raw).ok_or_else(|| ApiError::invalid_field("/role", "invalid_role", "unknown role"))
+}

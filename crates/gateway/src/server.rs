@@ -1,0 +1,74 @@
+//! Start-up: configuration, migrations, first-start bootstrap, background loops, HTTP.
+
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+use crm_core::AppState;
+use crm_core::config::Config;
+
+/// Connects, migrates, bootstraps if asked, and serves until SIGTERM/SIGINT (graceful).
+pub async fn serve(config: Config) -> std::io::Result<()> {
+    let state = prepare(config).map_err(std::io::Error::other)?;
+    let listen = state.config.listen.clone();
+    let workers = match state.config.http_workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let state = web::Data::new(state);
+    let spec = web::Data::new(crate::openapi());
+    actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
+    actix_web::rt::spawn(maintenance(state.clone()));
+    let app_state = state.clone();
+    let server = HttpServer::new(move || crate::app(app_state.clone(), spec.clone()))
+        .workers(workers)
+        .shutdown_timeout(20)
+        .bind(&listen)
+        .map_err(|e| std::io::Error::other(format!("cannot listen on {listen}: {e}")))?;
+    log::info!("crm listening on http://{listen} (docs at http://{listen}/docs/)");
+    server.run().await
+}
+
+/// Opens the database, applies migrations and bootstraps an empty one.
+pub fn prepare(config: Config) -> Result<AppState, String> {
+    let state = AppState::new(config)?;
+    let mut conn = state.db.conn().map_err(|e| e.to_string())?;
+    conn.migrate()?;
+    if state.config.bootstrap
+        && crm_core::organizations::count(&mut conn).map_err(|e| e.to_string())? == 0
+    {
+        let init = crm_core::organizations::create_with_admin(
+            &mut conn,
+            &state.keys,
+            "Default organization",
+            "admin@example.com",
+        )
+        .map_err(|e| e.to_string())?;
+        println!(
+            "\nFirst start: created organization {} with admin user admin@example.com.\n\
+             Admin API key (shown once, keep it safe):\n\n    {}\n\n\
+             Try: curl -H 'Authorization: Bearer {}' http://{}/v1/me\n\
+             (Set CRM_BOOTSTRAP=false to start empty and create organizations with `crm init`.)\n",
+            init.org_id, init.api_key, init.api_key, state.config.listen
+        );
+    }
+    drop(conn);
+    Ok(state)
+}
+
+/// Hourly housekeeping: expired idempotency keys.
+async fn maintenance(state: web::Data<AppState>) {
+    loop {
+        match state
+            .db
+            .write(crm_core::http::purge_expired_idempotency_keys)
+            .await
+        {
+            Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => log::warn!("maintenance: {e}"),
+        }
+        actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
+    }
+}

@@ -1,0 +1,7 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE audit_log;
+DROP TABLE refresh_tokens;
+DROP TABLE api_keys;
+DROP TABLE users;
+DROP TABLE organizations;
