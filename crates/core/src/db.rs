@@ -147,13 +147,12 @@ impl Db {
     /// Connects, creating the SQLite file's folder if needed. Does not migrate.
     pub fn connect(url: &str, pool_size: u32) -> Result<Db, String> {
         let backend = Backend::from_url(url)?;
-        if backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(sqlite_path(url)).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                }
-            }
+        if backend == Backend::Sqlite
+            && let Some(dir) = std::path::Path::new(sqlite_path(url)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let build = |size: u32| {
             r2d2::Pool::builder()

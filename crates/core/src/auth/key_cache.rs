@@ -41,18 +41,17 @@ impl KeyCache {
     pub async fn authenticate(&self, state: &AppState, token: &str) -> ApiResult<KeyAuth> {
         let hash = state.keys.hash_token(token);
         let now = Instant::now();
-        if let Ok(entries) = self.entries.read() {
-            if let Some(entry) = entries.get(&hash) {
-                if now.duration_since(entry.loaded) < TTL {
-                    let key = entry.key.clone();
-                    let stale_use = now.duration_since(entry.last_used_written) > LAST_USED_EVERY;
-                    drop(entries);
-                    if stale_use {
-                        self.touch(state, &hash, key.id.clone());
-                    }
-                    return Ok(key);
-                }
+        if let Ok(entries) = self.entries.read()
+            && let Some(entry) = entries.get(&hash)
+            && now.duration_since(entry.loaded) < TTL
+        {
+            let key = entry.key.clone();
+            let stale_use = now.duration_since(entry.last_used_written) > LAST_USED_EVERY;
+            drop(entries);
+            if stale_use {
+                self.touch(state, &hash, key.id.clone());
             }
+            return Ok(key);
         }
         let lookup = hash.clone();
         let key = state.db.read(move |conn| load(conn, &lookup)).await?;
@@ -78,10 +77,10 @@ impl KeyCache {
 
     /// Records the key's last use in the background, at most once a minute per key.
     fn touch(&self, state: &AppState, hash: &str, key_id: String) {
-        if let Ok(mut entries) = self.entries.write() {
-            if let Some(entry) = entries.get_mut(hash) {
-                entry.last_used_written = Instant::now();
-            }
+        if let Ok(mut entries) = self.entries.write()
+            && let Some(entry) = entries.get_mut(hash)
+        {
+            entry.last_used_written = Instant::now();
         }
         let db = state.db.clone();
         actix_web::rt::spawn(async move {

@@ -93,7 +93,7 @@ pub async fn run_sequencer(db: Db) {
         return;
     }
     loop {
-        if let Err(e) = db.read(|conn| model::sequence(conn)).await {
+        if let Err(e) = db.read(model::sequence).await {
             log::warn!("event sequencer: {e}");
         }
         actix_web::rt::time::sleep(POLL_EVERY).await;

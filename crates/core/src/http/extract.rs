@@ -54,13 +54,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
-    if parsed.is_ok() {
-        if let Err(e) = deserializer.end() {
-            return Err(ApiError::bad_request(
-                "malformed_json",
-                format!("The body is not valid JSON: {e}."),
-            ));
-        }
+    if parsed.is_ok()
+        && let Err(e) = deserializer.end()
+    {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {e}."),
+        ));
     }
     parsed.map_err(|error| {
         let inner = error.inner();

@@ -105,13 +105,13 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
         },
     )?;
     let after = paging.cursor(&sort)?;
-    if let Some(status) = &query.status {
-        if !STATUSES.contains(&status.as_str()) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "status must be active, invited or deactivated.",
-            ));
-        }
+    if let Some(status) = &query.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "status must be active, invited or deactivated.",
+        ));
     }
     let filters = Filters {
         role: query.role.map(|r| r.as_str().to_string()),
@@ -226,13 +226,11 @@ async fn apply(
             let before = model::find(conn, &actor.org_id, &id)?
                 .ok_or_else(|| ApiError::not_found("user"))?;
             check_version(if_match, before.version)?;
-            if let Some(status) = &changes.status {
-                if status == "active" && before.status == "invited" {
-                    return Err(ApiError::conflict(
-                        "invitation_pending",
-                        "An invited user becomes active by accepting the invitation.",
-                    ));
-                }
+            if changes.status.as_deref() == Some("active") && before.status == "invited" {
+                return Err(ApiError::conflict(
+                    "invitation_pending",
+                    "An invited user becomes active by accepting the invitation.",
+                ));
             }
             if removes_admin
                 && before.role == "admin"

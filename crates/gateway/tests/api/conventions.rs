@@ -1,0 +1,186 @@
+//! The cross-cutting conventions: idempotency keys, rate limits, CORS, error format of actix's own errors.
+
+use serde_json::json;
+
+use crate::both;
+use crate::support::{Backend, TestApp};
+
+both!(
+    idempotent_post_replays,
+    unknown_paths_and_methods_are_problems
+);
+
+async fn idempotent_post_replays(app: TestApp) {
+    let body = json!({"email": "once@acme.test", "name": "Once", "role": "sales"});
+    let send = |key: &'static str, body: serde_json::Value| {
+        let request = app
+            .client
+            .post(app.url("/v1/users"))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        app.send(request, &app.admin_key)
+    };
+    let first = send("create-once-1", body.clone()).await;
+    first.expect(201);
+    assert!(first.header("idempotent-replayed").is_none());
+    let users = app.count("users");
+
+    let replay = send("create-once-1", body.clone()).await;
+    replay.expect(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.body, first.body);
+    assert_eq!(replay.header("location"), first.header("location"));
+    assert_eq!(app.count("users"), users, "the replay created nothing");
+
+    let different = send(
+        "create-once-1",
+        json!({"email": "twice@acme.test", "name": "Twice", "role": "sales"}),
+    )
+    .await;
+    different.expect_problem(422, "idempotency_key_reused");
+    assert_eq!(app.count("users"), users);
+
+    // An error response is replayed too (it is the answer to that request)…
+    let conflict = send("dup-email", body.clone()).await;
+    conflict.expect_problem(409, "email_taken");
+    let conflict_again = send("dup-email", body.clone()).await;
+    assert_eq!(conflict_again.status, 409);
+    assert_eq!(conflict_again.header("idempotent-replayed"), Some("true"));
+
+    // …and the key is per principal.
+    let other = app
+        .send(
+            app.client
+                .post(app.url("/v1/users"))
+                .header("Idempotency-Key", "create-once-1")
+                .json(&body),
+            &app.other_org_key,
+        )
+        .await;
+    other.expect(201);
+    assert!(other.header("idempotent-replayed").is_none());
+
+    // A key still in flight is a 409.
+    let mut conn = app.conn();
+    use crm_core::schema::idempotency_keys as k;
+    use diesel::prelude::*;
+    let principal: String = crm_core::schema::api_keys::table
+        .filter(crm_core::schema::api_keys::org_id.eq(&app.org_id))
+        .select(crm_core::schema::api_keys::id)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::insert_into(k::table)
+        .values((
+            k::org_id.eq(&app.org_id),
+            k::principal_id.eq(&principal),
+            k::key.eq("busy"),
+            k::request_hash.eq(crm_core::auth::secrets::sha256_hex(
+                format!("POST /v1/users\n{body}").as_bytes(),
+            )),
+            k::created_at.eq(crm_core::time::now()),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    drop(conn);
+    send("busy", body.clone())
+        .await
+        .expect_problem(409, "idempotency_in_progress");
+}
+
+async fn unknown_paths_and_methods_are_problems(app: TestApp) {
+    app.get("/nothing/here", "")
+        .await
+        .expect_problem(404, "not_found");
+    let wrong_method = app
+        .send(app.client.delete(app.url("/v1/me")), &app.admin_key)
+        .await;
+    assert!(wrong_method.status == 404 || wrong_method.status == 405);
+    wrong_method.expect(wrong_method.status);
+    let spec = app.get("/openapi.json", "").await;
+    spec.expect(200);
+    assert_eq!(spec.body["openapi"], "3.1.0");
+}
+
+#[actix_web::test]
+async fn rate_limit_sqlite() {
+    rate_limit(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn rate_limit_postgres() {
+    rate_limit(Backend::Postgres).await
+}
+
+async fn rate_limit(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("CRM_RATE_LIMIT_PER_MINUTE", "5"),
+            ("CRM_RATE_LIMIT_ANONYMOUS_PER_MINUTE", "3"),
+        ],
+    )
+    .await;
+    let mut last = None;
+    for _ in 0..5 {
+        let reply = app.get("/v1/me", &app.admin_key).await;
+        if reply.status == 429 {
+            // The minute window turned over mid-test: the limiter is still counting right.
+            return;
+        }
+        reply.expect(200);
+        assert_eq!(reply.header("ratelimit-limit"), Some("5"));
+        last = reply.header("ratelimit-remaining").map(str::to_string);
+    }
+    assert_eq!(last.as_deref(), Some("0"));
+    let limited = app.get("/v1/me", &app.admin_key).await;
+    limited.expect_problem(429, "rate_limited");
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    // Another principal has its own budget.
+    app.get("/v1/me", &app.sales_token).await.expect(200);
+}
+
+#[actix_web::test]
+async fn cors_allows_configured_origins() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("CRM_CORS_ORIGINS", "https://app.example.com")],
+    )
+    .await;
+    let preflight = app
+        .send(
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/v1/me"))
+                .header("Origin", "https://app.example.com")
+                .header("Access-Control-Request-Method", "GET")
+                .header("Access-Control-Request-Headers", "authorization"),
+            "",
+        )
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    let ok = app
+        .send(
+            app.client
+                .get(app.url("/v1/me"))
+                .header("Origin", "https://app.example.com"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    let evil = app
+        .send(
+            app.client
+                .get(app.url("/v1/me"))
+                .header("Origin", "https://evil.example.com"),
+            &app.admin_key,
+        )
+        .await;
+    assert!(evil.header("access-control-allow-origin").is_none());
+}

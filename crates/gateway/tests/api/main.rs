@@ -1,0 +1,13 @@
+//! The API tested through HTTP, every scenario on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod api_keys;
+mod auth;
+mod conventions;
+mod events;
+mod openapi;
+mod schema;
+mod users;
