@@ -67,6 +67,7 @@ impl From<ApiKey> for ApiKeyOut {
 #[schema(example = json!({"name": "ERP sync", "scopes": ["platform:read", "events:read"]}))]
 pub struct ApiKeyIn {
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `*`, or `<domain>:read` / `<domain>:write` (write implies read). Default `["*"]`.
     pub scopes: Option<Vec<String>>,

@@ -31,6 +31,7 @@ pub struct AcceptInvitation {
     #[validate(length(min = 1, max = 200))]
     pub invitation_token: String,
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
 }
 

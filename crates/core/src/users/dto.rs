@@ -57,12 +57,15 @@ impl From<User> for UserOut {
 #[schema(example = json!({"email": "grace@example.com", "name": "Grace Hopper", "role": "sales"}))]
 pub struct UserIn {
     #[validate(email(message = "must be a valid e-mail address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254, example = "grace@example.com")]
     pub email: String,
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
     /// 12 to 128 characters.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
 }
 

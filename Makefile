@@ -1,0 +1,30 @@
+# crm: the two commands a new user needs are `make run` and `make test`.
+
+.PHONY: run test test-fast openapi bench fmt lint
+
+# Serve the API on http://127.0.0.1:8080 with an embedded SQLite file in ./data.
+run:
+	cargo run --release -p crm-gateway --bin crm -- serve
+
+# The whole suite on SQLite and PostgreSQL, lints, and the contract checks against a live server.
+test:
+	bash scripts/test.sh
+
+# Only the Rust tests (needs CRM_TEST_PG_URL or a PostgreSQL on 127.0.0.1:5432).
+test-fast:
+	cargo nextest run --workspace
+
+# Rewrite openapi/openapi.json from the code.
+openapi:
+	cargo run -q -p crm-gateway --bin crm -- openapi > openapi/openapi.json
+
+# Load-test the release build on PostgreSQL next to pgbench; see docs/benchmarks.md.
+bench:
+	bash scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings

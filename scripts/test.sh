@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite, on SQLite and PostgreSQL, then the contract checks.
+# Starts a throwaway PostgreSQL when none answers (scripts/ensure-postgres.sh) and stops it after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stop_file=$(mktemp)
+trap 'bash "$stop_file" >/dev/null 2>&1 || true; rm -f "$stop_file"' EXIT
+CRM_TEST_PG_URL=$(PG_STOP_FILE="$stop_file" scripts/ensure-postgres.sh)
+export CRM_TEST_PG_URL
+echo "PostgreSQL for the tests: $CRM_TEST_PG_URL"
+
+scripts/ensure-tools.sh
+cargo fmt --all -- --check
+cargo clippy --all-targets -q -- -D warnings
+cargo nextest run --workspace --no-fail-fast
+scripts/contract-checks.sh
