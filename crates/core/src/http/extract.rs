@@ -52,6 +52,14 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 
 /// Parses a JSON body, mapping serde's errors to 400 (not JSON) or 422 (wrong field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        // PostgreSQL cannot store U+0000 in text, and no field needs it.
+        return Err(ApiError::invalid_field(
+            "/",
+            "invalid_character",
+            "strings must not contain the NUL character (\\u0000)",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     if parsed.is_ok()
@@ -95,6 +103,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "invalid_type"
         };
         ApiError::validation(vec![FieldError::new(pointer, code, message)])
+    })
+}
+
+/// Whether a JSON text contains the escape `\u0000` (an unescaped backslash, then u0000).
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
     })
 }
 
@@ -231,6 +246,9 @@ mod tests {
         assert_eq!(wrong.errors[0].pointer, "/count");
         let missing = parse_json::<Input>(br#"{"email": "a@b.co"}"#).unwrap_err();
         assert_eq!(missing.errors[0].pointer, "/count");
+        let nul = parse_json::<Input>(br#"{"email": "a\u0000@b.co", "count": 1}"#).unwrap_err();
+        assert_eq!(nul.errors[0].code, "invalid_character");
+        assert!(parse_json::<Input>(br#"{"email": "a\\u0000@b.co", "count": 1}"#).is_ok());
         let syntax = parse_json::<Input>(br#"{"email": "#).unwrap_err();
         assert_eq!(syntax.status, 400);
         let input = parse_json::<Input>(br#"{"email": "nope", "count": 1}"#).unwrap();

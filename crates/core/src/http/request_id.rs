@@ -34,18 +34,31 @@ pub async fn request_id(
         .unwrap_or_else(|| crate::id::new_id("req"));
     req.extensions_mut().insert(RequestId(id.clone()));
     let instance = req.path().to_string();
+    if req.uri().to_string().contains("%00") {
+        // No path or query value may hold U+0000 (PostgreSQL text cannot store it).
+        let (req, _) = req.into_parts();
+        let error = crate::error::ApiError::bad_request(
+            "invalid_character",
+            "The URL must not contain %00.",
+        );
+        let response = ServiceResponse::new(req, actix_web::ResponseError::error_response(&error));
+        return Ok(with_id(as_problem(response, &id, &instance).await, &id));
+    }
     // Inner middleware answers its errors as responses; an Err here is rendered by actix itself.
     let response = next.call(req).await?.map_into_boxed_body();
-    let mut response = if response.status().is_client_error() || response.status().is_server_error()
-    {
+    let response = if response.status().is_client_error() || response.status().is_server_error() {
         as_problem(response, &id, &instance).await
     } else {
         response
     };
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    Ok(with_id(response, &id))
+}
+
+fn with_id(mut response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
-    Ok(response)
+    response
 }
 
 async fn as_problem(

@@ -144,6 +144,16 @@ async fn bad_input_changes_nothing(app: TestApp) {
     app.get("/v1/nowhere", &app.admin_key)
         .await
         .expect_problem(404, "not_found");
+    app.get("/v1/users?email=a%00b", &app.admin_key)
+        .await
+        .expect_problem(400, "invalid_character");
+    app.get("/v1/users/user_%00", &app.admin_key)
+        .await
+        .expect_problem(400, "invalid_character");
+    let nul = json!({"email": "a\u{0}@acme.test", "name": "X", "role": "sales"});
+    let nul = app.post("/v1/users", &app.admin_key, nul).await;
+    nul.expect_problem(422, "validation_failed");
+    assert_eq!(nul.body["errors"][0]["code"], "invalid_character");
     app.get("/v1/users/user_doesnotexist", &app.admin_key)
         .await
         .expect_problem(404, "not_found");
