@@ -21,25 +21,12 @@ pub struct Change<'a> {
 /// Writes the audit row and the event for `change`.
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
     let fields = diff(change.before, change.after);
-    crate::audit::model::insert(
-        conn,
-        actor,
-        change.action,
-        change.resource,
-        change.id,
-        &fields,
-    )?;
-    let object = change
-        .after
-        .or(change.before)
-        .cloned()
-        .unwrap_or(Value::Null);
+    crate::audit::model::insert(conn, actor, change.action, change.resource, change.id, &fields)?;
+    let object = change.after.or(change.before).cloned().unwrap_or(Value::Null);
     let previous = match (change.before, change.after) {
         (Some(_), Some(_)) => {
-            let previous: Map<String, Value> = fields
-                .iter()
-                .map(|(k, v)| (k.clone(), v.get("before").cloned().unwrap_or(Value::Null)))
-                .collect();
+            let previous: Map<String, Value> =
+                fields.iter().map(|(k, v)| (k.clone(), v.get("before").cloned().unwrap_or(Value::Null))).collect();
             Some(Value::Object(previous))
         }
         _ => None,
@@ -58,10 +45,7 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value>
         if fields.contains_key(key) || key == "version" || key == "updated_at" {
             continue;
         }
-        let (b, a) = (
-            before.get(key).unwrap_or(&Value::Null),
-            after.get(key).unwrap_or(&Value::Null),
-        );
+        let (b, a) = (before.get(key).unwrap_or(&Value::Null), after.get(key).unwrap_or(&Value::Null));
         if b != a {
             let mut pair = Map::new();
             pair.insert("before".into(), b.clone());
@@ -82,10 +66,7 @@ mod tests {
         let before = json!({"name": "Ada", "role": "sales", "version": 1});
         let after = json!({"name": "Ada", "role": "admin", "version": 2});
         let fields = diff(Some(&before), Some(&after));
-        assert_eq!(
-            Value::Object(fields),
-            json!({"role": {"before": "sales", "after": "admin"}})
-        );
+        assert_eq!(Value::Object(fields), json!({"role": {"before": "sales", "after": "admin"}}));
         assert_eq!(diff(None, Some(&after)).len(), 2);
     }
 }

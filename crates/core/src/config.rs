@@ -84,15 +84,10 @@ impl Config {
 
     /// Like [`Config::load`], reading variables through `env` (tests pass their own).
     pub fn load_from(env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let mut table: toml::Table = DEFAULTS
-            .parse()
-            .map_err(|e| format!("built-in defaults: {e}"))?;
+        let mut table: toml::Table = DEFAULTS.parse().map_err(|e| format!("built-in defaults: {e}"))?;
         if let Some(path) = env("CRM_CONFIG") {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
-            let file: toml::Table = text
-                .parse()
-                .map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            let file: toml::Table = text.parse().map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
             for (key, value) in file {
                 if !table.contains_key(&key) {
                     return Err(format!("CRM_CONFIG {path}: unknown setting {key:?}"));
@@ -103,11 +98,7 @@ impl Config {
         let keys: Vec<String> = table.keys().cloned().collect();
         for key in keys {
             let var = format!("CRM_{}", key.to_uppercase());
-            let raw = env(&var).or_else(|| {
-                (key == "database_url")
-                    .then(|| env("DATABASE_URL"))
-                    .flatten()
-            });
+            let raw = env(&var).or_else(|| (key == "database_url").then(|| env("DATABASE_URL")).flatten());
             let Some(raw) = raw else { continue };
             let value = match &table[&key] {
                 toml::Value::Integer(_) => raw
@@ -133,10 +124,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!(
-                "CRM_LISTEN must be an address like 127.0.0.1:8080, got {:?}",
-                self.listen
-            ));
+            return Err(format!("CRM_LISTEN must be an address like 127.0.0.1:8080, got {:?}", self.listen));
         }
         crate::db::Backend::from_url(&self.database_url)?;
         if self.database_pool_size == 0 {
@@ -163,11 +151,7 @@ mod tests {
     use super::*;
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
@@ -179,34 +163,20 @@ mod tests {
 
     #[test]
     fn environment_overrides_and_validates() {
-        let config = Config::load_from(env(&[
-            ("CRM_LISTEN", "0.0.0.0:9000"),
-            ("DATABASE_URL", "postgres://u:pw@h/db"),
-        ]))
-        .unwrap();
+        let config =
+            Config::load_from(env(&[("CRM_LISTEN", "0.0.0.0:9000"), ("DATABASE_URL", "postgres://u:pw@h/db")]))
+                .unwrap();
         assert_eq!(config.listen, "0.0.0.0:9000");
         assert_eq!(redact_url(&config.database_url), "postgres://u:***@h/db");
-        assert!(
-            Config::load_from(env(&[("CRM_LISTEN", "nowhere")]))
-                .unwrap_err()
-                .contains("CRM_LISTEN")
-        );
-        assert!(
-            Config::load_from(env(&[("CRM_DATABASE_POOL_SIZE", "many")]))
-                .unwrap_err()
-                .contains("integer")
-        );
+        assert!(Config::load_from(env(&[("CRM_LISTEN", "nowhere")])).unwrap_err().contains("CRM_LISTEN"));
+        assert!(Config::load_from(env(&[("CRM_DATABASE_POOL_SIZE", "many")])).unwrap_err().contains("integer"));
         assert!(Config::load_from(env(&[("DATABASE_URL", "mysql://x")])).is_err());
         assert!(Config::load_from(env(&[("CRM_SECRET_KEY", "short")])).is_err());
     }
 
     #[test]
     fn secret_never_prints() {
-        let config = Config::load_from(env(&[(
-            "CRM_SECRET_KEY",
-            "0123456789abcdef0123456789abcdef-secret",
-        )]))
-        .unwrap();
+        let config = Config::load_from(env(&[("CRM_SECRET_KEY", "0123456789abcdef0123456789abcdef-secret")])).unwrap();
         assert!(!format!("{config:?}").contains("secret\""));
         assert!(!format!("{config:?}").contains("0123456789abcdef"));
     }

@@ -36,9 +36,7 @@ impl Backend {
         } else if url.starts_with("sqlite:") || !url.contains("://") {
             Ok(Backend::Sqlite)
         } else {
-            Err(format!(
-                "DATABASE_URL must start with sqlite:// or postgres://, got {url:?}"
-            ))
+            Err(format!("DATABASE_URL must start with sqlite:// or postgres://, got {url:?}"))
         }
     }
 }
@@ -101,9 +99,7 @@ impl DbConnection {
 
 /// The file path of a SQLite URL (`sqlite://./data/crm.db`, `sqlite:crm.db` or a plain path).
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 /// Opens connections for the pool, applying the SQLite PRAGMAs to each.
@@ -117,14 +113,12 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        DbConnection::open(&self.url).map_err(|e| {
-            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e))
-        })
+        DbConnection::open(&self.url)
+            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e)))
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -151,8 +145,7 @@ impl Db {
             && let Some(dir) = std::path::Path::new(sqlite_path(url)).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let build = |size: u32| {
             r2d2::Pool::builder()
@@ -160,9 +153,7 @@ impl Db {
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(10))
                 .test_on_check_out(false)
-                .build(ConnectionManager {
-                    url: url.to_string(),
-                })
+                .build(ConnectionManager { url: url.to_string() })
                 .map_err(|e| e.to_string())
         };
         let read = build(pool_size)?;
@@ -170,11 +161,7 @@ impl Db {
             Backend::Postgres => read.clone(),
             Backend::Sqlite => build(1)?,
         };
-        Ok(Db {
-            backend,
-            read,
-            write,
-        })
+        Ok(Db { backend, read, write })
     }
 
     pub fn backend(&self) -> Backend {

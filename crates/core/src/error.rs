@@ -25,16 +25,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        pointer: impl Into<String>,
-        code: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            pointer: pointer.into(),
-            code: code.into(),
-            detail: detail.into(),
-        }
+    pub fn new(pointer: impl Into<String>, code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { pointer: pointer.into(), code: code.into(), detail: detail.into() }
     }
 }
 
@@ -79,13 +71,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.into(),
-            detail: detail.into(),
-            errors: Vec::new(),
-            retry_after: None,
-        }
+        Self { status, code: code.into(), detail: detail.into(), errors: Vec::new(), retry_after: None }
     }
 
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
@@ -102,11 +88,7 @@ impl ApiError {
 
     /// 404 for a record that does not exist, or belongs to another organization.
     pub fn not_found(resource: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("No such {resource}."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {resource}."))
     }
 
     pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
@@ -117,9 +99,7 @@ impl ApiError {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
             "version_mismatch",
-            format!(
-                "The record has changed: its current version is {current_version}. Fetch it again and retry."
-            ),
+            format!("The record has changed: its current version is {current_version}. Fetch it again and retry."),
         )
     }
 
@@ -129,14 +109,7 @@ impl ApiError {
             1 => "The request has 1 invalid field.".to_string(),
             n => format!("The request has {n} invalid fields."),
         };
-        Self {
-            errors,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                detail,
-            )
-        }
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
     }
 
     /// 422 for one field.
@@ -162,11 +135,7 @@ impl ApiError {
     /// 500: logs the cause, tells the client nothing about it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         log::error!("internal error: {cause}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "The server failed to complete the request.",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "The server failed to complete the request.")
     }
 
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
@@ -179,12 +148,7 @@ impl ApiError {
 }
 
 /// The problem body for a status, with the standard title and a type URL derived from the code.
-pub fn problem_body(
-    status: StatusCode,
-    code: &str,
-    detail: &str,
-    errors: Vec<FieldError>,
-) -> Problem {
+pub fn problem_body(status: StatusCode, code: &str, detail: &str, errors: Vec<FieldError>) -> Problem {
     Problem {
         type_url: format!("https://docs.crm.dev/errors/{code}"),
         title: status.canonical_reason().unwrap_or("Error").to_string(),
@@ -219,17 +183,11 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::not_found("record"),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 log::debug!("unique violation: {}", info.message());
-                ApiError::conflict(
-                    "already_exists",
-                    "A record with the same unique value already exists.",
-                )
+                ApiError::conflict("already_exists", "A record with the same unique value already exists.")
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError {
                 retry_after: Some(1),
-                ..ApiError::conflict(
-                    "concurrent_update",
-                    "A concurrent change interfered: retry.",
-                )
+                ..ApiError::conflict("concurrent_update", "A concurrent change interfered: retry.")
             },
             other => ApiError::internal(format!("database: {other}")),
         }
@@ -239,10 +197,7 @@ impl From<diesel::result::Error> for ApiError {
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
         log::error!("database pool: {e}");
-        ApiError {
-            retry_after: Some(1),
-            ..ApiError::service_unavailable("The database is not reachable right now.")
-        }
+        ApiError { retry_after: Some(1), ..ApiError::service_unavailable("The database is not reachable right now.") }
     }
 }
 

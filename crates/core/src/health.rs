@@ -21,10 +21,7 @@ pub struct Health {
 #[utoipa::path(operation_id = "get_liveness", tag = "Health", security(()), responses((status = 200, description = "Alive", body = Health)))]
 #[get("/health/live")]
 pub async fn get_liveness() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-        reason: None,
-    })
+    HttpResponse::Ok().json(Health { status: "ok".into(), reason: None })
 }
 
 /// Readiness
@@ -39,22 +36,12 @@ pub async fn get_liveness() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
-    let check = state
-        .db
-        .read(|conn| conn.is_migrated().map_err(crate::error::ApiError::internal))
-        .await;
+    let check = state.db.read(|conn| conn.is_migrated().map_err(crate::error::ApiError::internal)).await;
     match check {
-        Ok(true) => HttpResponse::Ok().json(Health {
-            status: "ok".into(),
-            reason: None,
-        }),
-        Ok(false) => HttpResponse::ServiceUnavailable().json(Health {
-            status: "unavailable".into(),
-            reason: Some("migrations pending".into()),
-        }),
-        Err(_) => HttpResponse::ServiceUnavailable().json(Health {
-            status: "unavailable".into(),
-            reason: Some("database unreachable".into()),
-        }),
+        Ok(true) => HttpResponse::Ok().json(Health { status: "ok".into(), reason: None }),
+        Ok(false) => HttpResponse::ServiceUnavailable()
+            .json(Health { status: "unavailable".into(), reason: Some("migrations pending".into()) }),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .json(Health { status: "unavailable".into(), reason: Some("database unreachable".into()) }),
     }
 }

@@ -25,15 +25,10 @@ pub fn new_id(prefix: &str) -> String {
 
 /// Whether `id` is a well-formed id of this type (the prefix, `_`, 26 base32 characters).
 pub fn is_valid(prefix: &str, id: &str) -> bool {
-    let Some(suffix) = id
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-    else {
+    let Some(suffix) = id.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('_')) else {
         return false;
     };
-    suffix.len() == 26
-        && suffix.as_bytes()[0] <= b'7'
-        && suffix.bytes().all(|b| ALPHABET.contains(&b))
+    suffix.len() == 26 && suffix.as_bytes()[0] <= b'7' && suffix.bytes().all(|b| ALPHABET.contains(&b))
 }
 
 #[cfg(test)]

@@ -53,6 +53,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Routes outside `/v1` that need no credentials.
 pub fn configure_health(cfg: &mut ServiceConfig) {
-    cfg.service(health::get_liveness)
-        .service(health::get_readiness);
+    cfg.service(health::get_liveness).service(health::get_readiness);
 }

@@ -11,9 +11,7 @@ fn problem(description: &str) -> RefOr<Response> {
             .description(description)
             .content(
                 crate::error::PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
             )
             .build(),
     )
@@ -30,22 +28,13 @@ impl utoipa::Modify for StandardResponses {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An API key (`crm_sk_…`) or an access token from `POST /v1/auth/token`.",
-                    ))
+                    .description(Some("An API key (`crm_sk_…`) or an access token from `POST /v1/auth/token`."))
                     .build(),
             ),
         );
         for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
+            for operation in
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
             {
                 add_standard(operation);
             }
@@ -56,20 +45,15 @@ impl utoipa::Modify for StandardResponses {
 fn add_standard(operation: &mut Operation) {
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = operation.request_body.is_some();
-    let has_path_params = operation
-        .parameters
-        .as_ref()
-        .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))));
+    let has_path_params = operation.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path)))
+    });
     let responses = &mut operation.responses.responses;
     let mut add = |status: &str, description: &str| {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| problem(description));
+        responses.entry(status.to_string()).or_insert_with(|| problem(description));
     };
-    add(
-        "400",
-        "Malformed request: the JSON body or a query parameter cannot be read",
-    );
+    add("400", "Malformed request: the JSON body or a query parameter cannot be read");
     if secured {
         add("401", "Missing, invalid, expired or revoked credentials");
     }
@@ -79,14 +63,8 @@ fn add_standard(operation: &mut Operation) {
     if has_body {
         add("413", "The request body is too large");
         add("415", "The body is not application/json");
-        add(
-            "422",
-            "Invalid input: `errors` points at each invalid field",
-        );
+        add("422", "Invalid input: `errors` points at each invalid field");
     }
     add("429", "Rate limited: retry after the `Retry-After` seconds");
-    add(
-        "500",
-        "The server failed; the body reveals nothing internal",
-    );
+    add("500", "The server failed; the body reveals nothing internal");
 }

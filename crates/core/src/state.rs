@@ -27,13 +27,7 @@ impl AppState {
             };
         }
         let keys = Keys::new(config.secret_key.expose());
-        Ok(AppState {
-            db,
-            config,
-            keys,
-            key_cache: KeyCache::default(),
-            rate_limiter: RateLimiter::default(),
-        })
+        Ok(AppState { db, config, keys, key_cache: KeyCache::default(), rate_limiter: RateLimiter::default() })
     }
 }
 
@@ -49,8 +43,7 @@ fn local_secret(database_url: &str) -> Result<Secret, String> {
     }
     let secret = crate::auth::secrets::new_token("");
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(Secret::new(secret))

@@ -27,9 +27,7 @@ pub fn format(t: &NaiveDateTime) -> String {
 
 /// Parses any RFC 3339 time and converts it to UTC.
 pub fn parse(s: &str) -> Option<NaiveDateTime> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc).naive_utc())
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc).naive_utc())
 }
 
 /// serde for `NaiveDateTime` fields as RFC 3339 UTC.
@@ -62,9 +60,9 @@ pub mod rfc3339_option {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
-            Some(s) => super::parse(&s)
-                .map(Some)
-                .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 date-time")),
+            Some(s) => {
+                super::parse(&s).map(Some).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 date-time"))
+            }
         }
     }
 }

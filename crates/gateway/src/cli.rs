@@ -3,11 +3,7 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "crm",
-    version,
-    about = "A headless CRM: the API server and its administration commands."
-)]
+#[command(name = "crm", version, about = "A headless CRM: the API server and its administration commands.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

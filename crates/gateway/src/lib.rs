@@ -42,11 +42,7 @@ struct ApiDoc;
 
 /// The OpenAPI document of everything the app serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut spec) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(routes)
-        .split_for_parts();
+    let (_, mut spec) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crm_core::openapi::StandardResponses.modify(&mut spec);
     spec
 }
@@ -103,11 +99,7 @@ pub fn app(
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "not_found",
-        "There is nothing at this path.",
-    ))
+    Err(ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "not_found", "There is nothing at this path."))
 }
 
 #[get("/openapi.json")]
@@ -117,9 +109,7 @@ async fn serve_openapi(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpRespons
 
 #[get("/docs")]
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }
 
 fn cors(origins: &str) -> Cors {

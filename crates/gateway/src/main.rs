@@ -22,9 +22,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Serve => actix_web::rt::System::new()
-            .block_on(crm_gateway::server::serve(config))
-            .map_err(|e| e.to_string()),
+        Command::Serve => {
+            actix_web::rt::System::new().block_on(crm_gateway::server::serve(config)).map_err(|e| e.to_string())
+        }
         Command::Migrate { revert_all } => migrate(config, revert_all),
         Command::Init { org, email } => init(config, &org, &email),
         Command::Openapi => Ok(()),
@@ -55,12 +55,9 @@ fn init(config: Config, org: &str, email: &str) -> Result<(), String> {
     let state = crm_core::AppState::new(config)?;
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     conn.migrate()?;
-    let created = crm_core::organizations::create_with_admin(&mut conn, &state.keys, org, email)
-        .map_err(|e| e.detail)?;
-    eprintln!(
-        "created organization {} with admin {} ({email})",
-        created.org_id, created.user_id
-    );
+    let created =
+        crm_core::organizations::create_with_admin(&mut conn, &state.keys, org, email).map_err(|e| e.detail)?;
+    eprintln!("created organization {} with admin {} ({email})", created.org_id, created.user_id);
     println!("{}", created.api_key);
     Ok(())
 }

@@ -11,9 +11,7 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let state = prepare(config).map_err(std::io::Error::other)?;
     let listen = state.config.listen.clone();
     let workers = match state.config.http_workers {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
     };
     let state = web::Data::new(state);
@@ -35,9 +33,7 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
     let state = AppState::new(config)?;
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     conn.migrate()?;
-    if state.config.bootstrap
-        && crm_core::organizations::count(&mut conn).map_err(|e| e.to_string())? == 0
-    {
+    if state.config.bootstrap && crm_core::organizations::count(&mut conn).map_err(|e| e.to_string())? == 0 {
         let init = crm_core::organizations::create_with_admin(
             &mut conn,
             &state.keys,
@@ -60,11 +56,7 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
 /// Hourly housekeeping: expired idempotency keys.
 async fn maintenance(state: web::Data<AppState>) {
     loop {
-        match state
-            .db
-            .write(crm_core::http::purge_expired_idempotency_keys)
-            .await
-        {
+        match state.db.write(crm_core::http::purge_expired_idempotency_keys).await {
             Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
             Ok(_) => {}
             Err(e) => log::warn!("maintenance: {e}"),

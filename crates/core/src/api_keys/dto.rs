@@ -119,10 +119,6 @@ pub struct ApiKeysQuery {
 
 impl ApiKeysQuery {
     pub fn paging(&self) -> ListQuery {
-        ListQuery {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-            sort: self.sort.clone(),
-        }
+        ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 }

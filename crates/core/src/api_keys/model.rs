@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, Sort};
+use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::api_keys;
 
@@ -64,67 +64,33 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
 }
 
 pub fn insert(conn: &mut DbConnection, key: &NewApiKey<'_>) -> ApiResult<()> {
-    diesel::insert_into(api_keys::table)
-        .values(key)
+    diesel::insert_into(api_keys::table).values(key).execute(conn)?;
+    Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &ApiKeyChangeset) -> ApiResult<()> {
+    diesel::update(api_keys::table.filter(api_keys::org_id.eq(org_id)).filter(api_keys::id.eq(id)))
+        .set((changes, api_keys::version.eq(api_keys::version + 1), api_keys::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    org_id: &str,
-    id: &str,
-    changes: &ApiKeyChangeset,
-) -> ApiResult<()> {
-    diesel::update(
-        api_keys::table
-            .filter(api_keys::org_id.eq(org_id))
-            .filter(api_keys::id.eq(id)),
-    )
-    .set((
-        changes,
-        api_keys::version.eq(api_keys::version + 1),
-        api_keys::updated_at.eq(crate::time::now()),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
 /// `revoked`: `Some(true)` only revoked keys, `Some(false)` only live ones.
-pub fn list(
-    conn: &mut DbConnection,
-    org_id: &str,
-    revoked: Option<bool>,
-    sort: &Sort,
-    after: Option<Cursor>,
-    limit: i64,
-) -> ApiResult<Vec<ApiKey>> {
-    let mut query = api_keys::table
-        .filter(api_keys::org_id.eq(org_id))
-        .select(ApiKey::as_select())
-        .into_boxed();
+pub fn list(conn: &mut DbConnection, org_id: &str, revoked: Option<bool>, plan: &ListPlan) -> ApiResult<Vec<ApiKey>> {
+    let mut query = api_keys::table.filter(api_keys::org_id.eq(org_id)).select(ApiKey::as_select()).into_boxed();
     match revoked {
         Some(true) => query = query.filter(api_keys::revoked_at.is_not_null()),
         Some(false) => query = query.filter(api_keys::revoked_at.is_null()),
         None => {}
     }
+    let (sort, after) = (&plan.sort, plan.after.clone());
     let query = match sort.field {
-        "name" => keyset!(
-            query,
-            api_keys::name,
-            api_keys::id,
-            sort,
-            after.map(|c| (c.value, c.id))
-        ),
+        "name" => keyset!(query, api_keys::name, api_keys::id, sort, Cursor::text_key(after)),
         _ => {
-            let after = match after {
-                Some(c) => Some((c.time()?, c.id)),
-                None => None,
-            };
-            keyset!(query, api_keys::created_at, api_keys::id, sort, after)
+            keyset!(query, api_keys::created_at, api_keys::id, sort, Cursor::time_key(after)?)
         }
     };
-    Ok(query.limit(limit).load(conn)?)
+    Ok(query.limit(plan.limit + 1).load(conn)?)
 }
 
 pub fn sort_value(key: &ApiKey, field: &str) -> String {

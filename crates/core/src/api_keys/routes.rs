@@ -61,15 +61,9 @@ pub async fn create_api_key(
     )
 )]
 #[get("/api-keys/{id}")]
-pub async fn get_api_key(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_api_key(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let key = service::get(&state, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(key.version))
-        .json(key))
+    Ok(HttpResponse::Ok().insert_header(etag(key.version)).json(key))
 }
 
 /// Update an API key
@@ -92,9 +86,7 @@ pub async fn update_api_key(
     input: ValidatedJson<ApiKeyPatch>,
 ) -> ApiResult<HttpResponse> {
     let key = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(key.version))
-        .json(key))
+    Ok(HttpResponse::Ok().insert_header(etag(key.version)).json(key))
 }
 
 /// Revoke an API key
@@ -118,7 +110,5 @@ pub async fn revoke_api_key(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let key = service::revoke(&state, &actor, id.into_inner(), if_match(&req)?).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(key.version))
-        .json(key))
+    Ok(HttpResponse::Ok().insert_header(etag(key.version)).json(key))
 }

@@ -18,26 +18,12 @@ fn check_scopes(scopes: &[String], pointer: &str) -> ApiResult<()> {
         .iter()
         .enumerate()
         .filter(|(_, s)| !is_known_scope(s))
-        .map(|(i, s)| {
-            FieldError::new(
-                format!("{pointer}/{i}"),
-                "unknown_scope",
-                format!("{s:?} is not a scope"),
-            )
-        })
+        .map(|(i, s)| FieldError::new(format!("{pointer}/{i}"), "unknown_scope", format!("{s:?} is not a scope")))
         .collect();
     if scopes.is_empty() {
-        return Err(ApiError::invalid_field(
-            pointer,
-            "required",
-            "give at least one scope",
-        ));
+        return Err(ApiError::invalid_field(pointer, "required", "give at least one scope"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
 /// Creates a key for `user_id` (the caller, or the first admin at bootstrap) inside a transaction.
@@ -69,25 +55,15 @@ pub fn insert_key(
             updated_at: now,
         },
     )?;
-    let api_key = ApiKeyOut::from(
-        model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("key vanished"))?,
-    );
+    let api_key =
+        ApiKeyOut::from(model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("key vanished"))?);
     let after = serde_json::to_value(&api_key)?;
     change::record(
         conn,
         actor,
-        Change {
-            resource: "api_key",
-            id: &id,
-            action: "created",
-            before: None,
-            after: Some(&after),
-        },
+        Change { resource: "api_key", id: &id, action: "created", before: None, after: Some(&after) },
     )?;
-    Ok(ApiKeyCreated {
-        api_key,
-        key: secret,
-    })
+    Ok(ApiKeyCreated { api_key, key: secret })
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
@@ -103,68 +79,26 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResu
         )));
     }
     if input.expires_at.is_some_and(|t| t <= crate::time::now()) {
-        return Err(ApiError::invalid_field(
-            "/expires_at",
-            "in_the_past",
-            "must be in the future",
-        ));
+        return Err(ApiError::invalid_field("/expires_at", "in_the_past", "must be in the future"));
     }
     let name = input.name.trim().to_string();
     let (actor, keys) = (actor.clone(), state.keys.clone());
-    state
-        .db
-        .write(move |conn| insert_key(conn, &keys, &actor, &name, role, &scopes, input.expires_at))
-        .await
+    state.db.write(move |conn| insert_key(conn, &keys, &actor, &name, role, &scopes, input.expires_at)).await
 }
 
-pub async fn list(
-    state: &AppState,
-    actor: &Actor,
-    query: ApiKeysQuery,
-) -> ApiResult<Page<ApiKeyOut>> {
+pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiResult<Page<ApiKeyOut>> {
     actor.require(Resource::ApiKeys, Action::Read)?;
-    let paging = query.paging();
-    let limit = paging.limit()?;
-    let sort = paging.sort(
-        model::SORTABLE,
-        Sort {
-            field: "created_at",
-            desc: false,
-        },
-    )?;
-    let after = paging.cursor(&sort)?;
-    let (org_id, sort_for_query) = (actor.org_id.clone(), sort.clone());
-    let rows = state
-        .db
-        .read(move |conn| {
-            model::list(
-                conn,
-                &org_id,
-                query.revoked,
-                &sort_for_query,
-                after,
-                limit + 1,
-            )
-        })
-        .await?;
-    Ok(page(
-        rows,
-        limit,
-        &sort,
-        |k| (model::sort_value(k, sort.field), k.id.clone()),
-        ApiKeyOut::from,
-    ))
+    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &org_id, query.revoked, &for_query)).await?;
+    Ok(page(rows, &plan, |k| (model::sort_value(k, plan.sort.field), k.id.clone()), ApiKeyOut::from))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
     actor.require(Resource::ApiKeys, Action::Read)?;
     let org_id = actor.org_id.clone();
-    let key = state
-        .db
-        .read(move |conn| model::find(conn, &org_id, &id))
-        .await?;
-    key.map(ApiKeyOut::from)
-        .ok_or_else(|| ApiError::not_found("API key"))
+    let key = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
+    key.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
 }
 
 pub async fn update(
@@ -182,11 +116,7 @@ pub async fn update(
             changes.name = Some(name.trim().to_string())
         }
         _ => {
-            return Err(ApiError::invalid_field(
-                "/name",
-                "length",
-                "must be 1 to 100 characters",
-            ));
+            return Err(ApiError::invalid_field("/name", "length", "must be 1 to 100 characters"));
         }
     }
     match patch.scopes {
@@ -196,11 +126,7 @@ pub async fn update(
             changes.scopes = Some(serde_json::to_string(&scopes)?);
         }
         Patch::Null => {
-            return Err(ApiError::invalid_field(
-                "/scopes",
-                "required",
-                "give at least one scope",
-            ));
+            return Err(ApiError::invalid_field("/scopes", "required", "give at least one scope"));
         }
     }
     let key = apply(state, actor, id, changes, if_match, "updated").await?;
@@ -209,17 +135,9 @@ pub async fn update(
 }
 
 /// Revokes a key: it stops working at once on this gateway, within seconds on others.
-pub async fn revoke(
-    state: &AppState,
-    actor: &Actor,
-    id: String,
-    if_match: Option<i64>,
-) -> ApiResult<ApiKeyOut> {
+pub async fn revoke(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<ApiKeyOut> {
     actor.require(Resource::ApiKeys, Action::Write)?;
-    let changes = ApiKeyChangeset {
-        revoked_at: Some(Some(crate::time::now())),
-        ..Default::default()
-    };
+    let changes = ApiKeyChangeset { revoked_at: Some(Some(crate::time::now())), ..Default::default() };
     let key = apply(state, actor, id, changes, if_match, "revoked").await?;
     state.key_cache.forget(&key.id);
     Ok(key)
@@ -237,33 +155,19 @@ async fn apply(
     state
         .db
         .write(move |conn| {
-            let before = model::find(conn, &actor.org_id, &id)?
-                .ok_or_else(|| ApiError::not_found("API key"))?;
+            let before = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("API key"))?;
             check_version(if_match, before.version)?;
             if before.revoked_at.is_some() {
-                return Err(ApiError::conflict(
-                    "api_key_revoked",
-                    "This API key is revoked and cannot change.",
-                ));
+                return Err(ApiError::conflict("api_key_revoked", "This API key is revoked and cannot change."));
             }
             model::update(conn, &actor.org_id, &id, &changes)?;
-            let after = model::find(conn, &actor.org_id, &id)?
-                .ok_or_else(|| ApiError::not_found("API key"))?;
+            let after = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("API key"))?;
             let (before, after) = (ApiKeyOut::from(before), ApiKeyOut::from(after));
-            let (b, a): (Value, Value) = (
-                serde_json::to_value(&before)?,
-                serde_json::to_value(&after)?,
-            );
+            let (b, a): (Value, Value) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
             change::record(
                 conn,
                 &actor,
-                Change {
-                    resource: "api_key",
-                    id: &id,
-                    action,
-                    before: Some(&b),
-                    after: Some(&a),
-                },
+                Change { resource: "api_key", id: &id, action, before: Some(&b), after: Some(&a) },
             )?;
             Ok(after)
         })

@@ -68,10 +68,6 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     pub fn paging(&self) -> ListQuery {
-        ListQuery {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-            sort: self.sort.clone(),
-        }
+        ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, Sort};
+use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::audit_log;
 
@@ -59,18 +59,8 @@ pub struct Filters {
     pub action: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    org_id: &str,
-    filters: &Filters,
-    sort: &Sort,
-    after: Option<Cursor>,
-    limit: i64,
-) -> ApiResult<Vec<AuditEntry>> {
-    let mut query = audit_log::table
-        .filter(audit_log::org_id.eq(org_id))
-        .select(AuditEntry::as_select())
-        .into_boxed();
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table.filter(audit_log::org_id.eq(org_id)).select(AuditEntry::as_select()).into_boxed();
     if let Some(v) = &filters.resource_type {
         query = query.filter(audit_log::resource_type.eq(v.clone()));
     }
@@ -83,10 +73,7 @@ pub fn list(
     if let Some(v) = &filters.action {
         query = query.filter(audit_log::action.eq(v.clone()));
     }
-    let after = match after {
-        Some(c) => Some((c.time()?, c.id)),
-        None => None,
-    };
-    let query = keyset!(query, audit_log::created_at, audit_log::id, sort, after);
-    Ok(query.limit(limit).load(conn)?)
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = keyset!(query, audit_log::created_at, audit_log::id, sort, Cursor::time_key(after)?);
+    Ok(query.limit(plan.limit + 1).load(conn)?)
 }

@@ -27,33 +27,15 @@ pub async fn list_audit_log_entries(
 ) -> ApiResult<HttpResponse> {
     actor.require(Resource::AuditLog, Action::Read)?;
     let query = query.into_inner();
-    let paging = query.paging();
-    let limit = paging.limit()?;
-    let sort = paging.sort(
-        &["created_at"],
-        Sort {
-            field: "created_at",
-            desc: true,
-        },
-    )?;
-    let after = paging.cursor(&sort)?;
+    let plan = query.paging().plan(&["created_at"], Sort { field: "created_at", desc: true })?;
     let filters = Filters {
         resource_type: query.resource_type,
         resource_id: query.resource_id,
         actor_id: query.actor_id,
         action: query.action,
     };
-    let (org_id, sort_for_query) = (actor.org_id.clone(), sort.clone());
-    let rows = state
-        .db
-        .read(move |conn| model::list(conn, &org_id, &filters, &sort_for_query, after, limit + 1))
-        .await?;
-    let page = page(
-        rows,
-        limit,
-        &sort,
-        |e| (crate::time::format(&e.created_at), e.id.clone()),
-        AuditEntryOut::from,
-    );
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    let page = page(rows, &plan, |e| (crate::time::format(&e.created_at), e.id.clone()), AuditEntryOut::from);
     Ok(HttpResponse::Ok().json(page))
 }

@@ -57,18 +57,12 @@ impl KeyCache {
         let key = state.db.read(move |conn| load(conn, &lookup)).await?;
         let Some(key) = key else {
             self.forget_hash(&hash);
-            return Err(ApiError::unauthorized(
-                "The API key is invalid, expired or revoked.",
-            ));
+            return Err(ApiError::unauthorized("The API key is invalid, expired or revoked."));
         };
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(
                 hash.clone(),
-                Entry {
-                    key: key.clone(),
-                    loaded: now,
-                    last_used_written: now - LAST_USED_EVERY * 2,
-                },
+                Entry { key: key.clone(), loaded: now, last_used_written: now - LAST_USED_EVERY * 2 },
             );
         }
         self.touch(state, &hash, key.id.clone());
@@ -119,14 +113,7 @@ impl KeyCache {
     }
 }
 
-type KeyRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<chrono::NaiveDateTime>,
-);
+type KeyRow = (String, String, String, String, String, Option<chrono::NaiveDateTime>);
 
 fn load(conn: &mut crate::db::DbConnection, hash: &str) -> ApiResult<Option<KeyAuth>> {
     let row: Option<KeyRow> = api_keys::table
@@ -150,14 +137,7 @@ fn load(conn: &mut crate::db::DbConnection, hash: &str) -> ApiResult<Option<KeyA
     if expires_at.is_some_and(|t| t <= crate::time::now()) {
         return Ok(None);
     }
-    let role = Role::parse(&role)
-        .ok_or_else(|| ApiError::internal(format!("api key {id} has unknown role {role}")))?;
+    let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("api key {id} has unknown role {role}")))?;
     let scopes: Vec<String> = serde_json::from_str(&scopes)?;
-    Ok(Some(KeyAuth {
-        id,
-        org_id,
-        user_id,
-        role,
-        scopes,
-    }))
+    Ok(Some(KeyAuth { id, org_id, user_id, role, scopes }))
 }

@@ -64,21 +64,14 @@ impl Actor {
     /// 403 unless the caller's role, and the key's scopes, allow `action` on `resource`.
     pub fn require(&self, resource: Resource, action: Action) -> ApiResult<()> {
         let by_role = permissions::role_allows(self.role, resource, action);
-        let by_scope = self
-            .scopes
-            .as_deref()
-            .is_none_or(|s| permissions::scopes_allow(s, resource, action));
+        let by_scope = self.scopes.as_deref().is_none_or(|s| permissions::scopes_allow(s, resource, action));
         if by_role && by_scope {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
                 "Your {} may not {} {}.",
                 if by_role { "API key's scopes" } else { "role" },
-                if action == Action::Read {
-                    "read"
-                } else {
-                    "change"
-                },
+                if action == Action::Read { "read" } else { "change" },
                 format!("{resource:?}").to_lowercase()
             )))
         }
@@ -91,9 +84,7 @@ impl FromRequest for Actor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(req.extensions().get::<Actor>().cloned().ok_or_else(|| {
-            ApiError::unauthorized(
-                "Send `Authorization: Bearer <token>` with an API key or access token.",
-            )
+            ApiError::unauthorized("Send `Authorization: Bearer <token>` with an API key or access token.")
         }))
     }
 }
@@ -110,17 +101,8 @@ pub async fn authenticate(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
     match resolve(&state, token, request_id).await {
         Ok(actor) => {
             req.extensions_mut().insert(actor);
@@ -140,9 +122,7 @@ pub async fn authenticate(
 
 async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult<Actor> {
     if token.is_empty() {
-        return Err(ApiError::unauthorized(
-            "The Authorization header must be `Bearer <token>`.",
-        ));
+        return Err(ApiError::unauthorized("The Authorization header must be `Bearer <token>`."));
     }
     if token.starts_with(secrets::API_KEY_PREFIX) {
         let key = state.key_cache.authenticate(state, token).await?;
@@ -159,8 +139,7 @@ async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult
         .keys
         .verify_access_token(token)
         .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
-    let role = Role::parse(&claims.role)
-        .ok_or_else(|| ApiError::unauthorized("The access token is invalid."))?;
+    let role = Role::parse(&claims.role).ok_or_else(|| ApiError::unauthorized("The access token is invalid."))?;
     Ok(Actor {
         org_id: claims.org,
         user_id: claims.sub.clone(),

@@ -16,14 +16,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Manager,
-        Role::Sales,
-        Role::Marketing,
-        Role::Support,
-        Role::ReadOnly,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Manager, Role::Sales, Role::Marketing, Role::Support, Role::ReadOnly];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -88,9 +82,7 @@ impl Domain {
 impl Resource {
     pub fn domain(self) -> Domain {
         match self {
-            Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => {
-                Domain::Platform
-            }
+            Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,
             Resource::Events => Domain::Events,
         }
     }
@@ -159,11 +151,7 @@ mod tests {
         assert!(scopes_allow(&read, Resource::Users, Action::Read));
         assert!(!scopes_allow(&read, Resource::Users, Action::Write));
         assert!(!scopes_allow(&read, Resource::Events, Action::Read));
-        assert!(scopes_allow(
-            &["*".to_string()],
-            Resource::Events,
-            Action::Read
-        ));
+        assert!(scopes_allow(&["*".to_string()], Resource::Events, Action::Read));
         assert!(scopes_allow(&[], Resource::Me, Action::Read));
     }
 

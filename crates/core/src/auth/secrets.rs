@@ -52,8 +52,7 @@ impl Keys {
     }
 
     pub fn issue_access_token(&self, claims: &AccessClaims) -> Result<String, ApiError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding)
-            .map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding).map_err(ApiError::internal)
     }
 
     /// Verifies signature, algorithm (HS256 only: `alg: none` and others fail) and expiry.
@@ -61,9 +60,7 @@ impl Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &self.jwt_decoding, &validation)
-            .ok()
-            .map(|d| d.claims)
+        jsonwebtoken::decode::<AccessClaims>(token, &self.jwt_decoding, &validation).ok().map(|d| d.claims)
     }
 }
 
@@ -89,19 +86,12 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -114,12 +104,10 @@ pub fn dummy_password_check(password: &str) {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// Hex SHA-256 of some bytes (request fingerprints).
@@ -154,34 +142,17 @@ mod tests {
     fn jwt_rejects_tampering_and_alg_none() {
         let keys = Keys::new("a-secret-of-at-least-thirty-two-chars!");
         let now = chrono::Utc::now().timestamp();
-        let claims = AccessClaims {
-            sub: "user_1".into(),
-            org: "org_1".into(),
-            role: "admin".into(),
-            iat: now,
-            exp: now + 60,
-        };
+        let claims =
+            AccessClaims { sub: "user_1".into(), org: "org_1".into(), role: "admin".into(), iat: now, exp: now + 60 };
         let token = keys.issue_access_token(&claims).unwrap();
         assert_eq!(keys.verify_access_token(&token).unwrap().sub, "user_1");
         let parts: Vec<&str> = token.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert!(
-            keys.verify_access_token(&format!("{none_header}.{}.", parts[1]))
-                .is_none()
-        );
-        let forged = URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"user_1","org":"org_2","role":"admin","iat":0,"exp":9999999999}"#);
-        assert!(
-            keys.verify_access_token(&format!("{}.{forged}.{}", parts[0], parts[2]))
-                .is_none()
-        );
-        let expired = AccessClaims {
-            exp: now - 1,
-            ..claims
-        };
-        assert!(
-            keys.verify_access_token(&keys.issue_access_token(&expired).unwrap())
-                .is_none()
-        );
+        assert!(keys.verify_access_token(&format!("{none_header}.{}.", parts[1])).is_none());
+        let forged =
+            URL_SAFE_NO_PAD.encode(br#"{"sub":"user_1","org":"org_2","role":"admin","iat":0,"exp":9999999999}"#);
+        assert!(keys.verify_access_token(&format!("{}.{forged}.{}", parts[0], parts[2])).is_none());
+        let expired = AccessClaims { exp: now - 1, ..claims };
+        assert!(keys.verify_access_token(&keys.issue_access_token(&expired).unwrap()).is_none());
     }
 }

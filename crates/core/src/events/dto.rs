@@ -51,10 +51,7 @@ impl EventOut {
             seq: row.seq.unwrap_or_default(),
             event_type: row.event_type,
             created_at: row.created_at,
-            actor: EventActor {
-                actor_type: row.actor_type,
-                id: row.actor_id,
-            },
+            actor: EventActor { actor_type: row.actor_type, id: row.actor_id },
             data: serde_json::from_str(&row.data)?,
         })
     }

@@ -49,10 +49,12 @@ pub fn emit(
         .execute(conn)?;
     if let DbConnection::Sqlite(c) = conn {
         // One writer at a time: insert order is commit order.
-        diesel::sql_query("UPDATE events SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE org_id = ?) WHERE id = ?")
-            .bind::<Text, _>(&actor.org_id)
-            .bind::<Text, _>(&id)
-            .execute(c)?;
+        diesel::sql_query(
+            "UPDATE events SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE org_id = ?) WHERE id = ?",
+        )
+        .bind::<Text, _>(&actor.org_id)
+        .bind::<Text, _>(&id)
+        .execute(c)?;
     }
     Ok(())
 }
@@ -101,27 +103,15 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if !types.is_empty() {
-        let mut condition: Box<
-            dyn BoxableExpression<events::table, Db, SqlType = diesel::sql_types::Bool>,
-        > = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+        let mut condition: Box<dyn BoxableExpression<events::table, Db, SqlType = diesel::sql_types::Bool>> =
+            Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
         for pattern in types {
             condition = match pattern {
                 TypePattern::Exact(t) => Box::new(condition.or(events::event_type.eq(t.clone()))),
-                TypePattern::Prefix(p) => {
-                    Box::new(condition.or(events::event_type.like(format!("{p}.%"))))
-                }
+                TypePattern::Prefix(p) => Box::new(condition.or(events::event_type.like(format!("{p}.%")))),
             };
         }
         query = query.filter(condition);
     }
     Ok(query.load(conn)?)
-}
-
-/// The highest `seq` of the organization (where a new reader starts to follow only new events).
-pub fn last_seq(conn: &mut DbConnection, org_id: &str) -> ApiResult<i64> {
-    let max: Option<i64> = events::table
-        .filter(events::org_id.eq(org_id))
-        .select(diesel::dsl::max(events::seq))
-        .first(conn)?;
-    Ok(max.unwrap_or(0))
 }

@@ -14,24 +14,15 @@ const POLL_EVERY: Duration = Duration::from_millis(100);
 pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<EventPage> {
     let after = query.after.unwrap_or(0);
     if after < 0 {
-        return Err(ApiError::bad_request(
-            "invalid_after",
-            "after must be 0 or more.",
-        ));
+        return Err(ApiError::bad_request("invalid_after", "after must be 0 or more."));
     }
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            "limit must be between 1 and 1000.",
-        ));
+        return Err(ApiError::bad_request("invalid_limit", "limit must be between 1 and 1000."));
     }
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     if wait > Duration::from_secs(30) {
-        return Err(ApiError::bad_request(
-            "invalid_wait",
-            "wait must be between 0 and 30 seconds.",
-        ));
+        return Err(ApiError::bad_request("invalid_wait", "wait must be between 0 and 30 seconds."));
     }
     let types = parse_types(query.types.as_deref())?;
     let deadline = Instant::now() + wait;
@@ -50,15 +41,8 @@ pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<Event
         let has_more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_after = rows.last().and_then(|r| r.seq).unwrap_or(after);
-        let data = rows
-            .into_iter()
-            .map(EventOut::from_row)
-            .collect::<ApiResult<Vec<_>>>()?;
-        return Ok(EventPage {
-            data,
-            has_more,
-            next_after,
-        });
+        let data = rows.into_iter().map(EventOut::from_row).collect::<ApiResult<Vec<_>>>()?;
+        return Ok(EventPage { data, has_more, next_after });
     }
 }
 
@@ -71,8 +55,7 @@ fn parse_types(raw: Option<&str>) -> ApiResult<Vec<TypePattern>> {
             let t = t.trim();
             let valid = !t.is_empty()
                 && t.len() <= 100
-                && t.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.' || b == b'*');
+                && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.' || b == b'*');
             match t.strip_suffix(".*") {
                 Some(prefix) if valid && !prefix.contains('*') && !prefix.is_empty() => {
                     Ok(TypePattern::Prefix(prefix.to_string()))

@@ -42,9 +42,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             }
             let bytes = bytes.await?;
             let value = parse_json::<T>(&bytes)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(field_errors(&e)))?;
+            value.validate().map_err(|e| ApiError::validation(field_errors(&e)))?;
             Ok(ValidatedJson(value))
         })
     }
@@ -65,37 +63,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if parsed.is_ok()
         && let Err(e) = deserializer.end()
     {
-        return Err(ApiError::bad_request(
-            "malformed_json",
-            format!("The body is not valid JSON: {e}."),
-        ));
+        return Err(ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}.")));
     }
     parsed.map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() || bytes.iter().all(u8::is_ascii_whitespace) {
-            return ApiError::bad_request(
-                "malformed_json",
-                format!("The body is not valid JSON: {inner}."),
-            );
+            return ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {inner}."));
         }
         let mut pointer = path_pointer(error.path());
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
         let code = if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(name) = rest.split('`').next() {
                 pointer = child_pointer(&pointer, name);
             }
             "unknown_field"
         } else if message.starts_with("missing field `") {
-            if let Some(name) = message
-                .trim_start_matches("missing field `")
-                .split('`')
-                .next()
-            {
+            if let Some(name) = message.trim_start_matches("missing field `").split('`').next() {
                 pointer = child_pointer(&pointer, name);
             }
             "required"
@@ -108,9 +92,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Whether a JSON text contains the escape `\u0000` (an unescaped backslash, then u0000).
 fn has_escaped_nul(bytes: &[u8]) -> bool {
-    bytes.windows(6).enumerate().any(|(i, w)| {
-        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
-    })
+    bytes
+        .windows(6)
+        .enumerate()
+        .any(|(i, w)| w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
 }
 
 /// `parent/name`, unless serde's path already ends at `name`.
@@ -133,11 +118,7 @@ fn path_pointer(path: &serde_path_to_error::Path) -> String {
             Segment::Unknown => {}
         }
     }
-    if pointer.is_empty() {
-        "/".to_string()
-    } else {
-        pointer
-    }
+    if pointer.is_empty() { "/".to_string() } else { pointer }
 }
 
 /// `validator`'s nested errors as a flat list of JSON pointers.
@@ -154,11 +135,7 @@ fn collect(errors: &ValidationErrors, prefix: String, out: &mut Vec<FieldError>)
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let detail = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| default_message(&e.code));
+                    let detail = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| default_message(&e.code));
                     out.push(FieldError::new(pointer.clone(), e.code.to_string(), detail));
                 }
             }
@@ -185,11 +162,7 @@ fn default_message(code: &str) -> String {
 /// Query-string errors as 400 problem+json.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
-        ApiError::bad_request(
-            "invalid_query",
-            format!("The query string is invalid: {err}."),
-        )
-        .into()
+        ApiError::bad_request("invalid_query", format!("The query string is invalid: {err}.")).into()
     })
 }
 
@@ -200,27 +173,24 @@ pub fn path_config() -> web::PathConfig {
 
 /// Errors of plain `web::Json` extractors, should a handler use one.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _| {
-            use actix_web::error::JsonPayloadError;
-            match err {
-                JsonPayloadError::ContentType => ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send the body as application/json.",
-                )
-                .into(),
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "The request body is larger than the server accepts.",
-                )
-                .into(),
-                other => ApiError::bad_request("malformed_json", other.to_string()).into(),
-            }
-        })
+    web::JsonConfig::default().limit(limit).error_handler(|err, _| {
+        use actix_web::error::JsonPayloadError;
+        match err {
+            JsonPayloadError::ContentType => ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            )
+            .into(),
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is larger than the server accepts.",
+            )
+            .into(),
+            other => ApiError::bad_request("malformed_json", other.to_string()).into(),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -238,8 +208,7 @@ mod tests {
 
     #[test]
     fn pointers_name_the_field() {
-        let unknown =
-            parse_json::<Input>(br#"{"email": "a@b.co", "count": 1, "extra": 1}"#).unwrap_err();
+        let unknown = parse_json::<Input>(br#"{"email": "a@b.co", "count": 1, "extra": 1}"#).unwrap_err();
         assert_eq!(unknown.errors[0].pointer, "/extra");
         assert_eq!(unknown.errors[0].code, "unknown_field");
         let wrong = parse_json::<Input>(br#"{"email": "a@b.co", "count": "x"}"#).unwrap_err();

@@ -27,35 +27,23 @@ const ABANDONED_AFTER_SECS: i64 = 120;
 
 enum Claim {
     Fresh,
-    Replay {
-        status: i32,
-        body: String,
-        location: Option<String>,
-    },
+    Replay { status: i32, body: String, location: Option<String> },
 }
 
 pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = req
-        .headers()
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| v.to_str().unwrap_or("").to_string());
+    let key = req.headers().get(IDEMPOTENCY_KEY).map(|v| v.to_str().unwrap_or("").to_string());
     let actor = req.extensions().get::<Actor>().cloned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(key), Some(actor), Some(state), true) =
-        (key, actor, state, req.method() == Method::POST)
-    else {
+    let (Some(key), Some(actor), Some(state), true) = (key, actor, state, req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(refuse(
             req,
-            ApiError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1–255 visible ASCII characters.",
-            ),
+            ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters."),
         ));
     }
 
@@ -64,10 +52,7 @@ pub async fn idempotency(
     let mut payload = req.take_payload();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return Ok(refuse(
-                req,
-                ApiError::bad_request("unreadable_body", "The request body could not be read."),
-            ));
+            return Ok(refuse(req, ApiError::bad_request("unreadable_body", "The request body could not be read.")));
         };
         if body.len() + chunk.len() > state.config.max_body_bytes {
             return Ok(refuse(
@@ -90,26 +75,15 @@ pub async fn idempotency(
     let org_id = actor.org_id.clone();
     let principal = actor.principal_id().to_string();
     let claim = {
-        let (org_id, principal, key, hash) =
-            (org_id.clone(), principal.clone(), key.clone(), hash.clone());
-        state
-            .db
-            .write(move |conn| claim(conn, &org_id, &principal, &key, &hash))
-            .await
+        let (org_id, principal, key, hash) = (org_id.clone(), principal.clone(), key.clone(), hash.clone());
+        state.db.write(move |conn| claim(conn, &org_id, &principal, &key, &hash)).await
     };
     match claim {
         Err(error) => Ok(refuse(req, error)),
-        Ok(Claim::Replay {
-            status,
-            body,
-            location,
-        }) => {
+        Ok(Claim::Replay { status, body, location }) => {
             let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
             let mut response = HttpResponse::build(status);
-            response.insert_header((
-                HeaderName::from_static("idempotent-replayed"),
-                HeaderValue::from_static("true"),
-            ));
+            response.insert_header((HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")));
             if let Some(location) = location {
                 response.insert_header((LOCATION, location));
             }
@@ -133,20 +107,12 @@ pub async fn idempotency(
                 return Ok(response);
             }
             let status = response.status();
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
             let is_json = response.headers().get(CONTENT_TYPE).is_some();
             let (req, res) = response.into_parts();
             let (head, body) = res.into_parts();
             let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-            let text = if is_json {
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                String::new()
-            };
+            let text = if is_json { String::from_utf8_lossy(&bytes).into_owned() } else { String::new() };
             let stored = state
                 .db
                 .write(move |conn| {
@@ -163,10 +129,7 @@ pub async fn idempotency(
             if let Err(e) = stored {
                 log::error!("could not store idempotent response: {e}");
             }
-            Ok(ServiceResponse::new(
-                req,
-                head.set_body(bytes).map_into_boxed_body(),
-            ))
+            Ok(ServiceResponse::new(req, head.set_body(bytes).map_into_boxed_body()))
         }
     }
 }
@@ -193,21 +156,9 @@ async fn forget(state: &AppState, org_id: String, principal: String, key: String
     }
 }
 
-type Stored = (
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<String>,
-    NaiveDateTime,
-);
+type Stored = (String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
 
-fn claim(
-    conn: &mut DbConnection,
-    org_id: &str,
-    principal: &str,
-    key: &str,
-    hash: &str,
-) -> ApiResult<Claim> {
+fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash: &str) -> ApiResult<Claim> {
     let now = crate::time::now();
     let existing: Option<Stored> = keys::table
         .find((org_id, principal, key))
@@ -221,9 +172,7 @@ fn claim(
         .first(conn)
         .optional()?;
     match existing {
-        Some((stored_hash, status, body, location, created_at))
-            if created_at > now - Duration::hours(KEEP_HOURS) =>
-        {
+        Some((stored_hash, status, body, location, created_at)) if created_at > now - Duration::hours(KEEP_HOURS) => {
             if stored_hash != hash {
                 return Err(ApiError::unprocessable(
                     "idempotency_key_reused",
@@ -232,11 +181,7 @@ fn claim(
             }
             match status {
                 Some(status) => {
-                    return Ok(Claim::Replay {
-                        status,
-                        body: body.unwrap_or_default(),
-                        location,
-                    });
+                    return Ok(Claim::Replay { status, body: body.unwrap_or_default(), location });
                 }
                 None if created_at > now - Duration::seconds(ABANDONED_AFTER_SECS) => {
                     return Err(ApiError::conflict(
@@ -264,13 +209,12 @@ fn claim(
         .execute(conn)
         .map_err(|e| match e {
             // A concurrent request with the same key claimed it first.
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => ApiError::conflict(
-                "idempotency_in_progress",
-                "A request with this Idempotency-Key is still being processed: retry later.",
-            ),
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::conflict(
+                    "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still being processed: retry later.",
+                )
+            }
             other => other.into(),
         })?;
     Ok(Claim::Fresh)

@@ -36,19 +36,11 @@ pub struct Decision {
 
 impl RateLimiter {
     pub fn check(&self, key: &str, limit: u32) -> Decision {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let window = now - now % WINDOW_SECS;
         let reset_secs = window + WINDOW_SECS - now;
         let Ok(mut windows) = self.windows.lock() else {
-            return Decision {
-                allowed: true,
-                limit,
-                remaining: limit,
-                reset_secs,
-            };
+            return Decision { allowed: true, limit, remaining: limit, reset_secs };
         };
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| *start == window);
@@ -61,12 +53,7 @@ impl RateLimiter {
         if allowed {
             entry.1 += 1;
         }
-        Decision {
-            allowed,
-            limit,
-            remaining: limit - entry.1,
-            reset_secs,
-        }
+        Decision { allowed, limit, remaining: limit - entry.1, reset_secs }
     }
 }
 
@@ -77,22 +64,12 @@ pub async fn rate_limit(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let principal = req
-        .extensions()
-        .get::<Actor>()
-        .map(|a| a.principal_id().to_string());
+    let principal = req.extensions().get::<Actor>().map(|a| a.principal_id().to_string());
     let (key, limit) = match principal {
         Some(id) => (id, state.config.rate_limit_per_minute),
         None => {
-            let address = req
-                .connection_info()
-                .realip_remote_addr()
-                .unwrap_or("unknown")
-                .to_string();
-            (
-                format!("ip:{address}"),
-                state.config.rate_limit_anonymous_per_minute,
-            )
+            let address = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
+            (format!("ip:{address}"), state.config.rate_limit_anonymous_per_minute)
         }
     };
     let decision = state.rate_limiter.check(&key, limit);
@@ -100,11 +77,8 @@ pub async fn rate_limit(
         next.call(req).await?.map_into_left_body()
     } else {
         let (req, _) = req.into_parts();
-        ServiceResponse::new(
-            req,
-            ApiError::too_many_requests(decision.reset_secs.max(1)).error_response(),
-        )
-        .map_into_right_body()
+        ServiceResponse::new(req, ApiError::too_many_requests(decision.reset_secs.max(1)).error_response())
+            .map_into_right_body()
     };
     let headers = response.headers_mut();
     for (name, value) in [

@@ -37,10 +37,7 @@ pub async fn request_id(
     if req.uri().to_string().contains("%00") {
         // No path or query value may hold U+0000 (PostgreSQL text cannot store it).
         let (req, _) = req.into_parts();
-        let error = crate::error::ApiError::bad_request(
-            "invalid_character",
-            "The URL must not contain %00.",
-        );
+        let error = crate::error::ApiError::bad_request("invalid_character", "The URL must not contain %00.");
         let response = ServiceResponse::new(req, actix_web::ResponseError::error_response(&error));
         return Ok(with_id(as_problem(response, &id, &instance).await, &id));
     }
@@ -61,24 +58,13 @@ fn with_id(mut response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<
     response
 }
 
-async fn as_problem(
-    response: ServiceResponse<BoxBody>,
-    id: &str,
-    instance: &str,
-) -> ServiceResponse<BoxBody> {
+async fn as_problem(response: ServiceResponse<BoxBody>, id: &str, instance: &str) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let is_problem =
+        response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(PROBLEM_JSON));
     let (req, res) = response.into_parts();
     let (head, body) = res.into_parts();
-    let bytes = actix_web::body::to_bytes_limited(body, 64 * 1024)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let bytes = actix_web::body::to_bytes_limited(body, 64 * 1024).await.ok().and_then(Result::ok).unwrap_or_default();
     let mut problem = if is_problem {
         serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
     } else {
@@ -105,23 +91,11 @@ fn default_problem(status: StatusCode) -> (&'static str, &'static str) {
         StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required."),
         StatusCode::FORBIDDEN => ("forbidden", "You may not do this."),
         StatusCode::NOT_FOUND => ("not_found", "There is nothing at this path."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This path does not accept this method.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
-            "The request body is larger than the server accepts.",
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "Send the body as application/json.",
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This path does not accept this method."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than the server accepts."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send the body as application/json."),
         StatusCode::REQUEST_TIMEOUT => ("request_timeout", "The request took too long to arrive."),
-        s if s.is_server_error() => (
-            "internal_error",
-            "The server failed to complete the request.",
-        ),
+        s if s.is_server_error() => ("internal_error", "The server failed to complete the request."),
         _ => ("error", "The request failed."),
     }
 }

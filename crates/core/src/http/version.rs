@@ -8,11 +8,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The `ETag` header for a version.
 pub fn etag(version: i64) -> (actix_web::http::header::HeaderName, HeaderValue) {
-    (
-        ETAG,
-        HeaderValue::from_str(&format!("\"{version}\""))
-            .unwrap_or(HeaderValue::from_static("\"0\"")),
-    )
+    (ETAG, HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\"")))
 }
 
 /// The version an `If-Match` header asks for: `None` when absent or `*`.
@@ -25,12 +21,9 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
         return Ok(None);
     }
     let bare = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    bare.parse::<i64>().map(Some).map_err(|_| {
-        ApiError::bad_request(
-            "invalid_if_match",
-            "If-Match must be an ETag this API sent, like \"3\".",
-        )
-    })
+    bare.parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_request("invalid_if_match", "If-Match must be an ETag this API sent, like \"3\"."))
 }
 
 /// 412 unless the record is at the expected version.

@@ -24,27 +24,14 @@ pub fn count(conn: &mut DbConnection) -> ApiResult<i64> {
 }
 
 /// Creates an organization, its first admin, and an admin API key, in one transaction.
-pub fn create_with_admin(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    name: &str,
-    email: &str,
-) -> ApiResult<Initialized> {
+pub fn create_with_admin(conn: &mut DbConnection, keys: &Keys, name: &str, email: &str) -> ApiResult<Initialized> {
     let name = name.trim();
     let email = email.trim().to_lowercase();
     if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid_field(
-            "/name",
-            "length",
-            "the organization name must be 1 to 200 characters",
-        ));
+        return Err(ApiError::invalid_field("/name", "length", "the organization name must be 1 to 200 characters"));
     }
     if !validator::ValidateEmail::validate_email(&email) {
-        return Err(ApiError::invalid_field(
-            "/email",
-            "invalid_email",
-            "must be a valid e-mail address",
-        ));
+        return Err(ApiError::invalid_field("/email", "invalid_email", "must be a valid e-mail address"));
     }
     conn.transaction(|conn| {
         let now = crate::time::now();
@@ -81,35 +68,15 @@ pub fn create_with_admin(
             scopes: None,
             request_id: String::new(),
         };
-        let user = UserOut::from(
-            users::find(conn, &org_id, &user_id)?
-                .ok_or_else(|| ApiError::internal("user vanished"))?,
-        );
+        let user =
+            UserOut::from(users::find(conn, &org_id, &user_id)?.ok_or_else(|| ApiError::internal("user vanished"))?);
         let after = serde_json::to_value(&user)?;
         change::record(
             conn,
             &system,
-            Change {
-                resource: "user",
-                id: &user_id,
-                action: "created",
-                before: None,
-                after: Some(&after),
-            },
+            Change { resource: "user", id: &user_id, action: "created", before: None, after: Some(&after) },
         )?;
-        let key = insert_key(
-            conn,
-            keys,
-            &system,
-            "Initial admin key",
-            Role::Admin,
-            &["*".to_string()],
-            None,
-        )?;
-        Ok(Initialized {
-            org_id,
-            user_id,
-            api_key: key.key,
-        })
+        let key = insert_key(conn, keys, &system, "Initial admin key", Role::Admin, &["*".to_string()], None)?;
+        Ok(Initialized { org_id, user_id, api_key: key.key })
     })
 }

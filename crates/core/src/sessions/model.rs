@@ -54,13 +54,9 @@ pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> ApiResult<Option<Ref
 
 /// Marks a token used; false when another request used it first.
 pub fn consume(conn: &mut DbConnection, id: &str) -> ApiResult<bool> {
-    let changed = diesel::update(
-        refresh_tokens::table
-            .find(id)
-            .filter(refresh_tokens::used_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(Some(crate::time::now())))
-    .execute(conn)?;
+    let changed = diesel::update(refresh_tokens::table.find(id).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(Some(crate::time::now())))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 

@@ -19,10 +19,7 @@ use crate::state::AppState;
     )
 )]
 #[post("/auth/token")]
-pub async fn create_token(
-    state: web::Data<AppState>,
-    input: ValidatedJson<TokenRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn create_token(state: web::Data<AppState>, input: ValidatedJson<TokenRequest>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::sign_in(state, input.0).await?))
 }
 
@@ -53,10 +50,7 @@ pub async fn refresh_token(
     responses((status = 204, description = "Signed out (also when the token was unknown)"))
 )]
 #[post("/auth/logout")]
-pub async fn revoke_token(
-    state: web::Data<AppState>,
-    input: ValidatedJson<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn revoke_token(state: web::Data<AppState>, input: ValidatedJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     service::sign_out(&state, input.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,8 +5,7 @@ use chrono::Duration;
 use super::dto::{AcceptInvitation, RefreshRequest, TokenOut, TokenRequest};
 use super::model;
 use crate::auth::secrets::{
-    AccessClaims, REFRESH_TOKEN_PREFIX, dummy_password_check, hash_password, new_token,
-    verify_password,
+    AccessClaims, REFRESH_TOKEN_PREFIX, dummy_password_check, hash_password, new_token, verify_password,
 };
 use crate::auth::{Actor, Principal, Role};
 use crate::change::{self, Change};
@@ -17,20 +16,11 @@ use crate::users::dto::UserOut;
 use crate::users::model::{self as users, User, UserChangeset};
 
 fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "The e-mail or password is wrong.",
-    )
+    ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_credentials", "The e-mail or password is wrong.")
 }
 
 /// Issues an access token and a refresh token in `family_id` (a new family on sign-in).
-fn issue(
-    conn: &mut DbConnection,
-    state: &AppState,
-    user: &User,
-    family_id: &str,
-) -> ApiResult<TokenOut> {
+fn issue(conn: &mut DbConnection, state: &AppState, user: &User, family_id: &str) -> ApiResult<TokenOut> {
     let now = chrono::Utc::now().timestamp();
     let claims = AccessClaims {
         sub: user.id.clone(),
@@ -42,14 +32,7 @@ fn issue(
     let access_token = state.keys.issue_access_token(&claims)?;
     let refresh_token = new_token(REFRESH_TOKEN_PREFIX);
     let expires_at = crate::time::now() + Duration::seconds(state.config.refresh_token_ttl);
-    model::insert(
-        conn,
-        &user.org_id,
-        &user.id,
-        family_id,
-        &state.keys.hash_token(&refresh_token),
-        expires_at,
-    )?;
+    model::insert(conn, &user.org_id, &user.id, family_id, &state.keys.hash_token(&refresh_token), expires_at)?;
     Ok(TokenOut {
         access_token,
         token_type: "Bearer".into(),
@@ -59,20 +42,11 @@ fn issue(
     })
 }
 
-pub async fn sign_in(
-    state: actix_web::web::Data<AppState>,
-    input: TokenRequest,
-) -> ApiResult<TokenOut> {
+pub async fn sign_in(state: actix_web::web::Data<AppState>, input: TokenRequest) -> ApiResult<TokenOut> {
     let email = input.email.trim().to_lowercase();
-    let candidates = state
-        .db
-        .read(move |conn| users::find_for_sign_in(conn, &email))
-        .await?;
+    let candidates = state.db.read(move |conn| users::find_for_sign_in(conn, &email)).await?;
     let candidates: Vec<User> = match &input.organization_id {
-        Some(org) => candidates
-            .into_iter()
-            .filter(|u| &u.org_id == org)
-            .collect(),
+        Some(org) => candidates.into_iter().filter(|u| &u.org_id == org).collect(),
         None => candidates,
     };
     if candidates.len() > 1 {
@@ -85,14 +59,7 @@ pub async fn sign_in(
     let user = candidates.into_iter().next();
     let password = input.password;
     let user = actix_web::web::block(move || match user {
-        Some(user)
-            if user
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| verify_password(&password, h)) =>
-        {
-            Some(user)
-        }
+        Some(user) if user.password_hash.as_deref().is_some_and(|h| verify_password(&password, h)) => Some(user),
         Some(_) => None,
         None => {
             dummy_password_check(&password);
@@ -112,10 +79,7 @@ pub async fn sign_in(
         .await
 }
 
-pub async fn refresh(
-    state: actix_web::web::Data<AppState>,
-    input: RefreshRequest,
-) -> ApiResult<TokenOut> {
+pub async fn refresh(state: actix_web::web::Data<AppState>, input: RefreshRequest) -> ApiResult<TokenOut> {
     let hash = state.keys.hash_token(&input.refresh_token);
     let st = state.clone();
     let outcome = state
@@ -132,17 +96,13 @@ pub async fn refresh(
                 model::revoke_family(conn, &token.org_id, &token.family_id)?;
                 return Ok(Err(()));
             }
-            let Some(user) =
-                users::find(conn, &token.org_id, &token.user_id)?.filter(|u| u.status == "active")
-            else {
+            let Some(user) = users::find(conn, &token.org_id, &token.user_id)?.filter(|u| u.status == "active") else {
                 return Ok(Err(()));
             };
             issue(conn, &st, &user, &token.family_id).map(Ok)
         })
         .await?;
-    outcome.map_err(|_| {
-        ApiError::unauthorized("The refresh token is invalid, expired, used or revoked.")
-    })
+    outcome.map_err(|_| ApiError::unauthorized("The refresh token is invalid, expired, used or revoked."))
 }
 
 pub async fn sign_out(state: &AppState, input: RefreshRequest) -> ApiResult<()> {
@@ -158,22 +118,16 @@ pub async fn sign_out(state: &AppState, input: RefreshRequest) -> ApiResult<()> 
         .await
 }
 
-pub async fn accept_invitation(
-    state: actix_web::web::Data<AppState>,
-    input: AcceptInvitation,
-) -> ApiResult<TokenOut> {
+pub async fn accept_invitation(state: actix_web::web::Data<AppState>, input: AcceptInvitation) -> ApiResult<TokenOut> {
     let hash = state.keys.hash_token(&input.invitation_token);
     let password = input.password;
-    let password_hash = actix_web::web::block(move || hash_password(&password))
-        .await
-        .map_err(ApiError::internal)??;
+    let password_hash = actix_web::web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
     let st = state.clone();
     state
         .db
         .write(move |conn| {
-            let user = users::find_by_invitation(conn, &hash)?.ok_or_else(|| {
-                ApiError::unauthorized("The invitation is invalid or was already accepted.")
-            })?;
+            let user = users::find_by_invitation(conn, &hash)?
+                .ok_or_else(|| ApiError::unauthorized("The invitation is invalid or was already accepted."))?;
             let changes = UserChangeset {
                 status: Some("active".into()),
                 password_hash: Some(Some(password_hash)),
@@ -181,8 +135,8 @@ pub async fn accept_invitation(
                 ..Default::default()
             };
             users::update(conn, &user.org_id, &user.id, &changes)?;
-            let after = users::find(conn, &user.org_id, &user.id)?
-                .ok_or_else(|| ApiError::internal("user vanished"))?;
+            let after =
+                users::find(conn, &user.org_id, &user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
             let actor = Actor {
                 org_id: user.org_id.clone(),
                 user_id: user.id.clone(),
@@ -198,13 +152,7 @@ pub async fn accept_invitation(
             change::record(
                 conn,
                 &actor,
-                Change {
-                    resource: "user",
-                    id: &user.id,
-                    action: "activated",
-                    before: Some(&b),
-                    after: Some(&a),
-                },
+                Change { resource: "user", id: &user.id, action: "activated", before: Some(&b), after: Some(&a) },
             )?;
             users::touch_login(conn, &user.id)?;
             issue(conn, &st, &after, &crate::id::new_id("fam"))

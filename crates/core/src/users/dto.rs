@@ -112,11 +112,7 @@ pub struct UsersQuery {
 
 impl UsersQuery {
     pub fn paging(&self) -> ListQuery {
-        ListQuery {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-            sort: self.sort.clone(),
-        }
+        ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 }
 

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, Sort};
+use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::users;
 
@@ -69,11 +69,7 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    org_id: &str,
-    email: &str,
-) -> ApiResult<Option<User>> {
+pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<Option<User>> {
     Ok(users::table
         .filter(users::org_id.eq(org_id))
         .filter(users::email.eq(email))
@@ -101,38 +97,21 @@ pub fn find_by_invitation(conn: &mut DbConnection, hash: &str) -> ApiResult<Opti
 }
 
 pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> ApiResult<()> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)?;
+    diesel::insert_into(users::table).values(user).execute(conn)?;
     Ok(())
 }
 
 /// Applies the changes and bumps the version.
-pub fn update(
-    conn: &mut DbConnection,
-    org_id: &str,
-    id: &str,
-    changes: &UserChangeset,
-) -> ApiResult<()> {
-    diesel::update(
-        users::table
-            .filter(users::org_id.eq(org_id))
-            .filter(users::id.eq(id)),
-    )
-    .set((
-        changes,
-        users::version.eq(users::version + 1),
-        users::updated_at.eq(crate::time::now()),
-    ))
-    .execute(conn)?;
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &UserChangeset) -> ApiResult<()> {
+    diesel::update(users::table.filter(users::org_id.eq(org_id)).filter(users::id.eq(id)))
+        .set((changes, users::version.eq(users::version + 1), users::updated_at.eq(crate::time::now())))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Records a sign-in without touching the version (it is not an edit).
 pub fn touch_login(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::last_login_at.eq(Some(crate::time::now())))
-        .execute(conn)?;
+    diesel::update(users::table.find(id)).set(users::last_login_at.eq(Some(crate::time::now()))).execute(conn)?;
     Ok(())
 }
 
@@ -145,18 +124,8 @@ pub fn count_active_admins(conn: &mut DbConnection, org_id: &str) -> ApiResult<i
         .get_result(conn)?)
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    org_id: &str,
-    filters: &Filters,
-    sort: &Sort,
-    after: Option<Cursor>,
-    limit: i64,
-) -> ApiResult<Vec<User>> {
-    let mut query = users::table
-        .filter(users::org_id.eq(org_id))
-        .select(User::as_select())
-        .into_boxed();
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<User>> {
+    let mut query = users::table.filter(users::org_id.eq(org_id)).select(User::as_select()).into_boxed();
     if let Some(role) = &filters.role {
         query = query.filter(users::role.eq(role.clone()));
     }
@@ -166,30 +135,15 @@ pub fn list(
     if let Some(email) = &filters.email {
         query = query.filter(users::email.eq(email.clone()));
     }
+    let (sort, after) = (&plan.sort, plan.after.clone());
     let query = match sort.field {
-        "email" => keyset!(
-            query,
-            users::email,
-            users::id,
-            sort,
-            after.map(|c| (c.value, c.id))
-        ),
-        "name" => keyset!(
-            query,
-            users::name,
-            users::id,
-            sort,
-            after.map(|c| (c.value, c.id))
-        ),
+        "email" => keyset!(query, users::email, users::id, sort, Cursor::text_key(after)),
+        "name" => keyset!(query, users::name, users::id, sort, Cursor::text_key(after)),
         _ => {
-            let after = match after {
-                Some(c) => Some((c.time()?, c.id)),
-                None => None,
-            };
-            keyset!(query, users::created_at, users::id, sort, after)
+            keyset!(query, users::created_at, users::id, sort, Cursor::time_key(after)?)
         }
     };
-    Ok(query.limit(limit).load(conn)?)
+    Ok(query.limit(plan.limit + 1).load(conn)?)
 }
 
 /// The value a list sorted by `field` pages on.

@@ -71,15 +71,9 @@ pub async fn create_user(
     responses((status = 200, description = "The user", body = UserOut, headers(("ETag" = String, description = "The version"))))
 )]
 #[get("/users/{id}")]
-pub async fn get_user(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get_user(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let user = service::get(&state, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(user.version))
-        .json(user))
+    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
 
 /// Update a user
@@ -107,9 +101,7 @@ pub async fn update_user(
     input: ValidatedJson<UserPatch>,
 ) -> ApiResult<HttpResponse> {
     let user = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(user.version))
-        .json(user))
+    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
 
 /// Deactivate a user
@@ -133,9 +125,7 @@ pub async fn deactivate_user(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let user = service::set_active(&state, &actor, id.into_inner(), false, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(user.version))
-        .json(user))
+    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
 
 /// Reactivate a user
@@ -157,7 +147,5 @@ pub async fn reactivate_user(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let user = service::set_active(&state, &actor, id.into_inner(), true, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(user.version))
-        .json(user))
+    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }

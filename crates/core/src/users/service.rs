@@ -25,16 +25,12 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
         )));
     }
     let password_hash = match input.password.clone() {
-        Some(password) => Some(
-            actix_web::web::block(move || hash_password(&password))
-                .await
-                .map_err(ApiError::internal)??,
-        ),
+        Some(password) => {
+            Some(actix_web::web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??)
+        }
         None => None,
     };
-    let invitation_token = password_hash
-        .is_none()
-        .then(|| new_token(INVITATION_PREFIX));
+    let invitation_token = password_hash.is_none().then(|| new_token(INVITATION_PREFIX));
     let invitation_hash = invitation_token.as_ref().map(|t| state.keys.hash_token(t));
     let actor = actor.clone();
     let user = state
@@ -57,11 +53,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
                     email: &email,
                     name: input.name.trim(),
                     role: input.role.as_str(),
-                    status: if password_hash.is_some() {
-                        "active"
-                    } else {
-                        "invited"
-                    },
+                    status: if password_hash.is_some() { "active" } else { "invited" },
                     password_hash: password_hash.as_deref(),
                     invitation_hash: invitation_hash.as_deref(),
                     created_at: now,
@@ -69,79 +61,43 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
                 },
             )?;
             let user = UserOut::from(
-                model::find(conn, &actor.org_id, &id)?
-                    .ok_or_else(|| ApiError::internal("user vanished"))?,
+                model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("user vanished"))?,
             );
             let after = serde_json::to_value(&user)?;
             change::record(
                 conn,
                 &actor,
-                Change {
-                    resource: "user",
-                    id: &id,
-                    action: "created",
-                    before: None,
-                    after: Some(&after),
-                },
+                Change { resource: "user", id: &id, action: "created", before: None, after: Some(&after) },
             )?;
             Ok(user)
         })
         .await?;
-    Ok(UserCreated {
-        user,
-        invitation_token,
-    })
+    Ok(UserCreated { user, invitation_token })
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResult<Page<UserOut>> {
     actor.require(Resource::Users, Action::Read)?;
-    let paging = query.paging();
-    let limit = paging.limit()?;
-    let sort = paging.sort(
-        model::SORTABLE,
-        Sort {
-            field: "created_at",
-            desc: false,
-        },
-    )?;
-    let after = paging.cursor(&sort)?;
+    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     if let Some(status) = &query.status
         && !STATUSES.contains(&status.as_str())
     {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "status must be active, invited or deactivated.",
-        ));
+        return Err(ApiError::bad_request("invalid_query", "status must be active, invited or deactivated."));
     }
     let filters = Filters {
         role: query.role.map(|r| r.as_str().to_string()),
         status: query.status,
         email: query.email.map(|e| e.trim().to_lowercase()),
     };
-    let org_id = actor.org_id.clone();
-    let sort_for_query = sort.clone();
-    let rows = state
-        .db
-        .read(move |conn| model::list(conn, &org_id, &filters, &sort_for_query, after, limit + 1))
-        .await?;
-    Ok(page(
-        rows,
-        limit,
-        &sort,
-        |u| (model::sort_value(u, sort.field), u.id.clone()),
-        UserOut::from,
-    ))
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    Ok(page(rows, &plan, |u| (model::sort_value(u, plan.sort.field), u.id.clone()), UserOut::from))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
     actor.require(Resource::Users, Action::Read)?;
     let org_id = actor.org_id.clone();
-    let user = state
-        .db
-        .read(move |conn| model::find(conn, &org_id, &id))
-        .await?;
-    user.map(UserOut::from)
-        .ok_or_else(|| ApiError::not_found("user"))
+    let user = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
+    user.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn update(
@@ -159,17 +115,11 @@ pub async fn update(
         Patch::Value(name) if !name.trim().is_empty() && name.len() <= 200 => {
             changes.name = Some(name.trim().to_string())
         }
-        _ => errors.push(FieldError::new(
-            "/name",
-            "length",
-            "must be 1 to 200 characters",
-        )),
+        _ => errors.push(FieldError::new("/name", "length", "must be 1 to 200 characters")),
     }
     match patch.role {
         Patch::Absent => {}
-        Patch::Value(role) if actor.role.can_grant(role) => {
-            changes.role = Some(role.as_str().to_string())
-        }
+        Patch::Value(role) if actor.role.can_grant(role) => changes.role = Some(role.as_str().to_string()),
         Patch::Value(role) => {
             return Err(ApiError::forbidden(format!(
                 "A {} may not grant role {}.",
@@ -177,11 +127,7 @@ pub async fn update(
                 role.as_str()
             )));
         }
-        Patch::Null => errors.push(FieldError::new(
-            "/role",
-            "required",
-            "a user must have a role",
-        )),
+        Patch::Null => errors.push(FieldError::new("/role", "required", "a user must have a role")),
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -201,10 +147,8 @@ pub async fn set_active(
     if_match: Option<i64>,
 ) -> ApiResult<UserOut> {
     actor.require(Resource::Users, Action::Write)?;
-    let changes = UserChangeset {
-        status: Some(if active { "active" } else { "deactivated" }.to_string()),
-        ..Default::default()
-    };
+    let changes =
+        UserChangeset { status: Some(if active { "active" } else { "deactivated" }.to_string()), ..Default::default() };
     let user = apply(state, actor, id, changes, if_match, !active).await?;
     state.key_cache.forget_user(&user.id);
     Ok(user)
@@ -223,8 +167,7 @@ async fn apply(
     state
         .db
         .write(move |conn| {
-            let before = model::find(conn, &actor.org_id, &id)?
-                .ok_or_else(|| ApiError::not_found("user"))?;
+            let before = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
             check_version(if_match, before.version)?;
             if changes.status.as_deref() == Some("active") && before.status == "invited" {
                 return Err(ApiError::conflict(
@@ -237,22 +180,15 @@ async fn apply(
                 && before.status == "active"
                 && model::count_active_admins(conn, &actor.org_id)? <= 1
             {
-                return Err(ApiError::conflict(
-                    "last_admin",
-                    "The organization must keep at least one active admin.",
-                ));
+                return Err(ApiError::conflict("last_admin", "The organization must keep at least one active admin."));
             }
             if changes.status.as_deref() == Some("deactivated") {
                 crate::sessions::model::revoke_user(conn, &actor.org_id, &id)?;
             }
             model::update(conn, &actor.org_id, &id, &changes)?;
-            let after = model::find(conn, &actor.org_id, &id)?
-                .ok_or_else(|| ApiError::not_found("user"))?;
+            let after = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
             let (before, after) = (UserOut::from(before), UserOut::from(after));
-            let (b, a): (Value, Value) = (
-                serde_json::to_value(&before)?,
-                serde_json::to_value(&after)?,
-            );
+            let (b, a): (Value, Value) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
             let action = match changes.status.as_deref() {
                 Some("deactivated") => "deactivated",
                 Some("active") => "reactivated",
@@ -261,13 +197,7 @@ async fn apply(
             change::record(
                 conn,
                 &actor,
-                Change {
-                    resource: "user",
-                    id: &id,
-                    action,
-                    before: Some(&b),
-                    after: Some(&a),
-                },
+                Change { resource: "user", id: &id, action, before: Some(&b), after: Some(&a) },
             )?;
             Ok(after)
         })
@@ -281,30 +211,18 @@ pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
     let (user, org_name) = state
         .db
         .read(move |conn| {
-            let user = model::find(conn, &org_id, &user_id)?.ok_or_else(|| {
-                ApiError::unauthorized("The user behind these credentials no longer exists.")
-            })?;
-            let name: String = organizations::table
-                .find(&org_id)
-                .select(organizations::name)
-                .first(conn)?;
+            let user = model::find(conn, &org_id, &user_id)?
+                .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))?;
+            let name: String = organizations::table.find(&org_id).select(organizations::name).first(conn)?;
             Ok((user, name))
         })
         .await?;
     Ok(MeOut {
-        organization: OrganizationOut {
-            id: user.org_id.clone(),
-            name: org_name,
-        },
+        organization: OrganizationOut { id: user.org_id.clone(), name: org_name },
         user: UserOut::from(user),
         principal_type: actor.actor_type().to_string(),
         principal_id: actor.principal_id().to_string(),
         role: actor.role,
         scopes: actor.scopes.clone(),
     })
-}
-
-/// Role parsing for callers outside HTTP (CLI).
-pub fn parse_role(raw: &str) -> ApiResult<Role> {
-    Role::parse(raw).ok_or_else(|| ApiError::invalid_field("/role", "invalid_role", "unknown role"))
 }

@@ -5,19 +5,12 @@ use serde_json::json;
 use crate::both;
 use crate::support::{Backend, TestApp};
 
-both!(
-    idempotent_post_replays,
-    unknown_paths_and_methods_are_problems
-);
+both!(idempotent_post_replays, unknown_paths_and_methods_are_problems);
 
 async fn idempotent_post_replays(app: TestApp) {
     let body = json!({"email": "once@acme.test", "name": "Once", "role": "sales"});
     let send = |key: &'static str, body: serde_json::Value| {
-        let request = app
-            .client
-            .post(app.url("/v1/users"))
-            .header("Idempotency-Key", key)
-            .json(&body);
+        let request = app.client.post(app.url("/v1/users")).header("Idempotency-Key", key).json(&body);
         app.send(request, &app.admin_key)
     };
     let first = send("create-once-1", body.clone()).await;
@@ -32,11 +25,7 @@ async fn idempotent_post_replays(app: TestApp) {
     assert_eq!(replay.header("location"), first.header("location"));
     assert_eq!(app.count("users"), users, "the replay created nothing");
 
-    let different = send(
-        "create-once-1",
-        json!({"email": "twice@acme.test", "name": "Twice", "role": "sales"}),
-    )
-    .await;
+    let different = send("create-once-1", json!({"email": "twice@acme.test", "name": "Twice", "role": "sales"})).await;
     different.expect_problem(422, "idempotency_key_reused");
     assert_eq!(app.count("users"), users);
 
@@ -50,10 +39,7 @@ async fn idempotent_post_replays(app: TestApp) {
     // …and the key is per principal.
     let other = app
         .send(
-            app.client
-                .post(app.url("/v1/users"))
-                .header("Idempotency-Key", "create-once-1")
-                .json(&body),
+            app.client.post(app.url("/v1/users")).header("Idempotency-Key", "create-once-1").json(&body),
             &app.other_org_key,
         )
         .await;
@@ -74,26 +60,18 @@ async fn idempotent_post_replays(app: TestApp) {
             k::org_id.eq(&app.org_id),
             k::principal_id.eq(&principal),
             k::key.eq("busy"),
-            k::request_hash.eq(crm_core::auth::secrets::sha256_hex(
-                format!("POST /v1/users\n{body}").as_bytes(),
-            )),
+            k::request_hash.eq(crm_core::auth::secrets::sha256_hex(format!("POST /v1/users\n{body}").as_bytes())),
             k::created_at.eq(crm_core::time::now()),
         ))
         .execute(&mut *conn)
         .unwrap();
     drop(conn);
-    send("busy", body.clone())
-        .await
-        .expect_problem(409, "idempotency_in_progress");
+    send("busy", body.clone()).await.expect_problem(409, "idempotency_in_progress");
 }
 
 async fn unknown_paths_and_methods_are_problems(app: TestApp) {
-    app.get("/nothing/here", "")
-        .await
-        .expect_problem(404, "not_found");
-    let wrong_method = app
-        .send(app.client.delete(app.url("/v1/me")), &app.admin_key)
-        .await;
+    app.get("/nothing/here", "").await.expect_problem(404, "not_found");
+    let wrong_method = app.send(app.client.delete(app.url("/v1/me")), &app.admin_key).await;
     assert!(wrong_method.status == 404 || wrong_method.status == 405);
     wrong_method.expect(wrong_method.status);
     let spec = app.get("/openapi.json", "").await;
@@ -114,10 +92,7 @@ async fn rate_limit_postgres() {
 async fn rate_limit(backend: Backend) {
     let app = TestApp::spawn_with(
         backend,
-        &[
-            ("CRM_RATE_LIMIT_PER_MINUTE", "5"),
-            ("CRM_RATE_LIMIT_ANONYMOUS_PER_MINUTE", "3"),
-        ],
+        &[("CRM_RATE_LIMIT_PER_MINUTE", "5"), ("CRM_RATE_LIMIT_ANONYMOUS_PER_MINUTE", "3")],
     )
     .await;
     let mut last = None;
@@ -142,11 +117,7 @@ async fn rate_limit(backend: Backend) {
 
 #[actix_web::test]
 async fn cors_allows_configured_origins() {
-    let app = TestApp::spawn_with(
-        Backend::Sqlite,
-        &[("CRM_CORS_ORIGINS", "https://app.example.com")],
-    )
-    .await;
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("CRM_CORS_ORIGINS", "https://app.example.com")]).await;
     let preflight = app
         .send(
             app.client
@@ -158,29 +129,11 @@ async fn cors_allows_configured_origins() {
         )
         .await;
     assert_eq!(preflight.status, 200);
-    assert_eq!(
-        preflight.header("access-control-allow-origin"),
-        Some("https://app.example.com")
-    );
-    let ok = app
-        .send(
-            app.client
-                .get(app.url("/v1/me"))
-                .header("Origin", "https://app.example.com"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(
-        ok.header("access-control-allow-origin"),
-        Some("https://app.example.com")
-    );
-    let evil = app
-        .send(
-            app.client
-                .get(app.url("/v1/me"))
-                .header("Origin", "https://evil.example.com"),
-            &app.admin_key,
-        )
-        .await;
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("https://app.example.com"));
+    let ok =
+        app.send(app.client.get(app.url("/v1/me")).header("Origin", "https://app.example.com"), &app.admin_key).await;
+    assert_eq!(ok.header("access-control-allow-origin"), Some("https://app.example.com"));
+    let evil =
+        app.send(app.client.get(app.url("/v1/me")).header("Origin", "https://evil.example.com"), &app.admin_key).await;
     assert!(evil.header("access-control-allow-origin").is_none());
 }

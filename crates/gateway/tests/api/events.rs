@@ -14,10 +14,7 @@ use serde_json::json;
 use crate::both;
 use crate::support::{Backend, TestApp};
 
-both!(
-    feed_pages_and_filters,
-    concurrent_writers_never_lose_an_event
-);
+both!(feed_pages_and_filters, concurrent_writers_never_lose_an_event);
 
 fn system(app: &TestApp) -> Actor {
     Actor {
@@ -42,12 +39,7 @@ async fn feed_pages_and_filters(app: TestApp) {
     }
     let all = app.get("/v1/events", &app.admin_key).await;
     all.expect(200);
-    let seqs: Vec<i64> = all.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_i64().unwrap())
-        .collect();
+    let seqs: Vec<i64> = all.body["data"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     assert_eq!(all.body["next_after"], *seqs.last().unwrap());
     let first = &all.body["data"][0];
@@ -56,61 +48,36 @@ async fn feed_pages_and_filters(app: TestApp) {
 
     let users_only = app.get("/v1/events?types=user.*", &app.admin_key).await;
     assert!(
-        users_only.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["type"].as_str().unwrap().starts_with("user."))
+        users_only.body["data"].as_array().unwrap().iter().all(|e| e["type"].as_str().unwrap().starts_with("user."))
     );
     assert_eq!(users_only.body["data"].as_array().unwrap().len(), 4);
-    let keys_only = app
-        .get("/v1/events?types=api_key.created", &app.admin_key)
-        .await;
+    let keys_only = app.get("/v1/events?types=api_key.created", &app.admin_key).await;
     assert_eq!(keys_only.body["data"].as_array().unwrap().len(), 1);
 
     let page = app.get("/v1/events?limit=2", &app.admin_key).await;
     assert_eq!(page.body["has_more"], true);
     let after = page.body["next_after"].as_i64().unwrap();
-    let rest = app
-        .get(&format!("/v1/events?after={after}"), &app.admin_key)
-        .await;
+    let rest = app.get(&format!("/v1/events?after={after}"), &app.admin_key).await;
     assert_eq!(rest.body["data"].as_array().unwrap().len(), seqs.len() - 2);
     let end = rest.body["next_after"].as_i64().unwrap();
-    let empty = app
-        .get(&format!("/v1/events?after={end}"), &app.admin_key)
-        .await;
+    let empty = app.get(&format!("/v1/events?after={end}"), &app.admin_key).await;
     assert_eq!(empty.body["data"], json!([]));
     assert_eq!(empty.body["next_after"], end);
 
-    app.get("/v1/events?types=User.*", &app.admin_key)
-        .await
-        .expect_problem(400, "invalid_types");
-    app.get("/v1/events?after=-1", &app.admin_key)
-        .await
-        .expect(400);
-    app.get("/v1/events?limit=5000", &app.admin_key)
-        .await
-        .expect(400);
-    app.get("/v1/events?wait=31", &app.admin_key)
-        .await
-        .expect(400);
+    app.get("/v1/events?types=User.*", &app.admin_key).await.expect_problem(400, "invalid_types");
+    app.get("/v1/events?after=-1", &app.admin_key).await.expect(400);
+    app.get("/v1/events?limit=5000", &app.admin_key).await.expect(400);
+    app.get("/v1/events?wait=31", &app.admin_key).await.expect(400);
 
     // Long poll: returns as soon as an event arrives.
     let started = std::time::Instant::now();
     let late_write = async {
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-        app.post(
-            "/v1/users",
-            &app.admin_key,
-            json!({"email": "late@acme.test", "name": "Late", "role": "sales"}),
-        )
-        .await
+        app.post("/v1/users", &app.admin_key, json!({"email": "late@acme.test", "name": "Late", "role": "sales"})).await
     };
-    let (waited, _) = futures_util::future::join(
-        app.get(&format!("/v1/events?after={end}&wait=10"), &app.admin_key),
-        late_write,
-    )
-    .await;
+    let (waited, _) =
+        futures_util::future::join(app.get(&format!("/v1/events?after={end}&wait=10"), &app.admin_key), late_write)
+            .await;
     assert_eq!(waited.body["data"][0]["type"], "user.created");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -129,13 +96,7 @@ async fn concurrent_writers_never_lose_an_event(app: TestApp) {
                 let mut pooled = db.conn().unwrap();
                 let conn: &mut DbConnection = &mut pooled;
                 conn.transaction::<_, crm_core::ApiError, _>(|c| {
-                    crm_core::events::model::emit(
-                        c,
-                        &actor,
-                        "test.written",
-                        json!({"writer": w, "i": i}),
-                        None,
-                    )?;
+                    crm_core::events::model::emit(c, &actor, "test.written", json!({"writer": w, "i": i}), None)?;
                     std::thread::sleep(Duration::from_millis(((w * 7 + i * 3) % 6) as u64));
                     Ok(())
                 })
@@ -156,12 +117,7 @@ async fn concurrent_writers_never_lose_an_event(app: TestApp) {
     let mut after = 0i64;
     loop {
         let finished = done.load(Ordering::SeqCst);
-        let page = app
-            .get(
-                &format!("/v1/events?types=test.*&after={after}&limit=7"),
-                &app.admin_key,
-            )
-            .await;
+        let page = app.get(&format!("/v1/events?types=test.*&after={after}&limit=7"), &app.admin_key).await;
         page.expect(200);
         for event in page.body["data"].as_array().unwrap() {
             let seq = event["seq"].as_i64().unwrap();
@@ -169,10 +125,7 @@ async fn concurrent_writers_never_lose_an_event(app: TestApp) {
             after = seq;
             seen.push(event["id"].as_str().unwrap().to_string());
         }
-        if finished
-            && page.body["has_more"] == false
-            && page.body["data"].as_array().unwrap().is_empty()
-        {
+        if finished && page.body["has_more"] == false && page.body["data"].as_array().unwrap().is_empty() {
             break;
         }
     }
@@ -203,19 +156,9 @@ async fn late_committer_is_not_skipped_postgres() {
     let after = first.body["next_after"].as_i64().unwrap();
 
     slow.batch_execute("COMMIT").unwrap();
-    let second = app
-        .get(
-            &format!("/v1/events?types=test.*&after={after}"),
-            &app.admin_key,
-        )
-        .await;
+    let second = app.get(&format!("/v1/events?types=test.*&after={after}"), &app.admin_key).await;
     let data = second.body["data"].as_array().unwrap();
-    assert_eq!(
-        data.len(),
-        1,
-        "the late committer was skipped: {}",
-        second.text
-    );
+    assert_eq!(data.len(), 1, "the late committer was skipped: {}", second.text);
     assert_eq!(data[0]["type"], "test.slow");
     assert!(data[0]["seq"].as_i64().unwrap() > after);
 }
@@ -246,11 +189,7 @@ fn database_url(app: &TestApp) -> String {
         name: String,
     }
     let mut pooled = app.conn();
-    let DbConnection::Postgres(c) = &mut *pooled else {
-        panic!("postgres only")
-    };
-    let name: Name = diesel::sql_query("SELECT current_database() AS name")
-        .get_result(c)
-        .unwrap();
+    let DbConnection::Postgres(c) = &mut *pooled else { panic!("postgres only") };
+    let name: Name = diesel::sql_query("SELECT current_database() AS name").get_result(c).unwrap();
     format!("{}/{}", crate::support::pg_server_url(), name.name)
 }

@@ -29,8 +29,14 @@ fn tables(conn: &mut DbConnection) -> Vec<String> {
 
 fn columns(conn: &mut DbConnection, table: &str) -> Vec<String> {
     let rows: Vec<Row> = match conn {
-        DbConnection::Postgres(c) => diesel::sql_query(format!("SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{table}'")).load(c).unwrap(),
-        DbConnection::Sqlite(c) => diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')")).load(c).unwrap(),
+        DbConnection::Postgres(c) => diesel::sql_query(format!(
+            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{table}'"
+        ))
+        .load(c)
+        .unwrap(),
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')")).load(c).unwrap()
+        }
     };
     rows.into_iter().map(|r| r.name).collect()
 }
@@ -62,9 +68,7 @@ fn unindexed_foreign_keys(conn: &mut DbConnection) -> Vec<String> {
         .load(c)
         .unwrap(),
     };
-    fks.into_iter()
-        .map(|f| format!("{}.{}", f.tbl, f.col))
-        .collect()
+    fks.into_iter().map(|f| format!("{}.{}", f.tbl, f.col)).collect()
 }
 
 fn check_rules(conn: &mut DbConnection) {
@@ -72,10 +76,7 @@ fn check_rules(conn: &mut DbConnection) {
     assert!(all.contains(&"users".to_string()), "{all:?}");
     for table in &all {
         if table != "organizations" {
-            assert!(
-                columns(conn, table).contains(&"org_id".to_string()),
-                "{table} has no org_id"
-            );
+            assert!(columns(conn, table).contains(&"org_id".to_string()), "{table} has no org_id");
         }
     }
     // An index (org_id, x) serves lookups by org and x, so it counts for x.

@@ -94,11 +94,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path))
-        } else {
-            out.push(path)
-        }
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
     }
     out
 }
@@ -107,37 +103,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 pub fn new_pg_database() -> (String, String, String) {
     let server = pg_server_url();
     let admin_url = format!("{server}/postgres");
-    let mut admin = diesel::PgConnection::establish(&admin_url)
-        .unwrap_or_else(|e| panic!("PostgreSQL at {server} is required for the postgres half of the suite (set CRM_TEST_PG_URL): {e}"));
+    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+        panic!("PostgreSQL at {server} is required for the postgres half of the suite (set CRM_TEST_PG_URL): {e}")
+    });
     let template = format!("crm_template_{}", migrations_fingerprint());
-    admin
-        .batch_execute("SELECT pg_advisory_lock(72630011)")
-        .unwrap();
+    admin.batch_execute("SELECT pg_advisory_lock(72630011)").unwrap();
     #[derive(QueryableByName)]
     struct Exists {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let exists: Exists = diesel::sql_query(format!(
-        "SELECT COUNT(*) AS n FROM pg_database WHERE datname = '{template}'"
-    ))
-    .get_result(&mut admin)
-    .unwrap();
-    if exists.n == 0 {
-        admin
-            .batch_execute(&format!("CREATE DATABASE {template}"))
+    let exists: Exists =
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM pg_database WHERE datname = '{template}'"))
+            .get_result(&mut admin)
             .unwrap();
+    if exists.n == 0 {
+        admin.batch_execute(&format!("CREATE DATABASE {template}")).unwrap();
         let mut conn = DbConnection::open(&format!("{server}/{template}")).unwrap();
         conn.migrate().unwrap();
     }
-    let name = format!(
-        "crm_test_{}",
-        crm_core::id::new_id("t").trim_start_matches("t_")
-    );
+    let name = format!("crm_test_{}", crm_core::id::new_id("t").trim_start_matches("t_"));
     let created = admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"));
-    admin
-        .batch_execute("SELECT pg_advisory_unlock(72630011)")
-        .unwrap();
+    admin.batch_execute("SELECT pg_advisory_unlock(72630011)").unwrap();
     created.unwrap();
     (format!("{server}/{name}"), admin_url, name)
 }
@@ -145,26 +132,13 @@ pub fn new_pg_database() -> (String, String, String) {
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.into()),
-        (
-            "CRM_SECRET_KEY".into(),
-            "test-secret-test-secret-test-secret-0123".into(),
-        ),
+        ("CRM_SECRET_KEY".into(), "test-secret-test-secret-test-secret-0123".into()),
         ("CRM_BOOTSTRAP".into(), "false".into()),
         ("CRM_DATABASE_POOL_SIZE".into(), "4".into()),
         ("CRM_MAX_BODY_BYTES".into(), "65536".into()),
     ];
-    vars.extend(
-        overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    Config::load_from(|name| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap()
+    vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::load_from(|name| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
 }
 
 impl TestApp {
@@ -188,20 +162,10 @@ impl TestApp {
         let config = test_config(&url, overrides);
         let state = web::Data::new(crm_gateway::server::prepare(config).unwrap());
         let mut conn = state.db.conn().unwrap();
-        let main = crm_core::organizations::create_with_admin(
-            &mut conn,
-            &state.keys,
-            "Acme",
-            "admin@acme.test",
-        )
-        .unwrap();
-        let other = crm_core::organizations::create_with_admin(
-            &mut conn,
-            &state.keys,
-            "Globex",
-            "admin@globex.test",
-        )
-        .unwrap();
+        let main =
+            crm_core::organizations::create_with_admin(&mut conn, &state.keys, "Acme", "admin@acme.test").unwrap();
+        let other =
+            crm_core::organizations::create_with_admin(&mut conn, &state.keys, "Globex", "admin@globex.test").unwrap();
         let sales_id = insert_user(&mut conn, &main.org_id, "sales@acme.test", "sales");
         let read_only_id = insert_user(&mut conn, &main.org_id, "viewer@acme.test", "read_only");
         drop(conn);
@@ -213,15 +177,12 @@ impl TestApp {
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let spec = web::Data::new(crm_gateway::openapi());
-                actix_web::rt::spawn(crm_core::events::service::run_sequencer(
-                    server_state.db.clone(),
-                ));
-                let server =
-                    HttpServer::new(move || crm_gateway::app(server_state.clone(), spec.clone()))
-                        .workers(1)
-                        .disable_signals()
-                        .bind("127.0.0.1:0")
-                        .unwrap();
+                actix_web::rt::spawn(crm_core::events::service::run_sequencer(server_state.db.clone()));
+                let server = HttpServer::new(move || crm_gateway::app(server_state.clone(), spec.clone()))
+                    .workers(1)
+                    .disable_signals()
+                    .bind("127.0.0.1:0")
+                    .unwrap();
                 let addr = server.addrs()[0];
                 let running = server.run();
                 tx.send(addr).unwrap();
@@ -257,32 +218,21 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(self.client.post(self.url(path)).json(&body), token)
-            .await
+        self.send(self.client.post(self.url(path)).json(&body), token).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(self.client.patch(self.url(path)).json(&body), token)
-            .await
+        self.send(self.client.patch(self.url(path)).json(&body), token).await
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> Reply {
-        let request = if token.is_empty() {
-            request
-        } else {
-            request.bearer_auth(token)
-        };
+        let request = if token.is_empty() { request } else { request.bearer_auth(token) };
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply { status, headers, body, text }
     }
 
     /// Rows in a table for this test's organizations (database-state assertions).
@@ -338,13 +288,7 @@ fn insert_user(conn: &mut DbConnection, org_id: &str, email: &str, role: &str) -
 /// An access token minted with the server's key (sign-in itself is tested through HTTP).
 pub fn token_for(state: &AppState, org_id: &str, user_id: &str, role: &str) -> String {
     let now = chrono::Utc::now().timestamp();
-    let claims = AccessClaims {
-        sub: user_id.into(),
-        org: org_id.into(),
-        role: role.into(),
-        iat: now,
-        exp: now + 600,
-    };
+    let claims = AccessClaims { sub: user_id.into(), org: org_id.into(), role: role.into(), iat: now, exp: now + 600 };
     state.keys.issue_access_token(&claims).unwrap()
 }
 
@@ -364,31 +308,12 @@ impl Reply {
     /// Asserts the status, and for errors the problem+json shape and code.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
         if status >= 400 {
-            assert_eq!(
-                self.header("content-type"),
-                Some("application/problem+json"),
-                "{}",
-                self.text
-            );
+            assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
             assert_eq!(self.body["status"], status);
-            assert!(
-                self.body["request_id"]
-                    .as_str()
-                    .is_some_and(|r| !r.is_empty()),
-                "{}",
-                self.text
-            );
-            assert!(
-                self.body["type"].is_string()
-                    && self.body["title"].is_string()
-                    && self.body["detail"].is_string()
-            );
+            assert!(self.body["request_id"].as_str().is_some_and(|r| !r.is_empty()), "{}", self.text);
+            assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
         }
         self
     }

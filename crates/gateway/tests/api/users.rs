@@ -16,106 +16,67 @@ both!(
 
 async fn create_user_records_audit_and_event(app: TestApp) {
     let users_before = app.count("users");
-    let created = app.post("/v1/users", &app.admin_key, json!({"email": "ada@acme.test", "name": "Ada", "role": "manager", "password": "correct horse battery"})).await;
+    let created = app
+        .post(
+            "/v1/users",
+            &app.admin_key,
+            json!({"email": "ada@acme.test", "name": "Ada", "role": "manager", "password": "correct horse battery"}),
+        )
+        .await;
     created.expect(201);
     let id = created.body["id"].as_str().unwrap();
     assert!(id.starts_with("user_") && id.len() == 31);
-    assert_eq!(
-        created.header("location"),
-        Some(format!("/v1/users/{id}").as_str())
-    );
+    assert_eq!(created.header("location"), Some(format!("/v1/users/{id}").as_str()));
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(created.body["version"], 1);
     assert!(created.body.get("password").is_none() && created.body.get("password_hash").is_none());
     assert!(created.body["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(app.count("users"), users_before + 1);
-    assert_eq!(
-        app.event_types().last().map(String::as_str),
-        Some("user.created")
-    );
+    assert_eq!(app.event_types().last().map(String::as_str), Some("user.created"));
 
     let fetched = app.get(&format!("/v1/users/{id}"), &app.sales_token).await;
     fetched.expect(200);
     assert_eq!(fetched.body["email"], "ada@acme.test");
 
-    let audit = app
-        .get(&format!("/v1/audit-log?resource_id={id}"), &app.admin_key)
-        .await;
+    let audit = app.get(&format!("/v1/audit-log?resource_id={id}"), &app.admin_key).await;
     audit.expect(200);
     assert_eq!(audit.body["data"][0]["action"], "created");
     assert_eq!(audit.body["data"][0]["changes"]["role"]["after"], "manager");
-    assert!(
-        audit.body["data"][0]["request_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("req_")
-    );
+    assert!(audit.body["data"][0]["request_id"].as_str().unwrap().starts_with("req_"));
 
-    app.post(
-        "/v1/users",
-        &app.admin_key,
-        json!({"email": "ADA@acme.test", "name": "Ada 2", "role": "sales"}),
-    )
-    .await
-    .expect_problem(409, "email_taken");
+    app.post("/v1/users", &app.admin_key, json!({"email": "ADA@acme.test", "name": "Ada 2", "role": "sales"}))
+        .await
+        .expect_problem(409, "email_taken");
 }
 
 async fn bad_input_changes_nothing(app: TestApp) {
     let users = app.count("users");
     let events = app.count("events");
     let cases = [
-        (
-            json!({"email": "not-an-email", "name": "X", "role": "sales"}),
-            "/email",
-        ),
-        (
-            json!({"email": "x@acme.test", "name": "", "role": "sales"}),
-            "/name",
-        ),
-        (
-            json!({"email": "x@acme.test", "name": "X", "role": "emperor"}),
-            "/role",
-        ),
-        (
-            json!({"email": "x@acme.test", "name": "X", "role": "sales", "password": "short"}),
-            "/password",
-        ),
-        (
-            json!({"email": "x@acme.test", "name": "X", "role": "sales", "nickname": "x"}),
-            "/nickname",
-        ),
+        (json!({"email": "not-an-email", "name": "X", "role": "sales"}), "/email"),
+        (json!({"email": "x@acme.test", "name": "", "role": "sales"}), "/name"),
+        (json!({"email": "x@acme.test", "name": "X", "role": "emperor"}), "/role"),
+        (json!({"email": "x@acme.test", "name": "X", "role": "sales", "password": "short"}), "/password"),
+        (json!({"email": "x@acme.test", "name": "X", "role": "sales", "nickname": "x"}), "/nickname"),
         (json!({"name": "X", "role": "sales"}), "/email"),
         (json!({"email": 42, "name": "X", "role": "sales"}), "/email"),
     ];
     for (body, pointer) in cases {
         let reply = app.post("/v1/users", &app.admin_key, body.clone()).await;
         reply.expect(422);
-        let pointers: Vec<&str> = reply.body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["pointer"].as_str().unwrap())
-            .collect();
+        let pointers: Vec<&str> =
+            reply.body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
         assert!(pointers.contains(&pointer), "{body} gave {pointers:?}");
     }
     let malformed = app
         .send(
-            app.client
-                .post(app.url("/v1/users"))
-                .header("content-type", "application/json")
-                .body("{\"email\": "),
+            app.client.post(app.url("/v1/users")).header("content-type", "application/json").body("{\"email\": "),
             &app.admin_key,
         )
         .await;
     malformed.expect_problem(400, "malformed_json");
     let text = app
-        .send(
-            app.client
-                .post(app.url("/v1/users"))
-                .header("content-type", "text/plain")
-                .body("hello"),
-            &app.admin_key,
-        )
+        .send(app.client.post(app.url("/v1/users")).header("content-type", "text/plain").body("hello"), &app.admin_key)
         .await;
     text.expect_problem(415, "unsupported_media_type");
     let huge = "x".repeat(70_000);
@@ -129,34 +90,18 @@ async fn bad_input_changes_nothing(app: TestApp) {
         )
         .await;
     too_large.expect(413);
-    app.get("/v1/users?limit=0", &app.admin_key)
-        .await
-        .expect(400);
-    app.get("/v1/users?sort=password_hash", &app.admin_key)
-        .await
-        .expect_problem(400, "invalid_sort");
-    app.get("/v1/users?cursor=%%%", &app.admin_key)
-        .await
-        .expect(400);
-    app.get("/v1/users?colour=red", &app.admin_key)
-        .await
-        .expect_problem(400, "invalid_query");
-    app.get("/v1/nowhere", &app.admin_key)
-        .await
-        .expect_problem(404, "not_found");
-    app.get("/v1/users?email=a%00b", &app.admin_key)
-        .await
-        .expect_problem(400, "invalid_character");
-    app.get("/v1/users/user_%00", &app.admin_key)
-        .await
-        .expect_problem(400, "invalid_character");
+    app.get("/v1/users?limit=0", &app.admin_key).await.expect(400);
+    app.get("/v1/users?sort=password_hash", &app.admin_key).await.expect_problem(400, "invalid_sort");
+    app.get("/v1/users?cursor=%%%", &app.admin_key).await.expect(400);
+    app.get("/v1/users?colour=red", &app.admin_key).await.expect_problem(400, "invalid_query");
+    app.get("/v1/nowhere", &app.admin_key).await.expect_problem(404, "not_found");
+    app.get("/v1/users?email=a%00b", &app.admin_key).await.expect_problem(400, "invalid_character");
+    app.get("/v1/users/user_%00", &app.admin_key).await.expect_problem(400, "invalid_character");
     let nul = json!({"email": "a\u{0}@acme.test", "name": "X", "role": "sales"});
     let nul = app.post("/v1/users", &app.admin_key, nul).await;
     nul.expect_problem(422, "validation_failed");
     assert_eq!(nul.body["errors"][0]["code"], "invalid_character");
-    app.get("/v1/users/user_doesnotexist", &app.admin_key)
-        .await
-        .expect_problem(404, "not_found");
+    app.get("/v1/users/user_doesnotexist", &app.admin_key).await.expect_problem(404, "not_found");
     assert_eq!(app.count("users"), users);
     assert_eq!(app.count("events"), events);
 }
@@ -164,24 +109,12 @@ async fn bad_input_changes_nothing(app: TestApp) {
 async fn roles_decide_who_may_write(app: TestApp) {
     let users = app.count("users");
     let body = json!({"email": "x@acme.test", "name": "X", "role": "sales"});
-    app.post("/v1/users", &app.sales_token, body.clone())
-        .await
-        .expect_problem(403, "forbidden");
-    app.post("/v1/users", &app.read_only_token, body.clone())
-        .await
-        .expect_problem(403, "forbidden");
-    app.patch(
-        &format!("/v1/users/{}", app.sales_id),
-        &app.sales_token,
-        json!({"role": "admin"}),
-    )
-    .await
-    .expect(403);
+    app.post("/v1/users", &app.sales_token, body.clone()).await.expect_problem(403, "forbidden");
+    app.post("/v1/users", &app.read_only_token, body.clone()).await.expect_problem(403, "forbidden");
+    app.patch(&format!("/v1/users/{}", app.sales_id), &app.sales_token, json!({"role": "admin"})).await.expect(403);
     app.get("/v1/users", &app.read_only_token).await.expect(200);
     app.get("/v1/api-keys", &app.sales_token).await.expect(403);
-    app.get("/v1/audit-log", &app.read_only_token)
-        .await
-        .expect(403);
+    app.get("/v1/audit-log", &app.read_only_token).await.expect(403);
     app.get("/v1/events", &app.sales_token).await.expect(403);
     assert_eq!(app.count("users"), users);
 }
@@ -189,46 +122,20 @@ async fn roles_decide_who_may_write(app: TestApp) {
 async fn other_organization_sees_404(app: TestApp) {
     let key = app.other_org_key.clone();
     let target = format!("/v1/users/{}", app.sales_id);
-    app.get(&target, &key)
-        .await
-        .expect_problem(404, "not_found");
-    app.patch(&target, &key, json!({"name": "Hijacked"}))
-        .await
-        .expect(404);
-    app.post(&format!("{target}/deactivate"), &key, json!({}))
-        .await
-        .expect(404);
+    app.get(&target, &key).await.expect_problem(404, "not_found");
+    app.patch(&target, &key, json!({"name": "Hijacked"})).await.expect(404);
+    app.post(&format!("{target}/deactivate"), &key, json!({})).await.expect(404);
     let list = app.get("/v1/users", &key).await;
     list.expect(200);
-    assert_eq!(
-        list.body["data"].as_array().unwrap().len(),
-        1,
-        "only their own admin"
-    );
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 1, "only their own admin");
     let keys = app.get("/v1/api-keys", &app.admin_key).await;
     let our_key = keys.body["data"][0]["id"].as_str().unwrap().to_string();
-    app.get(&format!("/v1/api-keys/{our_key}"), &key)
-        .await
-        .expect(404);
-    app.post(&format!("/v1/api-keys/{our_key}/revoke"), &key, json!({}))
-        .await
-        .expect(404);
+    app.get(&format!("/v1/api-keys/{our_key}"), &key).await.expect(404);
+    app.post(&format!("/v1/api-keys/{our_key}/revoke"), &key, json!({})).await.expect(404);
     let audit = app.get("/v1/audit-log", &key).await;
-    assert!(
-        audit.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["resource_id"] != app.sales_id.as_str())
-    );
+    assert!(audit.body["data"].as_array().unwrap().iter().all(|e| e["resource_id"] != app.sales_id.as_str()));
     let events = app.get("/v1/events", &key).await;
-    assert!(
-        events.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["data"]["object"]["id"] != app.admin_id.as_str())
-    );
+    assert!(events.body["data"].as_array().unwrap().iter().all(|e| e["data"]["object"]["id"] != app.admin_id.as_str()));
     let me = app.get(&target, &app.admin_key).await;
     assert_eq!(me.body["name"], "sales@acme.test");
 }
@@ -240,10 +147,7 @@ async fn update_with_if_match(app: TestApp) {
 
     let updated = app
         .send(
-            app.client
-                .patch(app.url(&target))
-                .header("If-Match", "\"1\"")
-                .json(&json!({"name": "Sam Sales"})),
+            app.client.patch(app.url(&target)).header("If-Match", "\"1\"").json(&json!({"name": "Sam Sales"})),
             &app.admin_key,
         )
         .await;
@@ -255,62 +159,38 @@ async fn update_with_if_match(app: TestApp) {
 
     let stale = app
         .send(
-            app.client
-                .patch(app.url(&target))
-                .header("If-Match", "\"1\"")
-                .json(&json!({"name": "Lost update"})),
+            app.client.patch(app.url(&target)).header("If-Match", "\"1\"").json(&json!({"name": "Lost update"})),
             &app.admin_key,
         )
         .await;
     stale.expect_problem(412, "version_mismatch");
-    app.patch(&target, &app.admin_key, json!({"name": null}))
-        .await
-        .expect(422);
-    app.patch(&target, &app.admin_key, json!({"role": null}))
-        .await
-        .expect(422);
-    assert_eq!(
-        app.get(&target, &app.admin_key).await.body["name"],
-        "Sam Sales"
-    );
+    app.patch(&target, &app.admin_key, json!({"name": null})).await.expect(422);
+    app.patch(&target, &app.admin_key, json!({"role": null})).await.expect(422);
+    assert_eq!(app.get(&target, &app.admin_key).await.body["name"], "Sam Sales");
 
-    let promoted = app
-        .patch(&target, &app.admin_key, json!({"role": "manager"}))
-        .await;
+    let promoted = app.patch(&target, &app.admin_key, json!({"role": "manager"})).await;
     promoted.expect(200);
     assert_eq!(promoted.body["name"], "Sam Sales");
     assert_eq!(promoted.body["role"], "manager");
 
-    let audit = app
-        .get(
-            &format!("/v1/audit-log?resource_id={}&action=updated", app.sales_id),
-            &app.admin_key,
-        )
-        .await;
+    let audit = app.get(&format!("/v1/audit-log?resource_id={}&action=updated", app.sales_id), &app.admin_key).await;
     let newest = &audit.body["data"][0];
-    assert_eq!(
-        newest["changes"],
-        json!({"role": {"before": "sales", "after": "manager"}})
-    );
-    let events = app
-        .get("/v1/events?types=user.updated", &app.admin_key)
-        .await;
-    let last = events.body["data"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        last["data"]["previous_attributes"],
-        json!({"role": "sales"})
-    );
+    assert_eq!(newest["changes"], json!({"role": {"before": "sales", "after": "manager"}}));
+    let events = app.get("/v1/events?types=user.updated", &app.admin_key).await;
+    let last = events.body["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["data"]["previous_attributes"], json!({"role": "sales"}));
     assert_eq!(last["data"]["object"]["role"], "manager");
 }
 
 async fn list_pages_sorts_and_filters(app: TestApp) {
     for i in 0..7 {
-        app.post("/v1/users", &app.admin_key, json!({"email": format!("u{i}@acme.test"), "name": format!("User {i}"), "role": "support"})).await.expect(201);
+        app.post(
+            "/v1/users",
+            &app.admin_key,
+            json!({"email": format!("u{i}@acme.test"), "name": format!("User {i}"), "role": "support"}),
+        )
+        .await
+        .expect(201);
     }
     // 7 new + admin + sales + viewer = 10; page through by 3 in e-mail order, descending.
     let mut seen = Vec::new();
@@ -339,26 +219,17 @@ async fn list_pages_sorts_and_filters(app: TestApp) {
     unique.dedup();
     assert_eq!(unique.len(), 10);
 
-    let support = app
-        .get("/v1/users?role=support&limit=200", &app.admin_key)
-        .await;
+    let support = app.get("/v1/users?role=support&limit=200", &app.admin_key).await;
     assert_eq!(support.body["data"].as_array().unwrap().len(), 7);
     let invited = app.get("/v1/users?status=invited", &app.admin_key).await;
     assert_eq!(invited.body["data"].as_array().unwrap().len(), 7);
-    let one = app
-        .get("/v1/users?email=U3@acme.test", &app.admin_key)
-        .await;
+    let one = app.get("/v1/users?email=U3@acme.test", &app.admin_key).await;
     assert_eq!(one.body["data"][0]["name"], "User 3");
 
     // A cursor is bound to its sort.
-    let first = app
-        .get("/v1/users?limit=2&sort=email", &app.admin_key)
-        .await;
+    let first = app.get("/v1/users?limit=2&sort=email", &app.admin_key).await;
     let c = first.body["next_cursor"].as_str().unwrap();
-    app.get(
-        &format!("/v1/users?limit=2&sort=name&cursor={c}"),
-        &app.admin_key,
-    )
-    .await
-    .expect_problem(400, "invalid_cursor");
+    app.get(&format!("/v1/users?limit=2&sort=name&cursor={c}"), &app.admin_key)
+        .await
+        .expect_problem(400, "invalid_cursor");
 }
