@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::dto::{MeOut, OrganizationOut, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
 use super::model::{self, Filters, NewUser, UserChangeset};
 use crate::auth::secrets::{hash_password, new_token};
-use crate::auth::{Action, Actor, Resource, Role};
+use crate::auth::{Action, Actor, Resource};
 use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, check_version, page};
