@@ -41,9 +41,13 @@ start_server() {
   return 1
 }
 
+# Stops the server with SIGTERM: it must shut down gracefully and exit 0.
 stop_server() {
-  kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+  local status=0
+  kill -TERM "$server_pid"
+  wait "$server_pid" || status=$?
   server_pid=""
+  if [ "$status" -ne 0 ]; then cat "$work/server.log" >&2; echo "the server exited with $status on SIGTERM" >&2; return 1; fi
   if grep -q "panicked" "$work/server.log"; then cat "$work/server.log" >&2; echo "the server panicked" >&2; return 1; fi
 }
 

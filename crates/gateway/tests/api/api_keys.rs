@@ -35,6 +35,17 @@ async fn key_is_shown_once_and_stored_hashed(app: TestApp) {
     me.expect(200);
     assert_eq!(me.body["principal_id"], id);
     assert_eq!(me.body["scopes"], json!(["platform:read"]));
+
+    // The last use is recorded in the background, soon after.
+    let mut last_used = serde_json::Value::Null;
+    for _ in 0..50 {
+        last_used = app.get(&format!("/v1/api-keys/{id}"), &app.admin_key).await.body["last_used_at"].clone();
+        if last_used.is_string() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(last_used.is_string(), "last_used_at was never recorded");
 }
 
 async fn scopes_limit_what_a_key_does(app: TestApp) {

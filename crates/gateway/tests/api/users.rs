@@ -125,6 +125,7 @@ async fn other_organization_sees_404(app: TestApp) {
     app.get(&target, &key).await.expect_problem(404, "not_found");
     app.patch(&target, &key, json!({"name": "Hijacked"})).await.expect(404);
     app.post(&format!("{target}/deactivate"), &key, json!({})).await.expect(404);
+    app.post(&format!("{target}/reactivate"), &key, json!({})).await.expect(404);
     let list = app.get("/v1/users", &key).await;
     list.expect(200);
     assert_eq!(list.body["data"].as_array().unwrap().len(), 1, "only their own admin");
@@ -132,6 +133,7 @@ async fn other_organization_sees_404(app: TestApp) {
     let our_key = keys.body["data"][0]["id"].as_str().unwrap().to_string();
     app.get(&format!("/v1/api-keys/{our_key}"), &key).await.expect(404);
     app.post(&format!("/v1/api-keys/{our_key}/revoke"), &key, json!({})).await.expect(404);
+    app.patch(&format!("/v1/api-keys/{our_key}"), &key, json!({"name": "stolen"})).await.expect(404);
     let audit = app.get("/v1/audit-log", &key).await;
     assert!(audit.body["data"].as_array().unwrap().iter().all(|e| e["resource_id"] != app.sales_id.as_str()));
     let events = app.get("/v1/events", &key).await;
