@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct Health {
     /// `ok`, or `unavailable` with a reason.
     #[schema(example = "ok")]

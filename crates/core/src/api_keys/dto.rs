@@ -81,6 +81,13 @@ pub struct ApiKeyIn {
 
 /// A key just created: `key` is the secret, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "key_01jbz3m3x7f6ks6q0vd1tq2n5a", "name": "ERP sync", "prefix": "crm_sk_Vb3x",
+    "user_id": "user_01jbz3m3x7f6ks6q0vd1tq2n5b", "role": "admin", "scopes": ["platform:read", "events:read"],
+    "last_used_at": null, "expires_at": null, "revoked_at": null,
+    "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1,
+    "key": "crm_sk_Vb3xQ1s0c6mH8c1fV9oVhZb3o1pQ9f2nWl4zKx7yTt0"
+}))]
 pub struct ApiKeyCreated {
     #[serde(flatten)]
     pub api_key: ApiKeyOut,

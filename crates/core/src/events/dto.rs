@@ -78,6 +78,15 @@ pub struct EventsQuery {
 
 /// A page of the changes feed.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "data": [{
+        "id": "evt_01jbz3m3x7f6ks6q0vd1tq2n5a", "seq": 1042, "type": "user.created", "created_at": "2026-11-22T19:44:06Z",
+        "actor": {"type": "api_key", "id": "key_01jbz3m3x7f6ks6q0vd1tq2n5b"},
+        "data": {"object": {"id": "user_01jbz3m3x7f6ks6q0vd1tq2n5c", "email": "grace@example.com", "role": "sales"}}
+    }],
+    "has_more": false,
+    "next_after": 1042
+}))]
 pub struct EventPage {
     pub data: Vec<EventOut>,
     /// Whether more events follow right away.

@@ -71,6 +71,12 @@ pub struct UserIn {
 
 /// A user just created: an invited one comes with its one-time invitation token.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "user_01jbz3m3x7f6ks6q0vd1tq2n5a", "email": "grace@example.com", "name": "Grace Hopper",
+    "role": "sales", "status": "invited", "last_login_at": null,
+    "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1,
+    "invitation_token": "crm_inv_Q2hhbmdlIG1lIGZvciBhIHJlYWwgdG9rZW4gcGxlYXNl"
+}))]
 pub struct UserCreated {
     #[serde(flatten)]
     pub user: UserOut,
@@ -118,6 +124,15 @@ impl UsersQuery {
 
 /// Who is calling: the user, their organization, and the credential used.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user": {
+        "id": "user_01jbz3m3x7f6ks6q0vd1tq2n5a", "email": "admin@example.com", "name": "Administrator",
+        "role": "admin", "status": "active", "last_login_at": null,
+        "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
+    },
+    "organization": {"id": "org_01jbz3m3x7f6ks6q0vd1tq2n5b", "name": "Acme Inc."},
+    "principal_type": "api_key", "principal_id": "key_01jbz3m3x7f6ks6q0vd1tq2n5c", "role": "admin", "scopes": ["*"]
+}))]
 pub struct MeOut {
     pub user: UserOut,
     pub organization: OrganizationOut,
