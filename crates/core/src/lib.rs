@@ -18,6 +18,7 @@ pub mod http;
 pub mod id;
 pub mod openapi;
 pub mod organizations;
+pub mod records;
 pub mod schema;
 pub mod sessions;
 pub mod state;

@@ -102,6 +102,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    record_tags (org_id, record_type, record_id, tag) {
+        org_id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    external_ids (org_id, record_type, source, external_id) {
+        org_id -> Text,
+        record_type -> Text,
+        source -> Text,
+        external_id -> Text,
+        record_id -> Text,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        org_id -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        sort_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        emails -> Text,
+        phones -> Text,
+        addresses -> Text,
+        job_title -> Nullable<Text>,
+        lifecycle_stage -> Text,
+        lead_source -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+        tags -> Text,
+        external_ids -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_emails (org_id, email) {
+        org_id -> Text,
+        email -> Text,
+        contact_id -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(api_keys -> users (user_id));
 
@@ -113,4 +165,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     events,
     idempotency_keys,
+    record_tags,
+    external_ids,
+    contacts,
+    contact_emails,
 );

@@ -35,6 +35,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "API keys", description = "Scoped, revocable keys for integrations and scripts"),
         (name = "Audit log", description = "Who changed what, field by field"),
         (name = "Events", description = "The changes feed"),
+        (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]
@@ -60,7 +61,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .wrap(from_fn(idempotency))
             .wrap(from_fn(rate_limit))
             .wrap(from_fn(crm_core::auth::authenticate))
-            .configure(crm_core::configure),
+            .configure(crm_core::configure)
+            .configure(crm_contacts::configure),
     )
     .configure(crm_core::configure_health);
 }

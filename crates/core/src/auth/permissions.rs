@@ -59,6 +59,7 @@ pub enum Resource {
     ApiKeys,
     AuditLog,
     Events,
+    Contacts,
 }
 
 /// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
@@ -66,15 +67,17 @@ pub enum Resource {
 pub enum Domain {
     Platform,
     Events,
+    Contacts,
 }
 
 impl Domain {
-    pub const ALL: [Domain; 2] = [Domain::Platform, Domain::Events];
+    pub const ALL: [Domain; 3] = [Domain::Platform, Domain::Events, Domain::Contacts];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Domain::Platform => "platform",
             Domain::Events => "events",
+            Domain::Contacts => "contacts",
         }
     }
 }
@@ -84,6 +87,7 @@ impl Resource {
         match self {
             Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,
             Resource::Events => Domain::Events,
+            Resource::Contacts => Domain::Contacts,
         }
     }
 }
@@ -98,6 +102,8 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
         (Users | ApiKeys | AuditLog, _) => role == Role::Admin,
         (Events, Read) => matches!(role, Role::Admin | Role::Manager),
         (Events, Write) => false,
+        (Contacts, Read) => true,
+        (Contacts, Write) => role != Role::ReadOnly,
     }
 }
 

@@ -6,6 +6,7 @@ mod support;
 
 mod api_keys;
 mod auth;
+mod contacts;
 mod conventions;
 mod events;
 mod openapi;

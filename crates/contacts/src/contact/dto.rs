@@ -1,0 +1,296 @@
+//! Contacts as the API shows and takes them.
+
+use std::collections::BTreeMap;
+
+use crm_core::http::{ListQuery, Patch};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::model::Contact;
+
+/// Where a person is in the customer journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleStage {
+    Subscriber,
+    Lead,
+    MarketingQualified,
+    SalesQualified,
+    Opportunity,
+    Customer,
+    Evangelist,
+    Other,
+}
+
+impl LifecycleStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleStage::Subscriber => "subscriber",
+            LifecycleStage::Lead => "lead",
+            LifecycleStage::MarketingQualified => "marketing_qualified",
+            LifecycleStage::SalesQualified => "sales_qualified",
+            LifecycleStage::Opportunity => "opportunity",
+            LifecycleStage::Customer => "customer",
+            LifecycleStage::Evangelist => "evangelist",
+            LifecycleStage::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LifecycleStage> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
+/// The kind of an e-mail address, phone number or address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    #[default]
+    Work,
+    Home,
+    Mobile,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailEntry {
+    /// Stored lower-cased.
+    #[schema(format = Email, example = "ada@example.com")]
+    pub address: String,
+    #[serde(rename = "type", default)]
+    pub kind: ChannelKind,
+    /// One e-mail is primary; the first is when none is marked.
+    #[serde(default)]
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneEntry {
+    /// Any common format; stored in E.164. National numbers are read in the organization's region (US).
+    #[schema(example = "+14155552671")]
+    pub number: String,
+    #[serde(rename = "type", default)]
+    pub kind: ChannelKind,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(rename = "type", default)]
+    pub kind: ChannelKind,
+    #[validate(length(max = 200))]
+    pub line1: Option<String>,
+    #[validate(length(max = 200))]
+    pub line2: Option<String>,
+    #[validate(length(max = 100))]
+    pub city: Option<String>,
+    #[validate(length(max = 100))]
+    pub region: Option<String>,
+    #[validate(length(max = 20))]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[validate(length(equal = 2))]
+    #[schema(example = "GB")]
+    pub country: Option<String>,
+}
+
+/// A new contact: it needs a name or an e-mail.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Ada", "last_name": "Lovelace",
+    "emails": [{"address": "ada@example.com", "type": "work"}],
+    "phones": [{"number": "+44 20 7946 0958", "type": "mobile"}],
+    "job_title": "Analyst", "lifecycle_stage": "lead", "lead_source": "website",
+    "tags": ["vip"], "external_ids": {"shopify": "7712"}
+}))]
+pub struct ContactIn {
+    #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
+    pub first_name: Option<String>,
+    #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
+    pub last_name: Option<String>,
+    #[validate(length(max = 20))]
+    pub emails: Option<Vec<EmailEntry>>,
+    #[validate(length(max = 20))]
+    pub phones: Option<Vec<PhoneEntry>>,
+    #[validate(length(max = 10), nested)]
+    pub addresses: Option<Vec<Address>>,
+    #[validate(length(max = 200))]
+    pub job_title: Option<String>,
+    /// Default `lead`.
+    pub lifecycle_stage: Option<LifecycleStage>,
+    #[validate(length(max = 100))]
+    pub lead_source: Option<String>,
+    /// An active user of the organization.
+    pub owner_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// `{"<source>": "<id>"}`, unique per organization and source.
+    pub external_ids: Option<BTreeMap<String, String>>,
+}
+
+/// Changes to a contact (JSON merge patch): lists replace the whole list; `null` clears.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"lifecycle_stage": "customer", "tags": ["vip", "renewal"]}))]
+pub struct ContactPatch {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<EmailEntry>>)]
+    pub emails: Patch<Vec<EmailEntry>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<PhoneEntry>>)]
+    pub phones: Patch<Vec<PhoneEntry>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Address>>)]
+    pub addresses: Patch<Vec<Address>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub job_title: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<LifecycleStage>)]
+    pub lifecycle_stage: Patch<LifecycleStage>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub lead_source: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Patch<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub external_ids: Patch<BTreeMap<String, String>>,
+}
+
+/// A person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "con_01jbz3m3x7f6ks6q0vd1tq2n5a", "first_name": "Ada", "last_name": "Lovelace",
+    "email": "ada@example.com", "phone": "+442079460958",
+    "emails": [{"address": "ada@example.com", "type": "work", "primary": true}],
+    "phones": [{"number": "+442079460958", "type": "mobile", "primary": true}],
+    "addresses": [], "job_title": "Analyst", "lifecycle_stage": "lead", "lead_source": "website",
+    "owner_id": null, "tags": ["vip"], "external_ids": {"shopify": "7712"},
+    "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
+}))]
+pub struct ContactOut {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// The primary e-mail.
+    pub email: Option<String>,
+    /// The primary phone, E.164.
+    pub phone: Option<String>,
+    pub emails: Vec<EmailEntry>,
+    pub phones: Vec<PhoneEntry>,
+    pub addresses: Vec<Address>,
+    pub job_title: Option<String>,
+    pub lifecycle_stage: LifecycleStage,
+    pub lead_source: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: Vec<String>,
+    pub external_ids: BTreeMap<String, String>,
+    #[serde(with = "crm_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(with = "crm_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::NaiveDateTime,
+    pub version: i64,
+}
+
+impl From<Contact> for ContactOut {
+    fn from(c: Contact) -> Self {
+        ContactOut {
+            id: c.id,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone: c.phone,
+            emails: serde_json::from_str(&c.emails).unwrap_or_default(),
+            phones: serde_json::from_str(&c.phones).unwrap_or_default(),
+            addresses: serde_json::from_str(&c.addresses).unwrap_or_default(),
+            job_title: c.job_title,
+            lifecycle_stage: LifecycleStage::parse(&c.lifecycle_stage).unwrap_or(LifecycleStage::Other),
+            lead_source: c.lead_source,
+            owner_id: c.owner_id,
+            tags: serde_json::from_str(&c.tags).unwrap_or_default(),
+            external_ids: serde_json::from_str(&c.external_ids).unwrap_or_default(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+impl From<ContactOut> for ContactIn {
+    /// The contact as input, to apply a patch to.
+    fn from(c: ContactOut) -> Self {
+        ContactIn {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            emails: Some(c.emails),
+            phones: Some(c.phones),
+            addresses: Some(c.addresses),
+            job_title: c.job_title,
+            lifecycle_stage: Some(c.lifecycle_stage),
+            lead_source: c.lead_source,
+            owner_id: c.owner_id,
+            tags: Some(c.tags),
+            external_ids: Some(c.external_ids),
+        }
+    }
+}
+
+/// Filters and paging for `GET /v1/contacts`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ContactsQuery {
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// `created_at`, `updated_at` or `name` (last name, then first), `-` for descending. Default `created_at`.
+    #[param(example = "-updated_at")]
+    pub sort: Option<String>,
+    pub owner_id: Option<String>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    #[param(example = "vip")]
+    pub tag: Option<String>,
+    /// Any of the contact's e-mails (case-insensitive).
+    pub email: Option<String>,
+    /// RFC 3339; inclusive.
+    #[serde(default, with = "crm_core::time::rfc3339_option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<chrono::NaiveDateTime>,
+    /// RFC 3339; exclusive.
+    #[serde(default, with = "crm_core::time::rfc3339_option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<chrono::NaiveDateTime>,
+    #[serde(default, with = "crm_core::time::rfc3339_option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_after: Option<chrono::NaiveDateTime>,
+    #[serde(default, with = "crm_core::time::rfc3339_option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_before: Option<chrono::NaiveDateTime>,
+}
+
+impl ContactsQuery {
+    pub fn paging(&self) -> ListQuery {
+        ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
+    }
+}

@@ -1,0 +1,225 @@
+//! Contact rows and their queries; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::http::{Cursor, ListPlan};
+use crm_core::keyset;
+use crm_core::schema::{contact_emails, contacts, record_tags};
+use diesel::prelude::*;
+
+pub const RECORD_TYPE: &str = "contact";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    pub id: String,
+    pub org_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub sort_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub emails: String,
+    pub phones: String,
+    pub addresses: String,
+    pub job_title: Option<String>,
+    pub lifecycle_stage: String,
+    pub lead_source: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: String,
+    pub external_ids: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub version: i64,
+}
+
+/// Every stored field but the id, organization, times and version: what create and update write.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
+pub struct ContactFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub sort_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub emails: String,
+    pub phones: String,
+    pub addresses: String,
+    pub job_title: Option<String>,
+    pub lifecycle_stage: String,
+    pub lead_source: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: String,
+    pub external_ids: String,
+}
+
+pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub owner_id: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub tag: Option<String>,
+    pub email: Option<String>,
+    pub created_after: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+    pub updated_after: Option<NaiveDateTime>,
+    pub updated_before: Option<NaiveDateTime>,
+}
+
+/// A live (not deleted) contact.
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
+    Ok(contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::id.eq(id))
+        .filter(contacts::deleted_at.is_null())
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A contact in the trash.
+pub fn find_deleted(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
+    Ok(contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::id.eq(id))
+        .filter(contacts::deleted_at.is_not_null())
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    diesel::insert_into(contacts::table)
+        .values((
+            contacts::id.eq(id),
+            contacts::org_id.eq(org_id),
+            fields,
+            contacts::created_at.eq(now),
+            contacts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
+    diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
+        .set((fields, contacts::version.eq(contacts::version + 1), contacts::updated_at.eq(crm_core::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves a contact to the trash (`Some(now)`) or back out of it (`None`).
+pub fn set_deleted(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    deleted_at: Option<NaiveDateTime>,
+) -> ApiResult<()> {
+    diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
+        .set((
+            contacts::deleted_at.eq(deleted_at),
+            contacts::version.eq(contacts::version + 1),
+            contacts::updated_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The live contact holding any of these e-mails, other than `except`.
+pub fn holder_of_emails(
+    conn: &mut DbConnection,
+    org_id: &str,
+    emails: &[String],
+    except: Option<&str>,
+) -> ApiResult<Option<(String, String)>> {
+    if emails.is_empty() {
+        return Ok(None);
+    }
+    let mut query = contact_emails::table
+        .filter(contact_emails::org_id.eq(org_id))
+        .filter(contact_emails::email.eq_any(emails))
+        .select((contact_emails::contact_id, contact_emails::email))
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(contact_emails::contact_id.ne(except.to_string()));
+    }
+    Ok(query.first(conn).optional()?)
+}
+
+/// Replaces the e-mails a contact holds (none while it is in the trash).
+pub fn set_emails(conn: &mut DbConnection, org_id: &str, id: &str, emails: &[String]) -> ApiResult<()> {
+    diesel::delete(
+        contact_emails::table.filter(contact_emails::org_id.eq(org_id)).filter(contact_emails::contact_id.eq(id)),
+    )
+    .execute(conn)?;
+    for email in emails {
+        diesel::insert_into(contact_emails::table)
+            .values((
+                contact_emails::org_id.eq(org_id),
+                contact_emails::email.eq(email),
+                contact_emails::contact_id.eq(id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Contact>> {
+    let mut query = contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::deleted_at.is_null())
+        .select(Contact::as_select())
+        .into_boxed();
+    if let Some(owner) = &filters.owner_id {
+        query = query.filter(contacts::owner_id.eq(owner.clone()));
+    }
+    if let Some(stage) = &filters.lifecycle_stage {
+        query = query.filter(contacts::lifecycle_stage.eq(stage.clone()));
+    }
+    if let Some(email) = &filters.email {
+        let holders = contact_emails::table
+            .filter(contact_emails::org_id.eq(org_id.to_string()))
+            .filter(contact_emails::email.eq(email.clone()))
+            .select(contact_emails::contact_id);
+        query = query.filter(contacts::id.eq_any(holders));
+    }
+    if let Some(tag) = &filters.tag {
+        let tagged = record_tags::table
+            .filter(record_tags::org_id.eq(org_id.to_string()))
+            .filter(record_tags::record_type.eq(RECORD_TYPE))
+            .filter(record_tags::tag.eq(tag.clone()))
+            .select(record_tags::record_id);
+        query = query.filter(contacts::id.eq_any(tagged));
+    }
+    if let Some(t) = filters.created_after {
+        query = query.filter(contacts::created_at.ge(t));
+    }
+    if let Some(t) = filters.created_before {
+        query = query.filter(contacts::created_at.lt(t));
+    }
+    if let Some(t) = filters.updated_after {
+        query = query.filter(contacts::updated_at.ge(t));
+    }
+    if let Some(t) = filters.updated_before {
+        query = query.filter(contacts::updated_at.lt(t));
+    }
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = match sort.field {
+        "name" => keyset!(query, contacts::sort_name, contacts::id, sort, Cursor::text_key(after)),
+        "updated_at" => keyset!(query, contacts::updated_at, contacts::id, sort, Cursor::time_key(after)?),
+        _ => keyset!(query, contacts::created_at, contacts::id, sort, Cursor::time_key(after)?),
+    };
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}
+
+pub fn sort_value(contact: &Contact, field: &str) -> String {
+    match field {
+        "name" => contact.sort_name.clone(),
+        "updated_at" => crm_core::time::format(&contact.updated_at),
+        _ => crm_core::time::format(&contact.created_at),
+    }
+}

@@ -1,0 +1,168 @@
+//! `/v1/contacts`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use crm_core::auth::Actor;
+use crm_core::error::{ApiResult, Problem};
+use crm_core::http::{Page, ValidatedJson, etag, if_match};
+use crm_core::state::AppState;
+
+use super::dto::{ContactIn, ContactOut, ContactPatch, ContactsQuery};
+use super::service;
+
+/// List contacts
+#[utoipa::path(
+    operation_id = "list_contacts", tag = "Contacts", params(ContactsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of contacts", body = Page<ContactOut>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contacts")]
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ContactsQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::list(&state, &actor, query.into_inner()).await?))
+}
+
+/// Create a contact
+///
+/// E-mails are lower-cased and phones stored in E.164; an e-mail another contact already has is a 409.
+#[utoipa::path(
+    operation_id = "create_contact", tag = "Contacts", request_body = ContactIn, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry of this request safe")),
+    responses(
+        (status = 201, description = "Created", body = ContactOut, headers(("Location" = String, description = "The contact's URL"))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contacts")]
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<ContactIn>,
+) -> ApiResult<HttpResponse> {
+    let contact = service::create(&state, &actor, input.0).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/contacts/{}", contact.id)))
+        .insert_header(etag(contact.version))
+        .json(contact))
+}
+
+/// Create or update a contact by external id
+///
+/// Finds the contact holding `source:external_id` and sets the fields given; creates it when
+/// there is none. 201 when created, 200 when updated.
+#[utoipa::path(
+    operation_id = "upsert_contact_by_external_id", tag = "Contacts", request_body = ContactIn, security(("bearer" = [])),
+    params(
+        ("source" = String, Path, description = "The integration's name: a-z, 0-9, _ and -", example = "shopify"),
+        ("external_id" = String, Path, description = "The contact's id in that system", example = "7712"),
+    ),
+    responses(
+        (status = 200, description = "Updated", body = ContactOut),
+        (status = 201, description = "Created", body = ContactOut, headers(("Location" = String, description = "The contact's URL"))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/contacts/by-external-id/{source}/{external_id}")]
+pub async fn upsert_contact_by_external_id(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    input: ValidatedJson<ContactIn>,
+) -> ApiResult<HttpResponse> {
+    let (source, external_id) = path.into_inner();
+    let (contact, created) = service::upsert_by_external_id(&state, &actor, source, external_id, input.0).await?;
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    if created {
+        response.insert_header(("Location", format!("/v1/contacts/{}", contact.id)));
+    }
+    Ok(response.insert_header(etag(contact.version)).json(contact))
+}
+
+/// Get a contact
+#[utoipa::path(
+    operation_id = "get_contact", tag = "Contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contact id", example = "con_01jbz3m3x7f6ks6q0vd1tq2n5a")),
+    responses(
+        (status = 200, description = "The contact", body = ContactOut, headers(("ETag" = String, description = "The version"))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contacts/{id}")]
+pub async fn get_contact(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let contact = service::get(&state, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
+}
+
+/// Update a contact
+///
+/// A JSON merge patch: absent fields stay, `null` clears, lists are replaced whole.
+#[utoipa::path(
+    operation_id = "update_contact", tag = "Contacts", request_body = ContactPatch, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    responses(
+        (status = 200, description = "The updated contact", body = ContactOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The contact changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/contacts/{id}")]
+pub async fn update_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<String>,
+    input: ValidatedJson<ContactPatch>,
+) -> ApiResult<HttpResponse> {
+    let contact = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
+}
+
+/// Delete a contact
+///
+/// Moves the contact to the trash; `POST /v1/contacts/{id}/restore` brings it back.
+#[utoipa::path(
+    operation_id = "delete_contact", tag = "Contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    responses(
+        (status = 204, description = "Moved to the trash"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The contact changed since that ETag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/contacts/{id}")]
+pub async fn delete_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    service::delete(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted contact
+#[utoipa::path(
+    operation_id = "restore_contact", tag = "Contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The restored contact", body = ContactOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another contact took one of its e-mails or external ids meanwhile", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contacts/{id}/restore")]
+pub async fn restore_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let contact = service::restore(&state, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
+}

@@ -1,0 +1,348 @@
+//! Contact use cases: each one transaction, with its audit row and event.
+
+use std::collections::BTreeMap;
+
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult, FieldError};
+use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::records;
+use crm_core::state::AppState;
+
+use super::dto::{ContactIn, ContactOut, ContactPatch, ContactsQuery, EmailEntry, LifecycleStage, PhoneEntry};
+use super::model::{self, ContactFields, Filters, RECORD_TYPE};
+use crate::normalize::{Email, Phone};
+
+/// National phone numbers are read in this region until organizations carry their own.
+const DEFAULT_REGION: &str = "US";
+
+/// A contact checked and in canonical form, ready to store.
+struct Normalized {
+    fields: ContactFields,
+    emails: Vec<String>,
+    tags: Vec<String>,
+    external_ids: BTreeMap<String, String>,
+}
+
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Checks and normalizes a whole contact: e-mails lower-cased, phones in E.164, one primary each.
+fn normalize(input: ContactIn) -> ApiResult<Normalized> {
+    let mut errors = Vec::new();
+    let mut emails: Vec<EmailEntry> = Vec::new();
+    for (i, entry) in input.emails.unwrap_or_default().into_iter().enumerate() {
+        match Email::parse(&entry.address) {
+            Ok(email) if emails.iter().any(|e| e.address == email.as_str()) => {}
+            Ok(email) => emails.push(EmailEntry { address: email.into_string(), ..entry }),
+            Err(detail) => errors.push(FieldError::new(format!("/emails/{i}/address"), "invalid_email", detail)),
+        }
+    }
+    let mut phones: Vec<PhoneEntry> = Vec::new();
+    for (i, entry) in input.phones.unwrap_or_default().into_iter().enumerate() {
+        match Phone::parse(&entry.number, DEFAULT_REGION) {
+            Ok(phone) => {
+                let number = phone.into_string();
+                if !phones.iter().any(|p| p.number == number) {
+                    phones.push(PhoneEntry { number, ..entry });
+                }
+            }
+            Err(detail) => errors.push(FieldError::new(format!("/phones/{i}/number"), "invalid_phone", detail)),
+        }
+    }
+    if emails.iter().filter(|e| e.primary).count() > 1 {
+        errors.push(FieldError::new("/emails", "several_primary", "only one e-mail can be primary"));
+    }
+    if phones.iter().filter(|p| p.primary).count() > 1 {
+        errors.push(FieldError::new("/phones", "several_primary", "only one phone can be primary"));
+    }
+    let tags = match records::normalize_tags(&input.tags.unwrap_or_default(), "/tags") {
+        Ok(tags) => tags,
+        Err(e) => {
+            errors.extend(e.errors);
+            Vec::new()
+        }
+    };
+    let external_ids = input.external_ids.unwrap_or_default();
+    if let Err(e) = records::check_external_ids(&external_ids, "/external_ids") {
+        errors.extend(e.errors);
+    }
+    let addresses: Vec<_> = input
+        .addresses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut a| {
+            a.country = a.country.map(|c| c.to_uppercase());
+            a
+        })
+        .collect();
+    let (first_name, last_name) = (clean(input.first_name), clean(input.last_name));
+    if first_name.is_none() && last_name.is_none() && emails.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "/",
+            "name_or_email_required",
+            "a contact needs a first name, a last name or an e-mail",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if !emails.is_empty() && !emails.iter().any(|e| e.primary) {
+        emails[0].primary = true;
+    }
+    if !phones.is_empty() && !phones.iter().any(|p| p.primary) {
+        phones[0].primary = true;
+    }
+    let email = emails.iter().find(|e| e.primary).map(|e| e.address.clone());
+    let name = [last_name.as_deref(), first_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let sort_name = if name.is_empty() { email.clone().unwrap_or_default() } else { name.to_lowercase() };
+    let fields = ContactFields {
+        first_name,
+        last_name,
+        sort_name,
+        email,
+        phone: phones.iter().find(|p| p.primary).map(|p| p.number.clone()),
+        emails: serde_json::to_string(&emails)?,
+        phones: serde_json::to_string(&phones)?,
+        addresses: serde_json::to_string(&addresses)?,
+        job_title: clean(input.job_title),
+        lifecycle_stage: input.lifecycle_stage.unwrap_or(LifecycleStage::Lead).as_str().to_string(),
+        lead_source: clean(input.lead_source),
+        owner_id: clean(input.owner_id),
+        tags: serde_json::to_string(&tags)?,
+        external_ids: serde_json::to_string(&external_ids)?,
+    };
+    Ok(Normalized { emails: emails.into_iter().map(|e| e.address).collect(), fields, tags, external_ids })
+}
+
+/// Writes a normalized contact (new or existing) and everything that hangs off it.
+fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized, exists: bool) -> ApiResult<()> {
+    if let Some(owner) = &contact.fields.owner_id
+        && crm_core::users::model::find(conn, &actor.org_id, owner)?.is_none_or(|u| u.status != "active")
+    {
+        return Err(ApiError::invalid_field("/owner_id", "unknown_user", "must be an active user of the organization"));
+    }
+    if let Some((holder, email)) = model::holder_of_emails(conn, &actor.org_id, &contact.emails, Some(id))? {
+        return Err(ApiError::conflict(
+            "duplicate_contact",
+            format!("Contact {holder} already has the e-mail {email}."),
+        ));
+    }
+    if exists {
+        model::update(conn, &actor.org_id, id, &contact.fields)?;
+    } else {
+        model::insert(conn, &actor.org_id, id, &contact.fields)?;
+    }
+    model::set_emails(conn, &actor.org_id, id, &contact.emails)?;
+    records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &contact.tags)?;
+    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &contact.external_ids)
+}
+
+fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
+    model::find(conn, org_id, id)?.map(ContactOut::from).ok_or_else(|| ApiError::not_found("contact"))
+}
+
+fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> ApiResult<ContactOut> {
+    let id = crm_core::id::new_id("con");
+    store(conn, actor, &id, contact, false)?;
+    let created = load(conn, &actor.org_id, &id)?;
+    let after = serde_json::to_value(&created)?;
+    change::record(
+        conn,
+        actor,
+        Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
+    )?;
+    Ok(created)
+}
+
+fn update_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: ContactOut,
+    contact: &Normalized,
+) -> ApiResult<ContactOut> {
+    store(conn, actor, &before.id, contact, true)?;
+    let after = load(conn, &actor.org_id, &before.id)?;
+    let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
+    change::record(
+        conn,
+        actor,
+        Change { resource: RECORD_TYPE, id: &before.id, action: "updated", before: Some(&b), after: Some(&a) },
+    )?;
+    Ok(after)
+}
+
+pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let contact = normalize(input)?;
+    let actor = actor.clone();
+    state.db.write(move |conn| create_in(conn, &actor, &contact)).await
+}
+
+/// Creates the contact holding `source:external_id`, or updates it with the fields given.
+/// Returns whether it was created.
+pub async fn upsert_by_external_id(
+    state: &AppState,
+    actor: &Actor,
+    source: String,
+    external_id: String,
+    mut input: ContactIn,
+) -> ApiResult<(ContactOut, bool)> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    if !records::is_source(&source) {
+        return Err(ApiError::not_found("external id source"));
+    }
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let holder = records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)?;
+            let existing = match holder {
+                Some(id) => Some(load(conn, &actor.org_id, &id)?),
+                None => None,
+            };
+            match existing {
+                None => {
+                    input.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
+                    create_in(conn, &actor, &normalize(input)?).map(|c| (c, true))
+                }
+                Some(before) => {
+                    let mut merged = ContactIn::from(before.clone());
+                    overlay(&mut merged, input);
+                    merged.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
+                    update_in(conn, &actor, before, &normalize(merged)?).map(|c| (c, false))
+                }
+            }
+        })
+        .await
+}
+
+/// Sets on `base` every field `input` gives.
+fn overlay(base: &mut ContactIn, input: ContactIn) {
+    macro_rules! take {
+        ($($field:ident),*) => { $( if input.$field.is_some() { base.$field = input.$field; } )* };
+    }
+    take!(first_name, last_name, emails, phones, addresses, job_title, lifecycle_stage, lead_source, owner_id, tags);
+    if let Some(ids) = input.external_ids {
+        base.external_ids.get_or_insert_with(BTreeMap::new).extend(ids);
+    }
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    state.db.read(move |conn| load(conn, &org_id, &id)).await
+}
+
+pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiResult<Page<ContactOut>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let filters = Filters {
+        owner_id: query.owner_id,
+        lifecycle_stage: query.lifecycle_stage.map(|s| s.as_str().to_string()),
+        tag: query.tag.map(|t| t.trim().to_string()),
+        email: query.email.map(|e| e.trim().to_lowercase()),
+        created_after: query.created_after,
+        created_before: query.created_before,
+        updated_after: query.updated_after,
+        updated_before: query.updated_before,
+    };
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    Ok(page(rows, &plan, |c| (model::sort_value(c, plan.sort.field), c.id.clone()), ContactOut::from))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    patch: ContactPatch,
+    if_match: Option<i64>,
+) -> ApiResult<ContactOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            let mut draft = ContactIn::from(before.clone());
+            apply(&mut draft, patch)?;
+            update_in(conn, &actor, before, &normalize(draft)?)
+        })
+        .await
+}
+
+/// Applies a merge patch to a draft: absent keeps, `null` clears, a value sets.
+fn apply(draft: &mut ContactIn, patch: ContactPatch) -> ApiResult<()> {
+    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(v) => *field = Some(v),
+        }
+    }
+    if patch.lifecycle_stage == Patch::Null {
+        return Err(ApiError::invalid_field("/lifecycle_stage", "required", "a contact always has a lifecycle stage"));
+    }
+    set(&mut draft.first_name, patch.first_name);
+    set(&mut draft.last_name, patch.last_name);
+    set(&mut draft.emails, patch.emails);
+    set(&mut draft.phones, patch.phones);
+    set(&mut draft.addresses, patch.addresses);
+    set(&mut draft.job_title, patch.job_title);
+    set(&mut draft.lifecycle_stage, patch.lifecycle_stage);
+    set(&mut draft.lead_source, patch.lead_source);
+    set(&mut draft.owner_id, patch.owner_id);
+    set(&mut draft.tags, patch.tags);
+    set(&mut draft.external_ids, patch.external_ids);
+    Ok(())
+}
+
+/// Moves a contact to the trash: it disappears from reads and frees its e-mails until restored.
+pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
+            model::set_emails(conn, &actor.org_id, &id, &[])?;
+            records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
+            let b = serde_json::to_value(&before)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
+            )
+        })
+        .await
+}
+
+/// Brings a contact back from the trash, unless another contact took its e-mail or external id meanwhile.
+pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let trashed =
+                model::find_deleted(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
+            let contact = normalize(ContactIn::from(ContactOut::from(trashed)))?;
+            model::set_deleted(conn, &actor.org_id, &id, None)?;
+            store(conn, &actor, &id, &contact, true)?;
+            let after = load(conn, &actor.org_id, &id)?;
+            let a = serde_json::to_value(&after)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "restored", before: None, after: Some(&a) },
+            )?;
+            Ok(after)
+        })
+        .await
+}

@@ -1,0 +1,66 @@
+//! E-mail addresses and phone numbers in one canonical form: lower-cased e-mail, E.164 phone.
+
+use validator::ValidateEmail;
+
+/// A valid, lower-cased e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, &'static str> {
+        let email = raw.trim().to_lowercase();
+        if email.len() > 254 || !email.validate_email() {
+            return Err("must be a valid e-mail address");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A valid phone number in E.164 (`+14155550100`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses an international number, or a national one in `default_region` (ISO 3166 alpha-2).
+    pub fn parse(raw: &str, default_region: &str) -> Result<Phone, &'static str> {
+        let region = default_region.parse::<phonenumber::country::Id>().ok();
+        let number = phonenumber::parse(region, raw.trim()).map_err(|_| "must be a phone number")?;
+        if !phonenumber::is_valid(&number) {
+            return Err("is not a valid phone number");
+        }
+        Ok(Phone(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert!(Email::parse("ada@").is_err());
+        assert!(Email::parse("not an email").is_err());
+    }
+
+    #[test]
+    fn phones_become_e164() {
+        assert_eq!(Phone::parse("(415) 555-2671", "US").unwrap().into_string(), "+14155552671");
+        assert_eq!(Phone::parse("+44 20 7946 0958", "US").unwrap().into_string(), "+442079460958");
+        assert_eq!(Phone::parse("030 901820", "DE").unwrap().into_string(), "+4930901820");
+        assert!(Phone::parse("12", "US").is_err());
+        assert!(Phone::parse("call me", "US").is_err());
+    }
+}

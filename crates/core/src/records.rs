@@ -1,0 +1,162 @@
+//! What any record type can carry: tags, and integrators' external ids
+//! (`{"shopify": "123"}`, unique per organization, source and record type).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::schema::{external_ids, record_tags};
+
+pub const MAX_TAGS: usize = 100;
+
+/// Trims, drops duplicates, checks length: 422 with a pointer per bad tag.
+pub fn normalize_tags(tags: &[String], pointer: &str) -> ApiResult<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::invalid_field(pointer, "too_many", format!("at most {MAX_TAGS} tags")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    let mut errors = Vec::new();
+    for (i, tag) in tags.iter().enumerate() {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > 64 {
+            errors.push(FieldError::new(format!("{pointer}/{i}"), "length", "a tag has 1 to 64 characters"));
+        } else if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_string());
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(ApiError::validation(errors)) }
+}
+
+/// Checks sources and ids: sources are `[a-z0-9_-]{1,32}`, ids 1 to 255 characters.
+pub fn check_external_ids(ids: &BTreeMap<String, String>, pointer: &str) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    for (source, id) in ids {
+        if !is_source(source) {
+            errors.push(FieldError::new(
+                format!("{pointer}/{source}"),
+                "invalid_source",
+                "a source is 1 to 32 of a-z, 0-9, _ and -",
+            ));
+        } else if id.trim().is_empty() || id.len() > 255 {
+            errors.push(FieldError::new(
+                format!("{pointer}/{source}"),
+                "length",
+                "an external id has 1 to 255 characters",
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+pub fn is_source(source: &str) -> bool {
+    (1..=32).contains(&source.len())
+        && source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Replaces the record's tags.
+pub fn set_tags(
+    conn: &mut DbConnection,
+    org_id: &str,
+    record_type: &str,
+    record_id: &str,
+    tags: &[String],
+) -> ApiResult<()> {
+    diesel::delete(
+        record_tags::table
+            .filter(record_tags::org_id.eq(org_id))
+            .filter(record_tags::record_type.eq(record_type))
+            .filter(record_tags::record_id.eq(record_id)),
+    )
+    .execute(conn)?;
+    for tag in tags {
+        diesel::insert_into(record_tags::table)
+            .values((
+                record_tags::org_id.eq(org_id),
+                record_tags::record_type.eq(record_type),
+                record_tags::record_id.eq(record_id),
+                record_tags::tag.eq(tag),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces the record's external ids: 409 when another record of the type holds one of them.
+pub fn set_external_ids(
+    conn: &mut DbConnection,
+    org_id: &str,
+    record_type: &str,
+    record_id: &str,
+    ids: &BTreeMap<String, String>,
+) -> ApiResult<()> {
+    diesel::delete(
+        external_ids::table
+            .filter(external_ids::org_id.eq(org_id))
+            .filter(external_ids::record_type.eq(record_type))
+            .filter(external_ids::record_id.eq(record_id)),
+    )
+    .execute(conn)?;
+    for (source, external_id) in ids {
+        if let Some(holder) = find_by_external_id(conn, org_id, record_type, source, external_id)? {
+            return Err(ApiError::conflict(
+                "external_id_taken",
+                format!("{record_type} {holder} already has external id {source}:{external_id}."),
+            ));
+        }
+        diesel::insert_into(external_ids::table)
+            .values((
+                external_ids::org_id.eq(org_id),
+                external_ids::record_type.eq(record_type),
+                external_ids::source.eq(source),
+                external_ids::external_id.eq(external_id),
+                external_ids::record_id.eq(record_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The id of the record of this type holding `source:external_id`.
+pub fn find_by_external_id(
+    conn: &mut DbConnection,
+    org_id: &str,
+    record_type: &str,
+    source: &str,
+    external_id: &str,
+) -> ApiResult<Option<String>> {
+    Ok(external_ids::table
+        .filter(external_ids::org_id.eq(org_id))
+        .filter(external_ids::record_type.eq(record_type))
+        .filter(external_ids::source.eq(source))
+        .filter(external_ids::external_id.eq(external_id))
+        .select(external_ids::record_id)
+        .first(conn)
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_trimmed_and_deduplicated() {
+        let tags = normalize_tags(&[" vip ".into(), "vip".into(), "b2b".into()], "/tags").unwrap();
+        assert_eq!(tags, vec!["vip", "b2b"]);
+        let error = normalize_tags(&["ok".into(), "".into()], "/tags").unwrap_err();
+        assert_eq!(error.errors[0].pointer, "/tags/1");
+    }
+
+    #[test]
+    fn external_id_sources_are_slugs() {
+        let mut ids = BTreeMap::new();
+        ids.insert("shopify".to_string(), "123".to_string());
+        assert!(check_external_ids(&ids, "/external_ids").is_ok());
+        ids.insert("Bad Source".to_string(), "1".to_string());
+        assert_eq!(
+            check_external_ids(&ids, "/external_ids").unwrap_err().errors[0].pointer,
+            "/external_ids/Bad Source"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Contacts: normalization, duplicates, merge patch, lists, upsert by external id, trash, tenancy.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::support::TestApp;
+
+both!(
+    create_normalizes_and_records,
+    bad_contacts_change_nothing,
+    patch_merges_and_checks_version,
+    list_filters_and_sorts,
+    upsert_by_external_id,
+    trash_and_restore,
+    roles_and_other_organizations
+);
+
+fn ada() -> Value {
+    json!({
+        "first_name": "Ada", "last_name": "Lovelace",
+        "emails": [{"address": "ADA@Example.com", "type": "work"}, {"address": "ada@home.example", "type": "home", "primary": true}],
+        "phones": [{"number": "(415) 555-2671", "type": "mobile"}],
+        "addresses": [{"type": "home", "city": "London", "country": "gb"}],
+        "lifecycle_stage": "customer", "tags": ["vip", " vip ", "b2b"], "external_ids": {"shopify": "7712"}
+    })
+}
+
+async fn create_normalizes_and_records(app: TestApp) {
+    let created = app.post("/v1/contacts", &app.sales_token, ada()).await;
+    created.expect(201);
+    let c = &created.body;
+    let id = c["id"].as_str().unwrap();
+    assert!(id.starts_with("con_"));
+    assert_eq!(created.header("location"), Some(format!("/v1/contacts/{id}").as_str()));
+    assert_eq!(c["emails"][0]["address"], "ada@example.com");
+    assert_eq!(c["email"], "ada@home.example", "the marked primary wins");
+    assert_eq!(c["phone"], "+14155552671");
+    assert_eq!(c["phones"][0]["primary"], true);
+    assert_eq!(c["addresses"][0]["country"], "GB");
+    assert_eq!(c["tags"], json!(["vip", "b2b"]));
+    assert_eq!(c["external_ids"], json!({"shopify": "7712"}));
+    assert_eq!(c["lifecycle_stage"], "customer");
+    assert_eq!(app.event_types().last().map(String::as_str), Some("contact.created"));
+    assert_eq!(app.count("contact_emails"), 2);
+    assert_eq!(app.count("record_tags"), 2);
+
+    let fetched = app.get(&format!("/v1/contacts/{id}"), &app.read_only_token).await;
+    fetched.expect(200);
+    assert_eq!(fetched.body, created.body);
+    assert_eq!(fetched.header("etag"), Some("\"1\""));
+
+    let duplicate = app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "Ada@example.COM"}]})).await;
+    duplicate.expect_problem(409, "duplicate_contact");
+    assert!(duplicate.body["detail"].as_str().unwrap().contains(id), "the 409 names the existing contact");
+    let taken = app
+        .post("/v1/contacts", &app.admin_key, json!({"first_name": "Eve", "external_ids": {"shopify": "7712"}}))
+        .await;
+    taken.expect_problem(409, "external_id_taken");
+
+    let minimal = app.post("/v1/contacts", &app.admin_key, json!({"last_name": "Hopper"})).await;
+    minimal.expect(201);
+    assert_eq!(minimal.body["lifecycle_stage"], "lead");
+    assert_eq!(minimal.body["emails"], json!([]));
+    assert!(minimal.body["email"].is_null());
+}
+
+async fn bad_contacts_change_nothing(app: TestApp) {
+    let (contacts, events) = (app.count("contacts"), app.count("events"));
+    let cases = [
+        (json!({"emails": [{"address": "not-an-email"}]}), "/emails/0/address"),
+        (json!({"first_name": "A", "phones": [{"number": "12"}]}), "/phones/0/number"),
+        (
+            json!({"first_name": "A", "phones": [{"number": "+1 415 555 2671", "primary": true}, {"number": "+44 20 7946 0958", "primary": true}]}),
+            "/phones",
+        ),
+        (json!({"job_title": "Nameless"}), "/"),
+        (json!({"first_name": "A", "lifecycle_stage": "royalty"}), "/lifecycle_stage"),
+        (json!({"first_name": "A", "nickname": "a"}), "/nickname"),
+        (json!({"first_name": "A", "tags": ["ok", ""]}), "/tags/1"),
+        (json!({"first_name": "A", "external_ids": {"Not A Source": "1"}}), "/external_ids/Not A Source"),
+        (json!({"first_name": "A", "owner_id": "user_nobody"}), "/owner_id"),
+        (json!({"first_name": "A", "emails": [{"address": "a@b.co", "kind": "work"}]}), "/emails/0/kind"),
+        (json!({"first_name": "x".repeat(101)}), "/first_name"),
+    ];
+    for (body, pointer) in cases {
+        let reply = app.post("/v1/contacts", &app.admin_key, body.clone()).await;
+        reply.expect(422);
+        let pointers: Vec<&str> =
+            reply.body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        assert!(pointers.contains(&pointer), "{body} gave {pointers:?}");
+    }
+    app.get("/v1/contacts?lifecycle_stage=royalty", &app.admin_key).await.expect(400);
+    app.get("/v1/contacts?created_after=yesterday", &app.admin_key).await.expect(400);
+    app.get("/v1/contacts?sort=email", &app.admin_key).await.expect_problem(400, "invalid_sort");
+    app.send(
+        app.client.put(app.url("/v1/contacts/by-external-id/Bad%20Source/1")).json(&json!({"first_name": "A"})),
+        &app.admin_key,
+    )
+    .await
+    .expect(404);
+    assert_eq!(app.count("contacts"), contacts);
+    assert_eq!(app.count("events"), events);
+}
+
+async fn patch_merges_and_checks_version(app: TestApp) {
+    let created = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "Grace", "last_name": "Hopper", "job_title": "Rear Admiral", "tags": ["navy"]}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/contacts/{id}");
+
+    let patched = app
+        .patch(
+            &path,
+            &app.admin_key,
+            json!({"job_title": null, "lifecycle_stage": "opportunity", "owner_id": app.sales_id}),
+        )
+        .await;
+    patched.expect(200);
+    assert!(patched.body["job_title"].is_null());
+    assert_eq!(patched.body["first_name"], "Grace");
+    assert_eq!(patched.body["tags"], json!(["navy"]));
+    assert_eq!(patched.body["owner_id"], app.sales_id.as_str());
+    assert_eq!(patched.body["version"], 2);
+
+    let emails =
+        app.patch(&path, &app.admin_key, json!({"emails": [{"address": "grace@navy.example"}], "tags": []})).await;
+    emails.expect(200);
+    assert_eq!(emails.body["email"], "grace@navy.example");
+    assert_eq!(emails.body["tags"], json!([]));
+    let filtered = app.get("/v1/contacts?email=GRACE@navy.example", &app.admin_key).await;
+    assert_eq!(filtered.body["data"][0]["id"], id.as_str());
+
+    let stale = app
+        .send(
+            app.client.patch(app.url(&path)).header("If-Match", "\"1\"").json(&json!({"first_name": "G"})),
+            &app.admin_key,
+        )
+        .await;
+    stale.expect_problem(412, "version_mismatch");
+    app.patch(&path, &app.admin_key, json!({"lifecycle_stage": null})).await.expect(422);
+    app.patch(&path, &app.admin_key, json!({"first_name": null, "last_name": null, "emails": null})).await.expect(422);
+    let current = app.get(&path, &app.admin_key).await;
+    assert_eq!(current.body["version"], 3);
+
+    let events = app.get("/v1/events?types=contact.updated", &app.admin_key).await;
+    let first = &events.body["data"][0]["data"];
+    assert_eq!(first["previous_attributes"]["job_title"], "Rear Admiral");
+    assert_eq!(first["previous_attributes"]["lifecycle_stage"], "lead");
+    let audit = app.get(&format!("/v1/audit-log?resource_id={id}&action=updated"), &app.admin_key).await;
+    assert_eq!(audit.body["data"].as_array().unwrap().len(), 2);
+}
+
+async fn list_filters_and_sorts(app: TestApp) {
+    let people = [
+        ("Zed", "Adams", "customer", "vip"),
+        ("Amy", "Young", "lead", "vip"),
+        ("Bob", "Brown", "lead", "cold"),
+        ("Cat", "Brown", "customer", "cold"),
+    ];
+    for (first, last, stage, tag) in people {
+        let owner = if stage == "customer" { json!(app.sales_id) } else { Value::Null };
+        app.post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": first, "last_name": last, "lifecycle_stage": stage, "tags": [tag], "owner_id": owner}),
+        )
+        .await
+        .expect(201);
+    }
+    let names = |reply: &crate::support::Reply| -> Vec<String> {
+        reply.body["data"].as_array().unwrap().iter().map(|c| c["first_name"].as_str().unwrap().to_string()).collect()
+    };
+    let by_name = app.get("/v1/contacts?sort=name", &app.admin_key).await;
+    assert_eq!(names(&by_name), ["Zed", "Bob", "Cat", "Amy"]);
+    let vip = app.get("/v1/contacts?tag=vip&sort=name", &app.admin_key).await;
+    assert_eq!(names(&vip), ["Zed", "Amy"]);
+    let customers = app.get("/v1/contacts?lifecycle_stage=customer&sort=-name", &app.admin_key).await;
+    assert_eq!(names(&customers), ["Cat", "Zed"]);
+    let owned = app.get(&format!("/v1/contacts?owner_id={}", app.sales_id), &app.admin_key).await;
+    assert_eq!(owned.body["data"].as_array().unwrap().len(), 2);
+
+    let first_page = app.get("/v1/contacts?sort=-name&limit=3", &app.admin_key).await;
+    assert_eq!(names(&first_page), ["Amy", "Cat", "Bob"]);
+    let cursor = first_page.body["next_cursor"].as_str().unwrap();
+    let second = app.get(&format!("/v1/contacts?sort=-name&limit=3&cursor={cursor}"), &app.admin_key).await;
+    assert_eq!(names(&second), ["Zed"]);
+    assert_eq!(second.body["has_more"], false);
+
+    let future = app.get("/v1/contacts?created_after=2999-01-01T00:00:00Z", &app.admin_key).await;
+    assert_eq!(future.body["data"], json!([]));
+    let past = app
+        .get("/v1/contacts?updated_after=2000-01-01T00:00:00Z&created_before=2999-01-01T00:00:00Z", &app.admin_key)
+        .await;
+    assert_eq!(past.body["data"].as_array().unwrap().len(), 4);
+}
+
+async fn upsert_by_external_id(app: TestApp) {
+    let url = app.url("/v1/contacts/by-external-id/erp/C-991");
+    let created = app
+        .send(
+            app.client.put(&url).json(&json!({"first_name": "Ivy", "emails": [{"address": "ivy@example.com"}]})),
+            &app.admin_key,
+        )
+        .await;
+    created.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(created.body["external_ids"], json!({"erp": "C-991"}));
+
+    let updated = app
+        .send(
+            app.client.put(&url).json(&json!({"job_title": "Buyer", "external_ids": {"shopify": "55"}})),
+            &app.admin_key,
+        )
+        .await;
+    updated.expect(200);
+    assert_eq!(updated.body["id"], id.as_str());
+    assert_eq!(updated.body["first_name"], "Ivy", "fields not sent are kept");
+    assert_eq!(updated.body["job_title"], "Buyer");
+    assert_eq!(updated.body["external_ids"], json!({"erp": "C-991", "shopify": "55"}));
+    let by_other_source = app
+        .send(
+            app.client.put(app.url("/v1/contacts/by-external-id/shopify/55")).json(&json!({"last_name": "Ng"})),
+            &app.admin_key,
+        )
+        .await;
+    by_other_source.expect(200);
+    assert_eq!(by_other_source.body["id"], id.as_str());
+
+    // Another organization's integrator has its own id space.
+    let theirs = app.send(app.client.put(&url).json(&json!({"first_name": "Other Ivy"})), &app.other_org_key).await;
+    theirs.expect(201);
+    assert_ne!(theirs.body["id"], id.as_str());
+    assert_eq!(app.get(&format!("/v1/contacts/{id}"), &app.admin_key).await.body["first_name"], "Ivy");
+}
+
+async fn trash_and_restore(app: TestApp) {
+    let created = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "Tom", "emails": [{"address": "tom@example.com"}], "external_ids": {"erp": "T1"}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/contacts/{id}");
+    let stale = app.send(app.client.delete(app.url(&path)).header("If-Match", "\"7\""), &app.admin_key).await;
+    stale.expect(412);
+    let deleted = app.send(app.client.delete(app.url(&path)), &app.admin_key).await;
+    assert_eq!(deleted.status, 204);
+    app.get(&path, &app.admin_key).await.expect(404);
+    app.send(app.client.delete(app.url(&path)), &app.admin_key).await.expect(404);
+    assert_eq!(app.get("/v1/contacts", &app.admin_key).await.body["data"], json!([]));
+    assert!(app.event_types().contains(&"contact.deleted".to_string()));
+
+    let restored = app.post(&format!("{path}/restore"), &app.admin_key, json!({})).await;
+    restored.expect(200);
+    assert_eq!(restored.body["email"], "tom@example.com");
+    assert_eq!(restored.body["external_ids"], json!({"erp": "T1"}));
+    app.post(&format!("{path}/restore"), &app.admin_key, json!({})).await.expect(404);
+
+    // While it is in the trash its e-mail is free; taking it blocks the restore.
+    app.send(app.client.delete(app.url(&path)), &app.admin_key).await;
+    app.post(
+        "/v1/contacts",
+        &app.admin_key,
+        json!({"first_name": "New Tom", "emails": [{"address": "tom@example.com"}]}),
+    )
+    .await
+    .expect(201);
+    app.post(&format!("{path}/restore"), &app.admin_key, json!({})).await.expect_problem(409, "duplicate_contact");
+}
+
+async fn roles_and_other_organizations(app: TestApp) {
+    let created = app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Mine"})).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/contacts/{id}");
+    app.post("/v1/contacts", &app.read_only_token, json!({"first_name": "No"})).await.expect_problem(403, "forbidden");
+    app.patch(&path, &app.read_only_token, json!({"first_name": "No"})).await.expect(403);
+    app.get("/v1/contacts", &app.read_only_token).await.expect(200);
+
+    let key = app.other_org_key.clone();
+    app.get(&path, &key).await.expect_problem(404, "not_found");
+    app.patch(&path, &key, json!({"first_name": "Stolen"})).await.expect(404);
+    app.send(app.client.delete(app.url(&path)), &key).await.expect(404);
+    app.post(&format!("{path}/restore"), &key, json!({})).await.expect(404);
+    assert_eq!(app.get("/v1/contacts", &key).await.body["data"], json!([]));
+    assert_eq!(app.get(&path, &app.admin_key).await.body["first_name"], "Mine");
+
+    // A key scoped to another domain cannot touch contacts.
+    let scoped = app.post("/v1/api-keys", &app.admin_key, json!({"name": "feed", "scopes": ["events:read"]})).await;
+    app.get("/v1/contacts", scoped.body["key"].as_str().unwrap()).await.expect(403);
+    let reader =
+        app.post("/v1/api-keys", &app.admin_key, json!({"name": "crm reader", "scopes": ["contacts:read"]})).await;
+    let reader = reader.body["key"].as_str().unwrap().to_string();
+    app.get("/v1/contacts", &reader).await.expect(200);
+    app.post("/v1/contacts", &reader, json!({"first_name": "No"})).await.expect(403);
+}

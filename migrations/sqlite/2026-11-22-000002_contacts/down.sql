@@ -1,0 +1,4 @@
+DROP TABLE contact_emails;
+DROP TABLE contacts;
+DROP TABLE external_ids;
+DROP TABLE record_tags;
