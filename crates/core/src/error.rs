@@ -17,7 +17,7 @@ pub struct FieldError {
     #[schema(example = "/email")]
     pub pointer: String,
     /// Machine-readable reason.
-    #[schema(example = "invalid_email")]
+    #[schema(example = "email")]
     pub code: String,
     /// What a person should fix.
     #[schema(example = "must be a valid e-mail address")]
@@ -34,13 +34,13 @@ impl FieldError {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "https://docs.crm.dev/errors/validation_failed",
-    "title": "Unprocessable Content",
+    "title": "Unprocessable Entity",
     "status": 422,
     "detail": "The request has 1 invalid field.",
     "instance": "/v1/users",
     "code": "validation_failed",
     "request_id": "req_01jbz3m3x7f6ks6q0vd1tq2n5a",
-    "errors": [{"pointer": "/email", "code": "invalid_email", "detail": "must be a valid e-mail address"}]
+    "errors": [{"pointer": "/email", "code": "email", "detail": "must be a valid e-mail address"}]
 }))]
 pub struct Problem {
     #[serde(rename = "type")]

@@ -16,6 +16,7 @@ pub mod events;
 pub mod health;
 pub mod http;
 pub mod id;
+pub mod money;
 pub mod openapi;
 pub mod organizations;
 pub mod records;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::routes::revoke_token)
         .service(sessions::routes::accept_invitation)
         .service(users::routes::get_me)
+        .service(users::routes::change_password)
         .service(users::routes::list_users)
         .service(users::routes::create_user)
         .service(users::routes::get_user)

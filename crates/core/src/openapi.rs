@@ -1,7 +1,9 @@
 //! Contract helpers: the error responses every operation can give, added in one place
 //! (where the middleware that produces them is), so handlers list only their own.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
@@ -33,6 +35,9 @@ impl utoipa::Modify for StandardResponses {
             ),
         );
         for item in openapi.paths.paths.values_mut() {
+            if let Some(post) = item.post.as_mut().filter(|op| is_secured(op)) {
+                add_idempotency_key(post);
+            }
             for operation in
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
             {
@@ -42,13 +47,34 @@ impl utoipa::Modify for StandardResponses {
     }
 }
 
+/// Whether the operation needs credentials (`security(())` lists one empty requirement).
+fn is_secured(operation: &Operation) -> bool {
+    operation.security.as_ref().is_some_and(|requirements| {
+        requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty())))
+    })
+}
+
+/// Every authenticated POST takes an `Idempotency-Key` (the idempotency middleware serves them all).
+fn add_idempotency_key(operation: &mut Operation) {
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: a repeat within 24 h gets the first answer again, marked `Idempotent-Replayed: true`.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .build();
+    operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
+}
+
 fn add_standard(operation: &mut Operation) {
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let secured = is_secured(operation);
     let has_body = operation.request_body.is_some();
-    let has_path_params = operation.parameters.as_ref().is_some_and(|ps| {
-        ps.iter()
-            .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path)))
-    });
+    let has_path_params = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path))));
     let responses = &mut operation.responses.responses;
     let mut add = |status: &str, description: &str| {
         responses.entry(status.to_string()).or_insert_with(|| problem(description));

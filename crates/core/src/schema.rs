@@ -97,7 +97,7 @@ diesel::table! {
         request_hash -> Text,
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
-        response_location -> Nullable<Text>,
+        response_headers -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
@@ -154,6 +154,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    companies (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        sort_name -> Text,
+        domain -> Nullable<Text>,
+        industry -> Nullable<Text>,
+        employee_count -> Nullable<BigInt>,
+        annual_revenue_amount -> Nullable<BigInt>,
+        annual_revenue_currency -> Nullable<Text>,
+        addresses -> Text,
+        parent_id -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+        tags -> Text,
+        external_ids -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_companies (org_id, contact_id, company_id) {
+        org_id -> Text,
+        contact_id -> Text,
+        company_id -> Text,
+        role -> Nullable<Text>,
+        is_primary -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(api_keys -> users (user_id));
 
@@ -169,4 +203,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     external_ids,
     contacts,
     contact_emails,
+    companies,
+    contact_companies,
 );

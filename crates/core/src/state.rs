@@ -1,6 +1,6 @@
 //! What every handler and worker shares, passed as `web::Data<AppState>`.
 
-use crate::auth::KeyCache;
+use crate::auth::CredentialCache;
 use crate::auth::secrets::Keys;
 use crate::config::{Config, Secret};
 use crate::db::{Backend, Db};
@@ -10,7 +10,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Config,
     pub keys: Keys,
-    pub key_cache: KeyCache,
+    pub credentials: CredentialCache,
     pub rate_limiter: RateLimiter,
 }
 
@@ -27,7 +27,7 @@ impl AppState {
             };
         }
         let keys = Keys::new(config.secret_key.expose());
-        Ok(AppState { db, config, keys, key_cache: KeyCache::default(), rate_limiter: RateLimiter::default() })
+        Ok(AppState { db, config, keys, credentials: CredentialCache::default(), rate_limiter: RateLimiter::default() })
     }
 }
 
@@ -37,9 +37,11 @@ fn local_secret(database_url: &str) -> Result<Secret, String> {
     let path = db_path.with_file_name("secret.key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim().to_string();
-        if existing.len() >= 32 {
-            return Ok(Secret::new(existing));
+        if existing.len() < 32 {
+            // Replacing it would silently invalidate every key and token: let a person decide.
+            return Err(format!("{} holds a secret shorter than 32 characters: fix or delete it", path.display()));
         }
+        return Ok(Secret::new(existing));
     }
     let secret = crate::auth::secrets::new_token("");
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -101,7 +101,7 @@ CREATE TABLE idempotency_keys (
     request_hash      TEXT NOT NULL,
     response_status   INTEGER,
     response_body     TEXT,
-    response_location TEXT,
+    response_headers  TEXT,
     created_at        TIMESTAMP NOT NULL,
     PRIMARY KEY (org_id, principal_id, key)
 );

@@ -31,7 +31,6 @@ pub async fn list_contacts(
 /// E-mails are lower-cased and phones stored in E.164; an e-mail another contact already has is a 409.
 #[utoipa::path(
     operation_id = "create_contact", tag = "Contacts", request_body = ContactIn, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry of this request safe")),
     responses(
         (status = 201, description = "Created", body = ContactOut, headers(("Location" = String, description = "The contact's URL"))),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),

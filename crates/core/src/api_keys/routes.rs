@@ -31,7 +31,6 @@ pub async fn list_api_keys(
 /// The response is the only time the secret `key` is shown.
 #[utoipa::path(
     operation_id = "create_api_key", tag = "API keys", request_body = ApiKeyIn, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry of this request safe")),
     responses(
         (status = 201, description = "Created", body = ApiKeyCreated, headers(("Location" = String, description = "The key's URL"))),
         (status = 403, description = "Admins only; no key above the creator's role", body = Problem, content_type = "application/problem+json"),

@@ -130,7 +130,7 @@ pub async fn update(
         }
     }
     let key = apply(state, actor, id, changes, if_match, "updated").await?;
-    state.key_cache.forget(&key.id);
+    state.credentials.forget_key(&key.id);
     Ok(key)
 }
 
@@ -139,7 +139,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, id: String, if_match: Optio
     actor.require(Resource::ApiKeys, Action::Write)?;
     let changes = ApiKeyChangeset { revoked_at: Some(Some(crate::time::now())), ..Default::default() };
     let key = apply(state, actor, id, changes, if_match, "revoked").await?;
-    state.key_cache.forget(&key.id);
+    state.credentials.forget_key(&key.id);
     Ok(key)
 }
 

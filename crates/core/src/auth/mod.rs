@@ -4,7 +4,7 @@
 //! request's extensions; handlers take `Actor` as an extractor (401 when absent) and call
 //! [`Actor::require`] (403 when the permission table says no).
 
-mod key_cache;
+mod credential_cache;
 pub mod permissions;
 pub mod secrets;
 
@@ -15,7 +15,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 
-pub use key_cache::{KeyAuth, KeyCache};
+pub use credential_cache::{CredentialCache, KeyAuth, UserAuth};
 pub use permissions::{Action, Resource, Role};
 
 use crate::error::{ApiError, ApiResult};
@@ -109,6 +109,10 @@ pub async fn authenticate(
             Ok(next.call(req).await?.map_into_left_body())
         }
         Err(error) => {
+            // Failed attempts count against the client's address, so guessing is rate limited.
+            let decision =
+                state.rate_limiter.check(&crate::http::client_key(&req), state.config.rate_limit_anonymous_per_minute);
+            let error = if decision.allowed { error } else { ApiError::too_many_requests(decision.reset_secs.max(1)) };
             let (req, _) = req.into_parts();
             let mut response = error.error_response();
             response.headers_mut().insert(
@@ -125,7 +129,7 @@ async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult
         return Err(ApiError::unauthorized("The Authorization header must be `Bearer <token>`."));
     }
     if token.starts_with(secrets::API_KEY_PREFIX) {
-        let key = state.key_cache.authenticate(state, token).await?;
+        let key = state.credentials.authenticate_key(state, token).await?;
         return Ok(Actor {
             org_id: key.org_id,
             user_id: key.user_id,
@@ -139,12 +143,16 @@ async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult
         .keys
         .verify_access_token(token)
         .ok_or_else(|| ApiError::unauthorized("The access token is invalid or expired."))?;
-    let role = Role::parse(&claims.role).ok_or_else(|| ApiError::unauthorized("The access token is invalid."))?;
+    // Deactivation and role changes apply to tokens already issued.
+    let user = state.credentials.user(state, &claims.sub).await?;
+    let Some(user) = user.filter(|u| u.active && u.org_id == claims.org) else {
+        return Err(ApiError::unauthorized("The user behind this access token is deactivated."));
+    };
     Ok(Actor {
         org_id: claims.org,
         user_id: claims.sub.clone(),
         principal: Principal::User(claims.sub),
-        role,
+        role: user.role,
         scopes: None,
         request_id,
     })

@@ -65,8 +65,17 @@ pub fn sequence(conn: &mut DbConnection) -> ApiResult<usize> {
     let DbConnection::Postgres(c) = conn else {
         return Ok(0);
     };
+    #[derive(QueryableByName)]
+    struct Lock {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
     let stamped = c.transaction::<usize, diesel::result::Error, _>(|c| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7263001)").execute(c)?;
+        // One sequencer at a time; whoever finds the lock taken leaves the stamping to its holder.
+        let lock: Lock = diesel::sql_query("SELECT pg_try_advisory_xact_lock(7263001) AS taken").get_result(c)?;
+        if !lock.taken {
+            return Ok(0);
+        }
         diesel::sql_query(
             "UPDATE events SET seq = stamped.n \
              FROM (SELECT id, nextval('events_seq') AS n \
@@ -108,7 +117,10 @@ pub fn list(
         for pattern in types {
             condition = match pattern {
                 TypePattern::Exact(t) => Box::new(condition.or(events::event_type.eq(t.clone()))),
-                TypePattern::Prefix(p) => Box::new(condition.or(events::event_type.like(format!("{p}.%")))),
+                TypePattern::Prefix(p) => {
+                    let prefix = p.replace('\\', "\\\\").replace('_', "\\_").replace('%', "\\%");
+                    Box::new(condition.or(events::event_type.like(format!("{prefix}.%")).escape('\\')))
+                }
             };
         }
         query = query.filter(condition);

@@ -5,7 +5,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
@@ -27,7 +27,7 @@ const ABANDONED_AFTER_SECS: i64 = 120;
 
 enum Claim {
     Fresh,
-    Replay { status: i32, body: String, location: Option<String> },
+    Replay { status: i32, body: String, headers: Vec<(String, String)> },
 }
 
 pub async fn idempotency(
@@ -80,15 +80,12 @@ pub async fn idempotency(
     };
     match claim {
         Err(error) => Ok(refuse(req, error)),
-        Ok(Claim::Replay { status, body, location }) => {
+        Ok(Claim::Replay { status, body, headers }) => {
             let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
             let mut response = HttpResponse::build(status);
             response.insert_header((HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")));
-            if let Some(location) = location {
-                response.insert_header((LOCATION, location));
-            }
-            if !body.is_empty() {
-                response.content_type("application/json");
+            for (name, value) in headers {
+                response.insert_header((name, value));
             }
             let (req, _) = req.into_parts();
             Ok(ServiceResponse::new(req, response.body(body)))
@@ -107,12 +104,19 @@ pub async fn idempotency(
                 return Ok(response);
             }
             let status = response.status();
-            let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let is_json = response.headers().get(CONTENT_TYPE).is_some();
+            // The headers that belong to the answer itself, replayed with it.
+            let kept: Vec<(String, String)> = [CONTENT_TYPE, LOCATION, ETAG, RETRY_AFTER]
+                .iter()
+                .filter_map(|name| {
+                    let value = response.headers().get(name)?.to_str().ok()?;
+                    Some((name.to_string(), value.to_string()))
+                })
+                .collect();
+            let headers = serde_json::to_string(&kept).unwrap_or_default();
             let (req, res) = response.into_parts();
             let (head, body) = res.into_parts();
             let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-            let text = if is_json { String::from_utf8_lossy(&bytes).into_owned() } else { String::new() };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             let stored = state
                 .db
                 .write(move |conn| {
@@ -120,7 +124,7 @@ pub async fn idempotency(
                         .set((
                             keys::response_status.eq(status.as_u16() as i32),
                             keys::response_body.eq(text),
-                            keys::response_location.eq(location),
+                            keys::response_headers.eq(headers),
                         ))
                         .execute(conn)?;
                     Ok(())
@@ -166,13 +170,13 @@ fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash
             keys::request_hash,
             keys::response_status,
             keys::response_body,
-            keys::response_location,
+            keys::response_headers,
             keys::created_at,
         ))
         .first(conn)
         .optional()?;
     match existing {
-        Some((stored_hash, status, body, location, created_at)) if created_at > now - Duration::hours(KEEP_HOURS) => {
+        Some((stored_hash, status, body, headers, created_at)) if created_at > now - Duration::hours(KEEP_HOURS) => {
             if stored_hash != hash {
                 return Err(ApiError::unprocessable(
                     "idempotency_key_reused",
@@ -181,7 +185,8 @@ fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash
             }
             match status {
                 Some(status) => {
-                    return Ok(Claim::Replay { status, body: body.unwrap_or_default(), location });
+                    let headers = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+                    return Ok(Claim::Replay { status, body: body.unwrap_or_default(), headers });
                 }
                 None if created_at > now - Duration::seconds(ABANDONED_AFTER_SECS) => {
                     return Err(ApiError::conflict(

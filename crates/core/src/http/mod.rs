@@ -13,6 +13,6 @@ pub use extract::{ValidatedJson, json_config, path_config, query_config};
 pub use idempotency::{idempotency, purge_expired as purge_expired_idempotency_keys};
 pub use list::{Cursor, ListPlan, ListQuery, Page, Sort, page};
 pub use patch::Patch;
-pub use rate_limit::{RateLimiter, rate_limit};
+pub use rate_limit::{RateLimiter, client_key, rate_limit};
 pub use request_id::{RequestId, request_id};
 pub use version::{check_version, etag, if_match};

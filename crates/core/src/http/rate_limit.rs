@@ -57,6 +57,15 @@ impl RateLimiter {
     }
 }
 
+/// The rate-limit key of an anonymous client: its address as the socket shows it (headers such
+/// as `X-Forwarded-For` are not trusted, since any client can send them).
+pub fn client_key(req: &ServiceRequest) -> String {
+    match req.peer_addr() {
+        Some(addr) => format!("ip:{}", addr.ip()),
+        None => "ip:unknown".to_string(),
+    }
+}
+
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -67,10 +76,7 @@ pub async fn rate_limit(
     let principal = req.extensions().get::<Actor>().map(|a| a.principal_id().to_string());
     let (key, limit) = match principal {
         Some(id) => (id, state.config.rate_limit_per_minute),
-        None => {
-            let address = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
-            (format!("ip:{address}"), state.config.rate_limit_anonymous_per_minute)
-        }
+        None => (client_key(&req), state.config.rate_limit_anonymous_per_minute),
     };
     let decision = state.rate_limiter.check(&key, limit);
     let mut response = if decision.allowed {

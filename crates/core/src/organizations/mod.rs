@@ -19,6 +19,17 @@ pub struct Initialized {
     pub api_key: String,
 }
 
+/// Serializes changes that check an organization-wide rule (such as "keep one active admin")
+/// until the transaction ends. SQLite has one writer, so only PostgreSQL needs the row lock.
+pub fn lock(conn: &mut DbConnection, org_id: &str) -> ApiResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(org_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 pub fn count(conn: &mut DbConnection) -> ApiResult<i64> {
     Ok(organizations::table.count().get_result(conn)?)
 }

@@ -49,26 +49,27 @@ pub async fn sign_in(state: actix_web::web::Data<AppState>, input: TokenRequest)
         Some(org) => candidates.into_iter().filter(|u| &u.org_id == org).collect(),
         None => candidates,
     };
-    if candidates.len() > 1 {
+    let password = input.password;
+    // The password is checked first, so the answer reveals nothing about an address it does not open.
+    let mut matching = actix_web::web::block(move || {
+        if candidates.is_empty() {
+            dummy_password_check(&password);
+        }
+        candidates
+            .into_iter()
+            .filter(|u| u.password_hash.as_deref().is_some_and(|h| verify_password(&password, h)))
+            .collect::<Vec<User>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if matching.len() > 1 {
         return Err(ApiError::invalid_field(
             "/organization_id",
             "required",
-            "this e-mail belongs to users of several organizations: name the organization",
+            "these credentials open several organizations: name the organization",
         ));
     }
-    let user = candidates.into_iter().next();
-    let password = input.password;
-    let user = actix_web::web::block(move || match user {
-        Some(user) if user.password_hash.as_deref().is_some_and(|h| verify_password(&password, h)) => Some(user),
-        Some(_) => None,
-        None => {
-            dummy_password_check(&password);
-            None
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .ok_or_else(invalid_credentials)?;
+    let user = matching.pop().ok_or_else(invalid_credentials)?;
     let st = state.clone();
     state
         .db

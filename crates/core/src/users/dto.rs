@@ -154,3 +154,16 @@ pub struct OrganizationOut {
     #[schema(example = "Acme Inc.")]
     pub name: String,
 }
+
+/// A new password for the caller. `current_password` is required once a password is set.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a new and longer passphrase"}))]
+pub struct PasswordChange {
+    #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
+    pub current_password: Option<String>,
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}

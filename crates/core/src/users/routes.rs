@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use super::dto::{MeOut, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
+use super::dto::{MeOut, PasswordChange, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{ApiResult, Problem};
@@ -19,6 +19,24 @@ use crate::state::AppState;
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::me(&state, &actor).await?))
+}
+
+/// Set the caller's password
+///
+/// Sets the first password (the admin created by `crm init` has none) or changes it, which needs
+/// the current one. Signs the user out of every session; API keys keep working.
+#[utoipa::path(
+    operation_id = "change_password", tag = "Users", request_body = PasswordChange, security(("bearer" = [])),
+    responses((status = 204, description = "Password set"))
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    service::change_password(&state, &actor, input.0).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// List users
@@ -44,7 +62,6 @@ pub async fn list_users(
 /// carries a one-time `invitation_token`.
 #[utoipa::path(
     operation_id = "create_user", tag = "Users", request_body = UserIn, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry of this request safe")),
     responses(
         (status = 201, description = "Created", body = UserCreated, headers(("Location" = String, description = "The user's URL"))),
         (status = 403, description = "Only admins create users, and no one grants a role above their own", body = Problem, content_type = "application/problem+json"),

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::dto::{MeOut, OrganizationOut, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
+use super::dto::{MeOut, OrganizationOut, PasswordChange, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
 use super::model::{self, Filters, NewUser, UserChangeset};
 use crate::auth::secrets::{hash_password, new_token};
 use crate::auth::{Action, Actor, Resource};
@@ -134,7 +134,7 @@ pub async fn update(
     }
     let demotes = changes.role.as_deref().is_some_and(|r| r != "admin");
     let user = apply(state, actor, id, changes, if_match, demotes).await?;
-    state.key_cache.forget_user(&user.id);
+    state.credentials.forget_user(&user.id);
     Ok(user)
 }
 
@@ -150,7 +150,7 @@ pub async fn set_active(
     let changes =
         UserChangeset { status: Some(if active { "active" } else { "deactivated" }.to_string()), ..Default::default() };
     let user = apply(state, actor, id, changes, if_match, !active).await?;
-    state.key_cache.forget_user(&user.id);
+    state.credentials.forget_user(&user.id);
     Ok(user)
 }
 
@@ -167,6 +167,9 @@ async fn apply(
     state
         .db
         .write(move |conn| {
+            if removes_admin {
+                crate::organizations::lock(conn, &actor.org_id)?;
+            }
             let before = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
             check_version(if_match, before.version)?;
             if changes.status.as_deref() == Some("active") && before.status == "invited" {
@@ -225,4 +228,63 @@ pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
         role: actor.role,
         scopes: actor.scopes.clone(),
     })
+}
+
+/// Sets the caller's password (the first one, as for the admin `crm init` creates, or a new one)
+/// and signs them out of every other session.
+pub async fn change_password(state: &AppState, actor: &Actor, input: PasswordChange) -> ApiResult<()> {
+    actor.require(Resource::Me, Action::Write)?;
+    if actor
+        .scopes
+        .as_deref()
+        .is_some_and(|s| !crate::auth::permissions::scopes_allow(s, Resource::Users, Action::Write))
+    {
+        return Err(ApiError::forbidden("Setting a password with an API key needs the platform:write scope."));
+    }
+    let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
+    let user = state
+        .db
+        .read(move |conn| model::find(conn, &org_id, &user_id))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))?;
+    let (current_hash, current, new) = (user.password_hash.clone(), input.current_password, input.new_password);
+    let new_hash = actix_web::web::block(move || {
+        if let Some(hash) = current_hash {
+            let given = current.ok_or_else(|| {
+                ApiError::invalid_field("/current_password", "required", "give your current password")
+            })?;
+            if !crate::auth::secrets::verify_password(&given, &hash) {
+                return Err(ApiError::invalid_field(
+                    "/current_password",
+                    "incorrect",
+                    "this is not your current password",
+                ));
+            }
+        }
+        hash_password(&new)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let changes = UserChangeset { password_hash: Some(Some(new_hash)), ..Default::default() };
+            model::update(conn, &actor.org_id, &actor.user_id, &changes)?;
+            crate::sessions::model::revoke_user(conn, &actor.org_id, &actor.user_id)?;
+            let after = model::find(conn, &actor.org_id, &actor.user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+            let a = serde_json::to_value(UserOut::from(after))?;
+            change::record(
+                conn,
+                &actor,
+                Change {
+                    resource: "user",
+                    id: &actor.user_id,
+                    action: "password_changed",
+                    before: Some(&a),
+                    after: Some(&a),
+                },
+            )
+        })
+        .await
 }

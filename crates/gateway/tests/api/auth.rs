@@ -13,7 +13,9 @@ both!(
     bad_credentials_are_401,
     sign_in_refresh_and_sign_out,
     invitation_flow,
-    deactivated_user_loses_access
+    deactivated_user_loses_access,
+    credentials_follow_role_changes,
+    password_can_be_set_and_changed
 );
 
 async fn health_needs_no_credentials(app: TestApp) {
@@ -176,6 +178,7 @@ async fn deactivated_user_loses_access(app: TestApp) {
     deactivated.expect(200);
     assert_eq!(deactivated.body["status"], "deactivated");
     app.get("/v1/me", &their_key).await.expect(401);
+    app.get("/v1/me", &token).await.expect(401);
     app.post("/v1/auth/refresh", "", json!({"refresh_token": refresh})).await.expect(401);
     app.post("/v1/auth/token", "", json!({"email": "admin2@acme.test", "password": "correct horse battery"}))
         .await
@@ -193,4 +196,78 @@ async fn deactivated_user_loses_access(app: TestApp) {
     app.patch(&format!("/v1/users/{admin}"), &app.admin_key, json!({"role": "sales"}))
         .await
         .expect_problem(409, "last_admin");
+}
+
+async fn credentials_follow_role_changes(app: TestApp) {
+    let user = app
+        .post(
+            "/v1/users",
+            &app.admin_key,
+            json!({"email": "boss@acme.test", "name": "Boss", "role": "admin", "password": "a long enough password"}),
+        )
+        .await;
+    let user_id = user.body["id"].as_str().unwrap().to_string();
+    let token = token_for(&app.state, &app.org_id, &user_id, "admin");
+    let key =
+        app.post("/v1/api-keys", &token, json!({"name": "boss key"})).await.body["key"].as_str().unwrap().to_string();
+    app.get("/v1/api-keys", &key).await.expect(200);
+    app.get("/v1/api-keys", &token).await.expect(200);
+
+    app.patch(&format!("/v1/users/{user_id}"), &app.admin_key, json!({"role": "read_only"})).await.expect(200);
+    app.get("/v1/api-keys", &key).await.expect_problem(403, "forbidden");
+    app.get("/v1/api-keys", &token).await.expect_problem(403, "forbidden");
+    assert_eq!(app.get("/v1/me", &token).await.body["role"], "read_only");
+
+    // A token minted for another organization's user does not open this one.
+    let forged = token_for(&app.state, &app.org_id, "user_01m82hjr99ejvtzevs1pvg4hk6", "admin");
+    app.get("/v1/me", &forged).await.expect(401);
+}
+
+async fn password_can_be_set_and_changed(app: TestApp) {
+    // The admin `crm init` creates has no password until they set one.
+    app.post("/v1/auth/token", "", json!({"email": "admin@acme.test", "password": "first password!"}))
+        .await
+        .expect(401);
+    app.post("/v1/me/password", &app.admin_key, json!({"new_password": "short"})).await.expect(422);
+    app.post("/v1/me/password", &app.admin_key, json!({"new_password": "first password!"})).await.expect(204);
+    let signed_in =
+        app.post("/v1/auth/token", "", json!({"email": "admin@acme.test", "password": "first password!"})).await;
+    signed_in.expect(200);
+    let refresh = signed_in.body["refresh_token"].as_str().unwrap().to_string();
+
+    app.post("/v1/me/password", &app.admin_key, json!({"new_password": "second password!"})).await.expect(422);
+    let wrong = app
+        .post(
+            "/v1/me/password",
+            &app.admin_key,
+            json!({"current_password": "nope", "new_password": "second password!"}),
+        )
+        .await;
+    wrong.expect(422);
+    assert_eq!(wrong.body["errors"][0]["pointer"], "/current_password");
+    app.post(
+        "/v1/me/password",
+        &app.admin_key,
+        json!({"current_password": "first password!", "new_password": "second password!"}),
+    )
+    .await
+    .expect(204);
+    app.post("/v1/auth/refresh", "", json!({"refresh_token": refresh})).await.expect(401);
+    app.post("/v1/auth/token", "", json!({"email": "admin@acme.test", "password": "first password!"}))
+        .await
+        .expect(401);
+    app.post("/v1/auth/token", "", json!({"email": "admin@acme.test", "password": "second password!"}))
+        .await
+        .expect(200);
+    assert!(app.event_types().contains(&"user.password_changed".to_string()));
+
+    let narrow = app.post("/v1/api-keys", &app.admin_key, json!({"name": "narrow", "scopes": ["events:read"]})).await;
+    let narrow = narrow.body["key"].as_str().unwrap().to_string();
+    app.post(
+        "/v1/me/password",
+        &narrow,
+        json!({"current_password": "second password!", "new_password": "third password!!"}),
+    )
+    .await
+    .expect(403);
 }

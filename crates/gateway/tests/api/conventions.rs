@@ -35,6 +35,9 @@ async fn idempotent_post_replays(app: TestApp) {
     let conflict_again = send("dup-email", body.clone()).await;
     assert_eq!(conflict_again.status, 409);
     assert_eq!(conflict_again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(conflict_again.body["code"], "email_taken", "the stored problem is replayed as it was");
+    assert_eq!(conflict_again.header("content-type"), Some("application/problem+json"));
+    assert_eq!(replay.header("etag"), first.header("etag"));
 
     // …and the key is per principal.
     let other = app
@@ -113,6 +116,13 @@ async fn rate_limit(backend: Backend) {
     assert!((1..=60).contains(&retry_after));
     // Another principal has its own budget.
     app.get("/v1/me", &app.sales_token).await.expect(200);
+    // Failed authentication counts against the client's address: guessing keys is limited too.
+    let statuses: Vec<u16> = futures_util::future::join_all((0..4).map(|_| app.get("/v1/me", "crm_sk_guess")))
+        .await
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert!(statuses.contains(&401) && statuses.contains(&429), "{statuses:?}");
 }
 
 #[actix_web::test]

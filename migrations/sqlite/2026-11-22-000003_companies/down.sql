@@ -1,0 +1,2 @@
+DROP TABLE contact_companies;
+DROP TABLE companies;
