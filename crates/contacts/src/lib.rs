@@ -3,7 +3,10 @@
 //! One module per resource, each with `model` (rows and queries), `dto` (what the API takes
 //! and shows), `service` (use cases, one transaction each) and `routes` (thin handlers).
 
+pub mod common;
+pub mod company;
 pub mod contact;
+pub mod link;
 pub mod normalize;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,5 +19,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(contact::routes::get_contact)
         .service(contact::routes::update_contact)
         .service(contact::routes::delete_contact)
-        .service(contact::routes::restore_contact);
+        .service(contact::routes::restore_contact)
+        .service(company::routes::list_companies)
+        .service(company::routes::create_company)
+        .service(company::routes::get_company)
+        .service(company::routes::update_company)
+        .service(company::routes::delete_company)
+        .service(link::routes::list_contact_companies)
+        .service(link::routes::link_contact_company)
+        .service(link::routes::unlink_contact_company);
 }

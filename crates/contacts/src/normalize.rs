@@ -44,6 +44,36 @@ impl Phone {
     }
 }
 
+/// A web domain, lower-cased, without scheme, `www.`, port or path: `https://www.Acme.example/x` → `acme.example`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain(String);
+
+impl Domain {
+    pub fn parse(raw: &str) -> Result<Domain, &'static str> {
+        let lower = raw.trim().to_lowercase();
+        let without_scheme = lower.split_once("://").map_or(lower.as_str(), |(_, rest)| rest);
+        let host = without_scheme.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let host = host.split(':').next().unwrap_or("");
+        let host = host.strip_prefix("www.").unwrap_or(host).trim_end_matches('.');
+        let labels_ok = host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        if host.len() > 253 || !host.contains('.') || !labels_ok {
+            return Err("must be a domain like acme.example");
+        }
+        Ok(Domain(host.to_string()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +83,14 @@ mod tests {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
         assert!(Email::parse("ada@").is_err());
         assert!(Email::parse("not an email").is_err());
+    }
+
+    #[test]
+    fn domains_lose_scheme_www_and_path() {
+        assert_eq!(Domain::parse("https://www.Acme.example/about?x=1").unwrap().into_string(), "acme.example");
+        assert_eq!(Domain::parse("shop.acme.co.uk:8080").unwrap().into_string(), "shop.acme.co.uk");
+        assert!(Domain::parse("localhost").is_err());
+        assert!(Domain::parse("bad_domain.example").is_err());
     }
 
     #[test]

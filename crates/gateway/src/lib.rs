@@ -36,6 +36,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Audit log", description = "Who changed what, field by field"),
         (name = "Events", description = "The changes feed"),
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
+        (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

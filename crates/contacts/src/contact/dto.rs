@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::model::Contact;
+pub use crate::common::{Address, ChannelKind};
 
 /// Where a person is in the customer journey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -42,17 +43,6 @@ impl LifecycleStage {
     }
 }
 
-/// The kind of an e-mail address, phone number or address.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    #[default]
-    Work,
-    Home,
-    Mobile,
-    Other,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailEntry {
@@ -76,27 +66,6 @@ pub struct PhoneEntry {
     pub kind: ChannelKind,
     #[serde(default)]
     pub primary: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct Address {
-    #[serde(rename = "type", default)]
-    pub kind: ChannelKind,
-    #[validate(length(max = 200))]
-    pub line1: Option<String>,
-    #[validate(length(max = 200))]
-    pub line2: Option<String>,
-    #[validate(length(max = 100))]
-    pub city: Option<String>,
-    #[validate(length(max = 100))]
-    pub region: Option<String>,
-    #[validate(length(max = 20))]
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    #[validate(length(equal = 2))]
-    #[schema(example = "GB")]
-    pub country: Option<String>,
 }
 
 /// A new contact: it needs a name or an e-mail.
@@ -268,6 +237,8 @@ pub struct ContactsQuery {
     #[param(example = "-updated_at")]
     pub sort: Option<String>,
     pub owner_id: Option<String>,
+    /// People linked to this company.
+    pub company_id: Option<String>,
     pub lifecycle_stage: Option<LifecycleStage>,
     #[param(example = "vip")]
     pub tag: Option<String>,

@@ -5,7 +5,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
-use crm_core::schema::{contact_emails, contacts, record_tags};
+use crm_core::schema::{contact_companies, contact_emails, contacts, record_tags};
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "contact";
@@ -60,6 +60,7 @@ pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
 #[derive(Debug, Default)]
 pub struct Filters {
     pub owner_id: Option<String>,
+    pub company_id: Option<String>,
     pub lifecycle_stage: Option<String>,
     pub tag: Option<String>,
     pub email: Option<String>,
@@ -186,6 +187,13 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
             .filter(contact_emails::email.eq(email.clone()))
             .select(contact_emails::contact_id);
         query = query.filter(contacts::id.eq_any(holders));
+    }
+    if let Some(company) = &filters.company_id {
+        let linked = contact_companies::table
+            .filter(contact_companies::org_id.eq(org_id.to_string()))
+            .filter(contact_companies::company_id.eq(company.clone()))
+            .select(contact_companies::contact_id);
+        query = query.filter(contacts::id.eq_any(linked));
     }
     if let Some(tag) = &filters.tag {
         let tagged = record_tags::table

@@ -69,15 +69,7 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
     if let Err(e) = records::check_external_ids(&external_ids, "/external_ids") {
         errors.extend(e.errors);
     }
-    let addresses: Vec<_> = input
-        .addresses
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut a| {
-            a.country = a.country.map(|c| c.to_uppercase());
-            a
-        })
-        .collect();
+    let addresses = crate::common::normalize_addresses(input.addresses);
     let (first_name, last_name) = (clean(input.first_name), clean(input.last_name));
     if first_name.is_none() && last_name.is_none() && emails.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
@@ -119,10 +111,8 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
 
 /// Writes a normalized contact (new or existing) and everything that hangs off it.
 fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized, exists: bool) -> ApiResult<()> {
-    if let Some(owner) = &contact.fields.owner_id
-        && crm_core::users::model::find(conn, &actor.org_id, owner)?.is_none_or(|u| u.status != "active")
-    {
-        return Err(ApiError::invalid_field("/owner_id", "unknown_user", "must be an active user of the organization"));
+    if let Some(owner) = &contact.fields.owner_id {
+        crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
     }
     if let Some((holder, email)) = model::holder_of_emails(conn, &actor.org_id, &contact.emails, Some(id))? {
         return Err(ApiError::conflict(
@@ -241,6 +231,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let filters = Filters {
         owner_id: query.owner_id,
+        company_id: query.company_id,
         lifecycle_stage: query.lifecycle_stage.map(|s| s.as_str().to_string()),
         tag: query.tag.map(|t| t.trim().to_string()),
         email: query.email.map(|e| e.trim().to_lowercase()),

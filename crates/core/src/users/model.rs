@@ -69,6 +69,18 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
+/// 422 at `/owner_id` unless `owner_id` is an active user of the organization.
+pub fn check_owner(conn: &mut DbConnection, org_id: &str, owner_id: &str) -> ApiResult<()> {
+    match find(conn, org_id, owner_id)? {
+        Some(user) if user.status == "active" => Ok(()),
+        _ => Err(crate::error::ApiError::invalid_field(
+            "/owner_id",
+            "unknown_user",
+            "must be an active user of the organization",
+        )),
+    }
+}
+
 pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<Option<User>> {
     Ok(users::table
         .filter(users::org_id.eq(org_id))

@@ -6,6 +6,7 @@ mod support;
 
 mod api_keys;
 mod auth;
+mod companies;
 mod contacts;
 mod conventions;
 mod events;

@@ -1,0 +1,185 @@
+//! Company rows and their queries; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::http::{Cursor, ListPlan};
+use crm_core::keyset;
+use crm_core::schema::{companies, record_tags};
+use diesel::prelude::*;
+
+pub const RECORD_TYPE: &str = "company";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = companies)]
+pub struct Company {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub sort_name: String,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub employee_count: Option<i64>,
+    pub annual_revenue_amount: Option<i64>,
+    pub annual_revenue_currency: Option<String>,
+    pub addresses: String,
+    pub parent_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: String,
+    pub external_ids: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub version: i64,
+}
+
+/// Every stored field but the id, organization, times and version.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = companies, treat_none_as_null = true)]
+pub struct CompanyFields {
+    pub name: String,
+    pub sort_name: String,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub employee_count: Option<i64>,
+    pub annual_revenue_amount: Option<i64>,
+    pub annual_revenue_currency: Option<String>,
+    pub addresses: String,
+    pub parent_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: String,
+    pub external_ids: String,
+}
+
+pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub owner_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub tag: Option<String>,
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Company>> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::id.eq(id))
+        .filter(companies::deleted_at.is_null())
+        .select(Company::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The live company with this domain, other than `except`.
+pub fn find_by_domain(conn: &mut DbConnection, org_id: &str, domain: &str, except: &str) -> ApiResult<Option<String>> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::domain.eq(domain))
+        .filter(companies::deleted_at.is_null())
+        .filter(companies::id.ne(except))
+        .select(companies::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn parent_of(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::id.eq(id))
+        .select(companies::parent_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    diesel::insert_into(companies::table)
+        .values((
+            companies::id.eq(id),
+            companies::org_id.eq(org_id),
+            fields,
+            companies::created_at.eq(now),
+            companies::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+    diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
+        .set((fields, companies::version.eq(companies::version + 1), companies::updated_at.eq(crm_core::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_deleted(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    deleted_at: Option<NaiveDateTime>,
+) -> ApiResult<()> {
+    diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
+        .set((
+            companies::deleted_at.eq(deleted_at),
+            companies::version.eq(companies::version + 1),
+            companies::updated_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Live companies whose parent is `id`.
+pub fn count_children(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<i64> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::parent_id.eq(id))
+        .filter(companies::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Company>> {
+    let mut query = companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::deleted_at.is_null())
+        .select(Company::as_select())
+        .into_boxed();
+    if let Some(v) = &filters.owner_id {
+        query = query.filter(companies::owner_id.eq(v.clone()));
+    }
+    if let Some(v) = &filters.parent_id {
+        query = query.filter(companies::parent_id.eq(v.clone()));
+    }
+    if let Some(v) = &filters.domain {
+        query = query.filter(companies::domain.eq(v.clone()));
+    }
+    if let Some(v) = &filters.industry {
+        query = query.filter(companies::industry.eq(v.clone()));
+    }
+    if let Some(tag) = &filters.tag {
+        let tagged = record_tags::table
+            .filter(record_tags::org_id.eq(org_id.to_string()))
+            .filter(record_tags::record_type.eq(RECORD_TYPE))
+            .filter(record_tags::tag.eq(tag.clone()))
+            .select(record_tags::record_id);
+        query = query.filter(companies::id.eq_any(tagged));
+    }
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = match sort.field {
+        "name" => keyset!(query, companies::sort_name, companies::id, sort, Cursor::text_key(after)),
+        "updated_at" => keyset!(query, companies::updated_at, companies::id, sort, Cursor::time_key(after)?),
+        _ => keyset!(query, companies::created_at, companies::id, sort, Cursor::time_key(after)?),
+    };
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}
+
+pub fn sort_value(company: &Company, field: &str) -> String {
+    match field {
+        "name" => company.sort_name.clone(),
+        "updated_at" => crm_core::time::format(&company.updated_at),
+        _ => crm_core::time::format(&company.created_at),
+    }
+}

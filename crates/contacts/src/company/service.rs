@@ -1,0 +1,257 @@
+//! Company use cases: each one transaction, with its audit row and event.
+
+use std::collections::BTreeMap;
+
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult, FieldError};
+use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::records;
+use crm_core::state::AppState;
+
+use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
+use super::model::{self, CompanyFields, Filters, RECORD_TYPE};
+use crate::normalize::Domain;
+
+/// How deep a parent chain may go (and how far the cycle check walks).
+const MAX_DEPTH: usize = 50;
+
+struct Normalized {
+    fields: CompanyFields,
+    tags: Vec<String>,
+    external_ids: BTreeMap<String, String>,
+}
+
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
+    let mut errors = Vec::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        errors.push(FieldError::new("/name", "required", "a company needs a name"));
+    }
+    let domain = match clean(input.domain).map(|d| Domain::parse(&d)) {
+        None => None,
+        Some(Ok(domain)) => Some(domain.into_string()),
+        Some(Err(detail)) => {
+            errors.push(FieldError::new("/domain", "invalid_domain", detail));
+            None
+        }
+    };
+    if let Some(revenue) = &input.annual_revenue
+        && let Err(e) = revenue.check("/annual_revenue")
+    {
+        errors.extend(e.errors);
+    }
+    let tags = match records::normalize_tags(&input.tags.unwrap_or_default(), "/tags") {
+        Ok(tags) => tags,
+        Err(e) => {
+            errors.extend(e.errors);
+            Vec::new()
+        }
+    };
+    let external_ids = input.external_ids.unwrap_or_default();
+    if let Err(e) = records::check_external_ids(&external_ids, "/external_ids") {
+        errors.extend(e.errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let addresses = crate::common::normalize_addresses(input.addresses);
+    let fields = CompanyFields {
+        sort_name: name.to_lowercase(),
+        name,
+        domain,
+        industry: clean(input.industry),
+        employee_count: input.employee_count,
+        annual_revenue_amount: input.annual_revenue.as_ref().map(|m| m.amount),
+        annual_revenue_currency: input.annual_revenue.map(|m| m.currency),
+        addresses: serde_json::to_string(&addresses)?,
+        parent_id: clean(input.parent_id),
+        owner_id: clean(input.owner_id),
+        tags: serde_json::to_string(&tags)?,
+        external_ids: serde_json::to_string(&external_ids)?,
+    };
+    Ok(Normalized { fields, tags, external_ids })
+}
+
+/// 422 unless `parent` is a live company of the organization whose ancestors do not include `id`.
+fn check_parent(conn: &mut DbConnection, org_id: &str, id: &str, parent: &str) -> ApiResult<()> {
+    let invalid = |detail: &str| ApiError::invalid_field("/parent_id", "invalid_parent", detail.to_string());
+    if model::find(conn, org_id, parent)?.is_none() {
+        return Err(invalid("must be a company of the organization"));
+    }
+    let mut current = Some(parent.to_string());
+    for _ in 0..MAX_DEPTH {
+        match current {
+            Some(ancestor) if ancestor == id => return Err(invalid("a company cannot be its own ancestor")),
+            Some(ancestor) => current = model::parent_of(conn, org_id, &ancestor)?,
+            None => return Ok(()),
+        }
+    }
+    Err(invalid("the parent chain is too deep"))
+}
+
+fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized, exists: bool) -> ApiResult<()> {
+    if let Some(owner) = &company.fields.owner_id {
+        crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
+    }
+    if let Some(parent) = &company.fields.parent_id {
+        check_parent(conn, &actor.org_id, id, parent)?;
+    }
+    if let Some(domain) = &company.fields.domain
+        && let Some(holder) = model::find_by_domain(conn, &actor.org_id, domain, id)?
+    {
+        return Err(ApiError::conflict(
+            "duplicate_company",
+            format!("Company {holder} already has the domain {domain}."),
+        ));
+    }
+    if exists {
+        model::update(conn, &actor.org_id, id, &company.fields)?;
+    } else {
+        model::insert(conn, &actor.org_id, id, &company.fields)?;
+    }
+    records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &company.tags)?;
+    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &company.external_ids)
+}
+
+fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<CompanyOut> {
+    model::find(conn, org_id, id)?.map(CompanyOut::from).ok_or_else(|| ApiError::not_found("company"))
+}
+
+pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiResult<CompanyOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let company = normalize(input)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let id = crm_core::id::new_id("co");
+            store(conn, &actor, &id, &company, false)?;
+            let created = load(conn, &actor.org_id, &id)?;
+            let after = serde_json::to_value(&created)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
+            )?;
+            Ok(created)
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    state.db.read(move |conn| load(conn, &org_id, &id)).await
+}
+
+pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> ApiResult<Page<CompanyOut>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let domain = match query.domain.as_deref().map(Domain::parse) {
+        None => None,
+        Some(Ok(d)) => Some(d.into_string()),
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request("invalid_query", "domain must be a domain like acme.example."));
+        }
+    };
+    let filters = Filters {
+        owner_id: query.owner_id,
+        parent_id: query.parent_id,
+        domain,
+        industry: query.industry,
+        tag: query.tag,
+    };
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    Ok(page(rows, &plan, |c| (model::sort_value(c, plan.sort.field), c.id.clone()), CompanyOut::from))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    patch: CompanyPatch,
+    if_match: Option<i64>,
+) -> ApiResult<CompanyOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            let mut draft = CompanyIn::from(before.clone());
+            apply(&mut draft, patch)?;
+            store(conn, &actor, &id, &normalize(draft)?, true)?;
+            let after = load(conn, &actor.org_id, &id)?;
+            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "updated", before: Some(&b), after: Some(&a) },
+            )?;
+            Ok(after)
+        })
+        .await
+}
+
+fn apply(draft: &mut CompanyIn, patch: CompanyPatch) -> ApiResult<()> {
+    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(v) => *field = Some(v),
+        }
+    }
+    match patch.name {
+        Patch::Absent => {}
+        Patch::Value(name) => draft.name = name,
+        Patch::Null => return Err(ApiError::invalid_field("/name", "required", "a company needs a name")),
+    }
+    set(&mut draft.domain, patch.domain);
+    set(&mut draft.industry, patch.industry);
+    set(&mut draft.employee_count, patch.employee_count);
+    set(&mut draft.annual_revenue, patch.annual_revenue);
+    set(&mut draft.addresses, patch.addresses);
+    set(&mut draft.parent_id, patch.parent_id);
+    set(&mut draft.owner_id, patch.owner_id);
+    set(&mut draft.tags, patch.tags);
+    set(&mut draft.external_ids, patch.external_ids);
+    if draft.employee_count.is_some_and(|n| n < 0) {
+        return Err(ApiError::invalid_field("/employee_count", "range", "must not be negative"));
+    }
+    Ok(())
+}
+
+/// Moves a company to the trash; a company with live subsidiaries cannot go.
+pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            if model::count_children(conn, &actor.org_id, &id)? > 0 {
+                return Err(ApiError::conflict(
+                    "has_subsidiaries",
+                    "Move or delete the subsidiaries of this company first.",
+                ));
+            }
+            model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
+            records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
+            let b = serde_json::to_value(&before)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
+            )
+        })
+        .await
+}
