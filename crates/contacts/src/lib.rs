@@ -13,7 +13,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(contact::routes::list_contacts)
+    cfg.service(contact::routes::search_contacts)
+        .service(company::routes::search_companies)
+        .service(contact::routes::list_contacts)
         .service(contact::routes::create_contact)
         .service(contact::routes::upsert_contact_by_external_id)
         .service(contact::routes::get_contact)

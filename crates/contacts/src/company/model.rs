@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
+use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
 use crm_core::schema::{companies, record_tags};
@@ -52,6 +53,27 @@ pub struct CompanyFields {
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+pub const FILTERABLE: &[FieldSpec] = &[
+    FieldSpec { name: "name", column: "companies.name", kind: Kind::Text },
+    FieldSpec { name: "domain", column: "companies.domain", kind: Kind::Text },
+    FieldSpec { name: "industry", column: "companies.industry", kind: Kind::Text },
+    FieldSpec { name: "employee_count", column: "companies.employee_count", kind: Kind::Integer },
+    FieldSpec { name: "annual_revenue_amount", column: "companies.annual_revenue_amount", kind: Kind::Integer },
+    FieldSpec { name: "parent_id", column: "companies.parent_id", kind: Kind::Text },
+    FieldSpec { name: "owner_id", column: "companies.owner_id", kind: Kind::Text },
+    FieldSpec { name: "tags", column: "companies.id", kind: Kind::Tags },
+    FieldSpec { name: "created_at", column: "companies.created_at", kind: Kind::Time },
+    FieldSpec { name: "updated_at", column: "companies.updated_at", kind: Kind::Time },
+];
+
+/// What the filter language may address on this resource.
+pub fn filter_spec(org_id: &str) -> crm_core::filter::Spec<'_> {
+    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, org_id }
+}
+
+/// Fields the free-text `query` of a search looks in.
+pub const TEXT_FIELDS: &[&str] = &["name", "domain"];
 
 #[derive(Debug, Default)]
 pub struct Filters {
@@ -141,7 +163,14 @@ pub fn count_children(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiRes
         .get_result(conn)?)
 }
 
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Company>> {
+/// A page of live records matching the simple filters and every compiled condition.
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filters: &Filters,
+    conditions: Vec<Condition<companies::table>>,
+    plan: &ListPlan,
+) -> ApiResult<Vec<Company>> {
     let mut query = companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::deleted_at.is_null())
@@ -166,6 +195,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
             .filter(record_tags::tag.eq(tag.clone()))
             .select(record_tags::record_id);
         query = query.filter(companies::id.eq_any(tagged));
+    }
+    for condition in conditions {
+        query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
     let query = match sort.field {

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
+use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, ValidatedJson, etag, if_match};
 use crm_core::state::AppState;
 
@@ -111,4 +112,24 @@ pub async fn delete_company(
 ) -> ApiResult<HttpResponse> {
     service::delete(&state, &actor, id.into_inner(), if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Search companies
+///
+/// Filters with the filter language (`all` / `any` / `not` of `{"field", "op", "value"}`)
+/// and free text; sorted and paged like the list.
+#[utoipa::path(
+    operation_id = "search_companies", tag = "Companies", request_body = SearchRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of matching companies", body = Page<CompanyOut>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/companies/search")]
+pub async fn search_companies(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<SearchRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::search(&state, &actor, input.0).await?))
 }

@@ -265,3 +265,15 @@ impl ContactsQuery {
         ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_language_knows_every_stage() {
+        for stage in super::super::model::LIFECYCLE_STAGES {
+            assert_eq!(LifecycleStage::parse(stage).map(LifecycleStage::as_str), Some(*stage));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
+use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
 use crm_core::schema::{contact_companies, contact_emails, contacts, record_tags};
@@ -56,6 +57,32 @@ pub struct ContactFields {
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+pub const FILTERABLE: &[FieldSpec] = &[
+    FieldSpec { name: "first_name", column: "contacts.first_name", kind: Kind::Text },
+    FieldSpec { name: "last_name", column: "contacts.last_name", kind: Kind::Text },
+    FieldSpec { name: "name", column: "contacts.sort_name", kind: Kind::Text },
+    FieldSpec { name: "email", column: "contacts.email", kind: Kind::Text },
+    FieldSpec { name: "phone", column: "contacts.phone", kind: Kind::Text },
+    FieldSpec { name: "job_title", column: "contacts.job_title", kind: Kind::Text },
+    FieldSpec { name: "lifecycle_stage", column: "contacts.lifecycle_stage", kind: Kind::Enum(LIFECYCLE_STAGES) },
+    FieldSpec { name: "lead_source", column: "contacts.lead_source", kind: Kind::Text },
+    FieldSpec { name: "owner_id", column: "contacts.owner_id", kind: Kind::Text },
+    FieldSpec { name: "tags", column: "contacts.id", kind: Kind::Tags },
+    FieldSpec { name: "created_at", column: "contacts.created_at", kind: Kind::Time },
+    FieldSpec { name: "updated_at", column: "contacts.updated_at", kind: Kind::Time },
+];
+
+/// What the filter language may address on this resource.
+pub fn filter_spec(org_id: &str) -> crm_core::filter::Spec<'_> {
+    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, org_id }
+}
+
+/// Fields the free-text `query` of a search looks in.
+pub const TEXT_FIELDS: &[&str] = &["name", "email", "phone"];
+
+pub const LIFECYCLE_STAGES: &[&str] =
+    &["subscriber", "lead", "marketing_qualified", "sales_qualified", "opportunity", "customer", "evangelist", "other"];
 
 #[derive(Debug, Default)]
 pub struct Filters {
@@ -169,7 +196,14 @@ pub fn set_emails(conn: &mut DbConnection, org_id: &str, id: &str, emails: &[Str
     Ok(())
 }
 
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Contact>> {
+/// A page of live records matching the simple filters and every compiled condition.
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filters: &Filters,
+    conditions: Vec<Condition<contacts::table>>,
+    plan: &ListPlan,
+) -> ApiResult<Vec<Contact>> {
     let mut query = contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::deleted_at.is_null())
@@ -214,6 +248,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
     }
     if let Some(t) = filters.updated_before {
         query = query.filter(contacts::updated_at.lt(t));
+    }
+    for condition in conditions {
+        query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
     let query = match sort.field {

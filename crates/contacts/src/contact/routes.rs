@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
+use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, ValidatedJson, etag, if_match};
 use crm_core::state::AppState;
 
@@ -164,4 +165,24 @@ pub async fn restore_contact(
 ) -> ApiResult<HttpResponse> {
     let contact = service::restore(&state, &actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
+}
+
+/// Search contacts
+///
+/// Filters with the filter language (`all` / `any` / `not` of `{"field", "op", "value"}`)
+/// and free text; sorted and paged like the list.
+#[utoipa::path(
+    operation_id = "search_contacts", tag = "Contacts", request_body = SearchRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of matching contacts", body = Page<ContactOut>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contacts/search")]
+pub async fn search_contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<SearchRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::search(&state, &actor, input.0).await?))
 }

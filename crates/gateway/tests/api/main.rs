@@ -12,4 +12,5 @@ mod conventions;
 mod events;
 mod openapi;
 mod schema;
+mod search;
 mod users;
