@@ -3,11 +3,13 @@
 //! One module per resource, each with `model` (rows and queries), `dto` (what the API takes
 //! and shows), `service` (use cases, one transaction each) and `routes` (thin handlers).
 
+pub mod activity;
 pub mod common;
 pub mod company;
 pub mod contact;
 pub mod link;
 pub mod normalize;
+pub mod timeline;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -29,5 +31,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(company::routes::delete_company)
         .service(link::routes::list_contact_companies)
         .service(link::routes::link_contact_company)
-        .service(link::routes::unlink_contact_company);
+        .service(link::routes::unlink_contact_company)
+        .service(activity::routes::list_activities)
+        .service(activity::routes::create_activity)
+        .service(activity::routes::get_activity)
+        .service(activity::routes::update_activity)
+        .service(activity::routes::delete_activity)
+        .service(timeline::routes::get_contact_timeline)
+        .service(timeline::routes::get_contact_history)
+        .service(timeline::routes::get_company_timeline)
+        .service(timeline::routes::get_company_history);
 }

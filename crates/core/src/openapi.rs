@@ -66,6 +66,13 @@ fn add_idempotency_key(operation: &mut Operation) {
         .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
+    let responses = &mut operation.responses.responses;
+    responses
+        .entry("409".to_string())
+        .or_insert_with(|| problem("A request with this Idempotency-Key is still in flight, or the change conflicts"));
+    responses
+        .entry("422".to_string())
+        .or_insert_with(|| problem("Invalid input, or an Idempotency-Key reused with a different request"));
 }
 
 fn add_standard(operation: &mut Operation) {

@@ -188,6 +188,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        subject -> Nullable<Text>,
+        body -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
+        status -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        duration_seconds -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        attendees -> Text,
+        message_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    activity_links (org_id, activity_id, record_type, record_id) {
+        org_id -> Text,
+        activity_id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(api_keys -> users (user_id));
 
@@ -205,4 +240,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_emails,
     companies,
     contact_companies,
+    activities,
+    activity_links,
 );

@@ -37,6 +37,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Events", description = "The changes feed"),
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
+        (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

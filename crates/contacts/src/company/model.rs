@@ -35,7 +35,7 @@ pub struct Company {
 }
 
 /// Every stored field but the id, organization, times and version.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
 #[diesel(table_name = companies, treat_none_as_null = true)]
 pub struct CompanyFields {
     pub name: String,

@@ -18,6 +18,7 @@ use crate::normalize::Domain;
 /// How deep a parent chain may go (and how far the cycle check walks).
 const MAX_DEPTH: usize = 50;
 
+#[derive(PartialEq)]
 struct Normalized {
     fields: CompanyFields,
     tags: Vec<String>,
@@ -189,7 +190,11 @@ pub async fn update(
             check_version(if_match, before.version)?;
             let mut draft = CompanyIn::from(before.clone());
             apply(&mut draft, patch)?;
-            store(conn, &actor, &id, &normalize(draft)?, true)?;
+            let company = normalize(draft)?;
+            if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
+                return Ok(before);
+            }
+            store(conn, &actor, &id, &company, true)?;
             let after = load(conn, &actor.org_id, &id)?;
             let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
             change::record(

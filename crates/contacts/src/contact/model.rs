@@ -37,7 +37,7 @@ pub struct Contact {
 }
 
 /// Every stored field but the id, organization, times and version: what create and update write.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
 pub struct ContactFields {
     pub first_name: Option<String>,

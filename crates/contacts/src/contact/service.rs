@@ -19,6 +19,7 @@ use crate::normalize::{Email, Phone};
 const DEFAULT_REGION: &str = "US";
 
 /// A contact checked and in canonical form, ready to store.
+#[derive(PartialEq)]
 struct Normalized {
     fields: ContactFields,
     emails: Vec<String>,
@@ -74,7 +75,7 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
     let (first_name, last_name) = (clean(input.first_name), clean(input.last_name));
     if first_name.is_none() && last_name.is_none() && emails.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
-            "/",
+            "",
             "name_or_email_required",
             "a contact needs a first name, a last name or an e-mail",
         ));
@@ -154,6 +155,10 @@ fn update_in(
     before: ContactOut,
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
+    // An update that changes nothing writes nothing: no new version, no event (syncs repeat themselves).
+    if normalize(ContactIn::from(before.clone())).is_ok_and(|current| current == *contact) {
+        return Ok(before);
+    }
     store(conn, actor, &before.id, contact, true)?;
     let after = load(conn, &actor.org_id, &before.id)?;
     let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);

@@ -177,8 +177,15 @@ fn load_key(conn: &mut crate::db::DbConnection, hash: &str) -> ApiResult<Option<
     let unknown = |role: &str| ApiError::internal(format!("api key {id} has unknown role {role}"));
     let key_role = Role::parse(&key_role).ok_or_else(|| unknown(&key_role))?;
     let user_role = Role::parse(&user_role).ok_or_else(|| unknown(&user_role))?;
-    // A key never does more than its user may do today.
-    let role = if user_role.can_grant(key_role) { key_role } else { user_role };
+    // A key never does more than its user may do today: the lower of the two roles, and
+    // read-only when neither includes the other (a marketing key of a user now in sales).
+    let role = if user_role.can_grant(key_role) {
+        key_role
+    } else if key_role.can_grant(user_role) {
+        user_role
+    } else {
+        Role::ReadOnly
+    };
     let scopes: Vec<String> = serde_json::from_str(&scopes)?;
     Ok(Some(KeyAuth { id, org_id, user_id, role, scopes }))
 }

@@ -83,6 +83,18 @@ impl Domain {
 }
 
 impl Resource {
+    /// How messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Me => "your profile",
+            Resource::Users => "users",
+            Resource::ApiKeys => "API keys",
+            Resource::AuditLog => "the audit log",
+            Resource::Events => "events",
+            Resource::Contacts => "contacts and companies",
+        }
+    }
+
     pub fn domain(self) -> Domain {
         match self {
             Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,

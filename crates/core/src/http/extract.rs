@@ -53,7 +53,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if has_escaped_nul(bytes) {
         // PostgreSQL cannot store U+0000 in text, and no field needs it.
         return Err(ApiError::invalid_field(
-            "/",
+            "",
             "invalid_character",
             "strings must not contain the NUL character (\\u0000)",
         ));
@@ -100,11 +100,7 @@ fn has_escaped_nul(bytes: &[u8]) -> bool {
 
 /// `parent/name`, unless serde's path already ends at `name`.
 fn child_pointer(parent: &str, name: &str) -> String {
-    if parent.ends_with(&format!("/{name}")) {
-        parent.to_string()
-    } else {
-        format!("{}/{name}", parent.trim_end_matches('/'))
-    }
+    if parent.ends_with(&format!("/{name}")) { parent.to_string() } else { format!("{parent}/{name}") }
 }
 
 fn path_pointer(path: &serde_path_to_error::Path) -> String {
@@ -118,7 +114,7 @@ fn path_pointer(path: &serde_path_to_error::Path) -> String {
             Segment::Unknown => {}
         }
     }
-    if pointer.is_empty() { "/".to_string() } else { pointer }
+    pointer
 }
 
 /// `validator`'s nested errors as a flat list of JSON pointers.

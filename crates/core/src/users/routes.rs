@@ -27,7 +27,10 @@ pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpR
 /// the current one. Signs the user out of every session; API keys keep working.
 #[utoipa::path(
     operation_id = "change_password", tag = "Users", request_body = PasswordChange, security(("bearer" = [])),
-    responses((status = 204, description = "Password set"))
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 403, description = "An API key needs the platform:write scope", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/me/password")]
 pub async fn change_password(

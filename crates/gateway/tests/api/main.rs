@@ -4,6 +4,7 @@
 
 mod support;
 
+mod activities;
 mod api_keys;
 mod auth;
 mod companies;

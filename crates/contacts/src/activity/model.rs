@@ -1,0 +1,209 @@
+//! Activity rows, their links, and their queries; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::http::{Cursor, ListPlan};
+use crm_core::keyset;
+use crm_core::schema::{activities, activity_links as links};
+use diesel::prelude::*;
+
+pub const RECORD_TYPE: &str = "activity";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = activities)]
+pub struct Activity {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub status: Option<String>,
+    pub assignee_id: Option<String>,
+    pub direction: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub outcome: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub attendees: String,
+    pub message_id: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = activities, treat_none_as_null = true)]
+pub struct ActivityFields {
+    pub kind: String,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub status: Option<String>,
+    pub assignee_id: Option<String>,
+    pub direction: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub outcome: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub attendees: String,
+    pub message_id: Option<String>,
+}
+
+/// A record an activity is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    pub record_type: String,
+    pub record_id: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub assignee_id: Option<String>,
+    /// Activities about this record.
+    pub about: Option<Target>,
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Activity>> {
+    Ok(activities::table
+        .filter(activities::org_id.eq(org_id))
+        .filter(activities::id.eq(id))
+        .filter(activities::deleted_at.is_null())
+        .select(Activity::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    created_by: &str,
+    fields: &ActivityFields,
+) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    diesel::insert_into(activities::table)
+        .values((
+            activities::id.eq(id),
+            activities::org_id.eq(org_id),
+            fields,
+            activities::created_by.eq(created_by),
+            activities::created_at.eq(now),
+            activities::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ActivityFields) -> ApiResult<()> {
+    diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
+        .set((
+            fields,
+            activities::version.eq(activities::version + 1),
+            activities::updated_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_deleted(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+    diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
+        .set((activities::deleted_at.eq(Some(crm_core::time::now())), activities::version.eq(activities::version + 1)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn targets(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Vec<Target>> {
+    let rows: Vec<(String, String)> = links::table
+        .filter(links::org_id.eq(org_id))
+        .filter(links::activity_id.eq(id))
+        .order((links::record_type.asc(), links::record_id.asc()))
+        .select((links::record_type, links::record_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(record_type, record_id)| Target { record_type, record_id }).collect())
+}
+
+/// The targets of several activities at once (one query for a page).
+pub fn targets_of(
+    conn: &mut DbConnection,
+    org_id: &str,
+    ids: &[String],
+) -> ApiResult<std::collections::HashMap<String, Vec<Target>>> {
+    let rows: Vec<(String, String, String)> = links::table
+        .filter(links::org_id.eq(org_id))
+        .filter(links::activity_id.eq_any(ids))
+        .order((links::record_type.asc(), links::record_id.asc()))
+        .select((links::activity_id, links::record_type, links::record_id))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<String, Vec<Target>> = std::collections::HashMap::new();
+    for (activity_id, record_type, record_id) in rows {
+        out.entry(activity_id).or_default().push(Target { record_type, record_id });
+    }
+    Ok(out)
+}
+
+pub fn set_targets(conn: &mut DbConnection, org_id: &str, id: &str, targets: &[Target]) -> ApiResult<()> {
+    diesel::delete(links::table.filter(links::org_id.eq(org_id)).filter(links::activity_id.eq(id))).execute(conn)?;
+    for target in targets {
+        diesel::insert_into(links::table)
+            .values((
+                links::org_id.eq(org_id),
+                links::activity_id.eq(id),
+                links::record_type.eq(&target.record_type),
+                links::record_id.eq(&target.record_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Newest first by `occurred_at` unless the plan says otherwise.
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Activity>> {
+    let mut query = activities::table
+        .filter(activities::org_id.eq(org_id))
+        .filter(activities::deleted_at.is_null())
+        .select(Activity::as_select())
+        .into_boxed();
+    if let Some(v) = &filters.kind {
+        query = query.filter(activities::kind.eq(v.clone()));
+    }
+    if let Some(v) = &filters.status {
+        query = query.filter(activities::status.eq(v.clone()));
+    }
+    if let Some(v) = &filters.assignee_id {
+        query = query.filter(activities::assignee_id.eq(v.clone()));
+    }
+    if let Some(target) = &filters.about {
+        let about = links::table
+            .filter(links::org_id.eq(org_id.to_string()))
+            .filter(links::record_type.eq(target.record_type.clone()))
+            .filter(links::record_id.eq(target.record_id.clone()))
+            .select(links::activity_id);
+        query = query.filter(activities::id.eq_any(about));
+    }
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = match sort.field {
+        "due_at" => {
+            let query = query.filter(activities::due_at.is_not_null());
+            keyset!(query, activities::due_at.assume_not_null(), activities::id, sort, Cursor::time_key(after)?)
+        }
+        _ => keyset!(query, activities::occurred_at, activities::id, sort, Cursor::time_key(after)?),
+    };
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}
+
+pub const SORTABLE: &[&str] = &["occurred_at", "due_at"];
+
+pub fn sort_value(activity: &Activity, field: &str) -> String {
+    match (field, activity.due_at) {
+        ("due_at", Some(due)) => crm_core::time::format(&due),
+        _ => crm_core::time::format(&activity.occurred_at),
+    }
+}

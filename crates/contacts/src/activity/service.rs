@@ -1,0 +1,294 @@
+//! Activity use cases: each one transaction, with its audit row and event.
+
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult, FieldError};
+use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::state::AppState;
+
+use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, TaskStatus};
+use super::model::{self, ActivityFields, Filters, RECORD_TYPE, Target};
+
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Checks the fields each kind needs, and returns what to store and what it is about.
+fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
+    let mut errors = Vec::new();
+    let (subject, body) = (clean(input.subject), clean(input.body));
+    let kind = input.kind;
+    let require = |present: bool, pointer: &str, errors: &mut Vec<FieldError>| {
+        if !present {
+            errors.push(FieldError::new(pointer, "required", format!("a {} needs it", kind.as_str())));
+        }
+    };
+    match kind {
+        ActivityKind::Note => require(body.is_some(), "/body", &mut errors),
+        ActivityKind::Task | ActivityKind::Email => require(subject.is_some(), "/subject", &mut errors),
+        ActivityKind::Meeting => require(input.starts_at.is_some(), "/starts_at", &mut errors),
+        ActivityKind::Call => {}
+    }
+    if let (Some(start), Some(end)) = (input.starts_at, input.ends_at)
+        && end < start
+    {
+        errors.push(FieldError::new("/ends_at", "before_start", "a meeting ends after it starts"));
+    }
+    let mut targets: Vec<Target> = Vec::new();
+    for (record_type, ids) in
+        [("contact", input.contact_ids.unwrap_or_default()), ("company", input.company_ids.unwrap_or_default())]
+    {
+        for id in ids {
+            let target = Target { record_type: record_type.to_string(), record_id: id };
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+    }
+    if targets.is_empty() {
+        errors.push(FieldError::new(
+            "/contact_ids",
+            "required",
+            "an activity is about at least one contact or company",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let is_task = kind == ActivityKind::Task;
+    let fields = ActivityFields {
+        kind: kind.as_str().to_string(),
+        subject,
+        body,
+        occurred_at: input.occurred_at.unwrap_or_else(crm_core::time::now),
+        due_at: input.due_at.filter(|_| is_task),
+        status: is_task.then(|| if input.status == Some(TaskStatus::Done) { "done" } else { "open" }.to_string()),
+        assignee_id: clean(input.assignee_id).filter(|_| is_task),
+        direction: input
+            .direction
+            .map(|d| serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_string)))
+            .flatten(),
+        duration_seconds: input.duration_seconds,
+        outcome: clean(input.outcome),
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        attendees: serde_json::to_string(&input.attendees.unwrap_or_default())?,
+        message_id: clean(input.message_id),
+    };
+    Ok((fields, targets))
+}
+
+/// 422 unless every target is a live record of the organization and the assignee an active user.
+fn check_references(
+    conn: &mut DbConnection,
+    org_id: &str,
+    fields: &ActivityFields,
+    targets: &[Target],
+) -> ApiResult<()> {
+    if let Some(assignee) = &fields.assignee_id {
+        crm_core::users::model::check_owner(conn, org_id, assignee).map_err(|_| {
+            ApiError::invalid_field("/assignee_id", "unknown_user", "must be an active user of the organization")
+        })?;
+    }
+    let mut errors = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let exists = match target.record_type.as_str() {
+            "contact" => crate::contact::model::find(conn, org_id, &target.record_id)?.is_some(),
+            _ => crate::company::model::find(conn, org_id, &target.record_id)?.is_some(),
+        };
+        if !exists {
+            errors.push(FieldError::new(
+                format!("/{}_ids", target.record_type),
+                "unknown_record",
+                format!("{} {} is not in the organization (item {i})", target.record_type, target.record_id),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ActivityOut> {
+    let activity = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("activity"))?;
+    let targets = model::targets(conn, org_id, id)?;
+    Ok(ActivityOut::from_parts(activity, targets))
+}
+
+pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiResult<ActivityOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let (fields, targets) = normalize(input)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            check_references(conn, &actor.org_id, &fields, &targets)?;
+            let id = crm_core::id::new_id("act");
+            model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
+            model::set_targets(conn, &actor.org_id, &id, &targets)?;
+            let created = load(conn, &actor.org_id, &id)?;
+            let after = serde_json::to_value(&created)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
+            )?;
+            Ok(created)
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ActivityOut> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    state.db.read(move |conn| load(conn, &org_id, &id)).await
+}
+
+pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> ApiResult<Page<ActivityOut>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let plan = query.paging().plan(model::SORTABLE, Sort { field: "occurred_at", desc: true })?;
+    let about = match (query.contact_id, query.company_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("invalid_query", "filter by contact_id or company_id, not both."));
+        }
+        (Some(id), None) => Some(Target { record_type: "contact".into(), record_id: id }),
+        (None, Some(id)) => Some(Target { record_type: "company".into(), record_id: id }),
+        (None, None) => None,
+    };
+    let filters = Filters {
+        kind: query.kind.map(|k| k.as_str().to_string()),
+        status: query.status.map(|s| if s == TaskStatus::Done { "done" } else { "open" }.to_string()),
+        assignee_id: query.assignee_id,
+        about,
+    };
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state
+        .db
+        .read(move |conn| {
+            let rows = model::list(conn, &org_id, &filters, &for_query)?;
+            with_targets(conn, &org_id, rows)
+        })
+        .await?;
+    Ok(page(
+        rows,
+        &plan,
+        |(a, _)| (model::sort_value(a, plan.sort.field), a.id.clone()),
+        |(a, t)| ActivityOut::from_parts(a, t),
+    ))
+}
+
+/// Pairs each activity with its targets, loaded in one query.
+pub fn with_targets(
+    conn: &mut DbConnection,
+    org_id: &str,
+    rows: Vec<model::Activity>,
+) -> ApiResult<Vec<(model::Activity, Vec<Target>)>> {
+    let ids: Vec<String> = rows.iter().map(|a| a.id.clone()).collect();
+    let mut targets = model::targets_of(conn, org_id, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let t = targets.remove(&a.id).unwrap_or_default();
+            (a, t)
+        })
+        .collect())
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    patch: ActivityPatch,
+    if_match: Option<i64>,
+) -> ApiResult<ActivityOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            let mut draft = ActivityIn::from(before.clone());
+            apply(&mut draft, patch)?;
+            let (fields, targets) = normalize(draft)?;
+            if normalize(ActivityIn::from(before.clone()))
+                .is_ok_and(|current| current == (fields.clone(), targets.clone()))
+            {
+                return Ok(before);
+            }
+            check_references(conn, &actor.org_id, &fields, &targets)?;
+            model::update(conn, &actor.org_id, &id, &fields)?;
+            model::set_targets(conn, &actor.org_id, &id, &targets)?;
+            let after = load(conn, &actor.org_id, &id)?;
+            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "updated", before: Some(&b), after: Some(&a) },
+            )?;
+            Ok(after)
+        })
+        .await
+}
+
+fn apply(draft: &mut ActivityIn, patch: ActivityPatch) -> ApiResult<()> {
+    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(v) => *field = Some(v),
+        }
+    }
+    fn set_time(field: &mut Option<chrono::NaiveDateTime>, patch: Patch<String>, pointer: &str) -> ApiResult<()> {
+        match patch {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(text) => {
+                *field =
+                    Some(crm_core::time::parse(&text).ok_or_else(|| {
+                        ApiError::invalid_field(pointer, "invalid_type", "must be an RFC 3339 date-time")
+                    })?)
+            }
+        }
+        Ok(())
+    }
+    if patch.occurred_at == Patch::Null {
+        return Err(ApiError::invalid_field("/occurred_at", "required", "an activity always has a time"));
+    }
+    set(&mut draft.subject, patch.subject);
+    set(&mut draft.body, patch.body);
+    set_time(&mut draft.occurred_at, patch.occurred_at, "/occurred_at")?;
+    set_time(&mut draft.due_at, patch.due_at, "/due_at")?;
+    set(&mut draft.status, patch.status);
+    set(&mut draft.assignee_id, patch.assignee_id);
+    set(&mut draft.direction, patch.direction);
+    set(&mut draft.duration_seconds, patch.duration_seconds);
+    set(&mut draft.outcome, patch.outcome);
+    set_time(&mut draft.starts_at, patch.starts_at, "/starts_at")?;
+    set_time(&mut draft.ends_at, patch.ends_at, "/ends_at")?;
+    set(&mut draft.attendees, patch.attendees);
+    set(&mut draft.contact_ids, patch.contact_ids);
+    set(&mut draft.company_ids, patch.company_ids);
+    if draft.duration_seconds.is_some_and(|d| !(0..=86400).contains(&d)) {
+        return Err(ApiError::invalid_field("/duration_seconds", "range", "must be 0 to 86400"));
+    }
+    Ok(())
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &actor.org_id, &id)?;
+            check_version(if_match, before.version)?;
+            model::set_deleted(conn, &actor.org_id, &id)?;
+            let b = serde_json::to_value(&before)?;
+            change::record(
+                conn,
+                &actor,
+                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
+            )
+        })
+        .await
+}

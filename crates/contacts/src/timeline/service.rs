@@ -1,0 +1,143 @@
+//! Timelines merge their sources on (time, id), newest first.
+
+use crm_core::audit::dto::AuditEntryOut;
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult};
+use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, page};
+use crm_core::state::AppState;
+
+use super::dto::{TimelineItem, TimelineQuery};
+use crate::activity::dto::ActivityOut;
+use crate::activity::model::Target;
+
+/// Which record a timeline is about: `contact` or `company`.
+pub struct Subject {
+    pub record_type: &'static str,
+    pub id: String,
+}
+
+fn exists(conn: &mut DbConnection, org_id: &str, subject: &Subject) -> ApiResult<bool> {
+    Ok(match subject.record_type {
+        "contact" => crate::contact::model::find(conn, org_id, &subject.id)?.is_some(),
+        _ => crate::company::model::find(conn, org_id, &subject.id)?.is_some(),
+    })
+}
+
+/// The plan a source pages with: newest first on its own time column, after the timeline's cursor.
+fn source_plan(field: &'static str, plan: &ListPlan) -> ListPlan {
+    let after = plan.after.as_ref().map(|c| Cursor {
+        field: field.to_string(),
+        desc: true,
+        value: c.value.clone(),
+        id: c.id.clone(),
+    });
+    ListPlan { limit: plan.limit, sort: Sort { field, desc: true }, after }
+}
+
+fn activities(
+    conn: &mut DbConnection,
+    org_id: &str,
+    subject: &Subject,
+    plan: &ListPlan,
+) -> ApiResult<Vec<TimelineItem>> {
+    let filters = crate::activity::model::Filters {
+        about: Some(Target { record_type: subject.record_type.to_string(), record_id: subject.id.clone() }),
+        ..Default::default()
+    };
+    let rows = crate::activity::model::list(conn, org_id, &filters, &source_plan("occurred_at", plan))?;
+    let rows = crate::activity::service::with_targets(conn, org_id, rows)?;
+    Ok(rows
+        .into_iter()
+        .map(|(activity, targets)| TimelineItem {
+            item_type: "activity".into(),
+            occurred_at: activity.occurred_at,
+            activity: Some(ActivityOut::from_parts(activity, targets)),
+            change: None,
+        })
+        .collect())
+}
+
+fn changes(conn: &mut DbConnection, org_id: &str, subject: &Subject, plan: &ListPlan) -> ApiResult<Vec<AuditEntryOut>> {
+    let filters = crm_core::audit::model::Filters {
+        resource_type: Some(subject.record_type.to_string()),
+        resource_id: Some(subject.id.clone()),
+        ..Default::default()
+    };
+    let rows = crm_core::audit::model::list(conn, org_id, &filters, &source_plan("created_at", plan))?;
+    Ok(rows.into_iter().map(AuditEntryOut::from).collect())
+}
+
+fn item_key(item: &TimelineItem) -> (chrono::NaiveDateTime, String) {
+    let id = match (&item.activity, &item.change) {
+        (Some(a), _) => a.id.clone(),
+        (_, Some(c)) => c.id.clone(),
+        _ => String::new(),
+    };
+    (item.occurred_at, id)
+}
+
+fn timeline_plan(query: &TimelineQuery) -> ApiResult<ListPlan> {
+    ListQuery { limit: query.limit, cursor: query.cursor.clone(), sort: None }
+        .plan(&["timeline"], Sort { field: "timeline", desc: true })
+}
+
+pub async fn timeline(
+    state: &AppState,
+    actor: &Actor,
+    subject: Subject,
+    query: TimelineQuery,
+) -> ApiResult<Page<TimelineItem>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let plan = timeline_plan(&query)?;
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let mut items = state
+        .db
+        .read(move |conn| {
+            if !exists(conn, &org_id, &subject)? {
+                return Err(ApiError::not_found(subject.record_type));
+            }
+            let mut items = activities(conn, &org_id, &subject, &for_query)?;
+            items.extend(changes(conn, &org_id, &subject, &for_query)?.into_iter().map(|change| TimelineItem {
+                item_type: "change".into(),
+                occurred_at: change.created_at,
+                activity: None,
+                change: Some(change),
+            }));
+            Ok(items)
+        })
+        .await?;
+    items.sort_by_key(|item| std::cmp::Reverse(item_key(item)));
+    items.truncate(plan.limit as usize + 1);
+    Ok(page(
+        items,
+        &plan,
+        |item| {
+            let (time, id) = item_key(item);
+            (crm_core::time::format(&time), id)
+        },
+        |item| item,
+    ))
+}
+
+/// The record's field changes, newest first.
+pub async fn history(
+    state: &AppState,
+    actor: &Actor,
+    subject: Subject,
+    query: TimelineQuery,
+) -> ApiResult<Page<AuditEntryOut>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let plan = timeline_plan(&query)?;
+    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let rows = state
+        .db
+        .read(move |conn| {
+            if !exists(conn, &org_id, &subject)? {
+                return Err(ApiError::not_found(subject.record_type));
+            }
+            changes(conn, &org_id, &subject, &for_query)
+        })
+        .await?;
+    Ok(page(rows, &plan, |c| (crm_core::time::format(&c.created_at), c.id.clone()), |c| c))
+}

@@ -1,0 +1,2 @@
+DROP TABLE activity_links;
+DROP TABLE activities;
