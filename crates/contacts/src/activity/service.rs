@@ -7,7 +7,7 @@ use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::http::{Page, Patch, Sort, check_version, page};
 use crm_core::state::AppState;
 
-use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, TaskStatus};
+use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};
 use super::model::{self, ActivityFields, Filters, RECORD_TYPE, Target};
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -65,10 +65,7 @@ fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
         due_at: input.due_at.filter(|_| is_task),
         status: is_task.then(|| if input.status == Some(TaskStatus::Done) { "done" } else { "open" }.to_string()),
         assignee_id: clean(input.assignee_id).filter(|_| is_task),
-        direction: input
-            .direction
-            .map(|d| serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_string)))
-            .flatten(),
+        direction: input.direction.map(|d| if d == Direction::Inbound { "inbound" } else { "outbound" }.to_string()),
         duration_seconds: input.duration_seconds,
         outcome: clean(input.outcome),
         starts_at: input.starts_at,
