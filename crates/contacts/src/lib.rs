@@ -16,6 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(contact::routes::search_contacts)
+        .service(contact::routes::batch_contacts)
         .service(company::routes::search_companies)
         .service(contact::routes::list_contacts)
         .service(contact::routes::create_contact)

@@ -277,3 +277,69 @@ mod tests {
         }
     }
 }
+
+/// How a batch matches its inputs to existing contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    /// Every input is a new contact.
+    Create,
+    /// Every input must match an existing contact.
+    Update,
+    /// Update the match, or create when there is none.
+    Upsert,
+}
+
+/// One input of a batch.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// The contact to update, with `match_on: "id"`.
+    pub id: Option<String>,
+    pub properties: ContactIn,
+}
+
+/// Up to 1,000 contacts created, updated or upserted in one request.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "mode": "upsert", "match_on": "external_id:shopify",
+    "inputs": [
+        {"properties": {"first_name": "Ada", "emails": [{"address": "ada@example.com"}], "external_ids": {"shopify": "7712"}}},
+        {"properties": {"first_name": "Alan", "external_ids": {"shopify": "7713"}}}
+    ]
+}))]
+pub struct BatchRequest {
+    /// 1 to 1,000.
+    pub inputs: Vec<BatchInput>,
+    pub mode: BatchMode,
+    /// `email` (the first e-mail of the input), `external_id:<source>`, or `id`. Needed to update or upsert.
+    #[schema(example = "email")]
+    pub match_on: Option<String>,
+    /// All inputs commit together or none does (then a failure answers 422). Default false:
+    /// each input commits or fails on its own.
+    #[serde(default)]
+    pub atomic: bool,
+}
+
+/// What happened to one input.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub index: usize,
+    /// `created`, `updated`, `unchanged` or `error`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crm_core::error::Problem>,
+}
+
+/// Per-input results, in input order, and the counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchResult>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}

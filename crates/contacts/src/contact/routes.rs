@@ -7,7 +7,7 @@ use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, ValidatedJson, etag, if_match};
 use crm_core::state::AppState;
 
-use super::dto::{ContactIn, ContactOut, ContactPatch, ContactsQuery};
+use super::dto::{BatchRequest, BatchResponse, ContactIn, ContactOut, ContactPatch, ContactsQuery};
 use super::service;
 
 /// List contacts
@@ -185,4 +185,24 @@ pub async fn search_contacts(
     input: ValidatedJson<SearchRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::search(&state, &actor, input.0).await?))
+}
+
+/// Create, update or upsert contacts in a batch
+///
+/// Up to 1,000 inputs, matched on `email`, `external_id:<source>` or `id`. Each input succeeds
+/// or fails on its own (per-input results), unless `atomic` asks for all or nothing.
+#[utoipa::path(
+    operation_id = "batch_contacts", tag = "Contacts", request_body = BatchRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Per-input results", body = BatchResponse),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contacts/batch")]
+pub async fn batch_contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<BatchRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::batch(&state, &actor, input.0).await?))
 }

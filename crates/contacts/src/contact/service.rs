@@ -11,7 +11,10 @@ use crm_core::http::{Page, Patch, Sort, check_version, page};
 use crm_core::records;
 use crm_core::state::AppState;
 
-use super::dto::{ContactIn, ContactOut, ContactPatch, ContactsQuery, EmailEntry, LifecycleStage, PhoneEntry};
+use super::dto::{
+    BatchInput, BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch,
+    ContactsQuery, EmailEntry, LifecycleStage, PhoneEntry,
+};
 use super::model::{self, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{Email, Phone};
 
@@ -366,4 +369,147 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
         })
         .await?;
     Ok(page(rows, &plan, |r| (model::sort_value(r, plan.sort.field), r.id.clone()), ContactOut::from))
+}
+
+/// How a batch finds the contact an input means.
+enum MatchOn {
+    Email,
+    ExternalId(String),
+    Id,
+}
+
+fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
+    let parsed = match request.match_on.as_deref() {
+        None => None,
+        Some("email") => Some(MatchOn::Email),
+        Some("id") => Some(MatchOn::Id),
+        Some(other) => match other.strip_prefix("external_id:") {
+            Some(source) if records::is_source(source) => Some(MatchOn::ExternalId(source.to_string())),
+            _ => {
+                return Err(ApiError::invalid_field("/match_on", "invalid_match", "email, id, or external_id:<source>"));
+            }
+        },
+    };
+    if parsed.is_none() && request.mode != BatchMode::Create {
+        return Err(ApiError::invalid_field("/match_on", "required", "updates and upserts need match_on"));
+    }
+    Ok(parsed)
+}
+
+/// The existing contact an input matches, if any.
+fn find_match(
+    conn: &mut DbConnection,
+    org_id: &str,
+    rule: &MatchOn,
+    input: &BatchInput,
+) -> ApiResult<Option<ContactOut>> {
+    let id = match rule {
+        MatchOn::Id => input.id.clone(),
+        MatchOn::Email => {
+            let first = input.properties.emails.as_ref().and_then(|e| e.first()).map(|e| e.address.clone());
+            match first.map(|e| Email::parse(&e)) {
+                Some(Ok(email)) => {
+                    model::holder_of_emails(conn, org_id, &[email.into_string()], None)?.map(|(id, _)| id)
+                }
+                _ => None,
+            }
+        }
+        MatchOn::ExternalId(source) => match input.properties.external_ids.as_ref().and_then(|ids| ids.get(source)) {
+            Some(external_id) => records::find_by_external_id(conn, org_id, RECORD_TYPE, source, external_id)?,
+            None => None,
+        },
+    };
+    match id {
+        Some(id) => Ok(model::find(conn, org_id, &id)?.map(ContactOut::from)),
+        None => Ok(None),
+    }
+}
+
+/// Applies one input; the status says what happened.
+fn apply_one(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    mode: BatchMode,
+    rule: Option<&MatchOn>,
+    input: BatchInput,
+) -> ApiResult<(String, &'static str)> {
+    validator::Validate::validate(&input.properties)
+        .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
+    let existing = match rule {
+        Some(rule) if mode != BatchMode::Create => find_match(conn, &actor.org_id, rule, &input)?,
+        _ => None,
+    };
+    match (mode, existing) {
+        (BatchMode::Update, None) => Err(ApiError::not_found("contact matching this input")),
+        (BatchMode::Create, _) | (BatchMode::Upsert, None) => {
+            create_in(conn, actor, &normalize(input.properties)?).map(|c| (c.id, "created"))
+        }
+        (_, Some(before)) => {
+            let version = before.version;
+            let mut merged = ContactIn::from(before.clone());
+            overlay(&mut merged, input.properties);
+            let after = update_in(conn, actor, before, &normalize(merged)?)?;
+            Ok((after.id, if after.version == version { "unchanged" } else { "updated" }))
+        }
+    }
+}
+
+/// A problem whose field pointers are moved under the input they belong to.
+fn item_problem(index: usize, error: &ApiError) -> crm_core::error::Problem {
+    let mut problem = error.problem();
+    for field in &mut problem.errors {
+        field.pointer = format!("/inputs/{index}/properties{}", field.pointer);
+    }
+    problem
+}
+
+/// Creates, updates or upserts up to 1,000 contacts: each input in its own savepoint, or all
+/// together when `atomic`.
+pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> ApiResult<BatchResponse> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    if request.inputs.is_empty() || request.inputs.len() > 1000 {
+        return Err(ApiError::invalid_field("/inputs", "length", "give 1 to 1000 inputs"));
+    }
+    let rule = match_on(&request)?;
+    let actor = actor.clone();
+    let (mode, atomic) = (request.mode, request.atomic);
+    let results = state
+        .db
+        .write(move |conn| {
+            let mut results = Vec::with_capacity(request.inputs.len());
+            for (index, input) in request.inputs.into_iter().enumerate() {
+                let outcome =
+                    diesel::Connection::transaction(conn, |c| apply_one(c, &actor, mode, rule.as_ref(), input));
+                results.push(match outcome {
+                    Ok((id, status)) => BatchResult { index, status: status.into(), id: Some(id), error: None },
+                    Err(error) if atomic => {
+                        let mut failed = ApiError::unprocessable(
+                            "batch_failed",
+                            format!("Input {index} failed: nothing was saved. {}", error.detail),
+                        );
+                        failed.errors = item_problem(index, &error).errors;
+                        if failed.errors.is_empty() {
+                            failed.errors.push(FieldError::new(format!("/inputs/{index}"), &error.code, &error.detail));
+                        }
+                        return Err(failed);
+                    }
+                    Err(error) => BatchResult {
+                        index,
+                        status: "error".into(),
+                        id: None,
+                        error: Some(item_problem(index, &error)),
+                    },
+                });
+            }
+            Ok(results)
+        })
+        .await?;
+    let count = |status: &str| results.iter().filter(|r| r.status == status).count();
+    Ok(BatchResponse {
+        created: count("created"),
+        updated: count("updated"),
+        unchanged: count("unchanged"),
+        failed: count("error"),
+        results,
+    })
 }

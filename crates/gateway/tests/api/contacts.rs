@@ -306,3 +306,115 @@ async fn roles_and_other_organizations(app: TestApp) {
     app.get("/v1/contacts", &reader).await.expect(200);
     app.post("/v1/contacts", &reader, json!({"first_name": "No"})).await.expect(403);
 }
+
+mod batch {
+    use serde_json::json;
+
+    use crate::both;
+    use crate::support::TestApp;
+
+    both!(batch_upserts_with_per_input_results, atomic_batch_is_all_or_nothing);
+
+    async fn batch_upserts_with_per_input_results(app: TestApp) {
+        let existing = app
+            .post(
+                "/v1/contacts",
+                &app.admin_key,
+                json!({"first_name": "Old", "emails": [{"address": "old@example.com"}]}),
+            )
+            .await;
+        let existing_id = existing.body["id"].as_str().unwrap().to_string();
+        let body = json!({
+            "mode": "upsert", "match_on": "email",
+            "inputs": [
+                {"properties": {"first_name": "New", "emails": [{"address": "new@example.com"}]}},
+                {"properties": {"last_name": "Updated", "emails": [{"address": "OLD@example.com"}]}},
+                {"properties": {"first_name": "Bad", "emails": [{"address": "nope"}]}},
+                {"properties": {"first_name": "Old", "emails": [{"address": "old@example.com"}]}}
+            ]
+        });
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        reply.expect(200);
+        let results = reply.body["results"].as_array().unwrap();
+        assert_eq!(results[0]["status"], "created");
+        assert_eq!(results[1]["status"], "updated");
+        assert_eq!(results[1]["id"], existing_id.as_str());
+        assert_eq!(results[2]["status"], "error");
+        assert_eq!(results[2]["error"]["errors"][0]["pointer"], "/inputs/2/properties/emails/0/address");
+        assert_eq!(results[3]["status"], "unchanged");
+        assert_eq!(
+            (reply.body["created"].as_i64(), reply.body["updated"].as_i64(), reply.body["failed"].as_i64()),
+            (Some(1), Some(1), Some(1))
+        );
+        let old = app.get(&format!("/v1/contacts/{existing_id}"), &app.admin_key).await;
+        assert_eq!(old.body["last_name"], "Updated");
+        assert_eq!(old.body["first_name"], "Old");
+
+        // By external id, 1,000 inputs in one request.
+        let inputs: Vec<_> = (0..1000)
+            .map(|i| json!({"properties": {"first_name": format!("P{i}"), "external_ids": {"shop": format!("{i}")}}}))
+            .collect();
+        let big = app
+            .post(
+                "/v1/contacts/batch",
+                &app.admin_key,
+                json!({"mode": "upsert", "match_on": "external_id:shop", "inputs": inputs}),
+            )
+            .await;
+        big.expect(200);
+        assert_eq!(big.body["created"], 1000);
+        let again: Vec<_> = (0..1000)
+            .map(|i| json!({"properties": {"job_title": "Buyer", "external_ids": {"shop": format!("{i}")}}}))
+            .collect();
+        let second = app
+            .post(
+                "/v1/contacts/batch",
+                &app.admin_key,
+                json!({"mode": "upsert", "match_on": "external_id:shop", "inputs": again}),
+            )
+            .await;
+        assert_eq!(second.body["updated"], 1000);
+        assert_eq!(app.count("contacts"), 1002);
+
+        let update_missing = app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "update", "match_on": "id", "inputs": [{"id": "con_missing", "properties": {"first_name": "X"}}]})).await;
+        assert_eq!(update_missing.body["results"][0]["error"]["status"], 404);
+        let too_many: Vec<_> = (0..1001).map(|_| json!({"properties": {"first_name": "X"}})).collect();
+        app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "create", "inputs": too_many})).await.expect(422);
+        app.post(
+            "/v1/contacts/batch",
+            &app.admin_key,
+            json!({"mode": "upsert", "inputs": [{"properties": {"first_name": "X"}}]}),
+        )
+        .await
+        .expect(422);
+        app.post(
+            "/v1/contacts/batch",
+            &app.admin_key,
+            json!({"mode": "upsert", "match_on": "phone", "inputs": [{"properties": {"first_name": "X"}}]}),
+        )
+        .await
+        .expect(422);
+        app.post(
+            "/v1/contacts/batch",
+            &app.read_only_token,
+            json!({"mode": "create", "inputs": [{"properties": {"first_name": "X"}}]}),
+        )
+        .await
+        .expect(403);
+    }
+
+    async fn atomic_batch_is_all_or_nothing(app: TestApp) {
+        let (contacts, events) = (app.count("contacts"), app.count("events"));
+        let body = json!({"mode": "create", "atomic": true, "inputs": [
+            {"properties": {"first_name": "A", "emails": [{"address": "a@example.com"}]}},
+            {"properties": {"first_name": "B", "emails": [{"address": "a@example.com"}]}}
+        ]});
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        reply.expect_problem(422, "batch_failed");
+        assert!(reply.body["detail"].as_str().unwrap().contains("Input 1"));
+        assert_eq!(app.count("contacts"), contacts);
+        assert_eq!(app.count("events"), events);
+        let ok = app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "create", "atomic": true, "inputs": [{"properties": {"first_name": "A"}}, {"properties": {"first_name": "B"}}]})).await;
+        assert_eq!(ok.body["created"], 2);
+    }
+}

@@ -135,7 +135,7 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("CRM_SECRET_KEY".into(), "test-secret-test-secret-test-secret-0123".into()),
         ("CRM_BOOTSTRAP".into(), "false".into()),
         ("CRM_DATABASE_POOL_SIZE".into(), "4".into()),
-        ("CRM_MAX_BODY_BYTES".into(), "65536".into()),
+        ("CRM_MAX_BODY_BYTES".into(), "1048576".into()),
     ];
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::load_from(|name| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
