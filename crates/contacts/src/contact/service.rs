@@ -386,7 +386,11 @@ fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
         Some(other) => match other.strip_prefix("external_id:") {
             Some(source) if records::is_source(source) => Some(MatchOn::ExternalId(source.to_string())),
             _ => {
-                return Err(ApiError::invalid_field("/match_on", "invalid_match", "email, id, or external_id:<source>"));
+                return Err(ApiError::invalid_field(
+                    "/match_on",
+                    "invalid_match",
+                    "email, id, or external_id:<source>",
+                ));
             }
         },
     };
