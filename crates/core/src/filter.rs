@@ -52,7 +52,7 @@ pub enum Filter {
 /// How a field is stored and so which operators it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Free text: eq, ne, in, not_in, contains, starts_with (case-insensitive), is_set.
+    /// Free text: eq, ne, in, not_in (exact), contains, starts_with (ignoring case), is_set.
     Text,
     /// One of a closed set of values: eq, ne, in, not_in, is_set.
     Enum(&'static [&'static str]),
@@ -290,7 +290,8 @@ fn condition<QS: 'static>(
 }))]
 pub struct SearchRequest {
     pub filter: Option<Filter>,
-    /// Free text matched (case-insensitively) against the resource's names, e-mails and phones.
+    /// Free text, matched ignoring case against the resource's text fields (contacts: name,
+    /// e-mail, phone; companies: name, domain).
     #[validate(length(max = 200))]
     pub query: Option<String>,
     /// A sortable field, `-` for descending.
@@ -306,9 +307,9 @@ impl SearchRequest {
         crate::http::ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 
-    /// The filter and the free text as one filter (`None` when neither is given).
-    pub fn combined(&self, text_fields: &[&str]) -> Option<Filter> {
-        let text = self.query.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| Filter::Any {
+    /// The free text as a filter over `text_fields` (`None` without text).
+    pub fn text_filter(&self, text_fields: &[&str]) -> Option<Filter> {
+        self.query.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| Filter::Any {
             any: text_fields
                 .iter()
                 .map(|field| Filter::Condition {
@@ -317,11 +318,19 @@ impl SearchRequest {
                     value: Value::String(q.to_string()),
                 })
                 .collect(),
-        });
-        match (self.filter.clone(), text) {
-            (Some(filter), Some(text)) => Some(Filter::All { all: vec![filter, text] }),
-            (filter, text) => filter.or(text),
+        })
+    }
+
+    /// The filter at `/filter` and the free text at `/query`, compiled for one resource.
+    pub fn conditions<QS: 'static>(&self, spec: &Spec<'_>, text_fields: &[&str]) -> ApiResult<Vec<Condition<QS>>> {
+        let mut conditions = Vec::new();
+        if let Some(filter) = &self.filter {
+            conditions.push(compile(filter, spec, "/filter")?);
         }
+        if let Some(text) = self.text_filter(text_fields) {
+            conditions.push(compile(&text, spec, "/query")?);
+        }
+        Ok(conditions)
     }
 }
 

@@ -6,7 +6,7 @@ use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
-use crm_core::filter::{self, SearchRequest};
+use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page};
 use crm_core::records;
 use crm_core::state::AppState;
@@ -351,20 +351,14 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<ContactOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
     let plan = request.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
-    let filter = request.combined(model::TEXT_FIELDS);
     let org_id = actor.org_id.clone();
     // Checked here for a 422 before any database work; compiled again where the query runs.
-    if let Some(filter) = &filter {
-        filter::compile::<crm_core::schema::contacts::table>(filter, &model::filter_spec(&org_id), "/filter")?;
-    }
+    request.conditions::<crm_core::schema::contacts::table>(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
     let for_query = plan.clone();
     let rows = state
         .db
         .read(move |conn| {
-            let conditions = match &filter {
-                Some(filter) => vec![filter::compile(filter, &model::filter_spec(&org_id), "/filter")?],
-                None => Vec::new(),
-            };
+            let conditions = request.conditions(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
             model::list(conn, &org_id, &Filters::default(), conditions, &for_query)
         })
         .await?;

@@ -121,6 +121,15 @@ async fn bad_filters_are_422(app: TestApp) {
         assert!(pointers.contains(&pointer), "{body} gave {pointers:?}");
     }
     app.post("/v1/contacts/search", &app.admin_key, json!({"sort": "email"})).await.expect_problem(400, "invalid_sort");
+    // With free text beside it, a filter's errors still point into /filter.
+    let with_text = app
+        .post(
+            "/v1/contacts/search",
+            &app.admin_key,
+            json!({"query": "a", "filter": {"field": "colour", "op": "eq", "value": "x"}}),
+        )
+        .await;
+    assert_eq!(with_text.body["errors"][0]["pointer"], "/filter/field");
     app.post(
         "/v1/companies/search",
         &app.admin_key,
