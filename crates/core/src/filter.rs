@@ -26,9 +26,8 @@ const MAX_DEPTH: usize = 5;
 const MAX_CONDITIONS: usize = 50;
 
 /// A filter: a condition, or `all` / `any` / `not` of filters.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-#[schema(no_recursion, example = json!({"all": [{"field": "lifecycle_stage", "op": "eq", "value": "customer"}, {"any": [{"field": "tags", "op": "contains", "value": "vip"}, {"field": "created_at", "op": "gte", "value": "2026-01-01T00:00:00Z"}]}]}))]
 pub enum Filter {
     All {
         all: Vec<Filter>,
@@ -44,7 +43,6 @@ pub enum Filter {
         /// `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in`, `not_in`, `contains`, `starts_with`, `is_set`.
         op: String,
         #[serde(default)]
-        #[schema(value_type = Object)]
         value: Value,
     },
 }
@@ -289,6 +287,10 @@ fn condition<QS: 'static>(
     "query": "ada", "sort": "-created_at", "limit": 50
 }))]
 pub struct SearchRequest {
+    /// The filter language: a condition `{"field", "op", "value"}`, or `{"all": [...]}`,
+    /// `{"any": [...]}`, `{"not": {...}}` of filters (described as an object here because
+    /// recursive unions defeat several SDK generators).
+    #[schema(value_type = Option<Object>)]
     pub filter: Option<Filter>,
     /// Free text, matched ignoring case against the resource's text fields (contacts: name,
     /// e-mail, phone; companies: name, domain).
