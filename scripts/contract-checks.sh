@@ -79,7 +79,7 @@ fuzz() {
   "$venv/bin/st" run "$base/openapi.json" "${common[@]}" -n 20 --phases examples,fuzzing \
     --include-operation-id revoke_api_key --include-operation-id deactivate_user >>"$work/st-$label.log" 2>&1 \
     || { tail -n 80 "$work/st-$label.log"; echo "schemathesis failed on $label" >&2; return 1; }
-  grep -E 'passed|generated' "$work/st-$label.log" | tail -n 2 | sed "s/^/schemathesis ($label): /"
+  grep -E '^ *[0-9]+ generated' "$work/st-$label.log" | sed "s/^ */schemathesis ($label): /"
 }
 
 export DATABASE_URL="sqlite://$work/crm.db"
