@@ -228,13 +228,6 @@ pub async fn update(
 }
 
 fn apply(draft: &mut ActivityIn, patch: ActivityPatch) -> ApiResult<()> {
-    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
-        match patch {
-            Patch::Absent => {}
-            Patch::Null => *field = None,
-            Patch::Value(v) => *field = Some(v),
-        }
-    }
     fn set_time(field: &mut Option<chrono::NaiveDateTime>, patch: Patch<String>, pointer: &str) -> ApiResult<()> {
         match patch {
             Patch::Absent => {}
@@ -251,20 +244,20 @@ fn apply(draft: &mut ActivityIn, patch: ActivityPatch) -> ApiResult<()> {
     if patch.occurred_at == Patch::Null {
         return Err(ApiError::invalid_field("/occurred_at", "required", "an activity always has a time"));
     }
-    set(&mut draft.subject, patch.subject);
-    set(&mut draft.body, patch.body);
+    patch.subject.apply_to(&mut draft.subject);
+    patch.body.apply_to(&mut draft.body);
     set_time(&mut draft.occurred_at, patch.occurred_at, "/occurred_at")?;
     set_time(&mut draft.due_at, patch.due_at, "/due_at")?;
-    set(&mut draft.status, patch.status);
-    set(&mut draft.assignee_id, patch.assignee_id);
-    set(&mut draft.direction, patch.direction);
-    set(&mut draft.duration_seconds, patch.duration_seconds);
-    set(&mut draft.outcome, patch.outcome);
+    patch.status.apply_to(&mut draft.status);
+    patch.assignee_id.apply_to(&mut draft.assignee_id);
+    patch.direction.apply_to(&mut draft.direction);
+    patch.duration_seconds.apply_to(&mut draft.duration_seconds);
+    patch.outcome.apply_to(&mut draft.outcome);
     set_time(&mut draft.starts_at, patch.starts_at, "/starts_at")?;
     set_time(&mut draft.ends_at, patch.ends_at, "/ends_at")?;
-    set(&mut draft.attendees, patch.attendees);
-    set(&mut draft.contact_ids, patch.contact_ids);
-    set(&mut draft.company_ids, patch.company_ids);
+    patch.attendees.apply_to(&mut draft.attendees);
+    patch.contact_ids.apply_to(&mut draft.contact_ids);
+    patch.company_ids.apply_to(&mut draft.company_ids);
     if draft.duration_seconds.is_some_and(|d| !(0..=86400).contains(&d)) {
         return Err(ApiError::invalid_field("/duration_seconds", "range", "must be 0 to 86400"));
     }

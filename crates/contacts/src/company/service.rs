@@ -208,27 +208,20 @@ pub async fn update(
 }
 
 fn apply(draft: &mut CompanyIn, patch: CompanyPatch) -> ApiResult<()> {
-    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
-        match patch {
-            Patch::Absent => {}
-            Patch::Null => *field = None,
-            Patch::Value(v) => *field = Some(v),
-        }
-    }
     match patch.name {
         Patch::Absent => {}
         Patch::Value(name) => draft.name = name,
         Patch::Null => return Err(ApiError::invalid_field("/name", "required", "a company needs a name")),
     }
-    set(&mut draft.domain, patch.domain);
-    set(&mut draft.industry, patch.industry);
-    set(&mut draft.employee_count, patch.employee_count);
-    set(&mut draft.annual_revenue, patch.annual_revenue);
-    set(&mut draft.addresses, patch.addresses);
-    set(&mut draft.parent_id, patch.parent_id);
-    set(&mut draft.owner_id, patch.owner_id);
-    set(&mut draft.tags, patch.tags);
-    set(&mut draft.external_ids, patch.external_ids);
+    patch.domain.apply_to(&mut draft.domain);
+    patch.industry.apply_to(&mut draft.industry);
+    patch.employee_count.apply_to(&mut draft.employee_count);
+    patch.annual_revenue.apply_to(&mut draft.annual_revenue);
+    patch.addresses.apply_to(&mut draft.addresses);
+    patch.parent_id.apply_to(&mut draft.parent_id);
+    patch.owner_id.apply_to(&mut draft.owner_id);
+    patch.tags.apply_to(&mut draft.tags);
+    patch.external_ids.apply_to(&mut draft.external_ids);
     if draft.employee_count.is_some_and(|n| n < 0) {
         return Err(ApiError::invalid_field("/employee_count", "range", "must not be negative"));
     }

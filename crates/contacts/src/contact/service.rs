@@ -277,27 +277,20 @@ pub async fn update(
 
 /// Applies a merge patch to a draft: absent keeps, `null` clears, a value sets.
 fn apply(draft: &mut ContactIn, patch: ContactPatch) -> ApiResult<()> {
-    fn set<T>(field: &mut Option<T>, patch: Patch<T>) {
-        match patch {
-            Patch::Absent => {}
-            Patch::Null => *field = None,
-            Patch::Value(v) => *field = Some(v),
-        }
-    }
     if patch.lifecycle_stage == Patch::Null {
         return Err(ApiError::invalid_field("/lifecycle_stage", "required", "a contact always has a lifecycle stage"));
     }
-    set(&mut draft.first_name, patch.first_name);
-    set(&mut draft.last_name, patch.last_name);
-    set(&mut draft.emails, patch.emails);
-    set(&mut draft.phones, patch.phones);
-    set(&mut draft.addresses, patch.addresses);
-    set(&mut draft.job_title, patch.job_title);
-    set(&mut draft.lifecycle_stage, patch.lifecycle_stage);
-    set(&mut draft.lead_source, patch.lead_source);
-    set(&mut draft.owner_id, patch.owner_id);
-    set(&mut draft.tags, patch.tags);
-    set(&mut draft.external_ids, patch.external_ids);
+    patch.first_name.apply_to(&mut draft.first_name);
+    patch.last_name.apply_to(&mut draft.last_name);
+    patch.emails.apply_to(&mut draft.emails);
+    patch.phones.apply_to(&mut draft.phones);
+    patch.addresses.apply_to(&mut draft.addresses);
+    patch.job_title.apply_to(&mut draft.job_title);
+    patch.lifecycle_stage.apply_to(&mut draft.lifecycle_stage);
+    patch.lead_source.apply_to(&mut draft.lead_source);
+    patch.owner_id.apply_to(&mut draft.owner_id);
+    patch.tags.apply_to(&mut draft.tags);
+    patch.external_ids.apply_to(&mut draft.external_ids);
     Ok(())
 }
 

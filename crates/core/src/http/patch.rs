@@ -16,6 +16,15 @@ impl<T> Patch<T> {
         matches!(self, Patch::Absent)
     }
 
+    /// Applies the patch to an optional field: absent keeps it, `null` clears it, a value sets it.
+    pub fn apply_to(self, field: &mut Option<T>) {
+        match self {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(v) => *field = Some(v),
+        }
+    }
+
     pub fn as_value(&self) -> Option<&T> {
         match self {
             Patch::Value(v) => Some(v),
