@@ -69,6 +69,18 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
+/// A user with their organization's name, in one query (`GET /v1/me` is the hottest read).
+pub fn find_with_organization(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<(User, String)>> {
+    use crate::schema::organizations;
+    Ok(users::table
+        .inner_join(organizations::table)
+        .filter(users::org_id.eq(org_id))
+        .filter(users::id.eq(id))
+        .select((User::as_select(), organizations::name))
+        .first(conn)
+        .optional()?)
+}
+
 /// 422 at `/owner_id` unless `owner_id` is an active user of the organization.
 pub fn check_owner(conn: &mut DbConnection, org_id: &str, owner_id: &str) -> ApiResult<()> {
     match find(conn, org_id, owner_id)? {

@@ -9,7 +9,6 @@ use crate::auth::{Action, Actor, Resource};
 use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, check_version, page};
-use crate::schema::organizations;
 use crate::state::AppState;
 
 pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
@@ -208,16 +207,13 @@ async fn apply(
 }
 
 pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
-    use diesel::prelude::*;
     actor.require(Resource::Me, Action::Read)?;
     let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
     let (user, org_name) = state
         .db
         .read(move |conn| {
-            let user = model::find(conn, &org_id, &user_id)?
-                .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))?;
-            let name: String = organizations::table.find(&org_id).select(organizations::name).first(conn)?;
-            Ok((user, name))
+            model::find_with_organization(conn, &org_id, &user_id)?
+                .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))
         })
         .await?;
     Ok(MeOut {
