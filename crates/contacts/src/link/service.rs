@@ -39,6 +39,10 @@ pub async fn link(
             let first = before.is_none() && model::count_for_contact(conn, &org, &contact_id)? == 0;
             let primary = input.primary || first || before.as_ref().is_some_and(|b| b.primary);
             let role = input.role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            // Linking again with the same role and flag changes nothing: no write, no event.
+            if let Some(unchanged) = before.as_ref().filter(|b| b.role == role && b.primary == primary) {
+                return Ok(unchanged.clone());
+            }
             model::upsert(conn, &org, &contact_id, &company_id, role.as_deref(), primary)?;
             if primary {
                 model::clear_primary(conn, &org, &contact_id, &company_id)?;

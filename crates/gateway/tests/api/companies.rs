@@ -129,6 +129,9 @@ async fn contacts_link_to_companies(app: TestApp) {
     let second = link(&beta, json!({"role": "Advisor"})).await;
     assert_eq!(second.body["primary"], false);
     link(&beta, json!({"role": "Board member", "primary": true})).await.expect(200);
+    let events = app.count("events");
+    link(&beta, json!({"role": "Board member", "primary": true})).await.expect(200);
+    assert_eq!(app.count("events"), events, "the same link again writes nothing");
 
     let companies = app.get(&format!("/v1/contacts/{contact}/companies"), &app.admin_key).await;
     companies.expect(200);
