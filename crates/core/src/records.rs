@@ -55,6 +55,28 @@ pub fn is_source(source: &str) -> bool {
         && source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
+/// The subquery [`tagged_ids`] builds.
+pub type TaggedIds = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::Filter<record_tags::table, diesel::dsl::Eq<record_tags::org_id, String>>,
+            diesel::dsl::Eq<record_tags::record_type, &'static str>,
+        >,
+        diesel::dsl::Eq<record_tags::tag, String>,
+    >,
+    record_tags::record_id,
+>;
+
+/// The ids of the organization's records of this type that carry `tag`, as a subquery for
+/// `id.eq_any(...)`.
+pub fn tagged_ids(org_id: &str, record_type: &'static str, tag: &str) -> TaggedIds {
+    record_tags::table
+        .filter(record_tags::org_id.eq(org_id.to_string()))
+        .filter(record_tags::record_type.eq(record_type))
+        .filter(record_tags::tag.eq(tag.to_string()))
+        .select(record_tags::record_id)
+}
+
 /// Replaces the record's tags.
 pub fn set_tags(
     conn: &mut DbConnection,

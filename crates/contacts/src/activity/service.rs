@@ -4,20 +4,16 @@ use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
-use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::state::AppState;
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};
 use super::model::{self, ActivityFields, Filters, RECORD_TYPE, Target};
 
-fn clean(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 /// Checks the fields each kind needs, and returns what to store and what it is about.
 fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
     let mut errors = Vec::new();
-    let (subject, body) = (clean(input.subject), clean(input.body));
+    let (subject, body) = (trimmed(input.subject), trimmed(input.body));
     let kind = input.kind;
     let require = |present: bool, pointer: &str, errors: &mut Vec<FieldError>| {
         if !present {
@@ -64,14 +60,14 @@ fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
         occurred_at: input.occurred_at.unwrap_or_else(crm_core::time::now),
         due_at: input.due_at.filter(|_| is_task),
         status: is_task.then(|| if input.status == Some(TaskStatus::Done) { "done" } else { "open" }.to_string()),
-        assignee_id: clean(input.assignee_id).filter(|_| is_task),
+        assignee_id: trimmed(input.assignee_id).filter(|_| is_task),
         direction: input.direction.map(|d| if d == Direction::Inbound { "inbound" } else { "outbound" }.to_string()),
         duration_seconds: input.duration_seconds,
-        outcome: clean(input.outcome),
+        outcome: trimmed(input.outcome),
         starts_at: input.starts_at,
         ends_at: input.ends_at,
         attendees: serde_json::to_string(&input.attendees.unwrap_or_default())?,
-        message_id: clean(input.message_id),
+        message_id: trimmed(input.message_id),
     };
     Ok((fields, targets))
 }

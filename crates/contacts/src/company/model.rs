@@ -6,7 +6,7 @@ use crm_core::error::ApiResult;
 use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
-use crm_core::schema::{companies, record_tags};
+use crm_core::schema::companies;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "company";
@@ -189,12 +189,7 @@ pub fn list(
         query = query.filter(companies::industry.eq(v.clone()));
     }
     if let Some(tag) = &filters.tag {
-        let tagged = record_tags::table
-            .filter(record_tags::org_id.eq(org_id.to_string()))
-            .filter(record_tags::record_type.eq(RECORD_TYPE))
-            .filter(record_tags::tag.eq(tag.clone()))
-            .select(record_tags::record_id);
-        query = query.filter(companies::id.eq_any(tagged));
+        query = query.filter(companies::id.eq_any(crm_core::records::tagged_ids(org_id, RECORD_TYPE, tag)));
     }
     for condition in conditions {
         query = query.filter(condition);

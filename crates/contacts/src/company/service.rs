@@ -7,7 +7,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::records;
 use crm_core::state::AppState;
 
@@ -25,17 +25,13 @@ struct Normalized {
     external_ids: BTreeMap<String, String>,
 }
 
-fn clean(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
     let mut errors = Vec::new();
     let name = input.name.trim().to_string();
     if name.is_empty() {
         errors.push(FieldError::new("/name", "required", "a company needs a name"));
     }
-    let domain = match clean(input.domain).map(|d| Domain::parse(&d)) {
+    let domain = match trimmed(input.domain).map(|d| Domain::parse(&d)) {
         None => None,
         Some(Ok(domain)) => Some(domain.into_string()),
         Some(Err(detail)) => {
@@ -67,13 +63,13 @@ fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
         sort_name: name.to_lowercase(),
         name,
         domain,
-        industry: clean(input.industry),
+        industry: trimmed(input.industry),
         employee_count: input.employee_count,
         annual_revenue_amount: input.annual_revenue.as_ref().map(|m| m.amount),
         annual_revenue_currency: input.annual_revenue.map(|m| m.currency),
         addresses: serde_json::to_string(&addresses)?,
-        parent_id: clean(input.parent_id),
-        owner_id: clean(input.owner_id),
+        parent_id: trimmed(input.parent_id),
+        owner_id: trimmed(input.owner_id),
         tags: serde_json::to_string(&tags)?,
         external_ids: serde_json::to_string(&external_ids)?,
     };

@@ -6,7 +6,7 @@ use crm_core::error::ApiResult;
 use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
-use crm_core::schema::{contact_companies, contact_emails, contacts, record_tags};
+use crm_core::schema::{contact_companies, contact_emails, contacts};
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "contact";
@@ -230,12 +230,7 @@ pub fn list(
         query = query.filter(contacts::id.eq_any(linked));
     }
     if let Some(tag) = &filters.tag {
-        let tagged = record_tags::table
-            .filter(record_tags::org_id.eq(org_id.to_string()))
-            .filter(record_tags::record_type.eq(RECORD_TYPE))
-            .filter(record_tags::tag.eq(tag.clone()))
-            .select(record_tags::record_id);
-        query = query.filter(contacts::id.eq_any(tagged));
+        query = query.filter(contacts::id.eq_any(crm_core::records::tagged_ids(org_id, RECORD_TYPE, tag)));
     }
     if let Some(t) = filters.created_after {
         query = query.filter(contacts::created_at.ge(t));

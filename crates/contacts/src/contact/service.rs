@@ -7,7 +7,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, check_version, page};
+use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::records;
 use crm_core::state::AppState;
 
@@ -28,10 +28,6 @@ struct Normalized {
     emails: Vec<String>,
     tags: Vec<String>,
     external_ids: BTreeMap<String, String>,
-}
-
-fn clean(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// Checks and normalizes a whole contact: e-mails lower-cased, phones in E.164, one primary each.
@@ -75,7 +71,7 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
         errors.extend(e.errors);
     }
     let addresses = crate::common::normalize_addresses(input.addresses);
-    let (first_name, last_name) = (clean(input.first_name), clean(input.last_name));
+    let (first_name, last_name) = (trimmed(input.first_name), trimmed(input.last_name));
     if first_name.is_none() && last_name.is_none() && emails.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "",
@@ -104,10 +100,10 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
         emails: serde_json::to_string(&emails)?,
         phones: serde_json::to_string(&phones)?,
         addresses: serde_json::to_string(&addresses)?,
-        job_title: clean(input.job_title),
+        job_title: trimmed(input.job_title),
         lifecycle_stage: input.lifecycle_stage.unwrap_or(LifecycleStage::Lead).as_str().to_string(),
-        lead_source: clean(input.lead_source),
-        owner_id: clean(input.owner_id),
+        lead_source: trimmed(input.lead_source),
+        owner_id: trimmed(input.owner_id),
         tags: serde_json::to_string(&tags)?,
         external_ids: serde_json::to_string(&external_ids)?,
     };
