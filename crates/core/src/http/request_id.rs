@@ -34,7 +34,7 @@ pub async fn request_id(
         .unwrap_or_else(|| crate::id::new_id("req"));
     req.extensions_mut().insert(RequestId(id.clone()));
     let instance = req.path().to_string();
-    if req.uri().to_string().contains("%00") {
+    if req.path().contains("%00") || req.query_string().contains("%00") {
         // No path or query value may hold U+0000 (PostgreSQL text cannot store it).
         let (req, _) = req.into_parts();
         let error = crate::error::ApiError::bad_request("invalid_character", "The URL must not contain %00.");
