@@ -8,7 +8,7 @@ pub mod common;
 pub mod company;
 pub mod contact;
 pub mod link;
-pub mod normalize;
+pub use crm_core::normalize;
 pub mod timeline;
 
 use utoipa_actix_web::service_config::ServiceConfig;

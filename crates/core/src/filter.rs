@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -70,12 +70,40 @@ pub struct FieldSpec {
     pub kind: Kind,
 }
 
+/// A custom field as the filter language sees it: `custom.<key>`.
+#[derive(Debug, Clone)]
+pub struct CustomField {
+    pub key: String,
+    pub kind: CustomKind,
+}
+
+/// How a custom field's values compare (see `custom_fields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomKind {
+    /// Text, select, url, e-mail, phone: like `Kind::Text`.
+    Text,
+    /// Number and decimal: eq, ne, lt, lte, gt, gte, in, not_in, is_set.
+    Number,
+    /// eq, ne, is_set.
+    Boolean,
+    /// `YYYY-MM-DD`: eq, ne, lt, lte, gt, gte, in, not_in, is_set.
+    Date,
+    /// RFC 3339: eq, ne, lt, lte, gt, gte, is_set.
+    DateTime,
+    /// Multi-select: `contains` an option, `in` any of several, `is_set`.
+    Multi,
+}
+
 /// What the compiler needs to know about the resource.
 pub struct Spec<'a> {
     pub fields: &'a [FieldSpec],
-    /// For `Kind::Tags`: the record type in `record_tags`.
+    /// For `Kind::Tags` and custom fields: the record type in `record_tags` / `custom_field_values`.
     pub record_type: &'static str,
+    /// The record's id column, which tags and custom fields are matched on.
+    pub id_column: &'static str,
     pub org_id: &'a str,
+    /// The organization's custom fields of this record type.
+    pub custom: &'a [CustomField],
 }
 
 /// Checks `filter` and compiles it to one SQL condition.
@@ -191,8 +219,14 @@ fn condition<QS: 'static>(
     spec: &Spec<'_>,
     pointer: &str,
 ) -> ApiResult<Condition<QS>> {
+    if let Some(key) = field.strip_prefix("custom.")
+        && let Some(custom) = spec.custom.iter().find(|c| c.key == key)
+    {
+        return custom_condition(custom, op, value, spec, pointer);
+    }
     let Some(field_spec) = spec.fields.iter().find(|f| f.name == field) else {
-        let names: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        let mut names: Vec<String> = spec.fields.iter().map(|f| f.name.to_string()).collect();
+        names.extend(spec.custom.iter().map(|c| format!("custom.{}", c.key)));
         return Err(ApiError::invalid_field(
             &format!("{pointer}/field"),
             "unknown_field",
@@ -279,6 +313,129 @@ fn condition<QS: 'static>(
     }
 }
 
+/// A value of a custom field condition, in the form the value index stores.
+enum Stored {
+    Text(String),
+    Number(f64),
+}
+
+fn custom_value(kind: CustomKind, value: &Value, pointer: &str) -> ApiResult<Stored> {
+    let bad = |what: &str| ApiError::invalid_field(pointer, "invalid_value", format!("must be {what}"));
+    match kind {
+        CustomKind::Text | CustomKind::Multi => {
+            value.as_str().map(|s| Stored::Text(s.to_string())).ok_or_else(|| bad("a string"))
+        }
+        CustomKind::Number => value.as_f64().map(Stored::Number).ok_or_else(|| bad("a number")),
+        CustomKind::Boolean => value.as_bool().map(|b| Stored::Text(b.to_string())).ok_or_else(|| bad("true or false")),
+        CustomKind::Date => value
+            .as_str()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .map(|d| Stored::Text(d.format("%Y-%m-%d").to_string()))
+            .ok_or_else(|| bad("a date YYYY-MM-DD")),
+        CustomKind::DateTime => value
+            .as_str()
+            .and_then(crate::time::parse)
+            .map(|t| Stored::Text(crate::time::format(&t)))
+            .ok_or_else(|| bad("an RFC 3339 date-time")),
+    }
+}
+
+/// `<id> IN (the records whose value of the field satisfies <predicate> <value>)`.
+fn has_custom_value<QS: 'static>(spec: &Spec<'_>, key: &str, predicate: &str, value: Option<Stored>) -> Condition<QS> {
+    let head = format!(
+        "{} IN (SELECT record_id FROM custom_field_values WHERE record_type = '{}' AND org_id = ",
+        spec.id_column, spec.record_type
+    );
+    let base = sql::<Bool>(&head)
+        .bind::<Text, _>(spec.org_id.to_string())
+        .sql(" AND field_key = ")
+        .bind::<Text, _>(key.to_string());
+    match value {
+        None => Box::new(base.sql(")")),
+        Some(Stored::Text(v)) => Box::new(base.sql(predicate).bind::<Text, _>(v).sql(")")),
+        Some(Stored::Number(v)) => Box::new(base.sql(predicate).bind::<Double, _>(v).sql(")")),
+    }
+}
+
+fn custom_condition<QS: 'static>(
+    custom: &CustomField,
+    op: &str,
+    value: &Value,
+    spec: &Spec<'_>,
+    pointer: &str,
+) -> ApiResult<Condition<QS>> {
+    let (kind, key) = (custom.kind, custom.key.as_str());
+    let value_pointer = format!("{pointer}/value");
+    let unsupported = || {
+        ApiError::invalid_field(
+            &format!("{pointer}/op"),
+            "unknown_operator",
+            format!("{op:?} does not apply to custom.{key}"),
+        )
+    };
+    let column = if kind == CustomKind::Number { "number_value" } else { "text_value" };
+    let one = |value: &Value| custom_value(kind, value, &value_pointer);
+    let equal = |v: Stored| has_custom_value::<QS>(spec, key, &format!(" AND {column} = "), Some(v));
+    let any_equal = |value: &Value| -> ApiResult<Condition<QS>> {
+        let items = value.as_array().filter(|a| !a.is_empty() && a.len() <= 100).ok_or_else(|| {
+            ApiError::invalid_field(&value_pointer, "invalid_value", "must be a list of 1 to 100 values")
+        })?;
+        let mut combined: Option<Condition<QS>> = None;
+        for (i, item) in items.iter().enumerate() {
+            let next = equal(custom_value(kind, item, &format!("{value_pointer}/{i}"))?);
+            combined = Some(match combined {
+                None => next,
+                Some(prev) => Box::new(prev.or(next)),
+            });
+        }
+        combined.ok_or_else(unsupported)
+    };
+    let ordered = matches!(kind, CustomKind::Number | CustomKind::Date | CustomKind::DateTime);
+    match op {
+        "is_set" => {
+            let set = value
+                .as_bool()
+                .ok_or_else(|| ApiError::invalid_field(&value_pointer, "invalid_value", "must be true or false"))?;
+            let present = has_custom_value::<QS>(spec, key, "", None);
+            Ok(if set { present } else { Box::new(diesel::dsl::not(present)) })
+        }
+        "eq" if kind != CustomKind::Multi => Ok(equal(one(value)?)),
+        "contains" if kind == CustomKind::Multi => Ok(equal(one(value)?)),
+        "ne" if kind != CustomKind::Multi => Ok(Box::new(diesel::dsl::not(equal(one(value)?)))),
+        "in" if kind != CustomKind::Boolean && kind != CustomKind::DateTime => any_equal(value),
+        "not_in" if !matches!(kind, CustomKind::Boolean | CustomKind::DateTime | CustomKind::Multi) => {
+            Ok(Box::new(diesel::dsl::not(any_equal(value)?)))
+        }
+        "lt" | "lte" | "gt" | "gte" if ordered => {
+            let operator = match op {
+                "lt" => "<",
+                "lte" => "<=",
+                "gt" => ">",
+                _ => ">=",
+            };
+            Ok(has_custom_value(spec, key, &format!(" AND {column} {operator} "), Some(one(value)?)))
+        }
+        "contains" | "starts_with" if kind == CustomKind::Text => {
+            let Stored::Text(text) = one(value)? else { return Err(unsupported()) };
+            let pattern = like_pattern(&text, op == "contains");
+            let head = format!(
+                "{} IN (SELECT record_id FROM custom_field_values WHERE record_type = '{}' AND org_id = ",
+                spec.id_column, spec.record_type
+            );
+            Ok(Box::new(
+                sql::<Bool>(&head)
+                    .bind::<Text, _>(spec.org_id.to_string())
+                    .sql(" AND field_key = ")
+                    .bind::<Text, _>(key.to_string())
+                    .sql(" AND lower(text_value) LIKE ")
+                    .bind::<Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            ))
+        }
+        _ => Err(unsupported()),
+    }
+}
+
 /// `POST /v1/<resource>/search`: a filter, free text, and the usual paging.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
@@ -348,7 +505,7 @@ mod tests {
 
     fn check(json: Value) -> ApiResult<()> {
         let filter: Filter = serde_json::from_value(json).map_err(ApiError::internal)?;
-        let spec = Spec { fields: FIELDS, record_type: "thing", org_id: "org_1" };
+        let spec = Spec { fields: FIELDS, record_type: "thing", id_column: "t.id", org_id: "org_1", custom: &[] };
         compile::<crate::schema::users::table>(&filter, &spec, "/filter").map(|_| ())
     }
 

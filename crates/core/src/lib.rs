@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod change;
 pub mod config;
+pub mod custom_fields;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -18,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod id;
 pub mod money;
+pub mod normalize;
 pub mod openapi;
 pub mod organizations;
 pub mod records;
@@ -51,6 +53,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::routes::get_api_key)
         .service(api_keys::routes::update_api_key)
         .service(api_keys::routes::revoke_api_key)
+        .service(custom_fields::routes::list_custom_fields)
+        .service(custom_fields::routes::create_custom_field)
+        .service(custom_fields::routes::get_custom_field)
+        .service(custom_fields::routes::update_custom_field)
+        .service(custom_fields::routes::delete_custom_field)
+        .service(custom_fields::routes::restore_custom_field)
         .service(audit::routes::list_audit_log_entries)
         .service(events::routes::list_events);
 }

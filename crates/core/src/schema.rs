@@ -143,6 +143,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        custom -> Text,
     }
 }
 
@@ -174,6 +175,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        custom -> Text,
     }
 }
 
@@ -226,7 +228,42 @@ diesel::table! {
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(api_keys -> users (user_id));
 
+diesel::table! {
+    custom_field_definitions (id) {
+        id -> Text,
+        org_id -> Text,
+        record_type -> Text,
+        key -> Text,
+        label -> Text,
+        description -> Nullable<Text>,
+        field_type -> Text,
+        required -> Bool,
+        min_value -> Nullable<Double>,
+        max_value -> Nullable<Double>,
+        pattern -> Nullable<Text>,
+        options -> Text,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// No primary key in the database (a multi-select has a row per option); diesel wants one.
+    custom_field_values (record_id, field_key) {
+        org_id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        field_key -> Text,
+        text_value -> Nullable<Text>,
+        number_value -> Nullable<Double>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    custom_field_definitions,
+    custom_field_values,
     organizations,
     users,
     api_keys,

@@ -35,6 +35,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "API keys", description = "Scoped, revocable keys for integrations and scripts"),
         (name = "Audit log", description = "Who changed what, field by field"),
         (name = "Events", description = "The changes feed"),
+        (name = "Custom fields", description = "Typed fields an organization adds to contacts and companies"),
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),

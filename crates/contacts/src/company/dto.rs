@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crm_core::http::{ListQuery, Patch};
 use crm_core::money::Money;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -40,6 +41,9 @@ pub struct CompanyIn {
     pub owner_id: Option<String>,
     pub tags: Option<Vec<String>>,
     pub external_ids: Option<BTreeMap<String, String>>,
+    /// Values of the organization's custom fields, by key (see `/v1/custom-fields`).
+    #[schema(value_type = Option<Object>, example = json!({"segment": "smb"}))]
+    pub custom: Option<Map<String, Value>>,
 }
 
 /// Changes to a company (JSON merge patch).
@@ -77,6 +81,10 @@ pub struct CompanyPatch {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub external_ids: Patch<BTreeMap<String, String>>,
+    /// Merged key by key: a key set to `null` removes that value, keys not given are kept.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom: Patch<Map<String, Value>>,
 }
 
 /// A company.
@@ -84,7 +92,7 @@ pub struct CompanyPatch {
 #[schema(example = json!({
     "id": "co_01jbz3m3x7f6ks6q0vd1tq2n5a", "name": "Acme Corporation", "domain": "acme.example",
     "industry": "Manufacturing", "employee_count": 250, "annual_revenue": {"amount": 1250000000, "currency": "USD"},
-    "addresses": [], "parent_id": null, "owner_id": null, "tags": ["enterprise"], "external_ids": {"erp": "A-100"},
+    "addresses": [], "parent_id": null, "owner_id": null, "tags": ["enterprise"], "external_ids": {"erp": "A-100"}, "custom": {},
     "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
 }))]
 pub struct CompanyOut {
@@ -99,6 +107,9 @@ pub struct CompanyOut {
     pub owner_id: Option<String>,
     pub tags: Vec<String>,
     pub external_ids: BTreeMap<String, String>,
+    /// Values of the organization's custom fields, by key.
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
     #[serde(with = "crm_core::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: chrono::NaiveDateTime,
@@ -126,6 +137,7 @@ impl From<Company> for CompanyOut {
             owner_id: c.owner_id,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             external_ids: serde_json::from_str(&c.external_ids).unwrap_or_default(),
+            custom: crm_core::custom_fields::values::parse_stored(&c.custom),
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
@@ -146,6 +158,7 @@ impl From<CompanyOut> for CompanyIn {
             owner_id: c.owner_id,
             tags: Some(c.tags),
             external_ids: Some(c.external_ids),
+            custom: Some(c.custom),
         }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::filter::{Condition, FieldSpec, Kind};
+use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
 use crm_core::schema::companies;
@@ -32,6 +32,7 @@ pub struct Company {
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
     pub version: i64,
+    pub custom: String,
 }
 
 /// Every stored field but the id, organization, times and version.
@@ -50,6 +51,8 @@ pub struct CompanyFields {
     pub owner_id: Option<String>,
     pub tags: String,
     pub external_ids: String,
+    /// Custom values as a JSON object, checked against the organization's definitions.
+    pub custom: String,
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
@@ -68,8 +71,8 @@ pub const FILTERABLE: &[FieldSpec] = &[
 ];
 
 /// What the filter language may address on this resource.
-pub fn filter_spec(org_id: &str) -> crm_core::filter::Spec<'_> {
-    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, org_id }
+pub fn filter_spec<'a>(org_id: &'a str, custom: &'a [CustomField]) -> crm_core::filter::Spec<'a> {
+    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, id_column: "companies.id", org_id, custom }
 }
 
 /// Fields the free-text `query` of a search looks in.
@@ -114,6 +117,17 @@ pub fn parent_of(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<O
         .first::<Option<String>>(conn)
         .optional()?
         .flatten())
+}
+
+/// The stored custom values of a company (live or trashed).
+pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<String> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::id.eq(id))
+        .select(companies::custom)
+        .first(conn)
+        .optional()?
+        .unwrap_or_default())
 }
 
 pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
@@ -195,6 +209,13 @@ pub fn list(
         query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
+    if let Some(custom) = &plan.custom {
+        let (order, after) = custom.keyset::<companies::table>("companies.id", sort.desc, after)?;
+        if let Some(after) = after {
+            query = query.filter(after);
+        }
+        return Ok(query.order(order).limit(plan.limit + 1).load(conn)?);
+    }
     let query = match sort.field {
         "name" => keyset!(query, companies::sort_name, companies::id, sort, Cursor::text_key(after)),
         "updated_at" => keyset!(query, companies::updated_at, companies::id, sort, Cursor::time_key(after)?),
@@ -203,8 +224,11 @@ pub fn list(
     Ok(query.limit(plan.limit + 1).load(conn)?)
 }
 
-pub fn sort_value(company: &Company, field: &str) -> String {
-    match field {
+pub fn sort_value(company: &Company, plan: &ListPlan) -> String {
+    if let Some(custom) = &plan.custom {
+        return custom.value_of(&crm_core::custom_fields::values::parse_stored(&company.custom));
+    }
+    match plan.sort.field {
         "name" => company.sort_name.clone(),
         "updated_at" => crm_core::time::format(&company.updated_at),
         _ => crm_core::time::format(&company.created_at),

@@ -4,16 +4,21 @@ use std::collections::BTreeMap;
 
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
+use crm_core::custom_fields::Schema;
+use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::records;
 use crm_core::state::AppState;
+use serde_json::{Map, Value};
 
 use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
-use super::model::{self, CompanyFields, Filters, RECORD_TYPE};
+use super::model::{self, Company, CompanyFields, Filters, RECORD_TYPE};
 use crate::normalize::Domain;
+
+const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
 /// How deep a parent chain may go (and how far the cycle check walks).
 const MAX_DEPTH: usize = 50;
@@ -21,6 +26,8 @@ const MAX_DEPTH: usize = 50;
 #[derive(PartialEq)]
 struct Normalized {
     fields: CompanyFields,
+    /// As given: checked against the custom field definitions when stored.
+    custom: Map<String, Value>,
     tags: Vec<String>,
     external_ids: BTreeMap<String, String>,
 }
@@ -72,8 +79,9 @@ fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
         owner_id: trimmed(input.owner_id),
         tags: serde_json::to_string(&tags)?,
         external_ids: serde_json::to_string(&external_ids)?,
+        custom: String::new(),
     };
-    Ok(Normalized { fields, tags, external_ids })
+    Ok(Normalized { fields, custom: input.custom.unwrap_or_default(), tags, external_ids })
 }
 
 /// 422 unless `parent` is a live company of the organization whose ancestors do not include `id`.
@@ -108,17 +116,30 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
             format!("Company {holder} already has the domain {domain}."),
         ));
     }
+    let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
+    let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &company.custom, stored.as_deref())?;
+    let fields = CompanyFields { custom, ..company.fields.clone() };
     if exists {
-        model::update(conn, &actor.org_id, id, &company.fields)?;
+        model::update(conn, &actor.org_id, id, &fields)?;
     } else {
-        model::insert(conn, &actor.org_id, id, &company.fields)?;
+        model::insert(conn, &actor.org_id, id, &fields)?;
     }
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &company.tags)?;
     records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &company.external_ids)
 }
 
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<CompanyOut> {
-    model::find(conn, org_id, id)?.map(CompanyOut::from).ok_or_else(|| ApiError::not_found("company"))
+    let company = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("company"))?;
+    let mut out = CompanyOut::from(company);
+    out.custom = values::visible(conn, org_id, RECORD_TYPE, out.custom)?;
+    Ok(out)
+}
+
+/// A company as the API shows it: values of archived custom fields hidden.
+fn shown(schema: &Schema, company: Company) -> CompanyOut {
+    let mut out = CompanyOut::from(company);
+    out.custom = schema.visible(out.custom);
+    out
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiResult<CompanyOut> {
@@ -150,7 +171,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Compa
 
 pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> ApiResult<Page<CompanyOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let paging = query.paging();
     let domain = match query.domain.as_deref().map(Domain::parse) {
         None => None,
         Some(Ok(d)) => Some(d.into_string()),
@@ -165,9 +186,16 @@ pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> Api
         industry: query.industry,
         tag: query.tag,
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, Vec::new(), &for_query)).await?;
-    Ok(page(rows, &plan, |c| (model::sort_value(c, plan.sort.field), c.id.clone()), CompanyOut::from))
+    let org_id = actor.org_id.clone();
+    state
+        .db
+        .read(move |conn| {
+            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
+            let plan = paging.plan_with_custom(model::SORTABLE, DEFAULT_SORT, &schema.filter_fields())?;
+            let rows = model::list(conn, &org_id, &filters, Vec::new(), &plan)?;
+            Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
+        })
+        .await
 }
 
 pub async fn update(
@@ -218,6 +246,7 @@ fn apply(draft: &mut CompanyIn, patch: CompanyPatch) -> ApiResult<()> {
     patch.owner_id.apply_to(&mut draft.owner_id);
     patch.tags.apply_to(&mut draft.tags);
     patch.external_ids.apply_to(&mut draft.external_ids);
+    values::apply_patch(&mut draft.custom, patch.custom);
     if draft.employee_count.is_some_and(|n| n < 0) {
         return Err(ApiError::invalid_field("/employee_count", "range", "must not be negative"));
     }
@@ -254,17 +283,16 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<CompanyOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
-    let plan = request.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let org_id = actor.org_id.clone();
-    // Checked here for a 422 before any database work; compiled again where the query runs.
-    request.conditions::<crm_core::schema::companies::table>(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
-    let for_query = plan.clone();
-    let rows = state
+    state
         .db
         .read(move |conn| {
-            let conditions = request.conditions(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
-            model::list(conn, &org_id, &Filters::default(), conditions, &for_query)
+            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
+            let custom = schema.filter_fields();
+            let plan = request.paging().plan_with_custom(model::SORTABLE, DEFAULT_SORT, &custom)?;
+            let conditions = request.conditions(&model::filter_spec(&org_id, &custom), model::TEXT_FIELDS)?;
+            let rows = model::list(conn, &org_id, &Filters::default(), conditions, &plan)?;
+            Ok(page(rows, &plan, |r| (model::sort_value(r, &plan), r.id.clone()), |r| shown(&schema, r)))
         })
-        .await?;
-    Ok(page(rows, &plan, |r| (model::sort_value(r, plan.sort.field), r.id.clone()), CompanyOut::from))
+        .await
 }

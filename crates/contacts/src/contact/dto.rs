@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crm_core::http::{ListQuery, Patch};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -102,6 +103,9 @@ pub struct ContactIn {
     pub tags: Option<Vec<String>>,
     /// `{"<source>": "<id>"}`, unique per organization and source.
     pub external_ids: Option<BTreeMap<String, String>>,
+    /// Values of the organization's custom fields, by key (see `/v1/custom-fields`).
+    #[schema(value_type = Option<Object>, example = json!({"tier": "gold"}))]
+    pub custom: Option<Map<String, Value>>,
 }
 
 /// Changes to a contact (JSON merge patch): lists replace the whole list; `null` clears.
@@ -142,6 +146,10 @@ pub struct ContactPatch {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub external_ids: Patch<BTreeMap<String, String>>,
+    /// Merged key by key: a key set to `null` removes that value, keys not given are kept.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom: Patch<Map<String, Value>>,
 }
 
 /// A person.
@@ -152,7 +160,7 @@ pub struct ContactPatch {
     "emails": [{"address": "ada@example.com", "type": "work", "primary": true}],
     "phones": [{"number": "+442079460958", "type": "mobile", "primary": true}],
     "addresses": [], "job_title": "Analyst", "lifecycle_stage": "lead", "lead_source": "website",
-    "owner_id": null, "tags": ["vip"], "external_ids": {"shopify": "7712"},
+    "owner_id": null, "tags": ["vip"], "external_ids": {"shopify": "7712"}, "custom": {"tier": "gold"},
     "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
 }))]
 pub struct ContactOut {
@@ -172,6 +180,9 @@ pub struct ContactOut {
     pub owner_id: Option<String>,
     pub tags: Vec<String>,
     pub external_ids: BTreeMap<String, String>,
+    /// Values of the organization's custom fields, by key.
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
     #[serde(with = "crm_core::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: chrono::NaiveDateTime,
@@ -198,6 +209,7 @@ impl From<Contact> for ContactOut {
             owner_id: c.owner_id,
             tags: serde_json::from_str(&c.tags).unwrap_or_default(),
             external_ids: serde_json::from_str(&c.external_ids).unwrap_or_default(),
+            custom: crm_core::custom_fields::values::parse_stored(&c.custom),
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
@@ -220,6 +232,7 @@ impl From<ContactOut> for ContactIn {
             owner_id: c.owner_id,
             tags: Some(c.tags),
             external_ids: Some(c.external_ids),
+            custom: Some(c.custom),
         }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::filter::{Condition, FieldSpec, Kind};
+use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
 use crm_core::schema::{contact_companies, contact_emails, contacts};
@@ -34,6 +34,7 @@ pub struct Contact {
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
     pub version: i64,
+    pub custom: String,
 }
 
 /// Every stored field but the id, organization, times and version: what create and update write.
@@ -54,6 +55,8 @@ pub struct ContactFields {
     pub owner_id: Option<String>,
     pub tags: String,
     pub external_ids: String,
+    /// Custom values as a JSON object, checked against the organization's definitions.
+    pub custom: String,
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
@@ -74,8 +77,8 @@ pub const FILTERABLE: &[FieldSpec] = &[
 ];
 
 /// What the filter language may address on this resource.
-pub fn filter_spec(org_id: &str) -> crm_core::filter::Spec<'_> {
-    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, org_id }
+pub fn filter_spec<'a>(org_id: &'a str, custom: &'a [CustomField]) -> crm_core::filter::Spec<'a> {
+    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, id_column: "contacts.id", org_id, custom }
 }
 
 /// Fields the free-text `query` of a search looks in.
@@ -106,6 +109,17 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .select(Contact::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The stored custom values of a contact (live or trashed).
+pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<String> {
+    Ok(contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::id.eq(id))
+        .select(contacts::custom)
+        .first(conn)
+        .optional()?
+        .unwrap_or_default())
 }
 
 /// A contact in the trash.
@@ -248,6 +262,13 @@ pub fn list(
         query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
+    if let Some(custom) = &plan.custom {
+        let (order, after) = custom.keyset::<contacts::table>("contacts.id", sort.desc, after)?;
+        if let Some(after) = after {
+            query = query.filter(after);
+        }
+        return Ok(query.order(order).limit(plan.limit + 1).load(conn)?);
+    }
     let query = match sort.field {
         "name" => keyset!(query, contacts::sort_name, contacts::id, sort, Cursor::text_key(after)),
         "updated_at" => keyset!(query, contacts::updated_at, contacts::id, sort, Cursor::time_key(after)?),
@@ -256,8 +277,11 @@ pub fn list(
     Ok(query.limit(plan.limit + 1).load(conn)?)
 }
 
-pub fn sort_value(contact: &Contact, field: &str) -> String {
-    match field {
+pub fn sort_value(contact: &Contact, plan: &ListPlan) -> String {
+    if let Some(custom) = &plan.custom {
+        return custom.value_of(&crm_core::custom_fields::values::parse_stored(&contact.custom));
+    }
+    match plan.sort.field {
         "name" => contact.sort_name.clone(),
         "updated_at" => crm_core::time::format(&contact.updated_at),
         _ => crm_core::time::format(&contact.created_at),

@@ -4,27 +4,31 @@ use std::collections::BTreeMap;
 
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
+use crm_core::custom_fields::Schema;
+use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::records;
 use crm_core::state::AppState;
+use serde_json::{Map, Value};
 
 use super::dto::{
     BatchInput, BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch,
     ContactsQuery, EmailEntry, LifecycleStage, PhoneEntry,
 };
-use super::model::{self, ContactFields, Filters, RECORD_TYPE};
-use crate::normalize::{Email, Phone};
+use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
+use crate::normalize::{DEFAULT_REGION, Email, Phone};
 
-/// National phone numbers are read in this region until organizations carry their own.
-const DEFAULT_REGION: &str = "US";
+const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
 /// A contact checked and in canonical form, ready to store.
 #[derive(PartialEq)]
 struct Normalized {
     fields: ContactFields,
+    /// As given: checked against the custom field definitions when stored.
+    custom: Map<String, Value>,
     emails: Vec<String>,
     tags: Vec<String>,
     external_ids: BTreeMap<String, String>,
@@ -106,8 +110,15 @@ fn normalize(input: ContactIn) -> ApiResult<Normalized> {
         owner_id: trimmed(input.owner_id),
         tags: serde_json::to_string(&tags)?,
         external_ids: serde_json::to_string(&external_ids)?,
+        custom: String::new(),
     };
-    Ok(Normalized { emails: emails.into_iter().map(|e| e.address).collect(), fields, tags, external_ids })
+    Ok(Normalized {
+        emails: emails.into_iter().map(|e| e.address).collect(),
+        custom: input.custom.unwrap_or_default(),
+        fields,
+        tags,
+        external_ids,
+    })
 }
 
 /// Writes a normalized contact (new or existing) and everything that hangs off it.
@@ -121,10 +132,13 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized,
             format!("Contact {holder} already has the e-mail {email}."),
         ));
     }
+    let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
+    let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+    let fields = ContactFields { custom, ..contact.fields.clone() };
     if exists {
-        model::update(conn, &actor.org_id, id, &contact.fields)?;
+        model::update(conn, &actor.org_id, id, &fields)?;
     } else {
-        model::insert(conn, &actor.org_id, id, &contact.fields)?;
+        model::insert(conn, &actor.org_id, id, &fields)?;
     }
     model::set_emails(conn, &actor.org_id, id, &contact.emails)?;
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &contact.tags)?;
@@ -132,7 +146,17 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized,
 }
 
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
-    model::find(conn, org_id, id)?.map(ContactOut::from).ok_or_else(|| ApiError::not_found("contact"))
+    let contact = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let mut out = ContactOut::from(contact);
+    out.custom = values::visible(conn, org_id, RECORD_TYPE, out.custom)?;
+    Ok(out)
+}
+
+/// A contact as the API shows it: values of archived custom fields hidden.
+fn shown(schema: &Schema, contact: Contact) -> ContactOut {
+    let mut out = ContactOut::from(contact);
+    out.custom = schema.visible(out.custom);
+    out
 }
 
 fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> ApiResult<ContactOut> {
@@ -223,6 +247,9 @@ fn overlay(base: &mut ContactIn, input: ContactIn) {
     if let Some(ids) = input.external_ids {
         base.external_ids.get_or_insert_with(BTreeMap::new).extend(ids);
     }
+    if let Some(custom) = input.custom {
+        values::merge(base.custom.get_or_insert_with(Map::new), custom);
+    }
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
@@ -233,7 +260,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Conta
 
 pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiResult<Page<ContactOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let paging = query.paging();
     let filters = Filters {
         owner_id: query.owner_id,
         company_id: query.company_id,
@@ -245,9 +272,16 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
         updated_after: query.updated_after,
         updated_before: query.updated_before,
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, Vec::new(), &for_query)).await?;
-    Ok(page(rows, &plan, |c| (model::sort_value(c, plan.sort.field), c.id.clone()), ContactOut::from))
+    let org_id = actor.org_id.clone();
+    state
+        .db
+        .read(move |conn| {
+            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
+            let plan = paging.plan_with_custom(model::SORTABLE, DEFAULT_SORT, &schema.filter_fields())?;
+            let rows = model::list(conn, &org_id, &filters, Vec::new(), &plan)?;
+            Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
+        })
+        .await
 }
 
 pub async fn update(
@@ -287,6 +321,7 @@ fn apply(draft: &mut ContactIn, patch: ContactPatch) -> ApiResult<()> {
     patch.owner_id.apply_to(&mut draft.owner_id);
     patch.tags.apply_to(&mut draft.tags);
     patch.external_ids.apply_to(&mut draft.external_ids);
+    values::apply_patch(&mut draft.custom, patch.custom);
     Ok(())
 }
 
@@ -339,19 +374,18 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<ContactOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
-    let plan = request.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let org_id = actor.org_id.clone();
-    // Checked here for a 422 before any database work; compiled again where the query runs.
-    request.conditions::<crm_core::schema::contacts::table>(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
-    let for_query = plan.clone();
-    let rows = state
+    state
         .db
         .read(move |conn| {
-            let conditions = request.conditions(&model::filter_spec(&org_id), model::TEXT_FIELDS)?;
-            model::list(conn, &org_id, &Filters::default(), conditions, &for_query)
+            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
+            let custom = schema.filter_fields();
+            let plan = request.paging().plan_with_custom(model::SORTABLE, DEFAULT_SORT, &custom)?;
+            let conditions = request.conditions(&model::filter_spec(&org_id, &custom), model::TEXT_FIELDS)?;
+            let rows = model::list(conn, &org_id, &Filters::default(), conditions, &plan)?;
+            Ok(page(rows, &plan, |r| (model::sort_value(r, &plan), r.id.clone()), |r| shown(&schema, r)))
         })
-        .await?;
-    Ok(page(rows, &plan, |r| (model::sort_value(r, plan.sort.field), r.id.clone()), ContactOut::from))
+        .await
 }
 
 /// How a batch finds the contact an input means.

@@ -59,6 +59,8 @@ pub enum Resource {
     ApiKeys,
     AuditLog,
     Events,
+    /// Definitions of custom fields (the shape of records, so changed by admins).
+    CustomFields,
     Contacts,
 }
 
@@ -91,13 +93,16 @@ impl Resource {
             Resource::ApiKeys => "API keys",
             Resource::AuditLog => "the audit log",
             Resource::Events => "events",
+            Resource::CustomFields => "custom fields",
             Resource::Contacts => "contacts and companies",
         }
     }
 
     pub fn domain(self) -> Domain {
         match self {
-            Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,
+            Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog | Resource::CustomFields => {
+                Domain::Platform
+            }
             Resource::Events => Domain::Events,
             Resource::Contacts => Domain::Contacts,
         }
@@ -110,8 +115,8 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
     use Resource::*;
     match (resource, action) {
         (Me, _) => true,
-        (Users, Read) => true,
-        (Users | ApiKeys | AuditLog, _) => role == Role::Admin,
+        (Users | CustomFields, Read) => true,
+        (Users | ApiKeys | AuditLog | CustomFields, _) => role == Role::Admin,
         (Events, Read) => matches!(role, Role::Admin | Role::Manager),
         (Events, Write) => false,
         (Contacts, Read) => true,

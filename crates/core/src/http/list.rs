@@ -58,17 +58,131 @@ pub struct Cursor {
 #[derive(Debug, Clone)]
 pub struct ListPlan {
     pub limit: i64,
+    /// `field` is `"custom"` when the list is sorted by a custom field (see `custom`).
     pub sort: Sort,
     pub after: Option<Cursor>,
+    pub custom: Option<CustomSort>,
+}
+
+impl ListPlan {
+    /// The sort's name as the API spells it (`created_at`, `custom.tier`).
+    pub fn sort_name(&self) -> String {
+        match &self.custom {
+            Some(custom) => format!("custom.{}", custom.key),
+            None => self.sort.field.to_string(),
+        }
+    }
+}
+
+/// A sort on a custom field, read from the value index through a subquery.
+#[derive(Debug, Clone)]
+pub struct CustomSort {
+    pub key: String,
+    pub numeric: bool,
+}
+
+/// What a record without a value sorts as: first ascending, last descending.
+const MISSING_NUMBER: f64 = -1.0e300;
+
+impl CustomSort {
+    /// The sort value of the record whose id is in `id_column`.
+    pub fn expression(&self, id_column: &str) -> String {
+        let (column, missing) = if self.numeric { ("number_value", "-1.0e300") } else { ("text_value", "''") };
+        format!(
+            "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE record_id = {id_column} AND field_key = '{}'), {missing})",
+            self.key.replace('\'', "''")
+        )
+    }
+
+    /// The order, and the condition for records after the cursor.
+    pub fn keyset<QS: 'static>(
+        &self,
+        id_column: &str,
+        desc: bool,
+        after: Option<Cursor>,
+    ) -> ApiResult<(diesel::expression::SqlLiteral<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)>
+    {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Bool, Double, Text};
+        let expr = self.expression(id_column);
+        let direction = if desc { "DESC" } else { "ASC" };
+        let order = sql::<Text>(&format!("{expr} {direction}, {id_column} {direction}"));
+        let Some(cursor) = after else { return Ok((order, None)) };
+        let cmp = if desc { "<" } else { ">" };
+        let (first, second, third) =
+            (format!("({expr} {cmp} "), format!(" OR ({expr} = "), format!(" AND {id_column} {cmp} "));
+        let condition: crate::filter::Condition<QS> = if self.numeric {
+            let value: f64 =
+                cursor.value.parse().map_err(|_| ApiError::bad_request("invalid_cursor", "cursor is malformed."))?;
+            Box::new(
+                sql::<Bool>(&first)
+                    .bind::<Double, _>(value)
+                    .sql(&second)
+                    .bind::<Double, _>(value)
+                    .sql(&third)
+                    .bind::<Text, _>(cursor.id)
+                    .sql("))"),
+            )
+        } else {
+            Box::new(
+                sql::<Bool>(&first)
+                    .bind::<Text, _>(cursor.value.clone())
+                    .sql(&second)
+                    .bind::<Text, _>(cursor.value)
+                    .sql(&third)
+                    .bind::<Text, _>(cursor.id)
+                    .sql("))"),
+            )
+        };
+        Ok((order, Some(condition)))
+    }
+
+    /// The sort value of a record, from its stored custom values.
+    pub fn value_of(&self, stored: &serde_json::Map<String, serde_json::Value>) -> String {
+        match stored.get(&self.key) {
+            Some(v) if self.numeric => v.as_f64().unwrap_or(MISSING_NUMBER).to_string(),
+            None => {
+                if self.numeric {
+                    MISSING_NUMBER.to_string()
+                } else {
+                    String::new()
+                }
+            }
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        }
+    }
 }
 
 impl ListQuery {
     /// Checks limit, sort (one of `sortable`, else `default`) and cursor in one go.
     pub fn plan(&self, sortable: &[&'static str], default: Sort) -> ApiResult<ListPlan> {
+        self.plan_with_custom(sortable, default, &[])
+    }
+
+    /// Like `plan`, where the sort may also be `custom.<key>` of one of `custom` (not multi-selects).
+    pub fn plan_with_custom(
+        &self,
+        sortable: &[&'static str],
+        default: Sort,
+        custom: &[crate::filter::CustomField],
+    ) -> ApiResult<ListPlan> {
         let limit = self.limit()?;
+        if let Some(raw) = self.sort.as_deref()
+            && let Some(key) = raw.trim_start_matches('-').strip_prefix("custom.")
+        {
+            use crate::filter::CustomKind;
+            let field = custom.iter().find(|c| c.key == key && c.kind != CustomKind::Multi).ok_or_else(|| {
+                ApiError::bad_request("invalid_sort", format!("custom.{key} is not a sortable custom field."))
+            })?;
+            let sort = Sort { field: "custom", desc: raw.starts_with('-') };
+            let after = self.cursor_named(&format!("custom.{key}"), sort.desc)?;
+            let custom = CustomSort { key: field.key.clone(), numeric: field.kind == CustomKind::Number };
+            return Ok(ListPlan { limit, sort, after, custom: Some(custom) });
+        }
         let sort = self.sort(sortable, default)?;
         let after = self.cursor(&sort)?;
-        Ok(ListPlan { limit, sort, after })
+        Ok(ListPlan { limit, sort, after, custom: None })
     }
 
     pub fn limit(&self) -> ApiResult<i64> {
@@ -99,6 +213,10 @@ impl ListQuery {
 
     /// The cursor, which must belong to a list with the same sort.
     pub fn cursor(&self, sort: &Sort) -> ApiResult<Option<Cursor>> {
+        self.cursor_named(sort.field, sort.desc)
+    }
+
+    fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
         let Some(raw) = self.cursor.as_deref() else {
             return Ok(None);
         };
@@ -106,7 +224,7 @@ impl ListQuery {
             || ApiError::bad_request("invalid_cursor", "cursor is not a next_cursor of this list with this sort.");
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        if cursor.field != sort.field || cursor.desc != sort.desc {
+        if cursor.field != field || cursor.desc != desc {
             return Err(invalid());
         }
         Ok(Some(cursor))
@@ -141,13 +259,13 @@ pub fn page<R, T>(
     key: impl Fn(&R) -> (String, String),
     out: impl Fn(R) -> T,
 ) -> Page<T> {
-    let (limit, sort) = (plan.limit, &plan.sort);
+    let limit = plan.limit;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if has_more {
         rows.last().map(|row| {
             let (value, id) = key(row);
-            Cursor { field: sort.field.to_string(), desc: sort.desc, value, id }.encode()
+            Cursor { field: plan.sort_name(), desc: plan.sort.desc, value, id }.encode()
         })
     } else {
         None
@@ -180,7 +298,7 @@ mod tests {
         let q = ListQuery { sort: Some("-email".into()), ..Default::default() };
         let sort = q.sort(&["created_at", "email"], Sort { field: "created_at", desc: false }).unwrap();
         assert_eq!(sort, Sort { field: "email", desc: true });
-        let plan = ListPlan { limit: 1, sort: sort.clone(), after: None };
+        let plan = ListPlan { limit: 1, sort: sort.clone(), after: None, custom: None };
         let page = page(vec![("a", "1"), ("b", "2")], &plan, |r| (r.0.to_string(), r.1.to_string()), |r| r);
         assert!(page.has_more);
         let q = ListQuery { sort: Some("-email".into()), cursor: page.next_cursor, ..Default::default() };

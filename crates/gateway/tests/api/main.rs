@@ -10,6 +10,7 @@ mod auth;
 mod companies;
 mod contacts;
 mod conventions;
+mod custom_fields;
 mod events;
 mod openapi;
 mod schema;

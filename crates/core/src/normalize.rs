@@ -2,6 +2,9 @@
 
 use validator::ValidateEmail;
 
+/// National phone numbers are read in this region until organizations carry their own.
+pub const DEFAULT_REGION: &str = "US";
+
 /// A valid, lower-cased e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);

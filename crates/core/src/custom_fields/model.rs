@@ -1,0 +1,168 @@
+//! Definition rows, and the value index rows of records.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::http::{Cursor, ListPlan};
+use crate::keyset;
+use crate::schema::{custom_field_definitions as defs, custom_field_values as vals};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = defs)]
+pub struct Definition {
+    pub id: String,
+    pub org_id: String,
+    pub record_type: String,
+    pub key: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub field_type: String,
+    pub required: bool,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub pattern: Option<String>,
+    pub options: String,
+    pub archived_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+/// What create and update write.
+#[derive(Debug, Clone, PartialEq, AsChangeset)]
+#[diesel(table_name = defs, treat_none_as_null = true)]
+pub struct DefinitionRules {
+    pub label: String,
+    pub description: Option<String>,
+    pub required: bool,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub pattern: Option<String>,
+    pub options: String,
+}
+
+/// One indexed value of a record's field (a multi-select has one per option).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedValue {
+    pub key: String,
+    pub text: Option<String>,
+    pub number: Option<f64>,
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Definition>> {
+    Ok(defs::table
+        .filter(defs::org_id.eq(org_id))
+        .filter(defs::id.eq(id))
+        .select(Definition::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn key_taken(conn: &mut DbConnection, org_id: &str, record_type: &str, key: &str) -> ApiResult<bool> {
+    let count: i64 = defs::table
+        .filter(defs::org_id.eq(org_id))
+        .filter(defs::record_type.eq(record_type))
+        .filter(defs::key.eq(key))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Every definition (archived too) of a record type, oldest first.
+pub fn all_for(conn: &mut DbConnection, org_id: &str, record_type: &str) -> ApiResult<Vec<Definition>> {
+    Ok(defs::table
+        .filter(defs::org_id.eq(org_id))
+        .filter(defs::record_type.eq(record_type))
+        .order((defs::created_at.asc(), defs::id.asc()))
+        .select(Definition::as_select())
+        .load(conn)?)
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    record_type: &str,
+    key: &str,
+    field_type: &str,
+    rules: &DefinitionRules,
+) -> ApiResult<()> {
+    let now = crate::time::now();
+    diesel::insert_into(defs::table)
+        .values((
+            defs::id.eq(id),
+            defs::org_id.eq(org_id),
+            defs::record_type.eq(record_type),
+            defs::key.eq(key),
+            defs::field_type.eq(field_type),
+            defs::label.eq(&rules.label),
+            defs::description.eq(&rules.description),
+            defs::required.eq(rules.required),
+            defs::min_value.eq(rules.min_value),
+            defs::max_value.eq(rules.max_value),
+            defs::pattern.eq(&rules.pattern),
+            defs::options.eq(&rules.options),
+            defs::created_at.eq(now),
+            defs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, rules: &DefinitionRules) -> ApiResult<()> {
+    diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
+        .set((rules, defs::version.eq(defs::version + 1), defs::updated_at.eq(crate::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_archived(conn: &mut DbConnection, org_id: &str, id: &str, at: Option<NaiveDateTime>) -> ApiResult<()> {
+    diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
+        .set((defs::archived_at.eq(at), defs::version.eq(defs::version + 1), defs::updated_at.eq(crate::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: &str,
+    record_type: Option<&str>,
+    include_archived: bool,
+    plan: &ListPlan,
+) -> ApiResult<Vec<Definition>> {
+    let mut query = defs::table.filter(defs::org_id.eq(org_id)).select(Definition::as_select()).into_boxed();
+    if let Some(record_type) = record_type {
+        query = query.filter(defs::record_type.eq(record_type.to_string()));
+    }
+    if !include_archived {
+        query = query.filter(defs::archived_at.is_null());
+    }
+    let query = keyset!(query, defs::created_at, defs::id, plan.sort, Cursor::time_key(plan.after.clone())?);
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}
+
+/// Replaces the indexed values of a record.
+pub fn set_values(
+    conn: &mut DbConnection,
+    org_id: &str,
+    record_type: &str,
+    record_id: &str,
+    values: &[IndexedValue],
+) -> ApiResult<()> {
+    diesel::delete(vals::table.filter(vals::record_id.eq(record_id))).execute(conn)?;
+    for value in values {
+        diesel::insert_into(vals::table)
+            .values((
+                vals::org_id.eq(org_id),
+                vals::record_type.eq(record_type),
+                vals::record_id.eq(record_id),
+                vals::field_key.eq(&value.key),
+                vals::text_value.eq(&value.text),
+                vals::number_value.eq(value.number),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
