@@ -8,6 +8,7 @@ pub mod common;
 pub mod company;
 pub mod contact;
 pub mod link;
+pub mod search;
 pub use crm_core::normalize;
 pub mod timeline;
 
@@ -41,5 +42,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(timeline::routes::get_contact_timeline)
         .service(timeline::routes::get_contact_history)
         .service(timeline::routes::get_company_timeline)
-        .service(timeline::routes::get_company_history);
+        .service(timeline::routes::get_company_history)
+        .service(search::routes::search);
 }

@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod records;
 pub mod schema;
+pub mod search_index;
 pub mod sessions;
 pub mod state;
 pub mod time;

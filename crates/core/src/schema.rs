@@ -261,7 +261,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    search_documents (record_id) {
+        record_id -> Text,
+        org_id -> Text,
+        record_type -> Text,
+        title -> Text,
+        title_key -> Text,
+        subtitle -> Nullable<Text>,
+        terms -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    search_documents,
     custom_field_definitions,
     custom_field_values,
     organizations,

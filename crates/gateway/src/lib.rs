@@ -39,6 +39,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
+        (name = "Search", description = "One search box across contacts and companies"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

@@ -10,8 +10,8 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
-use crm_core::records;
 use crm_core::state::AppState;
+use crm_core::{records, search_index};
 use serde_json::{Map, Value};
 
 use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
@@ -124,6 +124,19 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
     } else {
         model::insert(conn, &actor.org_id, id, &fields)?;
     }
+    let f = &company.fields;
+    search_index::put(
+        conn,
+        &actor.org_id,
+        &search_index::Document {
+            record_type: RECORD_TYPE,
+            record_id: id,
+            title: &f.name,
+            subtitle: f.domain.as_deref(),
+            texts: [Some(f.name.as_str()), f.domain.as_deref()].into_iter().flatten().collect(),
+            phones: Vec::new(),
+        },
+    )?;
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &company.tags)?;
     records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &company.external_ids)
 }
@@ -269,6 +282,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
                 ));
             }
             model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
+            search_index::remove(conn, &id)?;
             records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
             let b = serde_json::to_value(&before)?;
             change::record(

@@ -10,8 +10,8 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
-use crm_core::records;
 use crm_core::state::AppState;
+use crm_core::{records, search_index};
 use serde_json::{Map, Value};
 
 use super::dto::{
@@ -141,8 +141,31 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized,
         model::insert(conn, &actor.org_id, id, &fields)?;
     }
     model::set_emails(conn, &actor.org_id, id, &contact.emails)?;
+    index(conn, &actor.org_id, id, contact)?;
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &contact.tags)?;
     records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &contact.external_ids)
+}
+
+/// Puts the contact's names, e-mails and phones in the search index.
+fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) -> ApiResult<()> {
+    let f = &contact.fields;
+    let name = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let title = if name.is_empty() { f.email.clone().unwrap_or_default() } else { name };
+    let phones: Vec<PhoneEntry> = serde_json::from_str(&f.phones)?;
+    let mut texts: Vec<&str> = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect();
+    texts.extend(contact.emails.iter().map(String::as_str));
+    search_index::put(
+        conn,
+        org_id,
+        &search_index::Document {
+            record_type: RECORD_TYPE,
+            record_id: id,
+            title: &title,
+            subtitle: f.email.as_deref().or(f.phone.as_deref()),
+            texts,
+            phones: phones.iter().map(|p| p.number.as_str()).collect(),
+        },
+    )
 }
 
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
@@ -336,6 +359,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
             check_version(if_match, before.version)?;
             model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
             model::set_emails(conn, &actor.org_id, &id, &[])?;
+            search_index::remove(conn, &id)?;
             records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
             let b = serde_json::to_value(&before)?;
             change::record(

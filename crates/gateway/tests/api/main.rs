@@ -12,6 +12,7 @@ mod contacts;
 mod conventions;
 mod custom_fields;
 mod events;
+mod global_search;
 mod openapi;
 mod schema;
 mod search;

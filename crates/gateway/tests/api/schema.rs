@@ -18,8 +18,9 @@ fn tables(conn: &mut DbConnection) -> Vec<String> {
         )
         .load(c)
         .unwrap(),
+        // search_fts* is FTS5's index of search_documents (a virtual table and its shadow tables).
         DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_fts%' AND name <> '__diesel_schema_migrations'",
         )
         .load(c)
         .unwrap(),

@@ -1,0 +1,34 @@
+//! `/v1/search`.
+
+use actix_web::{HttpResponse, get, web};
+use crm_core::auth::Actor;
+use crm_core::error::{ApiResult, Problem};
+use crm_core::state::AppState;
+use validator::Validate;
+
+use super::dto::{SearchQuery, SearchResults};
+use super::service;
+
+/// Search contacts and companies
+///
+/// Prefix matching on every word (`ada lov` finds Ada Lovelace, `acme.ex` the company at
+/// acme.example, `415555` a number), ranked: the whole name, then names starting with the query
+/// as a word, then the query as a word anywhere, then names starting with it, then the rest;
+/// ties go to the shorter name. Same results on SQLite and PostgreSQL.
+#[utoipa::path(
+    operation_id = "search", tag = "Search", params(SearchQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The best matches, best first", body = SearchResults),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    query.validate().map_err(|e| crm_core::error::ApiError::validation(crm_core::http::field_errors(&e)))?;
+    Ok(HttpResponse::Ok().json(service::search(&state, &actor, query).await?))
+}

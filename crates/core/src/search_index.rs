@@ -1,0 +1,176 @@
+//! The search index behind `GET /v1/search`: one document per searchable record (contacts and
+//! companies today; deals and tickets later), kept in the record's transaction.
+//!
+//! The application tokenizes (lower-cased alphanumeric runs, phone digits with and without the
+//! country code) and stores the tokens space-separated in `terms`; SQLite's FTS5 and
+//! PostgreSQL's `to_tsvector('simple', …)` then index exactly the same tokens, so a query
+//! finds the same records on both. Ranking is one portable SQL expression (the whole title, a title
+//! starting with the query as a word, the query as a word anywhere, a title starting with it,
+//! the rest), then the shorter title, the title and the id.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::schema::search_documents;
+
+/// Longest query, in tokens.
+const MAX_QUERY_TOKENS: usize = 8;
+
+/// What a record puts in the index.
+pub struct Document<'a> {
+    pub record_type: &'static str,
+    pub record_id: &'a str,
+    pub title: &'a str,
+    pub subtitle: Option<&'a str>,
+    /// Free text (names, e-mails, domains): split into words.
+    pub texts: Vec<&'a str>,
+    /// Phone numbers in E.164: indexed as digits, with and without the country code.
+    pub phones: Vec<&'a str>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Hit {
+    #[diesel(sql_type = Text)]
+    pub record_type: String,
+    #[diesel(sql_type = Text)]
+    pub record_id: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub subtitle: Option<String>,
+}
+
+/// Lower-cased runs of letters and digits.
+pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase)
+}
+
+fn phone_tokens(e164: &str) -> Vec<String> {
+    let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
+    let mut out = vec![digits.clone()];
+    if let Ok(number) = phonenumber::parse(None, e164) {
+        out.push(number.national().value().to_string());
+    }
+    out
+}
+
+/// Writes (or rewrites) a record's document.
+pub fn put(conn: &mut DbConnection, org_id: &str, doc: &Document<'_>) -> ApiResult<()> {
+    let mut terms: Vec<String> = Vec::new();
+    for token in doc.texts.iter().flat_map(|t| tokens(t)).chain(doc.phones.iter().flat_map(|p| phone_tokens(p))) {
+        if !terms.contains(&token) {
+            terms.push(token);
+        }
+    }
+    remove(conn, doc.record_id)?;
+    diesel::insert_into(search_documents::table)
+        .values((
+            search_documents::record_id.eq(doc.record_id),
+            search_documents::org_id.eq(org_id),
+            search_documents::record_type.eq(doc.record_type),
+            search_documents::title.eq(doc.title),
+            search_documents::title_key.eq(tokens(doc.title).collect::<Vec<_>>().join(" ")),
+            search_documents::subtitle.eq(doc.subtitle),
+            search_documents::terms.eq(terms.join(" ")),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes a record out of the index (trashed, merged, erased).
+pub fn remove(conn: &mut DbConnection, record_id: &str) -> ApiResult<()> {
+    diesel::delete(search_documents::table.filter(search_documents::record_id.eq(record_id))).execute(conn)?;
+    Ok(())
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// The best `limit` records of `record_types` whose words start with every word of `query`.
+pub fn search(
+    conn: &mut DbConnection,
+    org_id: &str,
+    query: &str,
+    record_types: &[&'static str],
+    limit: i64,
+) -> ApiResult<Vec<Hit>> {
+    let words: Vec<String> = tokens(query).take(MAX_QUERY_TOKENS).collect();
+    if words.is_empty() || record_types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = words.join(" ");
+    let escaped = like_escape(&key);
+    let (first_word, word, prefix) = (format!("{escaped} %"), format!("% {escaped} %"), format!("{escaped}%"));
+    // Record types come from a closed list of names, never from the request's text.
+    let types = record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
+    let rank = "CASE WHEN d.title_key = {whole} THEN 0 \
+        WHEN d.title_key LIKE {first_word} ESCAPE '\\' THEN 1 \
+        WHEN (' ' || d.terms || ' ') LIKE {word} ESCAPE '\\' THEN 2 \
+        WHEN d.title_key LIKE {prefix} ESCAPE '\\' THEN 3 ELSE 4 END";
+    let tail = format!("{rank}, length(d.title), d.title_key, d.record_id LIMIT {{limit}}");
+    let hits = match conn {
+        DbConnection::Sqlite(c) => {
+            let matcher = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+            let sql = format!(
+                "SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_fts \
+                 JOIN search_documents d ON d.rowid = search_fts.rowid \
+                 WHERE search_fts MATCH ? AND d.org_id = ? AND d.record_type IN ({types}) ORDER BY {tail}"
+            )
+            .replace("{whole}", "?")
+            .replace("{first_word}", "?")
+            .replace("{word}", "?")
+            .replace("{prefix}", "?")
+            .replace("{limit}", "?");
+            diesel::sql_query(sql)
+                .bind::<Text, _>(matcher)
+                .bind::<Text, _>(org_id)
+                .bind::<Text, _>(&key)
+                .bind::<Text, _>(&first_word)
+                .bind::<Text, _>(&word)
+                .bind::<Text, _>(&prefix)
+                .bind::<BigInt, _>(limit)
+                .load::<Hit>(c)?
+        }
+        DbConnection::Postgres(c) => {
+            let matcher = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+            let sql = format!(
+                "SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d \
+                 WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', $1) AND d.org_id = $2 \
+                 AND d.record_type IN ({types}) ORDER BY {tail}"
+            )
+            .replace("{whole}", "$3")
+            .replace("{first_word}", "$4")
+            .replace("{word}", "$5")
+            .replace("{prefix}", "$6")
+            .replace("{limit}", "$7");
+            diesel::sql_query(sql)
+                .bind::<Text, _>(matcher)
+                .bind::<Text, _>(org_id)
+                .bind::<Text, _>(&key)
+                .bind::<Text, _>(&first_word)
+                .bind::<Text, _>(&word)
+                .bind::<Text, _>(&prefix)
+                .bind::<BigInt, _>(limit)
+                .load::<Hit>(c)?
+        }
+    };
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_lower_case_words() {
+        assert_eq!(
+            tokens("Ada.Lovelace@Analytical-Engine.example").collect::<Vec<_>>(),
+            ["ada", "lovelace", "analytical", "engine", "example"]
+        );
+        assert_eq!(phone_tokens("+14155552671"), ["14155552671", "4155552671"]);
+    }
+}

@@ -1,0 +1,31 @@
+-- One search document per searchable record (contacts, companies; later deals, tickets ...).
+-- `terms` holds the record's words already tokenized and lower-cased by the application, so
+-- that SQLite (FTS5) and PostgreSQL (tsvector) index exactly the same tokens.
+
+CREATE TABLE search_documents (
+    record_id    TEXT PRIMARY KEY,
+    org_id       TEXT NOT NULL REFERENCES organizations (id),
+    record_type  TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    title_key    TEXT NOT NULL,
+    subtitle     TEXT,
+    terms        TEXT NOT NULL
+);
+CREATE INDEX search_documents_org ON search_documents (org_id, record_type);
+
+CREATE VIRTUAL TABLE search_fts USING fts5 (
+    terms,
+    content = 'search_documents',
+    content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN
+    INSERT INTO search_fts (rowid, terms) VALUES (new.rowid, new.terms);
+END;
+CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN
+    INSERT INTO search_fts (search_fts, rowid, terms) VALUES ('delete', old.rowid, old.terms);
+END;
+CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN
+    INSERT INTO search_fts (search_fts, rowid, terms) VALUES ('delete', old.rowid, old.terms);
+    INSERT INTO search_fts (rowid, terms) VALUES (new.rowid, new.terms);
+END;
