@@ -7,6 +7,7 @@ pub mod activity;
 pub mod common;
 pub mod company;
 pub mod contact;
+pub mod dedupe;
 pub mod link;
 pub mod search;
 pub use crm_core::normalize;

@@ -1,0 +1,4 @@
+//! Duplicate detection and merge: `POST /v1/contacts/duplicates`, `POST /v1/companies/duplicates`
+//! (the finder in `matcher`) and `POST /v1/contacts/{id}/merge`.
+
+pub mod matcher;
