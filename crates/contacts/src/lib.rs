@@ -18,6 +18,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(contact::routes::search_contacts)
+        .service(dedupe::routes::find_duplicate_contacts)
+        .service(dedupe::routes::find_duplicate_companies)
+        .service(dedupe::routes::merge_contacts)
         .service(contact::routes::batch_contacts)
         .service(company::routes::search_companies)
         .service(contact::routes::list_contacts)

@@ -144,6 +144,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
         custom -> Text,
+        merged_into -> Nullable<Text>,
     }
 }
 

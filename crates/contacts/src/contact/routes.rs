@@ -1,5 +1,6 @@
 //! `/v1/contacts`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
@@ -9,6 +10,7 @@ use crm_core::state::AppState;
 
 use super::dto::{BatchRequest, BatchResponse, ContactIn, ContactOut, ContactPatch, ContactsQuery};
 use super::service;
+use crate::dedupe::dto::MergedOut;
 
 /// List contacts
 #[utoipa::path(
@@ -90,13 +92,25 @@ pub async fn upsert_contact_by_external_id(
     params(("id" = String, Path, description = "Contact id", example = "con_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The contact", body = ContactOut, headers(("ETag" = String, description = "The version"))),
+        (status = 301, description = "The contact was merged into another: `Location` is the survivor's URL", body = MergedOut, headers(("Location" = String, description = "The surviving contact's URL"))),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}")]
 pub async fn get_contact(state: web::Data<AppState>, actor: Actor, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let contact = service::get(&state, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
+    let id = id.into_inner();
+    match service::get(&state, &actor, id.clone()).await {
+        Ok(contact) => Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact)),
+        Err(missing) if missing.status == StatusCode::NOT_FOUND => {
+            match crate::dedupe::service::merged_into(&state, &actor, id).await? {
+                Some(survivor) => Ok(HttpResponse::MovedPermanently()
+                    .insert_header(("Location", format!("/v1/contacts/{survivor}")))
+                    .json(MergedOut { merged_into: survivor })),
+                None => Err(missing),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Update a contact

@@ -25,7 +25,7 @@ const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
 /// A contact checked and in canonical form, ready to store.
 #[derive(PartialEq)]
-struct Normalized {
+pub(crate) struct Normalized {
     fields: ContactFields,
     /// As given: checked against the custom field definitions when stored.
     custom: Map<String, Value>,
@@ -35,7 +35,7 @@ struct Normalized {
 }
 
 /// Checks and normalizes a whole contact: e-mails lower-cased, phones in E.164, one primary each.
-fn normalize(input: ContactIn) -> ApiResult<Normalized> {
+pub(crate) fn normalize(input: ContactIn) -> ApiResult<Normalized> {
     let mut errors = Vec::new();
     let mut emails: Vec<EmailEntry> = Vec::new();
     for (i, entry) in input.emails.unwrap_or_default().into_iter().enumerate() {
@@ -168,7 +168,7 @@ fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) 
     )
 }
 
-fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
+pub(crate) fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
     let contact = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     let mut out = ContactOut::from(contact);
     out.custom = values::visible(conn, org_id, RECORD_TYPE, out.custom)?;
@@ -195,7 +195,7 @@ fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> Ap
     Ok(created)
 }
 
-fn update_in(
+pub(crate) fn update_in(
     conn: &mut DbConnection,
     actor: &Actor,
     before: ContactOut,
@@ -380,6 +380,12 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
         .write(move |conn| {
             let trashed =
                 model::find_deleted(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
+            if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.org_id, &id)? {
+                return Err(ApiError::conflict(
+                    "merged",
+                    format!("This contact was merged into {survivor}; a merge cannot be undone by a restore."),
+                ));
+            }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)))?;
             model::set_deleted(conn, &actor.org_id, &id, None)?;
             store(conn, &actor, &id, &contact, true)?;

@@ -318,7 +318,8 @@ pub fn score(a: &Prepared, b: &Prepared, kind: Kind) -> Option<(f64, Vec<&'stati
             } else if same_street {
                 hit(0.7, "same_address", &mut reasons);
             }
-            if !elsewhere && names >= 0.99 && (same_place || a.places.is_empty() || b.places.is_empty()) {
+            let same_name = !a.name_key.is_empty() && a.name_key == b.name_key;
+            if !elsewhere && same_name && (same_place || a.places.is_empty() || b.places.is_empty()) {
                 hit(0.85, "same_name", &mut reasons);
             } else if !elsewhere && names >= 0.9 && same_place {
                 hit(0.8, "similar_name_same_city", &mut reasons);
@@ -329,7 +330,7 @@ pub fn score(a: &Prepared, b: &Prepared, kind: Kind) -> Option<(f64, Vec<&'stati
             if names >= 0.9 && same_company {
                 hit(0.85, "similar_name_same_company", &mut reasons);
             }
-            if names >= 0.99 && same_street {
+            if !a.name_key.is_empty() && a.name_key == b.name_key && same_street {
                 hit(0.8, "same_name_same_address", &mut reasons);
             }
         }
@@ -362,7 +363,7 @@ pub fn pairs(records: &[Prepared], kind: Kind, threshold: f64) -> Vec<Pair> {
             }
         }
     }
-    out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)));
+    out.sort_by_key(|x| (x.a, x.b));
     out
 }
 

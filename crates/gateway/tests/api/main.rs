@@ -11,6 +11,7 @@ mod companies;
 mod contacts;
 mod conventions;
 mod custom_fields;
+mod dedupe;
 mod events;
 mod global_search;
 mod openapi;

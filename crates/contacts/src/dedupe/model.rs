@@ -1,0 +1,261 @@
+//! What the duplicate finder and merge read and write.
+
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::schema::{activity_links, companies, contact_companies, contact_emails, contacts};
+use diesel::prelude::*;
+
+use super::matcher::Candidate;
+use crate::common::Address;
+
+/// Contacts scanned per query while loading a whole organization.
+const CHUNK: i64 = 10_000;
+
+type ContactRow = (String, Option<String>, Option<String>, String, String, String);
+
+fn contact_candidates(conn: &mut DbConnection, org_id: &str, rows: Vec<ContactRow>) -> ApiResult<Vec<Candidate>> {
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let mut links: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let found: Vec<(String, String)> = contact_companies::table
+            .filter(contact_companies::org_id.eq(org_id))
+            .filter(contact_companies::contact_id.eq_any(chunk))
+            .select((contact_companies::contact_id, contact_companies::company_id))
+            .load(conn)?;
+        for (contact, company) in found {
+            links.entry(contact).or_default().push(company);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, first, last, emails, phones, addresses)| {
+            let emails: Vec<crate::contact::dto::EmailEntry> = serde_json::from_str(&emails).unwrap_or_default();
+            let phones: Vec<crate::contact::dto::PhoneEntry> = serde_json::from_str(&phones).unwrap_or_default();
+            Candidate {
+                name: [first, last].into_iter().flatten().collect::<Vec<_>>().join(" "),
+                emails: emails.into_iter().map(|e| e.address).collect(),
+                phones: phones.into_iter().map(|p| p.number).collect(),
+                addresses: address_parts(&addresses),
+                companies: links.remove(&id).unwrap_or_default(),
+                domain: None,
+                id,
+            }
+        })
+        .collect())
+}
+
+fn address_parts(json: &str) -> Vec<(String, String, String)> {
+    let addresses: Vec<Address> = serde_json::from_str(json).unwrap_or_default();
+    addresses
+        .into_iter()
+        .map(|a| (a.line1.unwrap_or_default(), a.city.unwrap_or_default(), a.postal_code.unwrap_or_default()))
+        .collect()
+}
+
+/// Every live contact of the organization, read in id order a chunk at a time.
+pub fn all_contacts(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows: Vec<ContactRow> = contacts::table
+            .filter(contacts::org_id.eq(org_id))
+            .filter(contacts::deleted_at.is_null())
+            .filter(contacts::id.gt(&after))
+            .order(contacts::id.asc())
+            .limit(CHUNK)
+            .select((
+                contacts::id,
+                contacts::first_name,
+                contacts::last_name,
+                contacts::emails,
+                contacts::phones,
+                contacts::addresses,
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        let full = rows.len() as i64 == CHUNK;
+        out.extend(contact_candidates(conn, org_id, rows)?);
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Live contacts holding one of these e-mails, primary phones or sort names.
+pub fn contacts_like(
+    conn: &mut DbConnection,
+    org_id: &str,
+    emails: &[String],
+    phones: &[String],
+    sort_names: &[String],
+) -> ApiResult<Vec<Candidate>> {
+    let mut ids: Vec<String> = Vec::new();
+    if !emails.is_empty() {
+        ids = contact_emails::table
+            .filter(contact_emails::org_id.eq(org_id))
+            .filter(contact_emails::email.eq_any(emails))
+            .select(contact_emails::contact_id)
+            .load(conn)?;
+    }
+    let live = || contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::deleted_at.is_null());
+    if !phones.is_empty() {
+        ids.extend(
+            live().filter(contacts::phone.eq_any(phones)).select(contacts::id).limit(1000).load::<String>(conn)?,
+        );
+    }
+    if !sort_names.is_empty() {
+        let named = live().filter(contacts::sort_name.eq_any(sort_names)).select(contacts::id).limit(1000);
+        ids.extend(named.load::<String>(conn)?);
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort();
+    ids.dedup();
+    let rows: Vec<ContactRow> = contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::deleted_at.is_null())
+        .filter(contacts::id.eq_any(&ids))
+        .select((
+            contacts::id,
+            contacts::first_name,
+            contacts::last_name,
+            contacts::emails,
+            contacts::phones,
+            contacts::addresses,
+        ))
+        .load(conn)?;
+    contact_candidates(conn, org_id, rows)
+}
+
+type CompanyRow = (String, String, Option<String>, String);
+
+fn company_candidates(rows: Vec<CompanyRow>) -> Vec<Candidate> {
+    rows.into_iter()
+        .map(|(id, name, domain, addresses)| Candidate {
+            id,
+            name,
+            domain,
+            addresses: address_parts(&addresses),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Every live company of the organization.
+pub fn all_companies(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Candidate>> {
+    let rows: Vec<CompanyRow> = companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::deleted_at.is_null())
+        .order(companies::id.asc())
+        .select((companies::id, companies::name, companies::domain, companies::addresses))
+        .load(conn)?;
+    Ok(company_candidates(rows))
+}
+
+/// Live companies with one of these domains, or a word of their name starting with one of these words.
+pub fn companies_like(
+    conn: &mut DbConnection,
+    org_id: &str,
+    domains: &[String],
+    words: &[String],
+) -> ApiResult<Vec<Candidate>> {
+    let mut ids: Vec<String> = Vec::new();
+    if !domains.is_empty() {
+        ids.extend(
+            companies::table
+                .filter(companies::org_id.eq(org_id))
+                .filter(companies::deleted_at.is_null())
+                .filter(companies::domain.eq_any(domains))
+                .select(companies::id)
+                .load::<String>(conn)?,
+        );
+    }
+    for word in words {
+        let hits = crm_core::search_index::search(conn, org_id, word, &[crate::company::model::RECORD_TYPE], 200)?;
+        ids.extend(hits.into_iter().map(|h| h.record_id));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort();
+    ids.dedup();
+    let rows: Vec<CompanyRow> = companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::deleted_at.is_null())
+        .filter(companies::id.eq_any(&ids))
+        .select((companies::id, companies::name, companies::domain, companies::addresses))
+        .load(conn)?;
+    Ok(company_candidates(rows))
+}
+
+/// Marks a contact as merged into another (it is in the trash from then on).
+pub fn set_merged(conn: &mut DbConnection, org_id: &str, id: &str, into: &str) -> ApiResult<()> {
+    diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
+        .set((
+            contacts::merged_into.eq(into),
+            contacts::deleted_at.eq(crm_core::time::now()),
+            contacts::version.eq(contacts::version + 1),
+            contacts::updated_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The contact a merged contact went into.
+pub fn merged_into(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+    Ok(contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::id.eq(id))
+        .select(contacts::merged_into)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Moves the activity links of `from` to `to` (dropping those `to` already has); returns how many moved.
+pub fn move_activities(conn: &mut DbConnection, org_id: &str, from: &str, to: &str) -> ApiResult<usize> {
+    let held: Vec<String> = activity_links::table
+        .filter(activity_links::org_id.eq(org_id))
+        .filter(activity_links::record_type.eq("contact"))
+        .filter(activity_links::record_id.eq(to))
+        .select(activity_links::activity_id)
+        .load(conn)?;
+    let mine = activity_links::table
+        .filter(activity_links::org_id.eq(org_id))
+        .filter(activity_links::record_type.eq("contact"))
+        .filter(activity_links::record_id.eq(from));
+    let moved = if held.is_empty() {
+        diesel::update(mine).set(activity_links::record_id.eq(to)).execute(conn)?
+    } else {
+        diesel::update(mine.filter(activity_links::activity_id.ne_all(&held)))
+            .set(activity_links::record_id.eq(to))
+            .execute(conn)?
+    };
+    diesel::delete(mine).execute(conn)?;
+    Ok(moved)
+}
+
+/// Moves the company links of `from` to `to` (keeping `to`'s own, and its primary); returns how many moved.
+pub fn move_company_links(conn: &mut DbConnection, org_id: &str, from: &str, to: &str) -> ApiResult<usize> {
+    let held: Vec<String> = contact_companies::table
+        .filter(contact_companies::org_id.eq(org_id))
+        .filter(contact_companies::contact_id.eq(to))
+        .select(contact_companies::company_id)
+        .load(conn)?;
+    let mine = contact_companies::table
+        .filter(contact_companies::org_id.eq(org_id))
+        .filter(contact_companies::contact_id.eq(from));
+    // Without links of its own, `to` takes `from`'s as they are (primary included).
+    let moved = if held.is_empty() {
+        diesel::update(mine).set(contact_companies::contact_id.eq(to)).execute(conn)?
+    } else {
+        diesel::update(mine.filter(contact_companies::company_id.ne_all(&held)))
+            .set((contact_companies::contact_id.eq(to), contact_companies::is_primary.eq(false)))
+            .execute(conn)?
+    };
+    diesel::delete(mine).execute(conn)?;
+    Ok(moved)
+}

@@ -1,0 +1,407 @@
+//! Finding duplicates and merging contacts.
+
+use std::collections::BTreeMap;
+
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult, FieldError};
+use crm_core::state::AppState;
+use crm_core::{records, search_index};
+use diesel::Connection;
+use serde_json::json;
+
+use super::dto::{
+    CompanyDuplicatesRequest, ContactDuplicatesRequest, DuplicateGroup, DuplicateMatch, DuplicatePair, DuplicatesOut,
+    InputMatches, MergeOut, MergeRequest,
+};
+use super::matcher::{self, Candidate, Kind, Prepared};
+use super::model;
+use crate::company::dto::CompanyIn;
+use crate::contact::dto::{ContactIn, ContactOut, EmailEntry, LifecycleStage, PhoneEntry};
+use crate::contact::model::{LIFECYCLE_STAGES, RECORD_TYPE};
+use crate::contact::service as contacts;
+use crate::normalize::{DEFAULT_REGION, Domain, Email, Phone};
+
+const DEFAULT_MIN_SCORE: f64 = 0.8;
+const MAX_INPUTS: usize = 1000;
+
+fn check_inputs<T>(inputs: &Option<Vec<T>>) -> ApiResult<()> {
+    match inputs {
+        Some(list) if list.is_empty() || list.len() > MAX_INPUTS => Err(ApiError::invalid_field(
+            "/inputs",
+            "invalid_length",
+            format!("give 1 to {MAX_INPUTS} inputs, or none to scan the organization"),
+        )),
+        _ => Ok(()),
+    }
+}
+const DEFAULT_LIMIT: usize = 100;
+
+fn strings(reasons: &[&'static str]) -> Vec<String> {
+    reasons.iter().map(|r| r.to_string()).collect()
+}
+
+/// Groups of duplicates among `records`, best first.
+fn report(records: Vec<Candidate>, kind: Kind, min_score: f64, limit: usize) -> DuplicatesOut {
+    let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+    let pairs = matcher::pairs(&prepared, kind, min_score);
+    let mut groups: Vec<DuplicateGroup> = matcher::groups(prepared.len(), &pairs)
+        .into_iter()
+        .map(|members| {
+            let inside: Vec<&matcher::Pair> = pairs.iter().filter(|p| members.binary_search(&p.a).is_ok()).collect();
+            let mut reasons: Vec<String> = inside.iter().flat_map(|p| strings(&p.reasons)).collect();
+            reasons.sort();
+            reasons.dedup();
+            DuplicateGroup {
+                ids: members.iter().map(|&i| records[i].id.clone()).collect(),
+                score: inside.iter().map(|p| p.score).fold(0.0, f64::max),
+                reasons,
+                pairs: inside
+                    .iter()
+                    .map(|p| DuplicatePair {
+                        a: records[p.a].id.clone(),
+                        b: records[p.b].id.clone(),
+                        score: p.score,
+                        reasons: strings(&p.reasons),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.ids.len().cmp(&a.ids.len())).then(a.ids.cmp(&b.ids)));
+    let has_more = groups.len() > limit;
+    groups.truncate(limit);
+    DuplicatesOut { groups, inputs: Vec::new(), scanned: records.len(), has_more }
+}
+
+/// Each input's matches among `existing`.
+fn matches(inputs: &[Candidate], existing: &[Candidate], kind: Kind, min_score: f64) -> DuplicatesOut {
+    let known: Vec<Prepared> = existing.iter().map(Prepared::new).collect();
+    let mut out = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let candidate = Prepared::new(input);
+        let mut found: Vec<DuplicateMatch> = known
+            .iter()
+            .filter_map(|k| matcher::score(&candidate, k, kind).map(|(score, reasons)| (k, score, reasons)))
+            .filter(|(_, score, _)| *score >= min_score)
+            .map(|(k, score, reasons)| DuplicateMatch { id: k.id.clone(), score, reasons: strings(&reasons) })
+            .collect();
+        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        if !found.is_empty() {
+            out.push(InputMatches { input: i, matches: found });
+        }
+    }
+    DuplicatesOut { groups: Vec::new(), inputs: out, scanned: existing.len(), has_more: false }
+}
+
+fn contact_candidate(input: &ContactIn) -> Candidate {
+    Candidate {
+        name: [input.first_name.as_deref(), input.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        emails: input
+            .emails
+            .iter()
+            .flatten()
+            .filter_map(|e| Email::parse(&e.address).ok())
+            .map(Email::into_string)
+            .collect(),
+        phones: input
+            .phones
+            .iter()
+            .flatten()
+            .map(|p| {
+                Phone::parse(&p.number, DEFAULT_REGION).map(|p| p.into_string()).unwrap_or_else(|_| p.number.clone())
+            })
+            .collect(),
+        addresses: input
+            .addresses
+            .iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a.line1.clone().unwrap_or_default(),
+                    a.city.clone().unwrap_or_default(),
+                    a.postal_code.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn company_candidate(input: &CompanyIn) -> Candidate {
+    Candidate {
+        name: input.name.clone(),
+        domain: input.domain.as_deref().and_then(|d| Domain::parse(d).ok()).map(Domain::into_string),
+        addresses: input
+            .addresses
+            .iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a.line1.clone().unwrap_or_default(),
+                    a.city.clone().unwrap_or_default(),
+                    a.postal_code.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub async fn contact_duplicates(
+    state: &AppState,
+    actor: &Actor,
+    request: ContactDuplicatesRequest,
+) -> ApiResult<DuplicatesOut> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    check_inputs(&request.inputs)?;
+    let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
+    let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+    let org_id = actor.org_id.clone();
+    match request.inputs {
+        None => {
+            let records = state.db.read(move |conn| model::all_contacts(conn, &org_id)).await?;
+            Ok(web_block(move || report(records, Kind::Contact, min_score, limit)).await?)
+        }
+        Some(inputs) => {
+            let candidates: Vec<Candidate> = inputs.iter().map(contact_candidate).collect();
+            let emails: Vec<String> = candidates.iter().flat_map(|c| c.emails.clone()).collect();
+            let phones: Vec<String> = candidates.iter().flat_map(|c| c.phones.clone()).collect();
+            let sort_names: Vec<String> = inputs
+                .iter()
+                .map(|i| {
+                    [i.last_name.as_deref(), i.first_name.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_lowercase()
+                })
+                .filter(|n| !n.is_empty())
+                .collect();
+            let existing =
+                state.db.read(move |conn| model::contacts_like(conn, &org_id, &emails, &phones, &sort_names)).await?;
+            Ok(matches(&candidates, &existing, Kind::Contact, min_score))
+        }
+    }
+}
+
+pub async fn company_duplicates(
+    state: &AppState,
+    actor: &Actor,
+    request: CompanyDuplicatesRequest,
+) -> ApiResult<DuplicatesOut> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    check_inputs(&request.inputs)?;
+    let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
+    let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+    let org_id = actor.org_id.clone();
+    match request.inputs {
+        None => {
+            let records = state.db.read(move |conn| model::all_companies(conn, &org_id)).await?;
+            Ok(web_block(move || report(records, Kind::Company, min_score, limit)).await?)
+        }
+        Some(inputs) => {
+            let candidates: Vec<Candidate> = inputs.iter().map(company_candidate).collect();
+            let domains: Vec<String> = candidates.iter().filter_map(|c| c.domain.clone()).collect();
+            // The three longest words of each name find companies by prefix through the search index.
+            let mut words: Vec<String> = Vec::new();
+            for candidate in &candidates {
+                let mut mine: Vec<String> = search_index::tokens(&candidate.name).filter(|w| w.len() >= 3).collect();
+                mine.sort_by_key(|w| std::cmp::Reverse(w.len()));
+                words.extend(mine.into_iter().take(3));
+            }
+            words.sort();
+            words.dedup();
+            let existing = state.db.read(move |conn| model::companies_like(conn, &org_id, &domains, &words)).await?;
+            Ok(matches(&candidates, &existing, Kind::Company, min_score))
+        }
+    }
+}
+
+/// Runs CPU-bound work off the HTTP workers.
+async fn web_block<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    actix_web::web::block(f).await.map_err(ApiError::internal)
+}
+
+/// How far along a lifecycle stage is (`other` least).
+fn stage_rank(stage: LifecycleStage) -> usize {
+    LIFECYCLE_STAGES
+        .iter()
+        .position(|s| *s == stage.as_str())
+        .filter(|_| stage != LifecycleStage::Other)
+        .map_or(0, |i| i + 1)
+}
+
+/// The survivor's data combined with the merged contacts', as `prefer` says.
+fn combine(survivor: &ContactOut, losers: &[ContactOut], prefer: &BTreeMap<String, String>) -> ApiResult<ContactIn> {
+    let mut draft = ContactIn::from(survivor.clone());
+    let everyone: Vec<&ContactOut> = std::iter::once(survivor).chain(losers.iter()).collect();
+    macro_rules! fill {
+        ($($field:ident),*) => { $(
+            if draft.$field.is_none() {
+                draft.$field = losers.iter().find_map(|l| l.$field.clone());
+            }
+        )* };
+    }
+    fill!(first_name, last_name, job_title, lead_source, owner_id);
+    draft.lifecycle_stage = everyone.iter().map(|c| c.lifecycle_stage).max_by_key(|s| stage_rank(*s));
+    let mut emails: Vec<EmailEntry> = survivor.emails.clone();
+    let mut phones: Vec<PhoneEntry> = survivor.phones.clone();
+    let mut addresses = survivor.addresses.clone();
+    let mut tags = survivor.tags.clone();
+    let mut external_ids = survivor.external_ids.clone();
+    let mut custom = survivor.custom.clone();
+    for loser in losers {
+        for e in &loser.emails {
+            if !emails.iter().any(|x| x.address == e.address) {
+                emails.push(EmailEntry { primary: emails.is_empty() && e.primary, ..e.clone() });
+            }
+        }
+        for p in &loser.phones {
+            if !phones.iter().any(|x| x.number == p.number) {
+                phones.push(PhoneEntry { primary: phones.is_empty() && p.primary, ..p.clone() });
+            }
+        }
+        for a in &loser.addresses {
+            if !addresses.contains(a) {
+                addresses.push(a.clone());
+            }
+        }
+        for t in &loser.tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        for (source, id) in &loser.external_ids {
+            external_ids.entry(source.clone()).or_insert_with(|| id.clone());
+        }
+        for (key, value) in &loser.custom {
+            custom.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    for (field, id) in prefer {
+        let pointer = format!("/prefer/{field}");
+        let Some(source) = everyone.iter().find(|c| c.id == *id) else {
+            return Err(ApiError::invalid_field(&pointer, "not_in_merge", "must be the survivor or one of merge_ids"));
+        };
+        match field.as_str() {
+            "first_name" => draft.first_name = source.first_name.clone(),
+            "last_name" => draft.last_name = source.last_name.clone(),
+            "job_title" => draft.job_title = source.job_title.clone(),
+            "lead_source" => draft.lead_source = source.lead_source.clone(),
+            "owner_id" => draft.owner_id = source.owner_id.clone(),
+            "lifecycle_stage" => draft.lifecycle_stage = Some(source.lifecycle_stage),
+            "email" => {
+                if let Some(primary) = &source.email {
+                    emails.iter_mut().for_each(|e| e.primary = e.address == *primary);
+                }
+            }
+            "phone" => {
+                if let Some(primary) = &source.phone {
+                    phones.iter_mut().for_each(|p| p.primary = p.number == *primary);
+                }
+            }
+            other => match other.strip_prefix("custom.") {
+                Some(key) => match source.custom.get(key) {
+                    Some(value) => {
+                        custom.insert(key.to_string(), value.clone());
+                    }
+                    None => {
+                        custom.remove(key);
+                    }
+                },
+                None => {
+                    return Err(ApiError::invalid_field(&pointer, "unknown_field", "this field cannot be preferred"));
+                }
+            },
+        }
+    }
+    draft.emails = Some(emails);
+    draft.phones = Some(phones);
+    draft.addresses = Some(addresses);
+    draft.tags = Some(tags);
+    draft.external_ids = Some(external_ids);
+    draft.custom = Some(custom);
+    Ok(draft)
+}
+
+fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: &MergeRequest) -> ApiResult<MergeOut> {
+    let org_id = actor.org_id.as_str();
+    let survivor = contacts::load(conn, org_id, survivor_id)?;
+    let mut losers = Vec::new();
+    let mut errors = Vec::new();
+    for (i, id) in request.merge_ids.iter().enumerate() {
+        if id == survivor_id || request.merge_ids[..i].contains(id) {
+            errors.push(FieldError::new(format!("/merge_ids/{i}"), "invalid_id", "list other contacts, each once"));
+        } else {
+            match contacts::load(conn, org_id, id) {
+                Ok(contact) => losers.push(contact),
+                Err(_) => errors.push(FieldError::new(format!("/merge_ids/{i}"), "not_found", "no such live contact")),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let merged = combine(&survivor, &losers, &request.prefer)?;
+    let (mut moved_activities, mut moved_company_links) = (0, 0);
+    for loser in &losers {
+        // Free what the survivor takes over before it claims it.
+        crate::contact::model::set_emails(conn, org_id, &loser.id, &[])?;
+        records::set_external_ids(conn, org_id, RECORD_TYPE, &loser.id, &BTreeMap::new())?;
+        search_index::remove(conn, &loser.id)?;
+        moved_activities += model::move_activities(conn, org_id, &loser.id, survivor_id)?;
+        moved_company_links += model::move_company_links(conn, org_id, &loser.id, survivor_id)?;
+        model::set_merged(conn, org_id, &loser.id, survivor_id)?;
+        let before = serde_json::to_value(loser)?;
+        change::record(
+            conn,
+            actor,
+            Change { resource: RECORD_TYPE, id: &loser.id, action: "deleted", before: Some(&before), after: None },
+        )?;
+    }
+    let contact = contacts::update_in(conn, actor, survivor.clone(), &contacts::normalize(merged)?)?;
+    let merged_ids: Vec<String> = losers.iter().map(|l| l.id.clone()).collect();
+    let before = serde_json::to_value(&survivor)?;
+    let mut after = serde_json::to_value(&contact)?;
+    after["merged_ids"] = json!(merged_ids);
+    change::record(
+        conn,
+        actor,
+        Change { resource: RECORD_TYPE, id: survivor_id, action: "merged", before: Some(&before), after: Some(&after) },
+    )?;
+    Ok(MergeOut { contact, merged_ids, moved_activities, moved_company_links, dry_run: request.dry_run })
+}
+
+/// Merges contacts into one; a dry run does the same work in a savepoint and rolls it back.
+pub async fn merge(state: &AppState, actor: &Actor, survivor_id: String, request: MergeRequest) -> ApiResult<MergeOut> {
+    actor.require(Resource::Contacts, Action::Write)?;
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            if !request.dry_run {
+                return merge_in(conn, &actor, &survivor_id, &request);
+            }
+            let mut outcome = None;
+            let _rolled_back = conn.transaction::<(), ApiError, _>(|c| {
+                outcome = Some(merge_in(c, &actor, &survivor_id, &request));
+                Err(ApiError::internal("dry run: rolled back"))
+            });
+            outcome.unwrap_or_else(|| Err(ApiError::internal("dry run did not run")))
+        })
+        .await
+}
+
+/// Where a merged contact went (for the `301` of `GET /v1/contacts/{id}`).
+pub async fn merged_into(state: &AppState, actor: &Actor, id: String) -> ApiResult<Option<String>> {
+    actor.require(Resource::Contacts, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    state.db.read(move |conn| model::merged_into(conn, &org_id, &id)).await
+}

@@ -1,0 +1,2 @@
+DROP INDEX contacts_org_phone;
+ALTER TABLE contacts DROP COLUMN merged_into;
