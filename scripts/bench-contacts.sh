@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Benchmarks the contacts domain at scale on both databases: seeds BENCH_CONTACTS contacts (and a
+# tenth as many companies, three activities per contact) with SQL, then measures the API with oha
+# and, on PostgreSQL, pgbench on the SQL each request costs, so the API's rate reads as a ratio.
+#
+#   scripts/bench-contacts.sh                         # what `make bench` runs after bench.sh
+#   BENCH_CONTACTS=100000 scripts/bench-contacts.sh   # a smaller run
+#   BENCH_BACKENDS=postgres scripts/bench-contacts.sh # one backend
+#
+# Environment: BENCH_PG_URL, BENCH_CONNECTIONS (32), BENCH_DURATION (10), BENCH_LISTEN
+# (127.0.0.1:18081), BENCH_CONTACTS (1000000), BENCH_BACKENDS ("postgres sqlite").
+# Needs: cargo, psql, pgbench, sqlite3, curl, jq, oha (installed with cargo if missing).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+DURATION=${BENCH_DURATION:-10}
+LISTEN=${BENCH_LISTEN:-127.0.0.1:18081}
+CONTACTS=${BENCH_CONTACTS:-1000000}
+BACKENDS=${BENCH_BACKENDS:-postgres sqlite}
+COMPANIES=$((CONTACTS / 10))
+ACTIVITIES=$((CONTACTS * 3))
+BASE=http://$LISTEN
+
+log() { printf '%s\n' "bench-contacts: $*" >&2; }
+die() { log "$*"; exit 1; }
+for tool in cargo psql pgbench sqlite3 curl jq; do
+    command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+cargo build --release -p crm-gateway
+CRM=$ROOT/target/release/crm
+command -v oha >/dev/null || cargo install oha --locked
+OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
+OHA_JSON=(--output-format json)
+"$OHA" --help | grep -q -- '--output-format' || OHA_JSON=(-j)
+
+SERVER=${PG_URL%%\?*}
+[[ $SERVER =~ ^(postgres(ql)?://[^/]+)(/.*)?$ ]] || die "BENCH_PG_URL must look like postgres://user@host:port"
+SERVER=${BASH_REMATCH[1]}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/crm-bench-contacts.XXXXXX")
+SERVER_PID=""
+PG_DB=""
+
+stop_server() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+cleanup() {
+    local status=$?
+    stop_server
+    [[ -n $PG_DB ]] && psql "$SERVER/postgres" -qX -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1
+    [[ $status != 0 && -f $WORK/server.log ]] && tail -n 20 "$WORK/server.log" >&2
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The seed: the same rows the API would write (ids, sort names, JSON columns, e-mail index,
+# search documents), generated in the database. $1 is the series of numbers 1..n as SQL.
+seed_sql() {
+    local series=$1 ts=$2 org=$3 user=$4
+    cat <<SQL
+INSERT INTO contacts (id, org_id, first_name, last_name, sort_name, email, phone, emails, phones, addresses,
+    job_title, lifecycle_stage, lead_source, owner_id, tags, external_ids, created_at, updated_at, version, custom)
+SELECT 'con_bench' || i, '$org',
+    CASE i % 8 WHEN 0 THEN 'Ada' WHEN 1 THEN 'Alan' WHEN 2 THEN 'Grace' WHEN 3 THEN 'Edsger'
+        WHEN 4 THEN 'Barbara' WHEN 5 THEN 'Donald' WHEN 6 THEN 'Margaret' ELSE 'Ken' END,
+    'Person' || i,
+    lower('person' || i || ' ' || CASE i % 8 WHEN 0 THEN 'ada' WHEN 1 THEN 'alan' WHEN 2 THEN 'grace' WHEN 3 THEN 'edsger'
+        WHEN 4 THEN 'barbara' WHEN 5 THEN 'donald' WHEN 6 THEN 'margaret' ELSE 'ken' END),
+    'person' || i || '@company' || (i % 5000) || '.example',
+    '+1415' || (1000000 + i),
+    '[{"address":"person' || i || '@company' || (i % 5000) || '.example","type":"work","primary":true}]',
+    '[{"number":"+1415' || (1000000 + i) || '","type":"work","primary":true}]',
+    '[]', 'Engineer',
+    CASE i % 4 WHEN 0 THEN 'customer' WHEN 1 THEN 'lead' WHEN 2 THEN 'subscriber' ELSE 'opportunity' END,
+    'web', '$user', '[]', '{}', $(printf "$ts" i), $(printf "$ts" i), 1, '{}'
+FROM ($series) AS s WHERE i <= $CONTACTS;
+INSERT INTO contact_emails (org_id, email, contact_id)
+SELECT org_id, email, id FROM contacts WHERE org_id = '$org';
+INSERT INTO search_documents (record_id, org_id, record_type, title, title_key, subtitle, terms)
+SELECT id, org_id, 'contact', first_name || ' ' || last_name, lower(first_name || ' ' || last_name), email,
+    lower(first_name || ' ' || last_name || ' ' || replace(replace(email, '@', ' '), '.', ' ')) || ' ' || substr(phone, 2) || ' ' || substr(phone, 3)
+FROM contacts WHERE org_id = '$org';
+INSERT INTO companies (id, org_id, name, sort_name, domain, addresses, tags, external_ids, created_at, updated_at, version, custom)
+SELECT 'co_bench' || i, '$org', 'Company ' || i, 'company ' || i, 'company' || i || '.example', '[]', '[]', '{}',
+    $(printf "$ts" i), $(printf "$ts" i), 1, '{}'
+FROM ($series) AS s WHERE i <= $COMPANIES;
+INSERT INTO search_documents (record_id, org_id, record_type, title, title_key, subtitle, terms)
+SELECT id, org_id, 'company', name, sort_name, domain, sort_name || ' ' || replace(domain, '.', ' ')
+FROM companies WHERE org_id = '$org';
+INSERT INTO activities (id, org_id, kind, subject, body, occurred_at, attendees, created_by, created_at, updated_at, version)
+SELECT 'act_bench' || i, '$org', CASE i % 3 WHEN 0 THEN 'note' WHEN 1 THEN 'call' ELSE 'email' END,
+    'Activity ' || i, 'Body of activity ' || i, $(printf "$ts" i), '[]', '$user', $(printf "$ts" i), $(printf "$ts" i), 1
+FROM ($series) AS s WHERE i <= $ACTIVITIES;
+INSERT INTO activity_links (org_id, activity_id, record_type, record_id)
+SELECT org_id, id, 'contact', 'con_bench' || (1 + (CAST(substr(id, 10) AS BIGINT) - 1) % $CONTACTS) FROM activities WHERE org_id = '$org';
+SQL
+}
+
+run_oha() {
+    local name=$1 expect=$2
+    shift 2
+    local out=$WORK/oha-$name.json
+    "$OHA" -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$@" >"$out"
+    local other
+    other=$(jq -r --arg s "$expect" '[.statusCodeDistribution // {} | to_entries[] | select(.key != $s) | "\(.key)×\(.value)"] | join(" ")' "$out")
+    [[ -z $other ]] || log "$name: unexpected statuses: $other"
+    jq -r '[.summary.requestsPerSec, .latencyPercentiles.p50 * 1000, .latencyPercentiles.p99 * 1000] | map(. * 100 | round / 100) | @tsv' "$out"
+}
+
+run_pgbench() {
+    pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/$1.sql" "$DB_URL" >"$WORK/pgbench-$1.log" 2>&1 ||
+        { cat "$WORK/pgbench-$1.log" >&2; die "pgbench $1 failed"; }
+    awk '/^tps = / { printf "%.2f\n", $3; exit }' "$WORK/pgbench-$1.log"
+}
+
+# Median of three wall-clock times (seconds) of one request.
+timed() {
+    local times=() i
+    for i in 1 2 3; do
+        times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' "$@")")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
+}
+
+declare -a ROWS=()
+for BACKEND in $BACKENDS; do
+    if [[ $BACKEND == postgres ]]; then
+        PG_DB="crm_bench_contacts_$(date +%s)_$$"
+        psql "$SERVER/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+        DB_URL="$SERVER/$PG_DB"
+        SERIES="SELECT generate_series(1, $ACTIVITIES) AS i"
+        TS="(TIMESTAMP '2020-01-01' + (%s || ' seconds')::interval)"
+        run_sql() { psql "$DB_URL" -qtAX -v ON_ERROR_STOP=1 "$@"; }
+    else
+        DB_URL="sqlite://$WORK/bench.db"
+        SERIES="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ACTIVITIES) SELECT i FROM n"
+        TS="datetime('2020-01-01', '+' || %s || ' seconds')"
+        run_sql() { sqlite3 -bail "$WORK/bench.db" "$@"; }
+    fi
+    export DATABASE_URL=$DB_URL CRM_LISTEN=$LISTEN CRM_RATE_LIMIT_PER_MINUTE=100000000 CRM_BOOTSTRAP=false
+    export RUST_LOG=${RUST_LOG:-warn}
+    CRM_SECRET_KEY=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+    export CRM_SECRET_KEY
+    ADMIN_KEY=$("$CRM" init --org Bench --email bench@example.com 2>"$WORK/init.log" | tail -n 1)
+    [[ $ADMIN_KEY == crm_sk_* ]] || { cat "$WORK/init.log" >&2; die "crm init printed no API key"; }
+    AUTH="Authorization: Bearer $ADMIN_KEY"
+    ORG_ID=$(run_sql -c "SELECT id FROM organizations LIMIT 1")
+    USER_ID=$(run_sql -c "SELECT id FROM users LIMIT 1")
+    log "$BACKEND: seeding $CONTACTS contacts, $COMPANIES companies, $ACTIVITIES activities"
+    start=$(date +%s)
+    if [[ $BACKEND == postgres ]]; then
+        seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID" | run_sql -f - >/dev/null
+        run_sql -c "ANALYZE" >/dev/null
+    else
+        { echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN;"; seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID"; echo "COMMIT; ANALYZE;"; } | run_sql >/dev/null
+    fi
+    log "$BACKEND: seeded in $(($(date +%s) - start)) s"
+
+    "$CRM" serve >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 150); do
+        curl -fs -o /dev/null "$BASE/health/ready" && break
+        sleep 0.2
+    done
+    curl -fs -o /dev/null "$BASE/health/ready" || die "the server did not become ready"
+    "$OHA" -c "$CONNECTIONS" -z 2s --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$BASE/v1/contacts/con_bench1" >/dev/null
+
+    MID=con_bench$((CONTACTS / 2))
+    CONTACT_COLUMNS="id, org_id, first_name, last_name, sort_name, email, phone, emails, phones, addresses, job_title, lifecycle_stage, lead_source, owner_id, tags, external_ids, created_at, updated_at, deleted_at, version, custom"
+    cat >"$WORK/get.sql" <<SQL
+SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = '$MID' AND deleted_at IS NULL LIMIT 1;
+SQL
+    cat >"$WORK/list.sql" <<SQL
+SELECT id, key FROM custom_field_definitions WHERE org_id = '$ORG_ID' AND record_type = 'contact' ORDER BY created_at, id;
+SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND deleted_at IS NULL AND lifecycle_stage = 'customer' ORDER BY updated_at DESC, id DESC LIMIT 51;
+SQL
+    cat >"$WORK/search.sql" <<SQL
+SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', 'person12345:*') AND d.org_id = '$ORG_ID' AND d.record_type IN ('contact', 'company') ORDER BY CASE WHEN d.title_key = 'person12345' THEN 0 WHEN d.title_key LIKE 'person12345 %' THEN 1 WHEN (' ' || d.terms || ' ') LIKE '% person12345 %' THEN 2 WHEN d.title_key LIKE 'person12345%' THEN 3 ELSE 4 END, length(d.title), d.title_key, d.record_id LIMIT 20;
+SQL
+    cat >"$WORK/create.sql" <<SQL
+\set r random(1, 1000000000000000)
+BEGIN;
+SELECT id, key FROM custom_field_definitions WHERE org_id = '$ORG_ID' AND record_type = 'contact';
+INSERT INTO contacts (id, org_id, first_name, sort_name, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, custom) VALUES ('con_pgb' || :client_id || '_' || :r, '$ORG_ID', 'Bench', 'bench', '[]', '[]', '[]', 'lead', '[]', '{}', now(), now(), '{}');
+DELETE FROM contact_emails WHERE org_id = '$ORG_ID' AND contact_id = 'con_pgb' || :client_id || '_' || :r;
+DELETE FROM search_documents WHERE record_id = 'con_pgb' || :client_id || '_' || :r;
+INSERT INTO search_documents (record_id, org_id, record_type, title, title_key, terms) VALUES ('con_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact', 'Bench', 'bench', 'bench');
+DELETE FROM record_tags WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
+DELETE FROM external_ids WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
+SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_pgb' || :client_id || '_' || :r;
+INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'contact', 'con_pgb' || :client_id || '_' || :r, '{"first_name":{"before":null,"after":"Bench"}}', now());
+INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact.created', 'api_key', 'key_admin', '{"object":{"first_name":"Bench"}}', now());
+COMMIT;
+SQL
+    measure() {
+        local name=$1 label=$2 expect=$3
+        shift 3
+        log "$BACKEND $label: oha ${DURATION}s at $CONNECTIONS connections"
+        local rps p50 p99 pg="-" ratio="-"
+        read -r rps p50 p99 <<<"$(run_oha "$name" "$expect" "$@")"
+        if [[ $BACKEND == postgres ]]; then
+            pg=$(run_pgbench "$name")
+            ratio=$(awk -v a="$rps" -v b="$pg" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+        fi
+        ROWS+=("$BACKEND|$label|$rps|$p50|$p99|$pg|$ratio")
+    }
+    measure get "GET /v1/contacts/{id}" 200 "$BASE/v1/contacts/$MID"
+    measure list "GET /v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50" 200 "$BASE/v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50"
+    measure search "GET /v1/search?q=person12345" 200 "$BASE/v1/search?q=person12345"
+    measure create "POST /v1/contacts" 201 -m POST -H 'Content-Type: application/json' -d '{"first_name":"Bench"}' "$BASE/v1/contacts"
+
+    # One request at a time, median of three: a batch of 1,000 upserts and the duplicate scan.
+    jq -n '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {first_name: "Batch", emails: [{address: "batch\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
+    batch=$(timed -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")
+    jq -e '.results | length == 1000' "$WORK/timed.out" >/dev/null || log "batch: unexpected response $(head -c 300 "$WORK/timed.out")"
+    ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request|$(awk -v t="$batch" 'BEGIN { printf "%.2f s", t }')|||-|-")
+    scan=$(curl -sS -o "$WORK/scan.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d '{}' "$BASE/v1/contacts/duplicates")
+    ROWS+=("$BACKEND|POST /v1/contacts/duplicates (whole organization), one request|$(awk -v t="$scan" 'BEGIN { printf "%.1f s", t }')|||-|-")
+    stop_server
+done
+
+echo
+echo "| backend | scenario | API req/s (or time) | p50 ms | p99 ms | pgbench tps | API / pgbench |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+for row in "${ROWS[@]}"; do echo "| ${row//|/ | } |"; done
+echo
+echo "$CONTACTS contacts, $COMPANIES companies, $ACTIVITIES activities; $(nproc) cores; $CONNECTIONS connections; ${DURATION} s per run."
