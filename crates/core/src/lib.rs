@@ -41,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::routes::refresh_token)
         .service(sessions::routes::revoke_token)
         .service(sessions::routes::accept_invitation)
+        .service(organizations::routes::get_organization)
+        .service(organizations::routes::update_organization)
         .service(users::routes::get_me)
         .service(users::routes::change_password)
         .service(users::routes::list_users)

@@ -7,6 +7,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        phone_region -> Text,
     }
 }
 

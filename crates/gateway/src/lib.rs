@@ -31,6 +31,7 @@ use utoipa_swagger_ui::SwaggerUi;
     components(schemas(Problem, FieldError)),
     tags(
         (name = "Authentication", description = "Sign in, refresh and sign out"),
+        (name = "Organization", description = "The caller's organization and its settings"),
         (name = "Users", description = "The organization's users and their roles"),
         (name = "API keys", description = "Scoped, revocable keys for integrations and scripts"),
         (name = "Audit log", description = "Who changed what, field by field"),

@@ -11,7 +11,7 @@ use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
 use crm_core::state::AppState;
-use crm_core::{records, search_index};
+use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
 
 use super::dto::{
@@ -35,7 +35,7 @@ pub(crate) struct Normalized {
 }
 
 /// Checks and normalizes a whole contact: e-mails lower-cased, phones in E.164, one primary each.
-pub(crate) fn normalize(input: ContactIn) -> ApiResult<Normalized> {
+pub(crate) fn normalize(input: ContactIn, region: &str) -> ApiResult<Normalized> {
     let mut errors = Vec::new();
     let mut emails: Vec<EmailEntry> = Vec::new();
     for (i, entry) in input.emails.unwrap_or_default().into_iter().enumerate() {
@@ -47,7 +47,7 @@ pub(crate) fn normalize(input: ContactIn) -> ApiResult<Normalized> {
     }
     let mut phones: Vec<PhoneEntry> = Vec::new();
     for (i, entry) in input.phones.unwrap_or_default().into_iter().enumerate() {
-        match Phone::parse(&entry.number, DEFAULT_REGION) {
+        match Phone::parse(&entry.number, region) {
             Ok(phone) => {
                 let number = phone.into_string();
                 if !phones.iter().any(|p| p.number == number) {
@@ -202,7 +202,8 @@ pub(crate) fn update_in(
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
     // An update that changes nothing writes nothing: no new version, no event (syncs repeat themselves).
-    if normalize(ContactIn::from(before.clone())).is_ok_and(|current| current == *contact) {
+    // Stored phones are in E.164, which reads the same in every region.
+    if normalize(ContactIn::from(before.clone()), DEFAULT_REGION).is_ok_and(|current| current == *contact) {
         return Ok(before);
     }
     store(conn, actor, &before.id, contact, true)?;
@@ -218,9 +219,14 @@ pub(crate) fn update_in(
 
 pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
     actor.require(Resource::Contacts, Action::Write)?;
-    let contact = normalize(input)?;
     let actor = actor.clone();
-    state.db.write(move |conn| create_in(conn, &actor, &contact)).await
+    state
+        .db
+        .write(move |conn| {
+            let contact = normalize(input, &organizations::phone_region(conn, &actor.org_id)?)?;
+            create_in(conn, &actor, &contact)
+        })
+        .await
 }
 
 /// Creates the contact holding `source:external_id`, or updates it with the fields given.
@@ -240,6 +246,7 @@ pub async fn upsert_by_external_id(
     state
         .db
         .write(move |conn| {
+            let region = organizations::phone_region(conn, &actor.org_id)?;
             let holder = records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)?;
             let existing = match holder {
                 Some(id) => Some(load(conn, &actor.org_id, &id)?),
@@ -248,13 +255,13 @@ pub async fn upsert_by_external_id(
             match existing {
                 None => {
                     input.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
-                    create_in(conn, &actor, &normalize(input)?).map(|c| (c, true))
+                    create_in(conn, &actor, &normalize(input, &region)?).map(|c| (c, true))
                 }
                 Some(before) => {
                     let mut merged = ContactIn::from(before.clone());
                     overlay(&mut merged, input);
                     merged.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
-                    update_in(conn, &actor, before, &normalize(merged)?).map(|c| (c, false))
+                    update_in(conn, &actor, before, &normalize(merged, &region)?).map(|c| (c, false))
                 }
             }
         })
@@ -323,7 +330,8 @@ pub async fn update(
             check_version(if_match, before.version)?;
             let mut draft = ContactIn::from(before.clone());
             apply(&mut draft, patch)?;
-            update_in(conn, &actor, before, &normalize(draft)?)
+            let contact = normalize(draft, &organizations::phone_region(conn, &actor.org_id)?)?;
+            update_in(conn, &actor, before, &contact)
         })
         .await
 }
@@ -386,7 +394,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
                     format!("This contact was merged into {survivor}; a merge cannot be undone by a restore."),
                 ));
             }
-            let contact = normalize(ContactIn::from(ContactOut::from(trashed)))?;
+            let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             model::set_deleted(conn, &actor.org_id, &id, None)?;
             store(conn, &actor, &id, &contact, true)?;
             let after = load(conn, &actor.org_id, &id)?;
@@ -482,6 +490,7 @@ fn apply_one(
     actor: &Actor,
     mode: BatchMode,
     rule: Option<&MatchOn>,
+    region: &str,
     input: BatchInput,
 ) -> ApiResult<(String, &'static str)> {
     validator::Validate::validate(&input.properties)
@@ -493,13 +502,13 @@ fn apply_one(
     match (mode, existing) {
         (BatchMode::Update, None) => Err(ApiError::not_found("contact matching this input")),
         (BatchMode::Create, _) | (BatchMode::Upsert, None) => {
-            create_in(conn, actor, &normalize(input.properties)?).map(|c| (c.id, "created"))
+            create_in(conn, actor, &normalize(input.properties, region)?).map(|c| (c.id, "created"))
         }
         (_, Some(before)) => {
             let version = before.version;
             let mut merged = ContactIn::from(before.clone());
             overlay(&mut merged, input.properties);
-            let after = update_in(conn, actor, before, &normalize(merged)?)?;
+            let after = update_in(conn, actor, before, &normalize(merged, region)?)?;
             Ok((after.id, if after.version == version { "unchanged" } else { "updated" }))
         }
     }
@@ -528,9 +537,11 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
         .db
         .write(move |conn| {
             let mut results = Vec::with_capacity(request.inputs.len());
+            let region = organizations::phone_region(conn, &actor.org_id)?;
             for (index, input) in request.inputs.into_iter().enumerate() {
-                let outcome =
-                    diesel::Connection::transaction(conn, |c| apply_one(c, &actor, mode, rule.as_ref(), input));
+                let outcome = diesel::Connection::transaction(conn, |c| {
+                    apply_one(c, &actor, mode, rule.as_ref(), &region, input)
+                });
                 results.push(match outcome {
                     Ok((id, status)) => BatchResult { index, status: status.into(), id: Some(id), error: None },
                     Err(error) if atomic => {

@@ -366,7 +366,8 @@ fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: 
             Change { resource: RECORD_TYPE, id: &loser.id, action: "deleted", before: Some(&before), after: None },
         )?;
     }
-    let contact = contacts::update_in(conn, actor, survivor.clone(), &contacts::normalize(merged)?)?;
+    let normalized = contacts::normalize(merged, &crm_core::organizations::phone_region(conn, org_id)?)?;
+    let contact = contacts::update_in(conn, actor, survivor.clone(), &normalized)?;
     let merged_ids: Vec<String> = losers.iter().map(|l| l.id.clone()).collect();
     let before = serde_json::to_value(&survivor)?;
     let mut after = serde_json::to_value(&contact)?;

@@ -59,6 +59,8 @@ pub enum Resource {
     ApiKeys,
     AuditLog,
     Events,
+    /// The caller's organization and its settings.
+    Organization,
     /// Definitions of custom fields (the shape of records, so changed by admins).
     CustomFields,
     Contacts,
@@ -94,15 +96,19 @@ impl Resource {
             Resource::AuditLog => "the audit log",
             Resource::Events => "events",
             Resource::CustomFields => "custom fields",
+            Resource::Organization => "the organization",
             Resource::Contacts => "contacts and companies",
         }
     }
 
     pub fn domain(self) -> Domain {
         match self {
-            Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog | Resource::CustomFields => {
-                Domain::Platform
-            }
+            Resource::Me
+            | Resource::Users
+            | Resource::ApiKeys
+            | Resource::AuditLog
+            | Resource::CustomFields
+            | Resource::Organization => Domain::Platform,
             Resource::Events => Domain::Events,
             Resource::Contacts => Domain::Contacts,
         }
@@ -115,8 +121,8 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
     use Resource::*;
     match (resource, action) {
         (Me, _) => true,
-        (Users | CustomFields, Read) => true,
-        (Users | ApiKeys | AuditLog | CustomFields, _) => role == Role::Admin,
+        (Users | CustomFields | Organization, Read) => true,
+        (Users | ApiKeys | AuditLog | CustomFields | Organization, _) => role == Role::Admin,
         (Events, Read) => matches!(role, Role::Admin | Role::Manager),
         (Events, Write) => false,
         (Contacts, Read) => true,

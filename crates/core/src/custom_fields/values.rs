@@ -41,7 +41,7 @@ impl Field {
     }
 
     /// Checks one value and returns it in canonical form.
-    fn check(&self, value: &Value) -> Result<Value, String> {
+    fn check(&self, value: &Value, region: &str) -> Result<Value, String> {
         let within = |n: f64, what: &str| -> Result<(), String> {
             match (self.min, self.max) {
                 (Some(min), _) if n < min => Err(format!("{what} must be at least {min}")),
@@ -125,7 +125,7 @@ impl Field {
                 Ok(Value::String(email.into_string()))
             }
             FieldType::Phone => {
-                let phone = Phone::parse(text()?, crate::normalize::DEFAULT_REGION)?;
+                let phone = Phone::parse(text()?, region)?;
                 Ok(Value::String(phone.into_string()))
             }
         }
@@ -191,6 +191,7 @@ impl Schema {
         given: &Map<String, Value>,
         stored: Option<&Map<String, Value>>,
         pointer: &str,
+        region: &str,
     ) -> Result<Map<String, Value>, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut out = Map::new();
@@ -201,7 +202,7 @@ impl Schema {
             }
             let at = format!("{pointer}/{key}");
             match self.field(key) {
-                Some(field) if !field.archived => match field.check(value) {
+                Some(field) if !field.archived => match field.check(value, region) {
                     Ok(canonical) => {
                         out.insert(key.clone(), canonical);
                     }
@@ -271,7 +272,13 @@ pub fn store(
 ) -> ApiResult<String> {
     let schema = Schema::load(conn, org_id, record_type)?;
     let before = stored.map(parse_stored);
-    let after = schema.check(given, before.as_ref(), "/custom").map_err(crate::error::ApiError::validation)?;
+    // National numbers of phone fields are read in the organization's region.
+    let region = if schema.fields.iter().any(|f| f.field_type == FieldType::Phone && !f.archived) {
+        crate::organizations::phone_region(conn, org_id)?
+    } else {
+        crate::normalize::DEFAULT_REGION.to_string()
+    };
+    let after = schema.check(given, before.as_ref(), "/custom", &region).map_err(crate::error::ApiError::validation)?;
     let untouched = before.as_ref().is_none_or(Map::is_empty) && after.is_empty() || before.as_ref() == Some(&after);
     if !untouched {
         model::set_values(conn, org_id, record_type, record_id, &schema.index(&after))?;
@@ -332,22 +339,22 @@ mod tests {
 
     #[test]
     fn values_are_checked_and_made_canonical() {
-        assert_eq!(field(FieldType::Email).check(&json!(" Ada@Example.COM ")).unwrap(), json!("ada@example.com"));
+        assert_eq!(field(FieldType::Email).check(&json!(" Ada@Example.COM "), "US").unwrap(), json!("ada@example.com"));
         assert_eq!(
-            field(FieldType::Datetime).check(&json!("2026-01-02T03:04:05+01:00")).unwrap(),
+            field(FieldType::Datetime).check(&json!("2026-01-02T03:04:05+01:00"), "US").unwrap(),
             json!("2026-01-02T02:04:05Z")
         );
-        assert_eq!(field(FieldType::MultiSelect).check(&json!(["b", "a", "b"])).unwrap(), json!(["b", "a"]));
-        assert!(field(FieldType::Select).check(&json!("c")).is_err());
-        assert!(field(FieldType::Number).check(&json!(1.5)).is_err());
-        assert!(field(FieldType::Url).check(&json!("ftp://x")).is_err());
+        assert_eq!(field(FieldType::MultiSelect).check(&json!(["b", "a", "b"]), "US").unwrap(), json!(["b", "a"]));
+        assert!(field(FieldType::Select).check(&json!("c"), "US").is_err());
+        assert!(field(FieldType::Number).check(&json!(1.5), "US").is_err());
+        assert!(field(FieldType::Url).check(&json!("ftp://x"), "US").is_err());
         let mut bounded = field(FieldType::Decimal);
         bounded.max = Some(10.0);
-        assert!(bounded.check(&json!(10.5)).is_err());
+        assert!(bounded.check(&json!(10.5), "US").is_err());
         let mut patterned = field(FieldType::Text);
         patterned.pattern = compile_pattern("[A-Z]{3}").ok();
-        assert!(patterned.check(&json!("ABC")).is_ok());
-        assert!(patterned.check(&json!("ABCD")).is_err());
+        assert!(patterned.check(&json!("ABC"), "US").is_ok());
+        assert!(patterned.check(&json!("ABCD"), "US").is_err());
     }
 
     #[test]
@@ -360,9 +367,9 @@ mod tests {
         let schema = Schema { fields: vec![strict, gone] };
         let stored = json!({"k": "b", "old": "kept"}).as_object().cloned().unwrap();
         let given = json!({"k": "b"}).as_object().cloned().unwrap();
-        assert_eq!(schema.check(&given, Some(&stored), "/custom").unwrap(), stored);
+        assert_eq!(schema.check(&given, Some(&stored), "/custom", "US").unwrap(), stored);
         let changed = json!({"k": "c"}).as_object().cloned().unwrap();
-        assert_eq!(schema.check(&changed, Some(&stored), "/custom").unwrap_err()[0].pointer, "/custom/k");
+        assert_eq!(schema.check(&changed, Some(&stored), "/custom", "US").unwrap_err()[0].pointer, "/custom/k");
         assert_eq!(schema.visible(stored).len(), 1);
     }
 }

@@ -1,5 +1,9 @@
 //! Organizations (tenants): created by `crm init` or at the first start.
 
+pub mod dto;
+pub mod routes;
+pub mod service;
+
 use diesel::prelude::*;
 
 use crate::api_keys::service::insert_key;
@@ -28,6 +32,16 @@ pub fn lock(conn: &mut DbConnection, org_id: &str) -> ApiResult<()> {
             .execute(c)?;
     }
     Ok(())
+}
+
+/// Where the organization reads national phone numbers (ISO 3166-1 alpha-2).
+pub fn phone_region(conn: &mut DbConnection, org_id: &str) -> ApiResult<String> {
+    Ok(organizations::table
+        .find(org_id)
+        .select(organizations::phone_region)
+        .first::<String>(conn)
+        .optional()?
+        .unwrap_or_else(|| crate::normalize::DEFAULT_REGION.to_string()))
 }
 
 pub fn count(conn: &mut DbConnection) -> ApiResult<i64> {

@@ -235,3 +235,45 @@ async fn list_pages_sorts_and_filters(app: TestApp) {
         .await
         .expect_problem(400, "invalid_cursor");
 }
+
+mod organization {
+    use serde_json::json;
+
+    use crate::both;
+    use crate::support::TestApp;
+
+    both!(organization_settings_drive_phone_numbers);
+
+    async fn organization_settings_drive_phone_numbers(app: TestApp) {
+        let org = app.get("/v1/organization", &app.read_only_token).await;
+        org.expect(200);
+        assert_eq!(org.body["phone_region"], "US");
+        assert_eq!(org.body["id"], app.org_id.as_str());
+        // National numbers are read in the organization's region.
+        let us = app
+            .post("/v1/contacts", &app.admin_key, json!({"first_name": "A", "phones": [{"number": "(415) 555-2671"}]}))
+            .await;
+        assert_eq!(us.body["phone"], "+14155552671");
+        app.patch("/v1/organization", &app.sales_token, json!({"phone_region": "GB"})).await.expect(403);
+        let bad = app.patch("/v1/organization", &app.admin_key, json!({"phone_region": "XX"})).await;
+        bad.expect_problem(422, "validation_failed");
+        assert_eq!(bad.body["errors"][0]["pointer"], "/phone_region");
+        app.patch("/v1/organization", &app.admin_key, json!({"name": null})).await.expect(422);
+        let gb = app.patch("/v1/organization", &app.admin_key, json!({"phone_region": "gb"})).await;
+        gb.expect(200);
+        assert_eq!(gb.body["phone_region"], "GB");
+        assert_eq!(gb.body["version"], 2);
+        let uk = app
+            .post("/v1/contacts", &app.admin_key, json!({"first_name": "B", "phones": [{"number": "020 7946 0958"}]}))
+            .await;
+        uk.expect(201);
+        assert_eq!(uk.body["phone"], "+442079460958");
+        // International numbers read the same everywhere; the other organization keeps its own region.
+        let intl = app
+            .post("/v1/contacts", &app.admin_key, json!({"first_name": "C", "phones": [{"number": "+1 415 555 2672"}]}))
+            .await;
+        assert_eq!(intl.body["phone"], "+14155552672");
+        assert_eq!(app.get("/v1/organization", &app.other_org_key).await.body["phone_region"], "US");
+        assert!(app.event_types().contains(&"organization.updated".to_string()));
+    }
+}
