@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
-use crm_core::http::{Cursor, ListPlan};
+use crm_core::http::{Cursor, ListPlan, NullableSort, SortSource};
 use crm_core::keyset;
 use crm_core::schema::companies;
 use diesel::prelude::*;
@@ -56,6 +56,15 @@ pub struct CompanyFields {
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+/// Sortable columns that may be null (sorted through `COALESCE`, without an index).
+pub const NULLABLE_SORTS: &[NullableSort] = &[
+    NullableSort { name: "domain", column: "companies.domain", numeric: false },
+    NullableSort { name: "industry", column: "companies.industry", numeric: false },
+    NullableSort { name: "employee_count", column: "companies.employee_count", numeric: true },
+    NullableSort { name: "annual_revenue_amount", column: "companies.annual_revenue_amount", numeric: true },
+    NullableSort { name: "owner_id", column: "companies.owner_id", numeric: false },
+];
 
 pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "name", column: "companies.name", kind: Kind::Text },
@@ -209,8 +218,8 @@ pub fn list(
         query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
-    if let Some(custom) = &plan.custom {
-        let (order, after) = custom.keyset::<companies::table>("companies.id", sort.desc, after)?;
+    if let Some(by) = &plan.by_expression {
+        let (order, after) = by.keyset::<companies::table>("companies.id", sort.desc, after)?;
         if let Some(after) = after {
             query = query.filter(after);
         }
@@ -225,8 +234,18 @@ pub fn list(
 }
 
 pub fn sort_value(company: &Company, plan: &ListPlan) -> String {
-    if let Some(custom) = &plan.custom {
-        return custom.value_of(&crm_core::custom_fields::values::parse_stored(&company.custom));
+    if let Some(by) = &plan.by_expression {
+        return match &by.source {
+            SortSource::Custom(_) => by.custom_value(&crm_core::custom_fields::values::parse_stored(&company.custom)),
+            SortSource::Column(_) => by.value_text(match by.name.as_str() {
+                "domain" => company.domain.clone(),
+                "industry" => company.industry.clone(),
+                "employee_count" => company.employee_count.map(|n| (n as f64).to_string()),
+                "annual_revenue_amount" => company.annual_revenue_amount.map(|n| (n as f64).to_string()),
+                "owner_id" => company.owner_id.clone(),
+                _ => None,
+            }),
+        };
     }
     match plan.sort.field {
         "name" => company.sort_name.clone(),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
-use crm_core::http::{Cursor, ListPlan};
+use crm_core::http::{Cursor, ListPlan, NullableSort, SortSource};
 use crm_core::keyset;
 use crm_core::schema::{contact_companies, contact_emails, contacts};
 use diesel::prelude::*;
@@ -60,6 +60,18 @@ pub struct ContactFields {
 }
 
 pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+
+/// Sortable columns that may be null (sorted through `COALESCE`, without an index).
+pub const NULLABLE_SORTS: &[NullableSort] = &[
+    NullableSort { name: "first_name", column: "contacts.first_name", numeric: false },
+    NullableSort { name: "last_name", column: "contacts.last_name", numeric: false },
+    NullableSort { name: "email", column: "contacts.email", numeric: false },
+    NullableSort { name: "phone", column: "contacts.phone", numeric: false },
+    NullableSort { name: "job_title", column: "contacts.job_title", numeric: false },
+    NullableSort { name: "lifecycle_stage", column: "contacts.lifecycle_stage", numeric: false },
+    NullableSort { name: "lead_source", column: "contacts.lead_source", numeric: false },
+    NullableSort { name: "owner_id", column: "contacts.owner_id", numeric: false },
+];
 
 pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "first_name", column: "contacts.first_name", kind: Kind::Text },
@@ -262,8 +274,8 @@ pub fn list(
         query = query.filter(condition);
     }
     let (sort, after) = (&plan.sort, plan.after.clone());
-    if let Some(custom) = &plan.custom {
-        let (order, after) = custom.keyset::<contacts::table>("contacts.id", sort.desc, after)?;
+    if let Some(by) = &plan.by_expression {
+        let (order, after) = by.keyset::<contacts::table>("contacts.id", sort.desc, after)?;
         if let Some(after) = after {
             query = query.filter(after);
         }
@@ -278,8 +290,21 @@ pub fn list(
 }
 
 pub fn sort_value(contact: &Contact, plan: &ListPlan) -> String {
-    if let Some(custom) = &plan.custom {
-        return custom.value_of(&crm_core::custom_fields::values::parse_stored(&contact.custom));
+    if let Some(by) = &plan.by_expression {
+        return match &by.source {
+            SortSource::Custom(_) => by.custom_value(&crm_core::custom_fields::values::parse_stored(&contact.custom)),
+            SortSource::Column(_) => by.value_text(match by.name.as_str() {
+                "first_name" => contact.first_name.clone(),
+                "last_name" => contact.last_name.clone(),
+                "email" => contact.email.clone(),
+                "phone" => contact.phone.clone(),
+                "job_title" => contact.job_title.clone(),
+                "lifecycle_stage" => Some(contact.lifecycle_stage.clone()),
+                "lead_source" => contact.lead_source.clone(),
+                "owner_id" => contact.owner_id.clone(),
+                _ => None,
+            }),
+        };
     }
     match plan.sort.field {
         "name" => contact.sort_name.clone(),

@@ -307,7 +307,8 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
         .db
         .read(move |conn| {
             let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let plan = paging.plan_with_custom(model::SORTABLE, DEFAULT_SORT, &schema.filter_fields())?;
+            let plan =
+                paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &schema.filter_fields(), DEFAULT_SORT)?;
             let rows = model::list(conn, &org_id, &filters, Vec::new(), &plan)?;
             Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
         })
@@ -418,7 +419,7 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
         .read(move |conn| {
             let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
             let custom = schema.filter_fields();
-            let plan = request.paging().plan_with_custom(model::SORTABLE, DEFAULT_SORT, &custom)?;
+            let plan = request.paging().plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
             let conditions = request.conditions(&model::filter_spec(&org_id, &custom), model::TEXT_FIELDS)?;
             let rows = model::list(conn, &org_id, &Filters::default(), conditions, &plan)?;
             Ok(page(rows, &plan, |r| (model::sort_value(r, &plan), r.id.clone()), |r| shown(&schema, r)))

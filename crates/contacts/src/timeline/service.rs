@@ -32,7 +32,7 @@ fn source_plan(field: &'static str, plan: &ListPlan) -> ListPlan {
         value: c.value.clone(),
         id: c.id.clone(),
     });
-    ListPlan { limit: plan.limit, sort: Sort { field, desc: true }, after, custom: None }
+    ListPlan { limit: plan.limit, sort: Sort { field, desc: true }, after, by_expression: None }
 }
 
 fn activities(

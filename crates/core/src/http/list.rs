@@ -58,40 +58,74 @@ pub struct Cursor {
 #[derive(Debug, Clone)]
 pub struct ListPlan {
     pub limit: i64,
-    /// `field` is `"custom"` when the list is sorted by a custom field (see `custom`).
+    /// `field` is `"expression"` when the list is sorted by `by_expression`.
     pub sort: Sort,
     pub after: Option<Cursor>,
-    pub custom: Option<CustomSort>,
+    pub by_expression: Option<SqlSort>,
 }
 
 impl ListPlan {
-    /// The sort's name as the API spells it (`created_at`, `custom.tier`).
+    /// The sort's name as the API spells it (`created_at`, `email`, `custom.tier`).
     pub fn sort_name(&self) -> String {
-        match &self.custom {
-            Some(custom) => format!("custom.{}", custom.key),
+        match &self.by_expression {
+            Some(sort) => sort.name.clone(),
             None => self.sort.field.to_string(),
         }
     }
 }
 
-/// A sort on a custom field, read from the value index through a subquery.
+/// A column that may be null, sortable through `COALESCE` (nulls sort first ascending).
+#[derive(Debug, Clone, Copy)]
+pub struct NullableSort {
+    pub name: &'static str,
+    pub column: &'static str,
+    pub numeric: bool,
+}
+
+/// What an expression sort reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortSource {
+    /// A custom field's key: read from the value index through a subquery.
+    Custom(String),
+    /// A column of the record's table.
+    Column(&'static str),
+}
+
+/// A sort on an SQL expression (a nullable column or a custom field), paged with a keyset over it.
 #[derive(Debug, Clone)]
-pub struct CustomSort {
-    pub key: String,
+pub struct SqlSort {
+    /// How the API names it: `email`, `custom.tier`.
+    pub name: String,
+    pub source: SortSource,
     pub numeric: bool,
 }
 
 /// What a record without a value sorts as: first ascending, last descending.
 const MISSING_NUMBER: f64 = -1.0e300;
 
-impl CustomSort {
+impl SqlSort {
     /// The sort value of the record whose id is in `id_column`.
     pub fn expression(&self, id_column: &str) -> String {
-        let (column, missing) = if self.numeric { ("number_value", "-1.0e300") } else { ("text_value", "''") };
-        format!(
-            "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE record_id = {id_column} AND field_key = '{}'), {missing})",
-            self.key.replace('\'', "''")
-        )
+        let missing = if self.numeric { "-1.0e300" } else { "''" };
+        match &self.source {
+            SortSource::Column(column) => format!("COALESCE({column}, {missing})"),
+            SortSource::Custom(key) => {
+                let column = if self.numeric { "number_value" } else { "text_value" };
+                format!(
+                    "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE record_id = {id_column} AND field_key = '{}'), {missing})",
+                    key.replace('\'', "''")
+                )
+            }
+        }
+    }
+
+    /// The cursor value of a record whose value is `value` (`None` when null).
+    pub fn value_text(&self, value: Option<String>) -> String {
+        match value {
+            Some(v) => v,
+            None if self.numeric => MISSING_NUMBER.to_string(),
+            None => String::new(),
+        }
     }
 
     /// The order, and the condition for records after the cursor.
@@ -137,17 +171,12 @@ impl CustomSort {
         Ok((order, Some(condition)))
     }
 
-    /// The sort value of a record, from its stored custom values.
-    pub fn value_of(&self, stored: &serde_json::Map<String, serde_json::Value>) -> String {
-        match stored.get(&self.key) {
+    /// The sort value of a record sorted by a custom field, from its stored custom values.
+    pub fn custom_value(&self, stored: &serde_json::Map<String, serde_json::Value>) -> String {
+        let SortSource::Custom(key) = &self.source else { return String::new() };
+        match stored.get(key) {
             Some(v) if self.numeric => v.as_f64().unwrap_or(MISSING_NUMBER).to_string(),
-            None => {
-                if self.numeric {
-                    MISSING_NUMBER.to_string()
-                } else {
-                    String::new()
-                }
-            }
+            None => self.value_text(None),
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         }
@@ -157,32 +186,51 @@ impl CustomSort {
 impl ListQuery {
     /// Checks limit, sort (one of `sortable`, else `default`) and cursor in one go.
     pub fn plan(&self, sortable: &[&'static str], default: Sort) -> ApiResult<ListPlan> {
-        self.plan_with_custom(sortable, default, &[])
+        self.plan_with(sortable, &[], &[], default)
     }
 
-    /// Like `plan`, where the sort may also be `custom.<key>` of one of `custom` (not multi-selects).
-    pub fn plan_with_custom(
+    /// Like `plan`, where the sort may also be a nullable column or `custom.<key>` of one of
+    /// `custom` (not multi-selects).
+    pub fn plan_with(
         &self,
         sortable: &[&'static str],
-        default: Sort,
+        nullable: &[NullableSort],
         custom: &[crate::filter::CustomField],
+        default: Sort,
     ) -> ApiResult<ListPlan> {
+        use crate::filter::CustomKind;
         let limit = self.limit()?;
-        if let Some(raw) = self.sort.as_deref()
-            && let Some(key) = raw.trim_start_matches('-').strip_prefix("custom.")
-        {
-            use crate::filter::CustomKind;
+        let raw = self.sort.as_deref().unwrap_or_default();
+        let (desc, name) = match raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, raw),
+        };
+        let by_expression = if let Some(key) = name.strip_prefix("custom.") {
             let field = custom.iter().find(|c| c.key == key && c.kind != CustomKind::Multi).ok_or_else(|| {
                 ApiError::bad_request("invalid_sort", format!("custom.{key} is not a sortable custom field."))
             })?;
-            let sort = Sort { field: "custom", desc: raw.starts_with('-') };
-            let after = self.cursor_named(&format!("custom.{key}"), sort.desc)?;
-            let custom = CustomSort { key: field.key.clone(), numeric: field.kind == CustomKind::Number };
-            return Ok(ListPlan { limit, sort, after, custom: Some(custom) });
+            Some(SqlSort {
+                name: format!("custom.{key}"),
+                source: SortSource::Custom(field.key.clone()),
+                numeric: field.kind == CustomKind::Number,
+            })
+        } else {
+            nullable.iter().find(|n| n.name == name).map(|n| SqlSort {
+                name: n.name.to_string(),
+                source: SortSource::Column(n.column),
+                numeric: n.numeric,
+            })
+        };
+        if let Some(by) = by_expression {
+            let sort = Sort { field: "expression", desc };
+            let after = self.cursor_named(&by.name, desc)?;
+            return Ok(ListPlan { limit, sort, after, by_expression: Some(by) });
         }
-        let sort = self.sort(sortable, default)?;
+        let mut allowed: Vec<&'static str> = sortable.to_vec();
+        allowed.extend(nullable.iter().map(|n| n.name));
+        let sort = self.sort(&allowed, default)?;
         let after = self.cursor(&sort)?;
-        Ok(ListPlan { limit, sort, after, custom: None })
+        Ok(ListPlan { limit, sort, after, by_expression: None })
     }
 
     pub fn limit(&self) -> ApiResult<i64> {
@@ -298,7 +346,7 @@ mod tests {
         let q = ListQuery { sort: Some("-email".into()), ..Default::default() };
         let sort = q.sort(&["created_at", "email"], Sort { field: "created_at", desc: false }).unwrap();
         assert_eq!(sort, Sort { field: "email", desc: true });
-        let plan = ListPlan { limit: 1, sort: sort.clone(), after: None, custom: None };
+        let plan = ListPlan { limit: 1, sort: sort.clone(), after: None, by_expression: None };
         let page = page(vec![("a", "1"), ("b", "2")], &plan, |r| (r.0.to_string(), r.1.to_string()), |r| r);
         assert!(page.has_more);
         let q = ListQuery { sort: Some("-email".into()), cursor: page.next_cursor, ..Default::default() };

@@ -218,6 +218,18 @@ async fn filters_and_sorts(app: TestApp) {
     assert_eq!(names(&desc)[..2].iter().filter(|n| ["Ada", "Grace"].contains(&n.as_str())).count(), 2);
     assert_eq!(names(&desc)[3], "Edsger");
 
+    // Nullable standard columns sort too: records without a value first ascending.
+    let by_title = app.get("/v1/contacts?sort=-job_title&limit=3", &app.read_only_token).await;
+    by_title.expect(200);
+    let next = app
+        .get(
+            &format!("/v1/contacts?sort=-job_title&limit=3&cursor={}", by_title.body["next_cursor"].as_str().unwrap()),
+            &app.read_only_token,
+        )
+        .await;
+    assert_eq!(names(&by_title).len() + names(&next).len(), 4);
+    assert_eq!(names(&next).len(), 1);
+
     // Unknown keys, wrong value types and unsortable fields are clear errors.
     let unknown = found(json!({"field": "custom.colour", "op": "eq", "value": "red"}), "name").await;
     unknown.expect_problem(422, "validation_failed");
