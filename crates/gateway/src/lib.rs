@@ -38,6 +38,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
+        (name = "Privacy", description = "Consent, subscriptions, the e-mail suppression list, personal-data export and erasure"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

@@ -60,6 +60,9 @@ pub enum Resource {
     AuditLog,
     Events,
     Contacts,
+    /// Personal-data requests: the export of everything held about a person (read) and
+    /// erasure (write). In the contacts domain for API-key scopes.
+    Privacy,
 }
 
 /// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
@@ -92,6 +95,7 @@ impl Resource {
             Resource::AuditLog => "the audit log",
             Resource::Events => "events",
             Resource::Contacts => "contacts and companies",
+            Resource::Privacy => "personal data (export and erasure)",
         }
     }
 
@@ -99,7 +103,7 @@ impl Resource {
         match self {
             Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,
             Resource::Events => Domain::Events,
-            Resource::Contacts => Domain::Contacts,
+            Resource::Contacts | Resource::Privacy => Domain::Contacts,
         }
     }
 }
@@ -116,6 +120,8 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
         (Events, Write) => false,
         (Contacts, Read) => true,
         (Contacts, Write) => role != Role::ReadOnly,
+        (Privacy, Read) => matches!(role, Role::Admin | Role::Manager),
+        (Privacy, Write) => role == Role::Admin,
     }
 }
 

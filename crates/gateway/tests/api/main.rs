@@ -12,6 +12,7 @@ mod contacts;
 mod conventions;
 mod events;
 mod openapi;
+mod privacy;
 mod schema;
 mod search;
 mod users;
