@@ -121,25 +121,43 @@ fn mentions<QS: 'static>(column: &str, needle: &str) -> Box<dyn BoxableExpressio
     )
 }
 
-/// Ids of the organization's activities whose text mentions `needle` (case-insensitive).
-pub fn activity_ids_mentioning(conn: &mut DbConnection, org_id: &str, needle: &str) -> ApiResult<Vec<String>> {
+/// `lower(<column>) LIKE` any of the needles: one scan, however many needles.
+fn mentions_any<QS: 'static>(
+    column: &str,
+    needles: &[String],
+) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
+    let mut condition: Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> = Box::new(sql::<Bool>("1 = 0"));
+    for needle in needles {
+        condition = Box::new(condition.or(mentions::<QS>(column, needle)));
+    }
+    condition
+}
+
+/// Ids of the organization's activities whose text mentions any needle (case-insensitive).
+pub fn activity_ids_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<String>> {
+    if needles.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(activities::table
         .filter(activities::org_id.eq(org_id))
         .filter(
-            mentions::<activities::table>("activities.subject", needle)
-                .or(mentions::<activities::table>("activities.body", needle))
-                .or(mentions::<activities::table>("activities.outcome", needle))
-                .or(mentions::<activities::table>("activities.attendees", needle)),
+            mentions_any::<activities::table>("activities.subject", needles)
+                .or(mentions_any::<activities::table>("activities.body", needles))
+                .or(mentions_any::<activities::table>("activities.outcome", needles))
+                .or(mentions_any::<activities::table>("activities.attendees", needles)),
         )
         .select(activities::id)
         .load(conn)?)
 }
 
-/// Audit rows: (id, changes) of the organization's entries that mention `needle`.
-pub fn audit_mentioning(conn: &mut DbConnection, org_id: &str, needle: &str) -> ApiResult<Vec<(String, String)>> {
+/// Audit rows: (id, changes) of the organization's entries that mention any needle.
+pub fn audit_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<(String, String)>> {
+    if needles.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(audit_log::table
         .filter(audit_log::org_id.eq(org_id))
-        .filter(mentions::<audit_log::table>("audit_log.changes", needle))
+        .filter(mentions_any::<audit_log::table>("audit_log.changes", needles))
         .select((audit_log::id, audit_log::changes))
         .load(conn)?)
 }
@@ -169,11 +187,25 @@ pub fn set_audit_changes(conn: &mut DbConnection, org_id: &str, id: &str, change
     Ok(())
 }
 
-/// Events: (id, data) of the organization's events that mention `needle`.
-pub fn events_mentioning(conn: &mut DbConnection, org_id: &str, needle: &str) -> ApiResult<Vec<(String, String)>> {
+/// Events: (id, data) of the organization's events that mention any of the `texts`
+/// (case-insensitive) or any of the `ids` (exactly: ids are lower-case, and matching them
+/// without `lower()` keeps the one scan cheap).
+pub fn events_mentioning(
+    conn: &mut DbConnection,
+    org_id: &str,
+    texts: &[String],
+    ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
+    if texts.is_empty() && ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut condition = mentions_any::<events::table>("events.data", texts);
+    for id in ids {
+        condition = Box::new(condition.or(events::data.like(contains_pattern(id)).escape('\\')));
+    }
     Ok(events::table
         .filter(events::org_id.eq(org_id))
-        .filter(mentions::<events::table>("events.data", needle))
+        .filter(condition)
         .select((events::id, events::data))
         .load(conn)?)
 }
@@ -185,9 +217,9 @@ pub fn set_event_data(conn: &mut DbConnection, org_id: &str, id: &str, data: &st
     Ok(())
 }
 
-/// Forgets stored idempotent responses that mention `needle` (a retry then runs again).
-pub fn forget_responses_mentioning(conn: &mut DbConnection, org_id: &str, needle: &str) -> ApiResult<usize> {
-    let filter = mentions::<idempotency_keys::table>("COALESCE(idempotency_keys.response_body, '')", needle);
+/// Forgets stored idempotent responses that mention any needle (a retry then runs again).
+pub fn forget_responses_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<usize> {
+    let filter = mentions_any::<idempotency_keys::table>("COALESCE(idempotency_keys.response_body, '')", needles);
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::org_id.eq(org_id)).filter(filter))
         .execute(conn)?)
 }

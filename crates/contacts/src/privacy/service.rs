@@ -251,9 +251,7 @@ fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResu
     // Activities about the person, and any other activity that mentions their e-mail.
     let about = model::activity_ids_about(conn, org, contact_id)?;
     let mut touched: BTreeSet<String> = about.iter().cloned().collect();
-    for email in &emails {
-        touched.extend(model::activity_ids_mentioning(conn, org, email)?);
-    }
+    touched.extend(model::activity_ids_mentioning(conn, org, &emails)?);
     let mut activities_scrubbed = 0;
     for activity_id in &touched {
         if scrub_activity(conn, org, contact_id, activity_id, &needles)? {
@@ -261,17 +259,14 @@ fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResu
         }
     }
 
-    // Earlier audit entries and events must not keep what was erased.
+    // Earlier audit entries and events must not keep what was erased: one scan of each table.
+    let touched: Vec<String> = touched.into_iter().collect();
     let mut audit: Vec<(String, String)> = model::audit_about(conn, org, RECORD_TYPE, &[contact_id.to_string()])?;
-    audit.extend(model::audit_about(conn, org, "activity", &touched.iter().cloned().collect::<Vec<_>>())?);
-    let mut event_rows: Vec<(String, String)> = model::events_mentioning(conn, org, contact_id)?;
-    for email in &emails {
-        audit.extend(model::audit_mentioning(conn, org, email)?);
-        event_rows.extend(model::events_mentioning(conn, org, email)?);
-    }
-    for activity_id in &touched {
-        event_rows.extend(model::events_mentioning(conn, org, activity_id)?);
-    }
+    audit.extend(model::audit_about(conn, org, "activity", &touched)?);
+    audit.extend(model::audit_mentioning(conn, org, &emails)?);
+    let mut ids = touched.clone();
+    ids.push(contact_id.to_string());
+    let mut event_rows = model::events_mentioning(conn, org, &emails, &ids)?;
     audit.sort();
     audit.dedup_by(|a, b| a.0 == b.0);
     event_rows.sort();
@@ -282,9 +277,9 @@ fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResu
     for (id, data) in &event_rows {
         model::set_event_data(conn, org, id, &redacted_event(data))?;
     }
-    for needle in emails.iter().chain(std::iter::once(&contact_id.to_string())) {
-        model::forget_responses_mentioning(conn, org, needle)?;
-    }
+    let mut response_needles = emails.clone();
+    response_needles.push(contact_id.to_string());
+    model::forget_responses_mentioning(conn, org, &response_needles)?;
 
     let erased_at = model::insert_erasure(conn, org, contact_id, actor)?;
     let out = ErasureOut {
