@@ -170,6 +170,15 @@ mod tests {
     }
 
     #[test]
+    fn only_admins_erase_and_managers_export() {
+        assert!(role_allows(Role::Admin, Resource::Privacy, Action::Write));
+        assert!(!role_allows(Role::Manager, Resource::Privacy, Action::Write));
+        assert!(role_allows(Role::Manager, Resource::Privacy, Action::Read));
+        assert!(!role_allows(Role::Sales, Resource::Privacy, Action::Read));
+        assert!(scopes_allow(&["contacts:write".to_string()], Resource::Privacy, Action::Write));
+    }
+
+    #[test]
     fn scopes_cover_their_domain_only() {
         let read = vec!["platform:read".to_string()];
         assert!(scopes_allow(&read, Resource::Users, Action::Read));
