@@ -566,13 +566,18 @@ async fn privacy_trash_purge(app: TestApp) {
     ] {
         assert_eq!(delete(&app, &path, &app.admin_key).await.status, 204);
     }
+    // A contact in the trash can be erased, and its erasure outlives the purge.
+    let forgotten = new_contact(&app, json!({"emails": [{"address": "forget@example.com"}]})).await;
+    assert_eq!(delete(&app, &format!("/v1/contacts/{forgotten}"), &app.admin_key).await.status, 204);
+    app.post(&format!("/v1/contacts/{forgotten}/erase"), &app.admin_key, json!({})).await.expect(200);
+    back_date(&app, "contacts", &forgotten, 40);
     back_date(&app, "contacts", &old, 31);
     back_date(&app, "companies", &company, 31);
     back_date(&app, "activities", &activity, 45);
     back_date(&app, "contacts", &recent, 29);
 
     let purged = crm_contacts::privacy::purge::purge_trash(&app.state).await.unwrap();
-    assert_eq!((purged.contacts, purged.companies, purged.activities), (1, 1, 1));
+    assert_eq!((purged.contacts, purged.companies, purged.activities), (2, 1, 1));
     let again = crm_contacts::privacy::purge::purge_trash(&app.state).await.unwrap();
     assert_eq!(again.total(), 0);
 
@@ -596,6 +601,10 @@ async fn privacy_trash_purge(app: TestApp) {
     gone(activity_links::table.filter(activity_links::record_id.eq(&old)).count().get_result(&mut *conn).unwrap());
     drop(conn);
     assert_eq!(app.count("contact_consents"), 0);
+    assert_eq!(app.count("contact_erasures"), 0);
+    app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "forget@example.com"}]}))
+        .await
+        .expect_problem(409, "erased_contact");
     // What was trashed recently stays restorable; live records keep their other links.
     app.post(&format!("/v1/contacts/{recent}/restore"), &app.admin_key, json!({})).await.expect(200);
     app.post(&format!("/v1/contacts/{old}/restore"), &app.admin_key, json!({})).await.expect(404);
