@@ -6,11 +6,15 @@
 pub mod activity;
 pub mod common;
 pub mod company;
+pub mod consent;
 pub mod contact;
 pub mod dedupe;
 pub mod link;
-pub mod search;
 pub use crm_core::normalize;
+pub mod privacy;
+pub mod search;
+pub mod subscription;
+pub mod suppression;
 pub mod timeline;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -47,5 +51,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(timeline::routes::get_contact_history)
         .service(timeline::routes::get_company_timeline)
         .service(timeline::routes::get_company_history)
-        .service(search::routes::search);
+        .service(search::routes::search)
+        .service(consent::routes::list_contact_consents)
+        .service(consent::routes::set_contact_consent)
+        .service(subscription::routes::list_subscription_types)
+        .service(subscription::routes::create_subscription_type)
+        .service(subscription::routes::get_subscription_type)
+        .service(subscription::routes::update_subscription_type)
+        .service(subscription::routes::delete_subscription_type)
+        .service(subscription::routes::list_contact_subscriptions)
+        .service(subscription::routes::set_contact_subscription)
+        .service(suppression::routes::list_email_suppressions)
+        .service(suppression::routes::create_email_suppression)
+        .service(suppression::routes::get_email_suppression)
+        .service(suppression::routes::delete_email_suppression)
+        .service(privacy::routes::get_contact_personal_data)
+        .service(privacy::routes::erase_contact)
+        .service(privacy::routes::release_erased_email);
 }

@@ -23,6 +23,7 @@ pub struct Config {
     pub cors_origins: String,
     pub bootstrap: bool,
     pub http_workers: usize,
+    pub trash_retention_days: i64,
 }
 
 /// A string that never shows in logs or debug output.
@@ -141,6 +142,9 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err("CRM_MAX_BODY_BYTES must be at least 1024".into());
+        }
+        if !(1..=3650).contains(&self.trash_retention_days) {
+            return Err("CRM_TRASH_RETENTION_DAYS must be 1 to 3650".into());
         }
         Ok(())
     }

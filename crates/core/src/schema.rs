@@ -227,6 +227,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contact_consents (org_id, contact_id, channel) {
+        org_id -> Text,
+        contact_id -> Text,
+        channel -> Text,
+        status -> Text,
+        lawful_basis -> Nullable<Text>,
+        source -> Nullable<Text>,
+        recorded_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    subscription_types (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        channel -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_subscriptions (org_id, contact_id, subscription_type_id) {
+        org_id -> Text,
+        contact_id -> Text,
+        subscription_type_id -> Text,
+        status -> Text,
+        source -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_suppressions (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        reason -> Text,
+        source -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erased_emails (org_id, email_hash) {
+        org_id -> Text,
+        email_hash -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_erasures (org_id, contact_id) {
+        org_id -> Text,
+        contact_id -> Text,
+        actor_type -> Text,
+        actor_id -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(api_keys -> users (user_id));
 
@@ -294,4 +361,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_companies,
     activities,
     activity_links,
+    contact_consents,
+    subscription_types,
+    contact_subscriptions,
+    email_suppressions,
+    erased_emails,
+    contact_erasures,
 );

@@ -41,6 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
         (name = "Search", description = "One search box across contacts and companies"),
+        (name = "Privacy", description = "Consent, subscriptions, the e-mail suppression list, personal-data export and erasure"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

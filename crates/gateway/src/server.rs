@@ -53,13 +53,23 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
     Ok(state)
 }
 
-/// Hourly housekeeping: expired idempotency keys.
+/// Hourly housekeeping: expired idempotency keys; records trashed longer than the retention.
 async fn maintenance(state: web::Data<AppState>) {
     loop {
         match state.db.write(crm_core::http::purge_expired_idempotency_keys).await {
             Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
             Ok(_) => {}
             Err(e) => log::warn!("maintenance: {e}"),
+        }
+        match crm_contacts::privacy::purge::purge_trash(&state).await {
+            Ok(p) if p.total() > 0 => log::info!(
+                "purged from the trash: {} contacts, {} companies, {} activities",
+                p.contacts,
+                p.companies,
+                p.activities
+            ),
+            Ok(_) => {}
+            Err(e) => log::warn!("maintenance (trash purge): {e}"),
         }
         actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
     }

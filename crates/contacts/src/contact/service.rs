@@ -126,6 +126,7 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized,
     if let Some(owner) = &contact.fields.owner_id {
         crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
     }
+    crate::privacy::service::refuse_erased(conn, &actor.org_id, &contact.emails)?;
     if let Some((holder, email)) = model::holder_of_emails(conn, &actor.org_id, &contact.emails, Some(id))? {
         return Err(ApiError::conflict(
             "duplicate_contact",

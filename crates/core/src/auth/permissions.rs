@@ -64,6 +64,9 @@ pub enum Resource {
     /// Definitions of custom fields (the shape of records, so changed by admins).
     CustomFields,
     Contacts,
+    /// Personal-data requests: the export of everything held about a person (read) and
+    /// erasure (write). In the contacts domain for API-key scopes.
+    Privacy,
 }
 
 /// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
@@ -98,6 +101,7 @@ impl Resource {
             Resource::CustomFields => "custom fields",
             Resource::Organization => "the organization",
             Resource::Contacts => "contacts and companies",
+            Resource::Privacy => "personal data (export and erasure)",
         }
     }
 
@@ -110,7 +114,7 @@ impl Resource {
             | Resource::CustomFields
             | Resource::Organization => Domain::Platform,
             Resource::Events => Domain::Events,
-            Resource::Contacts => Domain::Contacts,
+            Resource::Contacts | Resource::Privacy => Domain::Contacts,
         }
     }
 }
@@ -127,6 +131,8 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
         (Events, Write) => false,
         (Contacts, Read) => true,
         (Contacts, Write) => role != Role::ReadOnly,
+        (Privacy, Read) => matches!(role, Role::Admin | Role::Manager),
+        (Privacy, Write) => role == Role::Admin,
     }
 }
 
@@ -172,6 +178,15 @@ mod tests {
         assert!(!role_allows(Role::ReadOnly, Resource::Users, Action::Write));
         assert!(!role_allows(Role::Sales, Resource::ApiKeys, Action::Read));
         assert!(role_allows(Role::Admin, Resource::AuditLog, Action::Read));
+    }
+
+    #[test]
+    fn only_admins_erase_and_managers_export() {
+        assert!(role_allows(Role::Admin, Resource::Privacy, Action::Write));
+        assert!(!role_allows(Role::Manager, Resource::Privacy, Action::Write));
+        assert!(role_allows(Role::Manager, Resource::Privacy, Action::Read));
+        assert!(!role_allows(Role::Sales, Resource::Privacy, Action::Read));
+        assert!(scopes_allow(&["contacts:write".to_string()], Resource::Privacy, Action::Write));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub const REFRESH_TOKEN_PREFIX: &str = "crm_rt_";
 #[derive(Clone)]
 pub struct Keys {
     token_hash: Vec<u8>,
+    erased_email: Vec<u8>,
     jwt_encoding: EncodingKey,
     jwt_decoding: DecodingKey,
 }
@@ -38,6 +39,7 @@ impl Keys {
         let jwt = derive(secret, "crm/jwt/v1");
         Keys {
             token_hash: derive(secret, "crm/token-hash/v1"),
+            erased_email: derive(secret, "crm/erased-email/v1"),
             jwt_encoding: EncodingKey::from_secret(&jwt),
             jwt_decoding: DecodingKey::from_secret(&jwt),
         }
@@ -45,10 +47,20 @@ impl Keys {
 
     /// The stored form of an opaque token: hex HMAC-SHA256.
     pub fn hash_token(&self, token: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.token_hash)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(token.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        keyed_hash(&self.token_hash, token)
+    }
+
+    /// What is kept of an erased person's e-mail (trimmed, lower-cased): hex HMAC-SHA256 with
+    /// its own derived key, so a database dump cannot be checked against guessed addresses.
+    pub fn hash_erased_email(&self, email: &str) -> String {
+        keyed_hash(&self.erased_email, &email.trim().to_lowercase())
+    }
+
+    /// Makes these the keys of the process, for code that runs where no `AppState` reaches
+    /// (the erased-e-mail check inside a domain's write transaction). The first call wins:
+    /// a process serves one deployment secret.
+    pub fn install(&self) {
+        let _ = PROCESS_KEYS.set(self.clone());
     }
 
     pub fn issue_access_token(&self, claims: &AccessClaims) -> Result<String, ApiError> {
@@ -62,6 +74,20 @@ impl Keys {
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         jsonwebtoken::decode::<AccessClaims>(token, &self.jwt_decoding, &validation).ok().map(|d| d.claims)
     }
+}
+
+static PROCESS_KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+
+/// The keys [`Keys::install`] made the process's, if any.
+pub fn process_keys() -> Option<&'static Keys> {
+    PROCESS_KEYS.get()
+}
+
+fn keyed_hash(key: &[u8], value: &str) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(value.as_bytes());
+    hex(&mac.finalize().into_bytes())
 }
 
 /// The claims of an access token.
@@ -136,6 +162,9 @@ mod tests {
         assert!(token.starts_with("crm_sk_"));
         assert_eq!(a.hash_token(&token), a.hash_token(&token));
         assert_ne!(a.hash_token(&token), b.hash_token(&token));
+        assert_eq!(a.hash_erased_email(" Ada@Example.com"), a.hash_erased_email("ada@example.com"));
+        assert_ne!(a.hash_erased_email("ada@example.com"), a.hash_token("ada@example.com"));
+        assert_ne!(a.hash_erased_email("ada@example.com"), b.hash_erased_email("ada@example.com"));
     }
 
     #[test]

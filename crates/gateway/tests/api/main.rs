@@ -15,6 +15,7 @@ mod dedupe;
 mod events;
 mod global_search;
 mod openapi;
+mod privacy;
 mod schema;
 mod search;
 mod users;

@@ -1,0 +1,277 @@
+//! Erased e-mail hashes, erasure records, and the queries an erasure needs across tables.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult};
+use crm_core::schema::{
+    activities, activity_links, audit_log, contact_companies, contact_erasures, contacts, erased_emails, events,
+    idempotency_keys,
+};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use crate::contact::model::Contact;
+
+/// The keyed hash kept of an erased e-mail (see `Keys::hash_erased_email`).
+pub fn erased_hash(email: &str) -> ApiResult<String> {
+    crm_core::auth::secrets::process_keys()
+        .map(|keys| keys.hash_erased_email(email))
+        .ok_or_else(|| ApiError::internal("the process keys are not installed"))
+}
+
+/// Whether `email` belonged to a contact of the organization who was erased.
+pub fn is_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<bool> {
+    let hash = erased_hash(email)?;
+    Ok(erased_emails::table
+        .find((org_id, hash))
+        .select(erased_emails::erased_at)
+        .first::<NaiveDateTime>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Keeps the hash of an erased e-mail (once).
+pub fn remember_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<()> {
+    let hash = erased_hash(email)?;
+    if is_erased(conn, org_id, email)? {
+        return Ok(());
+    }
+    diesel::insert_into(erased_emails::table)
+        .values((
+            erased_emails::org_id.eq(org_id),
+            erased_emails::email_hash.eq(hash),
+            erased_emails::erased_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets an erased e-mail's hash; returns whether there was one.
+pub fn forget_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<bool> {
+    let hash = erased_hash(email)?;
+    Ok(diesel::delete(erased_emails::table.find((org_id, hash))).execute(conn)? > 0)
+}
+
+/// A contact, live or in the trash.
+pub fn find_contact(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
+    Ok(contacts::table
+        .filter(contacts::org_id.eq(org_id))
+        .filter(contacts::id.eq(id))
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn erased_at(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(contact_erasures::table.find((org_id, contact_id)).select(contact_erasures::erased_at).first(conn).optional()?)
+}
+
+pub fn insert_erasure(
+    conn: &mut DbConnection,
+    org_id: &str,
+    contact_id: &str,
+    actor: &crm_core::auth::Actor,
+) -> ApiResult<NaiveDateTime> {
+    let now = crm_core::time::now();
+    diesel::insert_into(contact_erasures::table)
+        .values((
+            contact_erasures::org_id.eq(org_id),
+            contact_erasures::contact_id.eq(contact_id),
+            contact_erasures::actor_type.eq(actor.actor_type()),
+            contact_erasures::actor_id.eq(actor.principal_id()),
+            contact_erasures::erased_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(now)
+}
+
+/// Removes every contact–company link of the contact; returns how many.
+pub fn delete_company_links(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<usize> {
+    Ok(diesel::delete(
+        contact_companies::table
+            .filter(contact_companies::org_id.eq(org_id))
+            .filter(contact_companies::contact_id.eq(contact_id)),
+    )
+    .execute(conn)?)
+}
+
+/// Ids of the activities about this contact, live or trashed.
+pub fn activity_ids_about(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<String>> {
+    Ok(activity_links::table
+        .filter(activity_links::org_id.eq(org_id))
+        .filter(activity_links::record_type.eq("contact"))
+        .filter(activity_links::record_id.eq(contact_id))
+        .select(activity_links::activity_id)
+        .load(conn)?)
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+type Backend = <DbConnection as Connection>::Backend;
+
+/// A condition `lower(<column>) LIKE '%needle%'` that both databases understand.
+fn mentions<QS: 'static>(column: &str, needle: &str) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(&format!("lower({column}) LIKE ")).bind::<Text, _>(contains_pattern(needle)).sql(" ESCAPE '\\'"),
+    )
+}
+
+/// `lower(<column>) LIKE` any of the needles: one scan, however many needles.
+fn mentions_any<QS: 'static>(
+    column: &str,
+    needles: &[String],
+) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
+    let mut condition: Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> = Box::new(sql::<Bool>("1 = 0"));
+    for needle in needles {
+        condition = Box::new(condition.or(mentions::<QS>(column, needle)));
+    }
+    condition
+}
+
+/// Ids of the organization's activities whose text mentions any needle (case-insensitive).
+pub fn activity_ids_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<String>> {
+    if needles.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(activities::table
+        .filter(activities::org_id.eq(org_id))
+        .filter(
+            mentions_any::<activities::table>("activities.subject", needles)
+                .or(mentions_any::<activities::table>("activities.body", needles))
+                .or(mentions_any::<activities::table>("activities.outcome", needles))
+                .or(mentions_any::<activities::table>("activities.attendees", needles)),
+        )
+        .select(activities::id)
+        .load(conn)?)
+}
+
+/// Audit rows: (id, changes) of the organization's entries that mention any needle.
+pub fn audit_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<(String, String)>> {
+    if needles.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(audit_log::table
+        .filter(audit_log::org_id.eq(org_id))
+        .filter(mentions_any::<audit_log::table>("audit_log.changes", needles))
+        .select((audit_log::id, audit_log::changes))
+        .load(conn)?)
+}
+
+/// Audit rows: (id, changes) of the entries about these records.
+pub fn audit_about(
+    conn: &mut DbConnection,
+    org_id: &str,
+    resource_type: &str,
+    ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(audit_log::table
+        .filter(audit_log::org_id.eq(org_id))
+        .filter(audit_log::resource_type.eq(resource_type))
+        .filter(audit_log::resource_id.eq_any(ids))
+        .select((audit_log::id, audit_log::changes))
+        .load(conn)?)
+}
+
+pub fn set_audit_changes(conn: &mut DbConnection, org_id: &str, id: &str, changes: &str) -> ApiResult<()> {
+    diesel::update(audit_log::table.filter(audit_log::org_id.eq(org_id)).filter(audit_log::id.eq(id)))
+        .set(audit_log::changes.eq(changes))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Events: (id, data) of the organization's events that mention any of the `texts`
+/// (case-insensitive) or any of the `ids` (exactly: ids are lower-case, and matching them
+/// without `lower()` keeps the one scan cheap).
+pub fn events_mentioning(
+    conn: &mut DbConnection,
+    org_id: &str,
+    texts: &[String],
+    ids: &[String],
+) -> ApiResult<Vec<(String, String)>> {
+    if texts.is_empty() && ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut condition = mentions_any::<events::table>("events.data", texts);
+    for id in ids {
+        condition = Box::new(condition.or(events::data.like(contains_pattern(id)).escape('\\')));
+    }
+    Ok(events::table
+        .filter(events::org_id.eq(org_id))
+        .filter(condition)
+        .select((events::id, events::data))
+        .load(conn)?)
+}
+
+pub fn set_event_data(conn: &mut DbConnection, org_id: &str, id: &str, data: &str) -> ApiResult<()> {
+    diesel::update(events::table.filter(events::org_id.eq(org_id)).filter(events::id.eq(id)))
+        .set(events::data.eq(data))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets stored idempotent responses that mention any needle (a retry then runs again).
+pub fn forget_responses_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<usize> {
+    let filter = mentions_any::<idempotency_keys::table>("COALESCE(idempotency_keys.response_body, '')", needles);
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::org_id.eq(org_id)).filter(filter))
+        .execute(conn)?)
+}
+
+/// The contact's audit entries, oldest first (its whole history; capped for safety).
+pub fn history(
+    conn: &mut DbConnection,
+    org_id: &str,
+    contact_id: &str,
+) -> ApiResult<Vec<crm_core::audit::model::AuditEntry>> {
+    Ok(audit_log::table
+        .filter(audit_log::org_id.eq(org_id))
+        .filter(audit_log::resource_type.eq("contact"))
+        .filter(audit_log::resource_id.eq(contact_id))
+        .order((audit_log::created_at.asc(), audit_log::id.asc()))
+        .limit(100_000)
+        .select(crm_core::audit::model::AuditEntry::as_select())
+        .load(conn)?)
+}
+
+/// What an erasure leaves of an activity's personal text.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = activities, treat_none_as_null = true)]
+pub struct ScrubbedActivity {
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub outcome: Option<String>,
+    pub attendees: String,
+    pub message_id: Option<String>,
+}
+
+pub fn scrub_activity(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ScrubbedActivity) -> ApiResult<()> {
+    diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
+        .set((
+            fields,
+            activities::version.eq(activities::version + 1),
+            activities::updated_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An activity by id, live or trashed.
+pub fn find_activity(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+) -> ApiResult<Option<crate::activity::model::Activity>> {
+    Ok(activities::table
+        .filter(activities::org_id.eq(org_id))
+        .filter(activities::id.eq(id))
+        .select(crate::activity::model::Activity::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,334 @@
+//! Personal-data export, erasure, and the erased-e-mail guard contacts' writes go through.
+
+use std::collections::BTreeSet;
+
+use crm_core::audit::dto::AuditEntryOut;
+use crm_core::auth::{Action, Actor, Resource};
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult};
+use crm_core::records;
+use crm_core::state::AppState;
+use serde_json::{Map, Value, json};
+
+use super::dto::{ErasureOut, PersonalDataOut, ReleaseIn};
+use super::model::{self, ScrubbedActivity};
+use crate::activity::dto::ActivityOut;
+use crate::contact::dto::ContactOut;
+use crate::contact::model::{ContactFields, RECORD_TYPE};
+use crate::link::dto::ContactCompany;
+use crate::normalize::Email;
+
+/// What replaces erased text.
+const ERASED: &str = "[erased]";
+/// The name an erased contact keeps.
+const ERASED_NAME: &str = "Erased contact";
+
+/// 409 `erased_contact` when any of these (normalized) e-mails belonged to an erased contact.
+/// Called by the contact service before it stores a contact (create, update, upsert, batch,
+/// restore); `POST /v1/erased-emails/release` is the explicit way to accept such an address again.
+pub fn refuse_erased(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<()> {
+    for email in emails {
+        if model::is_erased(conn, org_id, email)? {
+            return Err(ApiError::conflict(
+                "erased_contact",
+                format!(
+                    "{email} belonged to a contact who was erased at their request. To accept the address \
+                     again, an admin releases it with POST /v1/erased-emails/release."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<PersonalDataOut> {
+    actor.require(Resource::Privacy, Action::Read)?;
+    let org_id = actor.org_id.clone();
+    state
+        .db
+        .read(move |conn| {
+            let org = org_id.as_str();
+            let row = model::find_contact(conn, org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+            let deleted_at = row.deleted_at;
+            let contact = ContactOut::from(row);
+            let companies = crate::link::model::for_contact(conn, org, &contact_id)?
+                .into_iter()
+                .map(|(link, company)| ContactCompany {
+                    company: company.into(),
+                    role: link.role,
+                    primary: link.is_primary,
+                })
+                .collect();
+            let mut activities = Vec::new();
+            for id in model::activity_ids_about(conn, org, &contact_id)? {
+                if let Some(activity) = model::find_activity(conn, org, &id)? {
+                    let targets = crate::activity::model::targets(conn, org, &id)?;
+                    activities.push(ActivityOut::from_parts(activity, targets));
+                }
+            }
+            activities.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+            let emails: Vec<String> = contact.emails.iter().map(|e| e.address.clone()).collect();
+            Ok(PersonalDataOut {
+                deleted_at,
+                erased_at: model::erased_at(conn, org, &contact_id)?,
+                companies,
+                activities,
+                consents: crate::consent::service::all_channels(conn, org, &contact_id)?,
+                subscriptions: crate::subscription::service::all_for_contact(conn, org, &contact_id)?,
+                email_suppressions: crate::suppression::model::for_emails(conn, org, &emails)?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                history: model::history(conn, org, &contact_id)?.into_iter().map(AuditEntryOut::from).collect(),
+                exported_at: crm_core::time::now(),
+                contact,
+            })
+        })
+        .await
+}
+
+/// Accepts an erased person's e-mail again: contacts may be created with it from now on.
+pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiResult<()> {
+    actor.require(Resource::Privacy, Action::Write)?;
+    let email = Email::parse(&input.email)
+        .map_err(|detail| ApiError::invalid_field("/email", "invalid_email", detail))?
+        .into_string();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let hash = model::erased_hash(&email)?;
+            if !model::forget_erased(conn, &actor.org_id, &email)? {
+                return Err(ApiError::not_found("erased e-mail"));
+            }
+            // The hash names the entry; the address itself is not written anywhere.
+            let after = json!({"id": hash});
+            change::record(
+                conn,
+                &actor,
+                Change { resource: "erased_email", id: &hash, action: "released", before: None, after: Some(&after) },
+            )
+        })
+        .await
+}
+
+/// Case-insensitive (ASCII) replacement of every needle in `text`.
+fn scrub_text(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_string();
+    for needle in needles.iter().filter(|n| !n.is_empty()) {
+        let lower_needle = needle.to_ascii_lowercase();
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.to_ascii_lowercase().find(&lower_needle) {
+            result.push_str(&rest[..at]);
+            result.push_str(ERASED);
+            rest = &rest[at + lower_needle.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+fn mentions_any(text: &str, needles: &[String]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    needles.iter().any(|n| !n.is_empty() && lower.contains(&n.to_ascii_lowercase()))
+}
+
+/// Scrubs one activity: all its text when it is about no other contact, else the person's
+/// e-mails, phones and name. Attendee entries naming the person go either way.
+fn scrub_activity(
+    conn: &mut DbConnection,
+    org_id: &str,
+    contact_id: &str,
+    activity_id: &str,
+    needles: &[String],
+) -> ApiResult<bool> {
+    let Some(activity) = model::find_activity(conn, org_id, activity_id)? else {
+        return Ok(false);
+    };
+    let targets = crate::activity::model::targets(conn, org_id, activity_id)?;
+    let linked = targets.iter().any(|t| t.record_type == "contact" && t.record_id == contact_id);
+    let shared = targets.iter().any(|t| t.record_type == "contact" && t.record_id != contact_id);
+    let attendees: Vec<String> = serde_json::from_str(&activity.attendees).unwrap_or_default();
+    let kept: Vec<String> = attendees.iter().filter(|a| !mentions_any(a, needles)).cloned().collect();
+    let fields = if linked && !shared {
+        ScrubbedActivity {
+            subject: activity.subject.as_ref().map(|_| ERASED.to_string()),
+            body: activity.body.as_ref().map(|_| ERASED.to_string()),
+            outcome: None,
+            attendees: serde_json::to_string(&kept)?,
+            message_id: None,
+        }
+    } else {
+        ScrubbedActivity {
+            subject: activity.subject.as_deref().map(|t| scrub_text(t, needles)),
+            body: activity.body.as_deref().map(|t| scrub_text(t, needles)),
+            outcome: activity.outcome.as_deref().map(|t| scrub_text(t, needles)),
+            attendees: serde_json::to_string(&kept)?,
+            message_id: activity.message_id.clone(),
+        }
+    };
+    let unchanged = fields.subject == activity.subject
+        && fields.body == activity.body
+        && fields.outcome == activity.outcome
+        && fields.message_id == activity.message_id
+        && kept.len() == attendees.len();
+    if unchanged {
+        return Ok(false);
+    }
+    model::scrub_activity(conn, org_id, activity_id, &fields)?;
+    Ok(true)
+}
+
+/// An audit entry's changes with every value gone: which fields changed stays, not how.
+fn redacted_changes(changes: &str) -> String {
+    let fields: Map<String, Value> = serde_json::from_str(changes).unwrap_or_default();
+    let redacted: Map<String, Value> = fields.keys().map(|k| (k.clone(), json!({"redacted": true}))).collect();
+    Value::Object(redacted).to_string()
+}
+
+/// An event's data with only the object's id left.
+fn redacted_event(data: &str) -> String {
+    let data: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+    let id = data.pointer("/object/id").cloned().unwrap_or(Value::Null);
+    json!({"object": {"id": id}, "redacted": true}).to_string()
+}
+
+/// Anonymizes a contact everywhere; see `docs/contacts.md#erasure`.
+pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ErasureOut> {
+    actor.require(Resource::Privacy, Action::Write)?;
+    let actor = actor.clone();
+    state.db.write(move |conn| erase_in(conn, &actor, &contact_id)).await
+}
+
+fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
+    let org = actor.org_id.as_str();
+    let row = model::find_contact(conn, org, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    if model::erased_at(conn, org, contact_id)?.is_some() {
+        return Err(ApiError::conflict("already_erased", "This contact was erased already."));
+    }
+    let contact = ContactOut::from(row.clone());
+    let emails: Vec<String> = contact.emails.iter().map(|e| e.address.clone()).collect();
+    let phones: Vec<String> = contact.phones.iter().map(|p| p.number.clone()).collect();
+    let full_name = match (&contact.first_name, &contact.last_name) {
+        (Some(first), Some(last)) => vec![format!("{first} {last}"), format!("{last} {first}")],
+        _ => Vec::new(),
+    };
+    let needles: Vec<String> = emails.iter().chain(&phones).chain(&full_name).cloned().collect();
+
+    // The contact: personal fields cleared, the record and its id kept for aggregates.
+    let anonymous = ContactFields {
+        first_name: None,
+        last_name: Some(ERASED_NAME.to_string()),
+        sort_name: ERASED_NAME.to_lowercase(),
+        email: None,
+        phone: None,
+        emails: "[]".into(),
+        phones: "[]".into(),
+        addresses: "[]".into(),
+        job_title: None,
+        lifecycle_stage: row.lifecycle_stage.clone(),
+        lead_source: None,
+        owner_id: row.owner_id.clone(),
+        tags: "[]".into(),
+        external_ids: "{}".into(),
+        custom: "{}".into(),
+    };
+    crate::contact::model::update(conn, org, contact_id, &anonymous)?;
+    crm_core::custom_fields::model::set_values(conn, org, RECORD_TYPE, contact_id, &[])?;
+    crm_core::search_index::remove(conn, contact_id)?;
+    crate::contact::model::set_emails(conn, org, contact_id, &[])?;
+    records::set_tags(conn, org, RECORD_TYPE, contact_id, &[])?;
+    records::set_external_ids(conn, org, RECORD_TYPE, contact_id, &Default::default())?;
+    let company_links_removed = model::delete_company_links(conn, org, contact_id)?;
+    crate::consent::model::delete_for_contact(conn, org, contact_id)?;
+    crate::subscription::model::delete_for_contact(conn, org, contact_id)?;
+    // Erased addresses count as suppressed through their hashes; the plain entries go.
+    crate::suppression::model::delete_for_emails(conn, org, &emails)?;
+    for email in &emails {
+        model::remember_erased(conn, org, email)?;
+    }
+
+    // Activities about the person, and any other activity that mentions their e-mail.
+    let about = model::activity_ids_about(conn, org, contact_id)?;
+    let mut touched: BTreeSet<String> = about.iter().cloned().collect();
+    touched.extend(model::activity_ids_mentioning(conn, org, &emails)?);
+    let mut activities_scrubbed = 0;
+    for activity_id in &touched {
+        if scrub_activity(conn, org, contact_id, activity_id, &needles)? {
+            activities_scrubbed += 1;
+        }
+    }
+
+    // Earlier audit entries and events must not keep what was erased: one scan of each table.
+    let touched: Vec<String> = touched.into_iter().collect();
+    let mut audit: Vec<(String, String)> = model::audit_about(conn, org, RECORD_TYPE, &[contact_id.to_string()])?;
+    audit.extend(model::audit_about(conn, org, "activity", &touched)?);
+    audit.extend(model::audit_mentioning(conn, org, &emails)?);
+    let mut ids = touched.clone();
+    ids.push(contact_id.to_string());
+    let mut event_rows = model::events_mentioning(conn, org, &emails, &ids)?;
+    audit.sort();
+    audit.dedup_by(|a, b| a.0 == b.0);
+    event_rows.sort();
+    event_rows.dedup_by(|a, b| a.0 == b.0);
+    for (id, changes) in &audit {
+        model::set_audit_changes(conn, org, id, &redacted_changes(changes))?;
+    }
+    for (id, data) in &event_rows {
+        model::set_event_data(conn, org, id, &redacted_event(data))?;
+    }
+    let mut response_needles = emails.clone();
+    response_needles.push(contact_id.to_string());
+    model::forget_responses_mentioning(conn, org, &response_needles)?;
+
+    let erased_at = model::insert_erasure(conn, org, contact_id, actor)?;
+    let out = ErasureOut {
+        contact_id: contact_id.to_string(),
+        erased_at,
+        emails_hashed: emails.len(),
+        activities_scrubbed,
+        company_links_removed,
+        audit_entries_redacted: audit.len(),
+        events_redacted: event_rows.len(),
+    };
+    // The erasure itself: counts in the audit log, only the id in the event.
+    let mut summary = Map::new();
+    for (key, value) in [
+        ("emails_hashed", out.emails_hashed),
+        ("activities_scrubbed", out.activities_scrubbed),
+        ("company_links_removed", out.company_links_removed),
+        ("audit_entries_redacted", out.audit_entries_redacted),
+        ("events_redacted", out.events_redacted),
+    ] {
+        summary.insert(key.into(), json!({"before": null, "after": value}));
+    }
+    crm_core::audit::model::insert(conn, actor, "erased", RECORD_TYPE, contact_id, &summary)?;
+    crm_core::events::model::emit(conn, actor, "contact.erased", json!({"id": contact_id}), None)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_case_insensitively() {
+        let needles = vec!["ada@example.com".to_string(), "Ada Lovelace".to_string()];
+        assert_eq!(scrub_text("Call ADA@Example.com (ada lovelace) today", &needles), "Call [erased] ([erased]) today");
+        assert!(mentions_any("Ada <ada@example.com>", &needles));
+        assert!(!mentions_any("Grace", &needles));
+    }
+
+    #[test]
+    fn redaction_keeps_field_names_and_object_id() {
+        assert_eq!(
+            redacted_changes(r#"{"first_name":{"before":null,"after":"Ada"}}"#),
+            r#"{"first_name":{"redacted":true}}"#
+        );
+        let event = redacted_event(r#"{"object":{"id":"con_1","email":"ada@example.com"}}"#);
+        assert!(event.contains("con_1") && !event.contains("ada@"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Subscription-type and contact-subscription rows; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::http::{Cursor, ListPlan};
+use crm_core::keyset;
+use crm_core::schema::{contact_subscriptions as subs, subscription_types as types};
+use diesel::prelude::*;
+
+pub const RECORD_TYPE: &str = "subscription_type";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = types)]
+pub struct SubscriptionType {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub channel: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, AsChangeset)]
+#[diesel(table_name = types, treat_none_as_null = true)]
+pub struct TypeFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subs)]
+pub struct Subscription {
+    pub org_id: String,
+    pub contact_id: String,
+    pub subscription_type_id: String,
+    pub status: String,
+    pub source: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn find_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<SubscriptionType>> {
+    Ok(types::table
+        .filter(types::org_id.eq(org_id))
+        .filter(types::id.eq(id))
+        .select(SubscriptionType::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The type with this name, other than `except`.
+pub fn type_named(conn: &mut DbConnection, org_id: &str, name: &str, except: &str) -> ApiResult<Option<String>> {
+    Ok(types::table
+        .filter(types::org_id.eq(org_id))
+        .filter(types::name.eq(name))
+        .filter(types::id.ne(except))
+        .select(types::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    diesel::insert_into(types::table)
+        .values((
+            types::id.eq(id),
+            types::org_id.eq(org_id),
+            types::name.eq(&fields.name),
+            types::description.eq(&fields.description),
+            types::channel.eq(&fields.channel),
+            types::created_at.eq(now),
+            types::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields) -> ApiResult<()> {
+    diesel::update(types::table.filter(types::org_id.eq(org_id)).filter(types::id.eq(id)))
+        .set((fields, types::version.eq(types::version + 1), types::updated_at.eq(crm_core::time::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a type and every contact's subscription to it.
+pub fn delete_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+    diesel::delete(subs::table.filter(subs::org_id.eq(org_id)).filter(subs::subscription_type_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(types::table.filter(types::org_id.eq(org_id)).filter(types::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+pub const SORTABLE: &[&str] = &["created_at", "name"];
+
+pub fn list_types(
+    conn: &mut DbConnection,
+    org_id: &str,
+    channel: Option<&str>,
+    plan: &ListPlan,
+) -> ApiResult<Vec<SubscriptionType>> {
+    let mut query = types::table.filter(types::org_id.eq(org_id)).select(SubscriptionType::as_select()).into_boxed();
+    if let Some(channel) = channel {
+        query = query.filter(types::channel.eq(channel.to_string()));
+    }
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = match sort.field {
+        "name" => keyset!(query, types::name, types::id, sort, Cursor::text_key(after)),
+        _ => keyset!(query, types::created_at, types::id, sort, Cursor::time_key(after)?),
+    };
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}
+
+/// Every type of the organization, oldest first (at most a few hundred).
+pub fn all_types(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<SubscriptionType>> {
+    Ok(types::table
+        .filter(types::org_id.eq(org_id))
+        .order((types::created_at.asc(), types::id.asc()))
+        .select(SubscriptionType::as_select())
+        .load(conn)?)
+}
+
+pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<Subscription>> {
+    Ok(subs::table
+        .filter(subs::org_id.eq(org_id))
+        .filter(subs::contact_id.eq(contact_id))
+        .select(Subscription::as_select())
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, contact_id: &str, type_id: &str) -> ApiResult<Option<Subscription>> {
+    Ok(subs::table.find((org_id, contact_id, type_id)).select(Subscription::as_select()).first(conn).optional()?)
+}
+
+pub fn save(
+    conn: &mut DbConnection,
+    org_id: &str,
+    contact_id: &str,
+    type_id: &str,
+    status: &str,
+    source: Option<&str>,
+    exists: bool,
+) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    if exists {
+        diesel::update(subs::table.find((org_id, contact_id, type_id)))
+            .set((subs::status.eq(status), subs::source.eq(source), subs::updated_at.eq(now)))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(subs::table)
+            .values((
+                subs::org_id.eq(org_id),
+                subs::contact_id.eq(contact_id),
+                subs::subscription_type_id.eq(type_id),
+                subs::status.eq(status),
+                subs::source.eq(source),
+                subs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn delete_for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<usize> {
+    Ok(diesel::delete(subs::table.filter(subs::org_id.eq(org_id)).filter(subs::contact_id.eq(contact_id)))
+        .execute(conn)?)
+}

@@ -1,0 +1,111 @@
+//! Suppression rows; every query takes the organization.
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::http::{Cursor, ListPlan};
+use crm_core::keyset;
+use crm_core::schema::email_suppressions as suppressions;
+use diesel::prelude::*;
+
+pub const RECORD_TYPE: &str = "email_suppression";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = suppressions)]
+pub struct Suppression {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub reason: String,
+    pub source: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub reason: Option<String>,
+    pub email: Option<String>,
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Suppression>> {
+    Ok(suppressions::table
+        .filter(suppressions::org_id.eq(org_id))
+        .filter(suppressions::id.eq(id))
+        .select(Suppression::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<Option<Suppression>> {
+    Ok(suppressions::table
+        .filter(suppressions::org_id.eq(org_id))
+        .filter(suppressions::email.eq(email))
+        .select(Suppression::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The entries for any of these (lower-cased) addresses.
+pub fn for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<Vec<Suppression>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(suppressions::table
+        .filter(suppressions::org_id.eq(org_id))
+        .filter(suppressions::email.eq_any(emails))
+        .order(suppressions::created_at.asc())
+        .select(Suppression::as_select())
+        .load(conn)?)
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    email: &str,
+    reason: &str,
+    source: Option<&str>,
+) -> ApiResult<()> {
+    diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::id.eq(id),
+            suppressions::org_id.eq(org_id),
+            suppressions::email.eq(email),
+            suppressions::reason.eq(reason),
+            suppressions::source.eq(source),
+            suppressions::created_at.eq(crm_core::time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<usize> {
+    Ok(diesel::delete(suppressions::table.filter(suppressions::org_id.eq(org_id)).filter(suppressions::id.eq(id)))
+        .execute(conn)?)
+}
+
+pub fn delete_for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<usize> {
+    if emails.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(
+        suppressions::table.filter(suppressions::org_id.eq(org_id)).filter(suppressions::email.eq_any(emails)),
+    )
+    .execute(conn)?)
+}
+
+pub const SORTABLE: &[&str] = &["created_at"];
+
+pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Suppression>> {
+    let mut query =
+        suppressions::table.filter(suppressions::org_id.eq(org_id)).select(Suppression::as_select()).into_boxed();
+    if let Some(reason) = &filters.reason {
+        query = query.filter(suppressions::reason.eq(reason.clone()));
+    }
+    if let Some(email) = &filters.email {
+        query = query.filter(suppressions::email.eq(email.clone()));
+    }
+    let (sort, after) = (&plan.sort, plan.after.clone());
+    let query = keyset!(query, suppressions::created_at, suppressions::id, sort, Cursor::time_key(after)?);
+    Ok(query.limit(plan.limit + 1).load(conn)?)
+}

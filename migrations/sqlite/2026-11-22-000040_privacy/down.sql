@@ -1,0 +1,9 @@
+DROP INDEX activities_org_deleted;
+DROP INDEX companies_org_deleted;
+DROP INDEX contacts_org_deleted;
+DROP TABLE contact_erasures;
+DROP TABLE erased_emails;
+DROP TABLE email_suppressions;
+DROP TABLE contact_subscriptions;
+DROP TABLE subscription_types;
+DROP TABLE contact_consents;
