@@ -85,7 +85,8 @@ fn untag(conn: &mut DbConnection, org_id: &str, record_type: &str, id: &str) -> 
             .filter(activity_links::record_id.eq(id)),
     )
     .execute(conn)?;
-    Ok(())
+    crm_core::custom_fields::model::set_values(conn, org_id, record_type, id, &[])?;
+    crm_core::search_index::remove(conn, id)
 }
 
 /// One batch of each record type, oldest trash first.
