@@ -6,35 +6,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::company::dto::CompanyIn;
-use crate::contact::dto::{ContactIn, ContactOut};
+use crate::contact::dto::ContactOut;
 
-/// `POST /v1/contacts/duplicates`: the whole organization, or the given inputs against it.
+/// `POST /v1/contacts/duplicates`, `POST /v1/companies/duplicates`: the whole organization, or
+/// the given inputs (contacts or companies, in the shape of a create) against it.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"min_score": 0.8, "limit": 100}))]
-pub struct ContactDuplicatesRequest {
-    /// Contacts to check before creating them (nothing is written). Without inputs, the whole
+pub struct DuplicatesRequest<T> {
+    /// Records to check before creating them (nothing is written). Without inputs, the whole
     /// organization is scanned for groups of duplicates.
     #[schema(min_items = 1, max_items = 1000)]
-    pub inputs: Option<Vec<ContactIn>>,
-    /// The lowest score reported, 0.5–1 (default 0.8).
-    #[validate(range(min = 0.5, max = 1.0))]
-    pub min_score: Option<f64>,
-    /// Most groups returned, best first (1–1000, default 100).
-    #[validate(range(min = 1, max = 1000))]
-    pub limit: Option<i64>,
-}
-
-/// `POST /v1/companies/duplicates`: the whole organization, or the given inputs against it.
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"inputs": [{"name": "Acme Inc.", "domain": "acme.example"}]}))]
-pub struct CompanyDuplicatesRequest {
-    /// Companies to check before creating them (nothing is written). Without inputs, the whole
-    /// organization is scanned for groups of duplicates.
-    #[schema(min_items = 1, max_items = 1000)]
-    pub inputs: Option<Vec<CompanyIn>>,
+    pub inputs: Option<Vec<T>>,
     /// The lowest score reported, 0.5–1 (default 0.8).
     #[validate(range(min = 0.5, max = 1.0))]
     pub min_score: Option<f64>,

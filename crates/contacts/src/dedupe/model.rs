@@ -83,31 +83,54 @@ pub fn all_contacts(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Cand
     Ok(out)
 }
 
-/// Live contacts holding one of these e-mails, primary phones or sort names.
-pub fn contacts_like(
+/// Ids of records of `record_type` with a word starting like one of the three longest words of
+/// each candidate's name (through the search index).
+fn named_like(
     conn: &mut DbConnection,
     org_id: &str,
-    emails: &[String],
-    phones: &[String],
-    sort_names: &[String],
-) -> ApiResult<Vec<Candidate>> {
-    let mut ids: Vec<String> = Vec::new();
-    if !emails.is_empty() {
-        ids = contact_emails::table
-            .filter(contact_emails::org_id.eq(org_id))
-            .filter(contact_emails::email.eq_any(emails))
-            .select(contact_emails::contact_id)
-            .load(conn)?;
+    record_type: &'static str,
+    candidates: &[Candidate],
+) -> ApiResult<Vec<String>> {
+    let mut words: Vec<String> = Vec::new();
+    for candidate in candidates {
+        let mut mine: Vec<String> = crm_core::search_index::tokens(&candidate.name).filter(|w| w.len() >= 3).collect();
+        mine.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        words.extend(mine.into_iter().take(3));
     }
-    let live = || contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::deleted_at.is_null());
-    if !phones.is_empty() {
+    words.sort();
+    words.dedup();
+    let mut ids = Vec::new();
+    for word in words {
+        let hits = crm_core::search_index::search(conn, org_id, &word, &[record_type], 200)?;
+        ids.extend(hits.into_iter().map(|h| h.record_id));
+    }
+    Ok(ids)
+}
+
+/// Live contacts sharing an e-mail or primary phone with the candidates, or a name word.
+pub fn contacts_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+    let emails: Vec<&String> = candidates.iter().flat_map(|c| &c.emails).collect();
+    let phones: Vec<&String> = candidates.iter().flat_map(|c| &c.phones).collect();
+    let mut ids = named_like(conn, org_id, crate::contact::model::RECORD_TYPE, candidates)?;
+    if !emails.is_empty() {
         ids.extend(
-            live().filter(contacts::phone.eq_any(phones)).select(contacts::id).limit(1000).load::<String>(conn)?,
+            contact_emails::table
+                .filter(contact_emails::org_id.eq(org_id))
+                .filter(contact_emails::email.eq_any(emails))
+                .select(contact_emails::contact_id)
+                .load::<String>(conn)?,
         );
     }
-    if !sort_names.is_empty() {
-        let named = live().filter(contacts::sort_name.eq_any(sort_names)).select(contacts::id).limit(1000);
-        ids.extend(named.load::<String>(conn)?);
+    if !phones.is_empty() {
+        ids.extend(
+            contacts::table
+                .filter(contacts::org_id.eq(org_id))
+                .filter(contacts::deleted_at.is_null())
+                .filter(contacts::phone.eq_any(phones))
+                .select(contacts::id)
+                .limit(1000)
+                .load::<String>(conn)?,
+        );
     }
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -155,14 +178,10 @@ pub fn all_companies(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Can
     Ok(company_candidates(rows))
 }
 
-/// Live companies with one of these domains, or a word of their name starting with one of these words.
-pub fn companies_like(
-    conn: &mut DbConnection,
-    org_id: &str,
-    domains: &[String],
-    words: &[String],
-) -> ApiResult<Vec<Candidate>> {
-    let mut ids: Vec<String> = Vec::new();
+/// Live companies sharing a domain with the candidates, or a name word.
+pub fn companies_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+    let domains: Vec<&String> = candidates.iter().filter_map(|c| c.domain.as_ref()).collect();
+    let mut ids = named_like(conn, org_id, crate::company::model::RECORD_TYPE, candidates)?;
     if !domains.is_empty() {
         ids.extend(
             companies::table
@@ -172,10 +191,6 @@ pub fn companies_like(
                 .select(companies::id)
                 .load::<String>(conn)?,
         );
-    }
-    for word in words {
-        let hits = crm_core::search_index::search(conn, org_id, word, &[crate::company::model::RECORD_TYPE], 200)?;
-        ids.extend(hits.into_iter().map(|h| h.record_id));
     }
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -6,8 +6,10 @@ use crm_core::error::{ApiResult, Problem};
 use crm_core::http::{ValidatedJson, etag};
 use crm_core::state::AppState;
 
-use super::dto::{CompanyDuplicatesRequest, ContactDuplicatesRequest, DuplicatesOut, MergeOut, MergeRequest};
+use super::dto::{DuplicatesOut, DuplicatesRequest, MergeOut, MergeRequest};
 use super::service;
+use crate::company::dto::CompanyIn;
+use crate::contact::dto::ContactIn;
 
 /// Find duplicate contacts
 ///
@@ -17,7 +19,7 @@ use super::service;
 /// the same address). With `inputs`: the existing contacts each input probably is, to check
 /// before creating. Changes nothing.
 #[utoipa::path(
-    operation_id = "find_duplicate_contacts", tag = "Contacts", request_body = ContactDuplicatesRequest, security(("bearer" = [])),
+    operation_id = "find_duplicate_contacts", tag = "Contacts", request_body = DuplicatesRequest<ContactIn>, security(("bearer" = [])),
     responses(
         (status = 200, description = "Groups (or matches of the inputs), best first", body = DuplicatesOut),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
@@ -27,9 +29,9 @@ use super::service;
 pub async fn find_duplicate_contacts(
     state: web::Data<AppState>,
     actor: Actor,
-    input: ValidatedJson<ContactDuplicatesRequest>,
+    input: ValidatedJson<DuplicatesRequest<ContactIn>>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::contact_duplicates(&state, &actor, input.0).await?))
+    Ok(HttpResponse::Ok().json(service::duplicates(&state, &actor, &service::CONTACTS, input.0).await?))
 }
 
 /// Find duplicate companies
@@ -38,7 +40,7 @@ pub async fn find_duplicate_contacts(
 /// same city. Two known, different addresses make a shared domain or phone a branch, not a
 /// duplicate. Changes nothing.
 #[utoipa::path(
-    operation_id = "find_duplicate_companies", tag = "Companies", request_body = CompanyDuplicatesRequest, security(("bearer" = [])),
+    operation_id = "find_duplicate_companies", tag = "Companies", request_body = DuplicatesRequest<CompanyIn>, security(("bearer" = [])),
     responses(
         (status = 200, description = "Groups (or matches of the inputs), best first", body = DuplicatesOut),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
@@ -48,9 +50,9 @@ pub async fn find_duplicate_contacts(
 pub async fn find_duplicate_companies(
     state: web::Data<AppState>,
     actor: Actor,
-    input: ValidatedJson<CompanyDuplicatesRequest>,
+    input: ValidatedJson<DuplicatesRequest<CompanyIn>>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::company_duplicates(&state, &actor, input.0).await?))
+    Ok(HttpResponse::Ok().json(service::duplicates(&state, &actor, &service::COMPANIES, input.0).await?))
 }
 
 /// Merge contacts into this one

@@ -12,8 +12,8 @@ use diesel::Connection;
 use serde_json::json;
 
 use super::dto::{
-    CompanyDuplicatesRequest, ContactDuplicatesRequest, DuplicateGroup, DuplicateMatch, DuplicatePair, DuplicatesOut,
-    InputMatches, MergeOut, MergeRequest,
+    DuplicateGroup, DuplicateMatch, DuplicatePair, DuplicatesOut, DuplicatesRequest, InputMatches, MergeOut,
+    MergeRequest,
 };
 use super::matcher::{self, Candidate, Kind, Prepared};
 use super::model;
@@ -24,6 +24,7 @@ use crate::contact::service as contacts;
 use crate::normalize::{DEFAULT_REGION, Domain, Email, Phone};
 
 const DEFAULT_MIN_SCORE: f64 = 0.8;
+const DEFAULT_LIMIT: usize = 100;
 const MAX_INPUTS: usize = 1000;
 
 fn check_inputs<T>(inputs: &Option<Vec<T>>) -> ApiResult<()> {
@@ -36,7 +37,6 @@ fn check_inputs<T>(inputs: &Option<Vec<T>>) -> ApiResult<()> {
         _ => Ok(()),
     }
 }
-const DEFAULT_LIMIT: usize = 100;
 
 fn strings(reasons: &[&'static str]) -> Vec<String> {
     reasons.iter().map(|r| r.to_string()).collect()
@@ -153,73 +153,49 @@ fn company_candidate(input: &CompanyIn) -> Candidate {
     }
 }
 
-pub async fn contact_duplicates(
-    state: &AppState,
-    actor: &Actor,
-    request: ContactDuplicatesRequest,
-) -> ApiResult<DuplicatesOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
-    check_inputs(&request.inputs)?;
-    let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
-    let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
-    let org_id = actor.org_id.clone();
-    match request.inputs {
-        None => {
-            let records = state.db.read(move |conn| model::all_contacts(conn, &org_id)).await?;
-            Ok(web_block(move || report(records, Kind::Contact, min_score, limit)).await?)
-        }
-        Some(inputs) => {
-            let candidates: Vec<Candidate> = inputs.iter().map(contact_candidate).collect();
-            let emails: Vec<String> = candidates.iter().flat_map(|c| c.emails.clone()).collect();
-            let phones: Vec<String> = candidates.iter().flat_map(|c| c.phones.clone()).collect();
-            let sort_names: Vec<String> = inputs
-                .iter()
-                .map(|i| {
-                    [i.last_name.as_deref(), i.first_name.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .to_lowercase()
-                })
-                .filter(|n| !n.is_empty())
-                .collect();
-            let existing =
-                state.db.read(move |conn| model::contacts_like(conn, &org_id, &emails, &phones, &sort_names)).await?;
-            Ok(matches(&candidates, &existing, Kind::Contact, min_score))
-        }
-    }
+/// How the finder reads one record type.
+pub struct Finder<I> {
+    pub kind: Kind,
+    /// An input as the finder sees it.
+    pub candidate: fn(&I) -> Candidate,
+    /// Every live record of the organization.
+    pub all: fn(&mut DbConnection, &str) -> ApiResult<Vec<Candidate>>,
+    /// The live records that could match the inputs.
+    pub like: fn(&mut DbConnection, &str, &[Candidate]) -> ApiResult<Vec<Candidate>>,
 }
 
-pub async fn company_duplicates(
+pub const CONTACTS: Finder<ContactIn> =
+    Finder { kind: Kind::Contact, candidate: contact_candidate, all: model::all_contacts, like: model::contacts_like };
+pub const COMPANIES: Finder<CompanyIn> = Finder {
+    kind: Kind::Company,
+    candidate: company_candidate,
+    all: model::all_companies,
+    like: model::companies_like,
+};
+
+/// Groups of duplicates in the organization, or each input's matches in it. Changes nothing.
+pub async fn duplicates<I>(
     state: &AppState,
     actor: &Actor,
-    request: CompanyDuplicatesRequest,
+    finder: &Finder<I>,
+    request: DuplicatesRequest<I>,
 ) -> ApiResult<DuplicatesOut> {
     actor.require(Resource::Contacts, Action::Read)?;
     check_inputs(&request.inputs)?;
     let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
     let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
-    let org_id = actor.org_id.clone();
+    let (org_id, kind) = (actor.org_id.clone(), finder.kind);
     match request.inputs {
         None => {
-            let records = state.db.read(move |conn| model::all_companies(conn, &org_id)).await?;
-            Ok(web_block(move || report(records, Kind::Company, min_score, limit)).await?)
+            let all = finder.all;
+            let records = state.db.read(move |conn| all(conn, &org_id)).await?;
+            web_block(move || report(records, kind, min_score, limit)).await
         }
         Some(inputs) => {
-            let candidates: Vec<Candidate> = inputs.iter().map(company_candidate).collect();
-            let domains: Vec<String> = candidates.iter().filter_map(|c| c.domain.clone()).collect();
-            // The three longest words of each name find companies by prefix through the search index.
-            let mut words: Vec<String> = Vec::new();
-            for candidate in &candidates {
-                let mut mine: Vec<String> = search_index::tokens(&candidate.name).filter(|w| w.len() >= 3).collect();
-                mine.sort_by_key(|w| std::cmp::Reverse(w.len()));
-                words.extend(mine.into_iter().take(3));
-            }
-            words.sort();
-            words.dedup();
-            let existing = state.db.read(move |conn| model::companies_like(conn, &org_id, &domains, &words)).await?;
-            Ok(matches(&candidates, &existing, Kind::Company, min_score))
+            let candidates: Vec<Candidate> = inputs.iter().map(finder.candidate).collect();
+            let (like, for_query) = (finder.like, candidates.clone());
+            let existing = state.db.read(move |conn| like(conn, &org_id, &for_query)).await?;
+            Ok(matches(&candidates, &existing, kind, min_score))
         }
     }
 }
