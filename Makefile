@@ -18,9 +18,11 @@ test-fast:
 openapi:
 	cargo run -q -p crm-gateway --bin crm -- openapi > openapi/openapi.json
 
-# Load-test the release build on PostgreSQL next to pgbench; see docs/benchmarks.md.
+# Load-test the release build next to pgbench: the platform on PostgreSQL, then contacts at
+# 1,000,000 records on PostgreSQL and SQLite; see docs/benchmarks.md.
 bench:
 	bash scripts/bench.sh
+	bash scripts/bench-contacts.sh
 
 fmt:
 	cargo fmt --all

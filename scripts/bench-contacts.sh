@@ -33,10 +33,10 @@ done
 
 cargo build --release -p crm-gateway
 CRM=$ROOT/target/release/crm
-command -v oha >/dev/null || cargo install oha --locked
-OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
-OHA_JSON=(--output-format json)
-"$OHA" --help | grep -q -- '--output-format' || OHA_JSON=(-j)
+NICE=()
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+find_oha
 
 SERVER=${PG_URL%%\?*}
 [[ $SERVER =~ ^(postgres(ql)?://[^/]+)(/.*)?$ ]] || die "BENCH_PG_URL must look like postgres://user@host:port"
@@ -104,23 +104,6 @@ FROM ($series) AS s WHERE i <= $ACTIVITIES;
 INSERT INTO activity_links (org_id, activity_id, record_type, record_id)
 SELECT org_id, id, 'contact', 'con_bench' || (1 + (CAST(substr(id, 10) AS BIGINT) - 1) % $CONTACTS) FROM activities WHERE org_id = '$org';
 SQL
-}
-
-run_oha() {
-    local name=$1 expect=$2
-    shift 2
-    local out=$WORK/oha-$name.json
-    "$OHA" -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$@" >"$out"
-    local other
-    other=$(jq -r --arg s "$expect" '[.statusCodeDistribution // {} | to_entries[] | select(.key != $s) | "\(.key)×\(.value)"] | join(" ")' "$out")
-    [[ -z $other ]] || log "$name: unexpected statuses: $other"
-    jq -r '[.summary.requestsPerSec, .latencyPercentiles.p50 * 1000, .latencyPercentiles.p99 * 1000] | map(. * 100 | round / 100) | @tsv' "$out"
-}
-
-run_pgbench() {
-    pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/$1.sql" "$DB_URL" >"$WORK/pgbench-$1.log" 2>&1 ||
-        { cat "$WORK/pgbench-$1.log" >&2; die "pgbench $1 failed"; }
-    awk '/^tps = / { printf "%.2f\n", $3; exit }' "$WORK/pgbench-$1.log"
 }
 
 # Median of three wall-clock times (seconds) of one request.

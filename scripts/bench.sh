@@ -45,17 +45,9 @@ log "building target/release/crm"
 "${NICE[@]}" cargo build --release -p crm-gateway
 CRM=$ROOT/target/release/crm
 
-if ! command -v oha >/dev/null; then
-    log "installing oha (cargo install oha --locked)"
-    "${NICE[@]}" cargo install oha --locked
-fi
-OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
-[[ -x $OHA ]] || die "oha is not installed"
-if "$OHA" --help | grep -q -- '--output-format'; then
-    OHA_JSON=(--output-format json)
-else
-    OHA_JSON=(-j)
-fi
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+find_oha
 
 # --- a fresh database --------------------------------------------------------------------------
 # The server part of the URL (scheme, user, host, port), without a database name or parameters.
@@ -173,26 +165,6 @@ COMMIT;
 SQL
 
 # --- measurements ------------------------------------------------------------------------------
-# oha: prints "requests/s p50_ms p99_ms", and warns when a response was not the expected status.
-run_oha() {
-    local name=$1 expect=$2
-    shift 2
-    local out=$WORK/oha-$name.json
-    "$OHA" -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$@" >"$out"
-    local other
-    other=$(jq -r --arg s "$expect" '[.statusCodeDistribution // {} | to_entries[] | select(.key != $s) | "\(.key)×\(.value)"] | join(" ")' "$out")
-    [[ -z $other ]] || log "$name: unexpected statuses: $other"
-    jq -r '[.summary.requestsPerSec, .latencyPercentiles.p50 * 1000, .latencyPercentiles.p99 * 1000]
-           | map(. * 100 | round / 100) | @tsv' "$out"
-}
-
-run_pgbench() {
-    local name=$1
-    pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/$name.sql" "$DB_URL" \
-        >"$WORK/pgbench-$name.log" 2>&1 || { cat "$WORK/pgbench-$name.log" >&2; die "pgbench $name failed"; }
-    awk '/^tps = / { printf "%.2f\n", $3; exit }' "$WORK/pgbench-$name.log"
-}
-
 log "warming up"
 "$OHA" -c "$CONNECTIONS" -z 2s --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$BASE/v1/me" >/dev/null
 
