@@ -7,6 +7,8 @@ pub mod activity;
 pub mod common;
 pub mod company;
 pub mod contact;
+pub mod export;
+pub mod import;
 pub mod link;
 pub mod normalize;
 pub mod timeline;
@@ -15,7 +17,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(contact::routes::search_contacts)
+    cfg.service(import::routes::list_imports)
+        .service(import::routes::create_import)
+        .service(import::routes::get_import)
+        .service(import::routes::get_import_failed_rows)
+        .service(import::routes::revert_import)
+        .service(export::routes::create_export)
+        .service(export::routes::get_export)
+        .service(export::routes::download_export)
+        .service(contact::routes::search_contacts)
         .service(contact::routes::batch_contacts)
         .service(company::routes::search_companies)
         .service(contact::routes::list_contacts)
@@ -42,4 +52,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(timeline::routes::get_contact_history)
         .service(timeline::routes::get_company_timeline)
         .service(timeline::routes::get_company_history);
+}
+
+/// The domain's background jobs: imports, their reverts, exports.
+pub fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+    registry.register(import::model::IMPORT_KIND, import::job::run_import);
+    registry.register(import::model::REVERT_KIND, import::job::run_revert);
+    registry.register(export::model::EXPORT_KIND, export::job::run_export);
 }

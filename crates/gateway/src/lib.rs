@@ -38,6 +38,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Contacts", description = "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         (name = "Companies", description = "Accounts: domain, industry, size, revenue, parent company"),
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
+        (name = "Imports", description = "CSV imports of contacts, run as jobs: mapping, dry runs, failed rows, revert"),
+        (name = "Exports", description = "CSV exports of contacts, run as jobs, downloaded as a stream"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

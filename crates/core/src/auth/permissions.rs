@@ -60,6 +60,10 @@ pub enum Resource {
     AuditLog,
     Events,
     Contacts,
+    /// CSV imports of contacts (jobs); the contacts domain's scopes.
+    Imports,
+    /// CSV exports of contacts (jobs); the contacts domain's scopes.
+    Exports,
 }
 
 /// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
@@ -92,6 +96,8 @@ impl Resource {
             Resource::AuditLog => "the audit log",
             Resource::Events => "events",
             Resource::Contacts => "contacts and companies",
+            Resource::Imports => "imports",
+            Resource::Exports => "exports",
         }
     }
 
@@ -99,7 +105,7 @@ impl Resource {
         match self {
             Resource::Me | Resource::Users | Resource::ApiKeys | Resource::AuditLog => Domain::Platform,
             Resource::Events => Domain::Events,
-            Resource::Contacts => Domain::Contacts,
+            Resource::Contacts | Resource::Imports | Resource::Exports => Domain::Contacts,
         }
     }
 }
@@ -116,6 +122,9 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
         (Events, Write) => false,
         (Contacts, Read) => true,
         (Contacts, Write) => role != Role::ReadOnly,
+        // An import writes many contacts; an export copies them all out of the CRM.
+        (Imports | Exports, Read) => true,
+        (Imports | Exports, Write) => role != Role::ReadOnly,
     }
 }
 
