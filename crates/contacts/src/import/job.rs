@@ -236,7 +236,7 @@ fn reason(error: &ApiError) -> String {
 
 enum Done {
     Created(String),
-    Updated(String, ContactOut),
+    Updated(String, Box<ContactOut>),
     Unchanged,
     Skipped,
 }
@@ -270,7 +270,11 @@ fn apply_row(
             merge(&mut merged, input.contact.clone());
             let after = contacts::update_in(conn, actor, before.clone(), &contacts::normalize(merged)?)?;
             let id = after.id.clone();
-            if after.version == version { (Done::Unchanged, id) } else { (Done::Updated(id.clone(), before), id) }
+            if after.version == version {
+                (Done::Unchanged, id)
+            } else {
+                (Done::Updated(id.clone(), Box::new(before)), id)
+            }
         }
     };
     if let Some(company) = &input.company {

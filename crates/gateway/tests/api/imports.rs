@@ -251,7 +251,11 @@ pub async fn resume_scenario(backend: Backend) {
         ))
         .execute(&mut *app.conn())
         .unwrap();
-    let workers = crm_gateway::server::spawn_workers(&app.state);
+    // A worker process started later (this app's own run none).
+    let mut settings = crm_core::jobs::WorkerSettings::from_config(&app.state.config);
+    settings.concurrency = 1;
+    let registry = std::sync::Arc::new(crm_gateway::server::job_registry());
+    let workers = actix_web::rt::spawn(crm_core::jobs::run_workers(app.state.db.clone(), registry, settings));
     let done = wait(&app, &format!("/v1/imports/{id}")).await;
     workers.abort();
     assert_eq!(done["status"], "succeeded", "{done}");
