@@ -71,8 +71,14 @@ pub(crate) fn csv_reader(
     ctx: &JobContext,
     file_id: &str,
     options: &ImportOptions,
-) -> ApiResult<csv::Reader<FileReader>> {
-    let file = FileReader::open(&ctx.db, &ctx.actor.org_id, file_id)?;
+) -> Result<csv::Reader<FileReader>, JobError> {
+    let file = FileReader::open(&ctx.db, &ctx.actor.org_id, file_id).map_err(|e| {
+        if e.status == actix_web::http::StatusCode::NOT_FOUND {
+            JobError::Permanent("the uploaded file is gone".into())
+        } else {
+            JobError::from(e)
+        }
+    })?;
     let delimiter = options.delimiter.as_deref().and_then(|d| d.bytes().next()).unwrap_or(b',');
     Ok(csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -86,8 +92,31 @@ fn fields(record: &csv::ByteRecord) -> Vec<String> {
     record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
 }
 
-/// The import job (`contacts.import`).
+/// The import job (`contacts.import`). An import that cannot work ends as failed with an
+/// `import.failed` event; other errors are retried by the worker.
 pub fn run_import(ctx: &JobContext) -> JobResult {
+    match import(ctx) {
+        Err(JobError::Permanent(reason)) => ctx.write(|conn| {
+            ctx.fail(conn, &ctx.progress, &reason)?;
+            let job = crm_core::jobs::model::find_any(conn, ctx.id())?.ok_or_else(|| ApiError::not_found("import"))?;
+            let out = serde_json::to_value(super::service::out(job, None))?;
+            change::record(
+                conn,
+                &ctx.actor,
+                Change {
+                    resource: model::RECORD_TYPE,
+                    id: ctx.id(),
+                    action: "failed",
+                    before: None,
+                    after: Some(&out),
+                },
+            )
+        }),
+        other => other,
+    }
+}
+
+fn import(ctx: &JobContext) -> JobResult {
     let payload: ImportPayload = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
     let mut progress: Progress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
     let plan = Plan::new(&payload.header, payload.options.mapping.as_ref()).map_err(|e| permanent(e.detail))?;

@@ -238,6 +238,17 @@ pub async fn resume_scenario(backend: Backend) {
     let reply = upload(&app, &app.admin_key, Some(json!({"mapping": {"Email": "email"}})), csv.as_bytes()).await;
     reply.expect(202);
     let id = reply.body["id"].as_str().unwrap().to_string();
+    // A second import whose file is lost: it fails, with an import.failed event.
+    let lost = upload(&app, &app.admin_key, Some(json!({"mapping": {"Email": "email"}})), csv.as_bytes()).await;
+    let lost = lost.body["id"].as_str().unwrap().to_string();
+    {
+        use crm_core::schema::{file_chunks, files};
+        let mut conn = app.conn();
+        let payload: String = jobs::table.filter(jobs::id.eq(&lost)).select(jobs::payload).first(&mut *conn).unwrap();
+        let file_id = serde_json::from_str::<Value>(&payload).unwrap()["file_id"].as_str().unwrap().to_string();
+        diesel::delete(file_chunks::table.filter(file_chunks::file_id.eq(&file_id))).execute(&mut *conn).unwrap();
+        diesel::delete(files::table.filter(files::id.eq(&file_id))).execute(&mut *conn).unwrap();
+    }
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(app.get(&format!("/v1/imports/{id}"), &app.admin_key).await.body["status"], "pending");
     // As if a worker claimed it and died: running, with a lease that ran out.
@@ -257,7 +268,11 @@ pub async fn resume_scenario(backend: Backend) {
     let registry = std::sync::Arc::new(crm_gateway::server::job_registry());
     let workers = actix_web::rt::spawn(crm_core::jobs::run_workers(app.state.db.clone(), registry, settings));
     let done = wait(&app, &format!("/v1/imports/{id}")).await;
+    let failed = wait(&app, &format!("/v1/imports/{lost}")).await;
     workers.abort();
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["error"], "the uploaded file is gone");
+    assert!(app.event_types().contains(&"import.failed".to_string()));
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["counts"]["created"], 3);
     let (attempts, owner): (i32, Option<String>) = jobs::table
