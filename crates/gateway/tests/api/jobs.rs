@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::both;
 use crate::support::TestApp;
 
-both!(two_workers_never_share_a_job, expired_lease_comes_back_and_failures_retry);
+both!(two_workers_never_share_a_job, expired_lease_comes_back_and_failures_retry, heartbeat_keeps_a_long_job);
 
 fn system(app: &TestApp) -> Actor {
     Actor {
@@ -157,4 +157,34 @@ async fn expired_lease_comes_back_and_failures_retry(app: TestApp) {
     assert_eq!(orphan.progress_value(), json!({"done": 42}));
     assert_eq!(orphan.lease_owner, None);
     assert_eq!((held.status.as_str(), held.lease_owner.as_deref()), ("running", Some("alive")));
+}
+
+/// A job running for several lease lengths keeps its lease through the heartbeat: the other
+/// worker never takes it over.
+async fn heartbeat_keeps_a_long_job(app: TestApp) {
+    let runs: Arc<Mutex<usize>> = Arc::default();
+    let mut registry = Registry::default();
+    {
+        let runs = runs.clone();
+        registry.register("test.long", move |ctx| {
+            *runs.lock().unwrap() += 1;
+            for step in 0..8 {
+                std::thread::sleep(Duration::from_millis(500));
+                ctx.write(|conn| ctx.checkpoint(conn, &json!({"step": step})))?;
+            }
+            Ok(())
+        });
+    }
+    let mut conn = app.conn();
+    let id = model::enqueue(&mut conn, &system(&app), "test.long", &json!({}), &json!({}), 3).unwrap();
+    drop(conn);
+    let short = |owner: &str| WorkerSettings { lease: Duration::from_millis(1500), ..settings(owner) };
+    let registry = Arc::new(registry);
+    let a = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-a")));
+    let b = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-b")));
+    let rows = until(&app, "test.long", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
+    a.abort();
+    b.abort();
+    assert_eq!(rows, vec![(id, "succeeded".to_string(), 1)]);
+    assert_eq!(*runs.lock().unwrap(), 1);
 }
