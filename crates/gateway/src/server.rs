@@ -83,11 +83,16 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
     Ok(state)
 }
 
-/// Hourly housekeeping: expired idempotency keys.
+/// Hourly housekeeping: expired idempotency keys, uploads abandoned half-written.
 async fn maintenance(state: web::Data<AppState>) {
     loop {
         match state.db.write(crm_core::http::purge_expired_idempotency_keys).await {
             Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => log::warn!("maintenance: {e}"),
+        }
+        match state.db.write(crm_core::files::model::purge_abandoned).await {
+            Ok(n) if n > 0 => log::info!("deleted {n} abandoned uploads"),
             Ok(_) => {}
             Err(e) => log::warn!("maintenance: {e}"),
         }

@@ -97,3 +97,18 @@ pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> 
     diesel::delete(files::table.filter(files::org_id.eq(org_id)).filter(files::id.eq(id))).execute(conn)?;
     Ok(())
 }
+
+/// Deletes files still being written a day after they were started (uploads cut off by a
+/// crash or a dropped connection). Returns how many.
+pub fn purge_abandoned(conn: &mut DbConnection) -> ApiResult<usize> {
+    let cutoff = crate::time::now() - chrono::Duration::hours(24);
+    let abandoned: Vec<(String, String)> = files::table
+        .filter(files::status.eq(WRITING))
+        .filter(files::created_at.lt(cutoff))
+        .select((files::org_id, files::id))
+        .load(conn)?;
+    for (org_id, id) in &abandoned {
+        delete(conn, org_id, id)?;
+    }
+    Ok(abandoned.len())
+}
