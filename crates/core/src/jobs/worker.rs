@@ -99,10 +99,16 @@ pub async fn claim_next(
     kinds: &[String],
     settings: &WorkerSettings,
 ) -> crate::error::ApiResult<Option<model::Job>> {
-    let (kinds, owner, lease) = (kinds.to_vec(), settings.owner.clone(), settings.lease);
+    // Look on a read connection first: an idle poll never takes the (SQLite: only) writer.
+    let kinds = kinds.to_vec();
+    let candidates = db.read(move |conn| model::claimable(conn, &kinds, crate::time::now(), 5)).await?;
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let (owner, lease) = (settings.owner.clone(), settings.lease);
     db.write(move |conn| {
         let now = crate::time::now();
-        for id in model::claimable(conn, &kinds, now, 5)? {
+        for id in candidates {
             let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
             if model::try_claim(conn, &id, &owner, now, until)? {
                 return model::find_any(conn, &id);

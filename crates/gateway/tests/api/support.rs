@@ -136,7 +136,7 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("CRM_BOOTSTRAP".into(), "false".into()),
         ("CRM_DATABASE_POOL_SIZE".into(), "4".into()),
         ("CRM_MAX_BODY_BYTES".into(), "1048576".into()),
-        ("CRM_JOB_POLL_MS".into(), "20".into()),
+        ("CRM_JOB_POLL_MS".into(), "100".into()),
         ("CRM_JOB_RETRY_BASE_MS".into(), "50".into()),
     ];
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
