@@ -9,6 +9,8 @@ pub mod company;
 pub mod consent;
 pub mod contact;
 pub mod dedupe;
+pub mod export;
+pub mod import;
 pub mod link;
 pub use crm_core::normalize;
 pub mod privacy;
@@ -21,7 +23,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(contact::routes::search_contacts)
+    cfg.service(import::routes::list_imports)
+        .service(import::routes::create_import)
+        .service(import::routes::get_import)
+        .service(import::routes::get_import_failed_rows)
+        .service(import::routes::revert_import)
+        .service(export::routes::create_export)
+        .service(export::routes::get_export)
+        .service(export::routes::download_export)
+        .service(contact::routes::search_contacts)
         .service(dedupe::routes::find_duplicate_contacts)
         .service(dedupe::routes::find_duplicate_companies)
         .service(dedupe::routes::merge_contacts)
@@ -68,4 +78,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(privacy::routes::get_contact_personal_data)
         .service(privacy::routes::erase_contact)
         .service(privacy::routes::release_erased_email);
+}
+
+/// The domain's background jobs: imports, their reverts, exports.
+pub fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+    registry.register(import::model::IMPORT_KIND, import::job::run_import);
+    registry.register(import::model::REVERT_KIND, import::job::run_revert);
+    registry.register(export::model::EXPORT_KIND, export::job::run_export);
 }

@@ -24,6 +24,10 @@ pub struct Config {
     pub bootstrap: bool,
     pub http_workers: usize,
     pub trash_retention_days: i64,
+    pub job_workers: usize,
+    pub job_poll_ms: u64,
+    pub job_lease_seconds: u64,
+    pub job_retry_base_ms: u64,
 }
 
 /// A string that never shows in logs or debug output.
@@ -139,6 +143,9 @@ impl Config {
         }
         if self.rate_limit_per_minute == 0 || self.rate_limit_anonymous_per_minute == 0 {
             return Err("rate limits must be at least 1 per minute".into());
+        }
+        if self.job_poll_ms == 0 || self.job_lease_seconds < 2 {
+            return Err("CRM_JOB_POLL_MS must be at least 1 and CRM_JOB_LEASE_SECONDS at least 2".into());
         }
         if self.max_body_bytes < 1024 {
             return Err("CRM_MAX_BODY_BYTES must be at least 1024".into());

@@ -205,6 +205,22 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Runs `f` on a read connection in the calling thread: for code already off the async
+    /// executor (job handlers), which must not hold a connection longer than one step.
+    pub fn read_now<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
+        let mut conn = self.read.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction in the calling thread (see [`Db::read_now`]).
+    pub fn write_now<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
+        let mut pooled = self.write.get()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+}
+
 impl From<diesel::r2d2::Error> for ApiError {
     fn from(e: diesel::r2d2::Error) -> Self {
         ApiError::internal(format!("connection: {e}"))

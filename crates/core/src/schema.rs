@@ -342,7 +342,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        status -> Text,
+        payload -> Text,
+        progress -> Text,
+        actor -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_after -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    files (id) {
+        id -> Text,
+        org_id -> Text,
+        purpose -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        chunk_count -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    file_chunks (org_id, file_id, seq) {
+        org_id -> Text,
+        file_id -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    import_rows (org_id, job_id, row_number) {
+        org_id -> Text,
+        job_id -> Text,
+        row_number -> BigInt,
+        outcome -> Text,
+        contact_id -> Nullable<Text>,
+        before -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        raw -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
+    files,
+    file_chunks,
+    import_rows,
     search_documents,
     custom_field_definitions,
     custom_field_values,

@@ -11,8 +11,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API (the default): migrates the database first.
+    /// Serve the API (the default) and run background jobs: migrates the database first.
     Serve,
+    /// Run background jobs only (imports, exports…), no HTTP: several instances can share one
+    /// PostgreSQL database. Migrates the database first.
+    Worker,
     /// Apply pending migrations (or revert all of them) and exit.
     Migrate {
         /// Revert every migration instead (drops all data).

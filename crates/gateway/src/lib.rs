@@ -42,6 +42,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "Activities", description = "Notes, tasks, calls, meetings and logged e-mails"),
         (name = "Search", description = "One search box across contacts and companies"),
         (name = "Privacy", description = "Consent, subscriptions, the e-mail suppression list, personal-data export and erasure"),
+        (name = "Imports", description = "CSV imports of contacts, run as jobs: mapping, dry runs, failed rows, revert"),
+        (name = "Exports", description = "CSV exports of contacts, run as jobs, downloaded as a stream"),
         (name = "Health", description = "Liveness and readiness"),
     )
 )]

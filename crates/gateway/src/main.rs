@@ -1,4 +1,4 @@
-//! `crm`: serve the API, migrate, initialise an organization, print the OpenAPI document.
+//! `crm`: serve the API, run workers, migrate, initialise an organization, print the OpenAPI document.
 
 use std::process::ExitCode;
 
@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve => {
             actix_web::rt::System::new().block_on(crm_gateway::server::serve(config)).map_err(|e| e.to_string())
+        }
+        Command::Worker => {
+            actix_web::rt::System::new().block_on(crm_gateway::server::work(config)).map_err(|e| e.to_string())
         }
         Command::Migrate { revert_all } => migrate(config, revert_all),
         Command::Init { org, email } => init(config, &org, &email),

@@ -1,4 +1,5 @@
-//! Start-up: configuration, migrations, first-start bootstrap, background loops, HTTP.
+//! Start-up: configuration, migrations, first-start bootstrap, background loops and job
+//! workers, HTTP.
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let spec = web::Data::new(crate::openapi());
     actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
     actix_web::rt::spawn(maintenance(state.clone()));
+    spawn_workers(&state);
     let app_state = state.clone();
     let server = HttpServer::new(move || crate::app(app_state.clone(), spec.clone()))
         .workers(workers)
@@ -26,6 +28,34 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::other(format!("cannot listen on {listen}: {e}")))?;
     log::info!("crm listening on http://{listen} (docs at http://{listen}/docs/)");
     server.run().await
+}
+
+/// Runs background jobs (and the event sequencer) without HTTP until SIGTERM/SIGINT.
+pub async fn work(config: Config) -> std::io::Result<()> {
+    let state = web::Data::new(prepare(config).map_err(std::io::Error::other)?);
+    if state.config.job_workers == 0 {
+        return Err(std::io::Error::other("CRM_JOB_WORKERS is 0: this worker would do nothing"));
+    }
+    actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
+    let workers = spawn_workers(&state);
+    log::info!("crm worker running {} jobs at a time; stop with Ctrl-C", state.config.job_workers);
+    actix_web::rt::signal::ctrl_c().await?;
+    // A job cut short here keeps its lease until it expires, then another worker resumes it.
+    workers.abort();
+    Ok(())
+}
+
+/// Every domain's job handlers.
+pub fn job_registry() -> crm_core::jobs::Registry {
+    let mut registry = crm_core::jobs::Registry::default();
+    crm_contacts::register_jobs(&mut registry);
+    registry
+}
+
+/// Starts the job workers of this process (none when `CRM_JOB_WORKERS` is 0).
+pub fn spawn_workers(state: &web::Data<AppState>) -> actix_web::rt::task::JoinHandle<()> {
+    let settings = crm_core::jobs::WorkerSettings::from_config(&state.config);
+    actix_web::rt::spawn(crm_core::jobs::run_workers(state.db.clone(), std::sync::Arc::new(job_registry()), settings))
 }
 
 /// Opens the database, applies migrations and bootstraps an empty one.
@@ -53,11 +83,17 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
     Ok(state)
 }
 
-/// Hourly housekeeping: expired idempotency keys; records trashed longer than the retention.
+/// Hourly housekeeping: expired idempotency keys, uploads abandoned half-written, records trashed
+/// longer than the retention.
 async fn maintenance(state: web::Data<AppState>) {
     loop {
         match state.db.write(crm_core::http::purge_expired_idempotency_keys).await {
             Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => log::warn!("maintenance: {e}"),
+        }
+        match state.db.write(crm_core::files::model::purge_abandoned).await {
+            Ok(n) if n > 0 => log::info!("deleted {n} abandoned uploads"),
             Ok(_) => {}
             Err(e) => log::warn!("maintenance: {e}"),
         }

@@ -118,6 +118,18 @@ pub fn find_by_domain(conn: &mut DbConnection, org_id: &str, domain: &str, excep
         .optional()?)
 }
 
+/// The oldest live company with this name (compared lower-cased, like `sort_name`).
+pub fn find_by_name(conn: &mut DbConnection, org_id: &str, name: &str) -> ApiResult<Option<String>> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::sort_name.eq(name.trim().to_lowercase()))
+        .filter(companies::deleted_at.is_null())
+        .order((companies::created_at.asc(), companies::id.asc()))
+        .select(companies::id)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn parent_of(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<String>> {
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))

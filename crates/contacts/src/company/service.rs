@@ -24,7 +24,7 @@ const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 const MAX_DEPTH: usize = 50;
 
 #[derive(PartialEq)]
-struct Normalized {
+pub(crate) struct Normalized {
     fields: CompanyFields,
     /// As given: checked against the custom field definitions when stored.
     custom: Map<String, Value>,
@@ -32,7 +32,7 @@ struct Normalized {
     external_ids: BTreeMap<String, String>,
 }
 
-fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
+pub(crate) fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
     let mut errors = Vec::new();
     let name = input.name.trim().to_string();
     if name.is_empty() {
@@ -159,21 +159,21 @@ pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiRes
     actor.require(Resource::Contacts, Action::Write)?;
     let company = normalize(input)?;
     let actor = actor.clone();
-    state
-        .db
-        .write(move |conn| {
-            let id = crm_core::id::new_id("co");
-            store(conn, &actor, &id, &company, false)?;
-            let created = load(conn, &actor.org_id, &id)?;
-            let after = serde_json::to_value(&created)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
-            )?;
-            Ok(created)
-        })
-        .await
+    state.db.write(move |conn| create_in(conn, &actor, &company)).await
+}
+
+/// Creates a company on the caller's connection (the create endpoint, imports).
+pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<CompanyOut> {
+    let id = crm_core::id::new_id("co");
+    store(conn, actor, &id, company, false)?;
+    let created = load(conn, &actor.org_id, &id)?;
+    let after = serde_json::to_value(&created)?;
+    change::record(
+        conn,
+        actor,
+        Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
+    )?;
+    Ok(created)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {

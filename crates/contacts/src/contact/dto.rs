@@ -153,7 +153,7 @@ pub struct ContactPatch {
 }
 
 /// A person.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": "con_01jbz3m3x7f6ks6q0vd1tq2n5a", "first_name": "Ada", "last_name": "Lovelace",
     "email": "ada@example.com", "phone": "+442079460958",

@@ -183,7 +183,7 @@ fn shown(schema: &Schema, contact: Contact) -> ContactOut {
     out
 }
 
-fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> ApiResult<ContactOut> {
+pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id("con");
     store(conn, actor, &id, contact, false)?;
     let created = load(conn, &actor.org_id, &id)?;
@@ -270,7 +270,7 @@ pub async fn upsert_by_external_id(
 }
 
 /// Sets on `base` every field `input` gives.
-fn overlay(base: &mut ContactIn, input: ContactIn) {
+pub(crate) fn overlay(base: &mut ContactIn, input: ContactIn) {
     macro_rules! take {
         ($($field:ident),*) => { $( if input.$field.is_some() { base.$field = input.$field; } )* };
     }
@@ -362,23 +362,19 @@ fn apply(draft: &mut ContactIn, patch: ContactPatch) -> ApiResult<()> {
 pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
     actor.require(Resource::Contacts, Action::Write)?;
     let actor = actor.clone();
-    state
-        .db
-        .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
-            model::set_emails(conn, &actor.org_id, &id, &[])?;
-            search_index::remove(conn, &id)?;
-            records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
-            let b = serde_json::to_value(&before)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
-            )
-        })
-        .await
+    state.db.write(move |conn| delete_in(conn, &actor, &id, if_match)).await
+}
+
+/// Moves a contact to the trash on the caller's connection (the delete endpoint, import reverts).
+pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_match: Option<i64>) -> ApiResult<()> {
+    let before = load(conn, &actor.org_id, id)?;
+    check_version(if_match, before.version)?;
+    model::set_deleted(conn, &actor.org_id, id, Some(crm_core::time::now()))?;
+    model::set_emails(conn, &actor.org_id, id, &[])?;
+    search_index::remove(conn, id)?;
+    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &BTreeMap::new())?;
+    let b = serde_json::to_value(&before)?;
+    change::record(conn, actor, Change { resource: RECORD_TYPE, id, action: "deleted", before: Some(&b), after: None })
 }
 
 /// Brings a contact back from the trash, unless another contact took its e-mail or external id meanwhile.

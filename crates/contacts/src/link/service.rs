@@ -2,6 +2,7 @@
 
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::state::AppState;
 
@@ -29,42 +30,43 @@ pub async fn link(
 ) -> ApiResult<LinkOut> {
     actor.require(Resource::Contacts, Action::Write)?;
     let actor = actor.clone();
-    state
-        .db
-        .write(move |conn| {
-            let org = actor.org_id.clone();
-            crate::contact::model::find(conn, &org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
-            crate::company::model::find(conn, &org, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
-            let before = model::find(conn, &org, &contact_id, &company_id)?.map(out);
-            let first = before.is_none() && model::count_for_contact(conn, &org, &contact_id)? == 0;
-            let primary = input.primary || first || before.as_ref().is_some_and(|b| b.primary);
-            let role = input.role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-            // Linking again with the same role and flag changes nothing: no write, no event.
-            if let Some(unchanged) = before.as_ref().filter(|b| b.role == role && b.primary == primary) {
-                return Ok(unchanged.clone());
-            }
-            model::upsert(conn, &org, &contact_id, &company_id, role.as_deref(), primary)?;
-            if primary {
-                model::clear_primary(conn, &org, &contact_id, &company_id)?;
-            }
-            let after = model::find(conn, &org, &contact_id, &company_id)?
-                .map(out)
-                .ok_or_else(|| ApiError::internal("link vanished"))?;
-            let (b, a) = (before.as_ref().map(serde_json::to_value).transpose()?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change {
-                    resource: "contact",
-                    id: &contact_id,
-                    action: "company_linked",
-                    before: b.as_ref(),
-                    after: Some(&a),
-                },
-            )?;
-            Ok(after)
-        })
-        .await
+    state.db.write(move |conn| link_in(conn, &actor, &contact_id, &company_id, input)).await
+}
+
+/// Links on the caller's connection (the link endpoint, imports).
+pub(crate) fn link_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    contact_id: &str,
+    company_id: &str,
+    input: LinkIn,
+) -> ApiResult<LinkOut> {
+    let (contact_id, company_id) = (contact_id.to_string(), company_id.to_string());
+    let org = actor.org_id.clone();
+    crate::contact::model::find(conn, &org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    crate::company::model::find(conn, &org, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
+    let before = model::find(conn, &org, &contact_id, &company_id)?.map(out);
+    let first = before.is_none() && model::count_for_contact(conn, &org, &contact_id)? == 0;
+    let primary = input.primary || first || before.as_ref().is_some_and(|b| b.primary);
+    let role = input.role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    // Linking again with the same role and flag changes nothing: no write, no event.
+    if let Some(unchanged) = before.as_ref().filter(|b| b.role == role && b.primary == primary) {
+        return Ok(unchanged.clone());
+    }
+    model::upsert(conn, &org, &contact_id, &company_id, role.as_deref(), primary)?;
+    if primary {
+        model::clear_primary(conn, &org, &contact_id, &company_id)?;
+    }
+    let after = model::find(conn, &org, &contact_id, &company_id)?
+        .map(out)
+        .ok_or_else(|| ApiError::internal("link vanished"))?;
+    let (b, a) = (before.as_ref().map(serde_json::to_value).transpose()?, serde_json::to_value(&after)?);
+    change::record(
+        conn,
+        actor,
+        Change { resource: "contact", id: &contact_id, action: "company_linked", before: b.as_ref(), after: Some(&a) },
+    )?;
+    Ok(after)
 }
 
 pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company_id: String) -> ApiResult<()> {

@@ -67,6 +67,10 @@ pub enum Resource {
     /// Personal-data requests: the export of everything held about a person (read) and
     /// erasure (write). In the contacts domain for API-key scopes.
     Privacy,
+    /// CSV imports of contacts (jobs); the contacts domain's scopes.
+    Imports,
+    /// CSV exports of contacts (jobs); the contacts domain's scopes.
+    Exports,
 }
 
 /// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
@@ -102,6 +106,8 @@ impl Resource {
             Resource::Organization => "the organization",
             Resource::Contacts => "contacts and companies",
             Resource::Privacy => "personal data (export and erasure)",
+            Resource::Imports => "imports",
+            Resource::Exports => "exports",
         }
     }
 
@@ -114,7 +120,7 @@ impl Resource {
             | Resource::CustomFields
             | Resource::Organization => Domain::Platform,
             Resource::Events => Domain::Events,
-            Resource::Contacts | Resource::Privacy => Domain::Contacts,
+            Resource::Contacts | Resource::Privacy | Resource::Imports | Resource::Exports => Domain::Contacts,
         }
     }
 }
@@ -133,6 +139,9 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
         (Contacts, Write) => role != Role::ReadOnly,
         (Privacy, Read) => matches!(role, Role::Admin | Role::Manager),
         (Privacy, Write) => role == Role::Admin,
+        // An import writes many contacts; an export copies them all out of the CRM.
+        (Imports | Exports, Read) => true,
+        (Imports | Exports, Write) => role != Role::ReadOnly,
     }
 }
 

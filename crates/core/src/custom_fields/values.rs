@@ -234,6 +234,32 @@ impl Schema {
         if errors.is_empty() { Ok(out) } else { Err(errors) }
     }
 
+    /// Values given as text (a CSV cell) read as their fields' types: `12` as a number, `yes`
+    /// as true, `a; b` as two options. What does not read stays text, for `check` to refuse.
+    pub fn from_text(&self, given: Map<String, Value>) -> Map<String, Value> {
+        given
+            .into_iter()
+            .map(|(key, value)| {
+                let (Some(field), Value::String(text)) = (self.field(&key), &value) else { return (key, value) };
+                let text = text.trim();
+                let read = match field.field_type {
+                    FieldType::Number => text.parse::<i64>().ok().map(Value::from),
+                    FieldType::Decimal => text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::from),
+                    FieldType::Boolean => match text.to_lowercase().as_str() {
+                        "true" | "yes" | "y" | "1" => Some(Value::Bool(true)),
+                        "false" | "no" | "n" | "0" => Some(Value::Bool(false)),
+                        _ => None,
+                    },
+                    FieldType::MultiSelect => Some(Value::from(
+                        text.split([';', ',']).map(str::trim).filter(|o| !o.is_empty()).collect::<Vec<_>>(),
+                    )),
+                    _ => None,
+                };
+                (key, read.unwrap_or(value))
+            })
+            .collect()
+    }
+
     /// What the API shows of stored values: those of archived fields are hidden.
     pub fn visible(&self, mut stored: Map<String, Value>) -> Map<String, Value> {
         stored.retain(|key, _| self.field(key).is_some_and(|f| !f.archived));

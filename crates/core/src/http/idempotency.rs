@@ -47,9 +47,16 @@ pub async fn idempotency(
         ));
     }
 
-    // Read the body to fingerprint the request, then hand it back to the handler.
+    // Read the body to fingerprint the request, then hand it back to the handler. A streamed
+    // upload (multipart: imports) has no size limit and is not buffered: its fingerprint is
+    // the method and URI only, so a retry with the same key replays, whatever the file.
+    let streamed = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
     let mut body = web::BytesMut::new();
-    let mut payload = req.take_payload();
+    let mut payload = if streamed { actix_web::dev::Payload::None } else { req.take_payload() };
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
             return Ok(refuse(req, ApiError::bad_request("unreadable_body", "The request body could not be read.")));
@@ -70,7 +77,9 @@ pub async fn idempotency(
     let mut fingerprint = format!("{} {}\n", req.method(), req.uri()).into_bytes();
     fingerprint.extend_from_slice(&body);
     let hash = sha256_hex(&fingerprint);
-    req.set_payload(bytes_payload(body));
+    if !streamed {
+        req.set_payload(bytes_payload(body));
+    }
 
     let org_id = actor.org_id.clone();
     let principal = actor.principal_id().to_string();

@@ -9,7 +9,7 @@ mod rate_limit;
 mod request_id;
 mod version;
 
-pub use extract::{ValidatedJson, field_errors, json_config, path_config, query_config, trimmed};
+pub use extract::{ValidatedJson, field_errors, json_config, parse_json, path_config, query_config, trimmed};
 pub use idempotency::{idempotency, purge_expired as purge_expired_idempotency_keys};
 pub use list::{Cursor, ListPlan, ListQuery, NullableSort, Page, Sort, SortSource, SqlSort, page};
 pub use patch::Patch;

@@ -136,6 +136,8 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("CRM_BOOTSTRAP".into(), "false".into()),
         ("CRM_DATABASE_POOL_SIZE".into(), "4".into()),
         ("CRM_MAX_BODY_BYTES".into(), "1048576".into()),
+        ("CRM_JOB_POLL_MS".into(), "100".into()),
+        ("CRM_JOB_RETRY_BASE_MS".into(), "50".into()),
     ];
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::load_from(|name| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
@@ -178,6 +180,7 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 let spec = web::Data::new(crm_gateway::openapi());
                 actix_web::rt::spawn(crm_core::events::service::run_sequencer(server_state.db.clone()));
+                crm_gateway::server::spawn_workers(&server_state);
                 let server = HttpServer::new(move || crm_gateway::app(server_state.clone(), spec.clone()))
                     .workers(1)
                     .disable_signals()

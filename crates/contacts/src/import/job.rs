@@ -1,0 +1,510 @@
+//! The import and revert jobs: run by the workers, a chunk of rows per transaction, each
+//! transaction fenced by the job's lease and carrying its checkpoint, so a resumed job
+//! continues after the last committed row and never applies a row twice.
+
+use crm_core::auth::Actor;
+use crm_core::change::{self, Change};
+use crm_core::db::DbConnection;
+use crm_core::error::{ApiError, ApiResult};
+use crm_core::files::FileReader;
+use crm_core::jobs::{JobContext, JobError, JobResult};
+use crm_core::records;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{ImportCounts, ImportMode, ImportOptions};
+use super::mapping::{CompanyRef, Plan, RowInput, row_input};
+use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
+use crate::company::dto::CompanyIn;
+use crate::contact::dto::{ContactIn, ContactOut};
+use crate::contact::service as contacts;
+use crate::normalize::{Domain, Email};
+
+/// Rows per transaction.
+const CHUNK_ROWS: usize = 500;
+
+/// What `POST /v1/imports` stores in the job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportPayload {
+    pub file_id: String,
+    pub filename: String,
+    pub header: Vec<String>,
+    pub options: ImportOptions,
+}
+
+/// The import's progress, saved with every chunk.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub rows_total: Option<u64>,
+    pub rows_processed: u64,
+    pub counts: ImportCounts,
+    /// Set when a revert was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_job_id: Option<String>,
+}
+
+/// How rows are matched to existing contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchKey {
+    Email,
+    Id,
+    ExternalId(String),
+}
+
+impl MatchKey {
+    pub fn parse(s: &str) -> Option<MatchKey> {
+        match s {
+            "email" => Some(MatchKey::Email),
+            "id" => Some(MatchKey::Id),
+            other => other
+                .strip_prefix("external_id:")
+                .filter(|source| records::is_source(source))
+                .map(|source| MatchKey::ExternalId(source.to_string())),
+        }
+    }
+}
+
+fn permanent(e: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(e.to_string())
+}
+
+pub(crate) fn csv_reader(
+    ctx: &JobContext,
+    file_id: &str,
+    options: &ImportOptions,
+) -> Result<csv::Reader<FileReader>, JobError> {
+    let file = FileReader::open(&ctx.db, &ctx.actor.org_id, file_id).map_err(|e| {
+        if e.status == actix_web::http::StatusCode::NOT_FOUND {
+            JobError::Permanent("the uploaded file is gone".into())
+        } else {
+            JobError::from(e)
+        }
+    })?;
+    let delimiter = options.delimiter.as_deref().and_then(|d| d.bytes().next()).unwrap_or(b',');
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(256 * 1024)
+        .from_reader(file))
+}
+
+fn fields(record: &csv::ByteRecord) -> Vec<String> {
+    record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
+}
+
+/// The import job (`contacts.import`). An import that cannot work ends as failed with an
+/// `import.failed` event; other errors are retried by the worker.
+pub fn run_import(ctx: &JobContext) -> JobResult {
+    match import(ctx) {
+        Err(JobError::Permanent(reason)) => ctx.write(|conn| {
+            ctx.fail(conn, &ctx.progress, &reason)?;
+            let job = crm_core::jobs::model::find_any(conn, ctx.id())?.ok_or_else(|| ApiError::not_found("import"))?;
+            let out = serde_json::to_value(super::service::out(job, None))?;
+            change::record(
+                conn,
+                &ctx.actor,
+                Change {
+                    resource: model::RECORD_TYPE,
+                    id: ctx.id(),
+                    action: "failed",
+                    before: None,
+                    after: Some(&out),
+                },
+            )
+        }),
+        other => other,
+    }
+}
+
+fn import(ctx: &JobContext) -> JobResult {
+    let payload: ImportPayload = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
+    let mut progress: Progress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
+    let plan = Plan::new(&payload.header, payload.options.mapping.as_ref()).map_err(|e| permanent(e.detail))?;
+    let key = payload.options.match_on.as_deref().and_then(MatchKey::parse);
+    let mut record = csv::ByteRecord::new();
+    if progress.rows_total.is_none() {
+        // A counting pass, so the import can show how far along it is.
+        let mut reader = csv_reader(ctx, &payload.file_id, &payload.options)?;
+        let mut total = 0u64;
+        while reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))? {
+            total += 1;
+        }
+        progress.rows_total = Some(total);
+        let snapshot = serde_json::to_value(&progress).map_err(permanent)?;
+        ctx.write(|conn| ctx.checkpoint(conn, &snapshot))?;
+    }
+    let mut reader = csv_reader(ctx, &payload.file_id, &payload.options)?;
+    let mut row_number = 0u64;
+    while row_number < progress.rows_processed
+        && reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))?
+    {
+        row_number += 1;
+    }
+    let mut chunks = 0u64;
+    loop {
+        chunks += 1;
+        if chunks.is_power_of_two() && chunks > 1 {
+            ctx.write(refresh_statistics)?;
+        }
+        let mut batch = Vec::with_capacity(CHUNK_ROWS);
+        while batch.len() < CHUNK_ROWS
+            && reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))?
+        {
+            row_number += 1;
+            batch.push((row_number, fields(&record)));
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let mut next = progress.clone();
+        progress = ctx.write(|conn| {
+            apply_chunk(conn, ctx, &payload, &plan, key.as_ref(), batch, &mut next)?;
+            ctx.checkpoint(conn, &serde_json::to_value(&next)?)?;
+            Ok(next)
+        })?;
+    }
+    let final_progress = serde_json::to_value(&progress).map_err(permanent)?;
+    ctx.write(|conn| {
+        ctx.complete(conn, &final_progress)?;
+        let job = crm_core::jobs::model::find_any(conn, ctx.id())?.ok_or_else(|| ApiError::not_found("import"))?;
+        let out = serde_json::to_value(super::service::out(job, None))?;
+        change::record(
+            conn,
+            &ctx.actor,
+            Change { resource: model::RECORD_TYPE, id: ctx.id(), action: "completed", before: None, after: Some(&out) },
+        )
+    })
+}
+
+/// PostgreSQL plans (and caches plans for) the import's statements from the tables'
+/// statistics; on a young database those say "empty", the plans scan whole tables, and an
+/// import slows down as it fills them. Re-analyzing the tables it writes after 2, 4, 8…
+/// chunks keeps the plans on the indexes (ANALYZE also invalidates cached plans). SQLite's
+/// planner uses the indexes without statistics.
+fn refresh_statistics(conn: &mut DbConnection) -> ApiResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::connection::SimpleConnection::batch_execute(
+            c,
+            "ANALYZE contacts, contact_emails, record_tags, external_ids, companies, contact_companies, \
+             audit_log, events, import_rows",
+        )?;
+    }
+    Ok(())
+}
+
+/// Applies a chunk: each row in its own savepoint (a failing row rolls back alone); in a dry
+/// run, the whole chunk's changes roll back and only the failures are kept.
+fn apply_chunk(
+    conn: &mut DbConnection,
+    ctx: &JobContext,
+    payload: &ImportPayload,
+    plan: &Plan,
+    key: Option<&MatchKey>,
+    batch: Vec<(u64, Vec<String>)>,
+    progress: &mut Progress,
+) -> ApiResult<()> {
+    let mut records = Vec::with_capacity(batch.len());
+    let options = &payload.options;
+    let mut run = |c: &mut DbConnection| -> ApiResult<()> {
+        let shape = RowShape {
+            region: crm_core::organizations::phone_region(c, &ctx.actor.org_id)?,
+            custom: crm_core::custom_fields::Schema::load(c, &ctx.actor.org_id, crate::contact::model::RECORD_TYPE)?,
+        };
+        for (number, row) in &batch {
+            let outcome = diesel::Connection::transaction(c, |c| {
+                apply_row(c, &ctx.actor, options, plan, &shape, &payload.header, key, row)
+            });
+            let counts = &mut progress.counts;
+            let mut record = ImportRow {
+                org_id: ctx.actor.org_id.clone(),
+                job_id: ctx.id().to_string(),
+                row_number: *number as i64,
+                outcome: String::new(),
+                contact_id: None,
+                before: None,
+                reason: None,
+                raw: None,
+            };
+            match outcome {
+                Ok(Done::Created(id)) => {
+                    counts.created += 1;
+                    record.outcome = CREATED.into();
+                    record.contact_id = Some(id);
+                }
+                Ok(Done::Updated(id, before)) => {
+                    counts.updated += 1;
+                    record.outcome = UPDATED.into();
+                    record.contact_id = Some(id);
+                    record.before = Some(serde_json::to_string(&before)?);
+                }
+                Ok(Done::Unchanged) => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Ok(Done::Skipped) => {
+                    counts.skipped += 1;
+                    continue;
+                }
+                Err(error) if error.status.is_server_error() => return Err(error),
+                Err(error) => {
+                    counts.failed += 1;
+                    record.outcome = FAILED.into();
+                    record.reason = Some(reason(&error));
+                    record.raw = Some(serde_json::to_string(row)?);
+                }
+            }
+            records.push(record);
+        }
+        Ok(())
+    };
+    if options.dry_run {
+        let rolled_back = diesel::Connection::transaction(conn, |c| {
+            run(c)?;
+            Err::<(), ApiError>(ApiError::new(actix_web::http::StatusCode::OK, "dry_run", "rolled back"))
+        });
+        match rolled_back {
+            Err(e) if e.code == "dry_run" => {}
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+        records.retain(|r| r.outcome == FAILED);
+    } else {
+        run(conn)?;
+    }
+    progress.rows_processed += batch.len() as u64;
+    model::insert(conn, &records)
+}
+
+/// One line a person can read: the problem and each field's pointer and detail.
+fn reason(error: &ApiError) -> String {
+    let mut text = error.detail.clone();
+    for field in &error.errors {
+        text.push_str(&format!(
+            " {}: {}.",
+            if field.pointer.is_empty() { "row" } else { &field.pointer },
+            field.detail
+        ));
+    }
+    text
+}
+
+enum Done {
+    Created(String),
+    Updated(String, Box<ContactOut>),
+    Unchanged,
+    Skipped,
+}
+
+/// What a chunk reads once for all its rows: the phone region and the custom fields.
+struct RowShape {
+    region: String,
+    custom: crm_core::custom_fields::Schema,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_row(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    options: &ImportOptions,
+    plan: &Plan,
+    shape: &RowShape,
+    header: &[String],
+    key: Option<&MatchKey>,
+    row: &[String],
+) -> ApiResult<Done> {
+    if row.iter().all(|v| v.trim().is_empty()) {
+        return Ok(Done::Skipped);
+    }
+    let mut input = row_input(plan, header, row)?;
+    if let Some(custom) = input.contact.custom.take() {
+        input.contact.custom = Some(shape.custom.from_text(custom));
+    }
+    let existing = match key {
+        Some(key) if options.mode != ImportMode::Create => find_match(conn, &actor.org_id, key, &input)?,
+        _ => None,
+    };
+    let (done, contact_id) = match (options.mode, existing) {
+        (ImportMode::Update, None) => return Ok(Done::Skipped),
+        (ImportMode::Create, _) | (ImportMode::Upsert, None) => {
+            let created =
+                contacts::create_in(conn, actor, &contacts::normalize(input.contact.clone(), &shape.region)?)?;
+            (Done::Created(created.id.clone()), created.id)
+        }
+        (_, Some(before)) => {
+            let version = before.version;
+            let mut merged = ContactIn::from(before.clone());
+            merge(&mut merged, input.contact.clone());
+            let after = contacts::update_in(conn, actor, before.clone(), &contacts::normalize(merged, &shape.region)?)?;
+            let id = after.id.clone();
+            if after.version == version {
+                (Done::Unchanged, id)
+            } else {
+                (Done::Updated(id.clone(), Box::new(before)), id)
+            }
+        }
+    };
+    if let Some(company) = &input.company {
+        link_company(conn, actor, options.create_companies, &contact_id, company)?;
+    }
+    Ok(done)
+}
+
+/// A row's values on top of the stored contact: e-mails, phones and tags are added to the
+/// contact's (normalization drops duplicates); other fields given replace the stored ones.
+fn merge(base: &mut ContactIn, mut row: ContactIn) {
+    if let Some(emails) = row.emails.take() {
+        base.emails.get_or_insert_with(Vec::new).extend(emails);
+    }
+    if let Some(phones) = row.phones.take() {
+        base.phones.get_or_insert_with(Vec::new).extend(phones);
+    }
+    if let Some(tags) = row.tags.take() {
+        base.tags.get_or_insert_with(Vec::new).extend(tags);
+    }
+    contacts::overlay(base, row);
+}
+
+fn find_match(conn: &mut DbConnection, org_id: &str, key: &MatchKey, row: &RowInput) -> ApiResult<Option<ContactOut>> {
+    let id = match key {
+        MatchKey::Id => row.id.clone(),
+        MatchKey::Email => {
+            let first = row.contact.emails.as_ref().and_then(|e| e.first()).map(|e| Email::parse(&e.address));
+            match first {
+                Some(Ok(email)) => crate::contact::model::holder_of_emails(conn, org_id, &[email.into_string()], None)?
+                    .map(|(id, _)| id),
+                _ => None,
+            }
+        }
+        MatchKey::ExternalId(source) => match row.contact.external_ids.as_ref().and_then(|ids| ids.get(source)) {
+            Some(external_id) => {
+                records::find_by_external_id(conn, org_id, crate::contact::model::RECORD_TYPE, source, external_id)?
+            }
+            None => None,
+        },
+    };
+    match id {
+        Some(id) => Ok(crate::contact::model::find(conn, org_id, &id)?.map(ContactOut::from)),
+        None => Ok(None),
+    }
+}
+
+/// Links the contact to the company the row names (by domain, then name), creating it if allowed.
+fn link_company(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    create: bool,
+    contact_id: &str,
+    company: &CompanyRef,
+) -> ApiResult<()> {
+    let org = &actor.org_id;
+    let domain = company.domain.as_deref().and_then(|d| Domain::parse(d).ok()).map(Domain::into_string);
+    let mut found = match &domain {
+        Some(d) => crate::company::model::find_by_domain(conn, org, d, "")?,
+        None => None,
+    };
+    if found.is_none()
+        && let Some(name) = &company.name
+    {
+        found = crate::company::model::find_by_name(conn, org, name)?;
+    }
+    let company_id = match found {
+        Some(id) => id,
+        None if create => {
+            let name = company.name.clone().or_else(|| domain.clone()).unwrap_or_default();
+            let input = CompanyIn { name, domain: company.domain.clone(), ..Default::default() };
+            let normalized = crate::company::service::normalize(input).map_err(|mut e| {
+                for field in &mut e.errors {
+                    field.pointer = format!("/company{}", field.pointer);
+                }
+                e
+            })?;
+            crate::company::service::create_in(conn, actor, &normalized)?.id
+        }
+        None => {
+            let named = company.name.clone().or(domain).unwrap_or_default();
+            return Err(ApiError::unprocessable("unknown_company", format!("No company {named:?} exists.")));
+        }
+    };
+    crate::link::service::link_in(conn, actor, contact_id, &company_id, crate::link::dto::LinkIn::default())?;
+    Ok(())
+}
+
+/// What the revert job stores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevertPayload {
+    pub import_id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RevertProgress {
+    pub rows_total: u64,
+    pub rows_processed: u64,
+    pub reverted: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// The last row undone (rows are undone last first).
+    pub last_row: Option<i64>,
+}
+
+/// The revert job (`contacts.import_revert`): undoes an import's rows, last first.
+pub fn run_revert(ctx: &JobContext) -> JobResult {
+    let payload: RevertPayload = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
+    let mut progress: RevertProgress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
+    let org = ctx.actor.org_id.clone();
+    loop {
+        let before = progress.last_row.unwrap_or(i64::MAX);
+        let rows = ctx.read(|conn| model::changes_before(conn, &org, &payload.import_id, before, 200))?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut next = progress.clone();
+        progress = ctx.write(|conn| {
+            for row in &rows {
+                match diesel::Connection::transaction(conn, |c| revert_row(c, &ctx.actor, row)) {
+                    Ok(true) => next.reverted += 1,
+                    Ok(false) => next.skipped += 1,
+                    Err(e) if e.status.is_server_error() => return Err(e),
+                    Err(_) => next.failed += 1,
+                }
+                next.rows_processed += 1;
+                next.last_row = Some(row.row_number);
+            }
+            ctx.checkpoint(conn, &serde_json::to_value(&next)?)?;
+            Ok(next)
+        })?;
+    }
+    let final_progress = serde_json::to_value(&progress).map_err(permanent)?;
+    ctx.write(|conn| {
+        ctx.complete(conn, &final_progress)?;
+        let after = serde_json::json!({"id": payload.import_id, "revert_job_id": ctx.id(), "reverted": progress.reverted,
+            "skipped": progress.skipped, "failed": progress.failed});
+        change::record(
+            conn,
+            &ctx.actor,
+            Change {
+                resource: model::RECORD_TYPE,
+                id: &payload.import_id,
+                action: "reverted",
+                before: None,
+                after: Some(&after),
+            },
+        )
+    })
+}
+
+/// Deletes a created contact or restores an updated one; false when the contact is gone.
+fn revert_row(conn: &mut DbConnection, actor: &Actor, row: &ImportRow) -> ApiResult<bool> {
+    let Some(contact_id) = &row.contact_id else { return Ok(false) };
+    let Some(current) = crate::contact::model::find(conn, &actor.org_id, contact_id)? else {
+        return Ok(false);
+    };
+    if row.outcome == CREATED {
+        contacts::delete_in(conn, actor, contact_id, None)?;
+    } else {
+        let before: ContactOut = serde_json::from_str(row.before.as_deref().unwrap_or("null"))?;
+        // The before-image's phones are in E.164, which reads the same in every region.
+        let restored = contacts::normalize(ContactIn::from(before), crate::normalize::DEFAULT_REGION)?;
+        contacts::update_in(conn, actor, ContactOut::from(current), &restored)?;
+    }
+    Ok(true)
+}

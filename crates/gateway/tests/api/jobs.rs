@@ -1,0 +1,190 @@
+//! The job queue itself: leases, retries, and two workers sharing one database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crm_core::auth::{Actor, Principal, Role};
+use crm_core::jobs::{JobError, Registry, WorkerSettings, model, run_workers};
+use crm_core::schema::jobs;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::both;
+use crate::support::TestApp;
+
+both!(two_workers_never_share_a_job, expired_lease_comes_back_and_failures_retry, heartbeat_keeps_a_long_job);
+
+fn system(app: &TestApp) -> Actor {
+    Actor {
+        org_id: app.org_id.clone(),
+        user_id: app.admin_id.clone(),
+        principal: Principal::System,
+        role: Role::Admin,
+        scopes: None,
+        request_id: String::new(),
+    }
+}
+
+fn settings(owner: &str) -> WorkerSettings {
+    WorkerSettings {
+        owner: owner.into(),
+        concurrency: 3,
+        poll: Duration::from_millis(10),
+        lease: Duration::from_secs(5),
+        retry_base: Duration::from_millis(20),
+    }
+}
+
+fn statuses(app: &TestApp, kind: &str) -> Vec<(String, String, i32)> {
+    jobs::table
+        .filter(jobs::kind.eq(kind))
+        .select((jobs::id, jobs::status, jobs::attempts))
+        .load(&mut *app.conn())
+        .unwrap()
+}
+
+async fn until(
+    app: &TestApp,
+    kind: &str,
+    done: impl Fn(&[(String, String, i32)]) -> bool,
+) -> Vec<(String, String, i32)> {
+    let started = Instant::now();
+    loop {
+        let rows = statuses(app, kind);
+        if done(&rows) {
+            return rows;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "jobs did not finish: {rows:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn two_workers_never_share_a_job(app: TestApp) {
+    let runs: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let running: Arc<Mutex<Vec<String>>> = Arc::default();
+    let overlaps: Arc<Mutex<usize>> = Arc::default();
+    let mut registry = Registry::default();
+    {
+        let (runs, running, overlaps) = (runs.clone(), running.clone(), overlaps.clone());
+        registry.register("test.count", move |ctx| {
+            let id = ctx.id().to_string();
+            {
+                let mut now = running.lock().unwrap();
+                if now.contains(&id) {
+                    *overlaps.lock().unwrap() += 1;
+                }
+                now.push(id.clone());
+            }
+            *runs.lock().unwrap().entry(id.clone()).or_default() += 1;
+            std::thread::sleep(Duration::from_millis(15));
+            running.lock().unwrap().retain(|r| r != &id);
+            Ok(())
+        });
+    }
+    let actor = system(&app);
+    let mut conn = app.conn();
+    for i in 0..30 {
+        model::enqueue(&mut conn, &actor, "test.count", &json!({"n": i}), &json!({}), 3).unwrap();
+    }
+    drop(conn);
+    let registry = Arc::new(registry);
+    let a = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), settings("worker-a")));
+    let b = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), settings("worker-b")));
+    let rows = until(&app, "test.count", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
+    a.abort();
+    b.abort();
+    assert_eq!(rows.len(), 30);
+    assert!(rows.iter().all(|r| r.2 == 1), "{rows:?}");
+    let runs = runs.lock().unwrap();
+    assert_eq!(runs.len(), 30);
+    assert!(runs.values().all(|n| *n == 1), "{runs:?}");
+    assert_eq!(*overlaps.lock().unwrap(), 0);
+}
+
+async fn expired_lease_comes_back_and_failures_retry(app: TestApp) {
+    let mut registry = Registry::default();
+    registry.register(
+        "test.flaky",
+        |ctx| {
+            if ctx.job.attempts < 2 { Err(JobError::Retry("not yet".into())) } else { Ok(()) }
+        },
+    );
+    registry.register("test.broken", |_| Err(JobError::Permanent("bad payload".into())));
+    registry.register("test.progress", |ctx| {
+        let done = ctx.progress["done"].as_i64().unwrap_or(0);
+        ctx.write(|conn| ctx.checkpoint(conn, &json!({"done": done + 1})))?;
+        Ok(())
+    });
+    let actor = system(&app);
+    let mut conn = app.conn();
+    let flaky = model::enqueue(&mut conn, &actor, "test.flaky", &json!({}), &json!({}), 5).unwrap();
+    let broken = model::enqueue(&mut conn, &actor, "test.broken", &json!({}), &json!({}), 5).unwrap();
+    let orphan = model::enqueue(&mut conn, &actor, "test.progress", &json!({}), &json!({"done": 41}), 5).unwrap();
+    // The orphan was claimed by a worker that died: running, its lease run out.
+    let past = crm_core::time::now() - chrono::Duration::seconds(5);
+    diesel::update(jobs::table.filter(jobs::id.eq(&orphan)))
+        .set((
+            jobs::status.eq("running"),
+            jobs::lease_owner.eq("dead"),
+            jobs::lease_until.eq(past),
+            jobs::attempts.eq(1),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    // A live lease is left alone.
+    let held = model::enqueue(&mut conn, &actor, "test.progress", &json!({}), &json!({}), 5).unwrap();
+    let future = crm_core::time::now() + chrono::Duration::seconds(600);
+    diesel::update(jobs::table.filter(jobs::id.eq(&held)))
+        .set((jobs::status.eq("running"), jobs::lease_owner.eq("alive"), jobs::lease_until.eq(future)))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+    let worker = actix_web::rt::spawn(run_workers(app.state.db.clone(), Arc::new(registry), settings("w")));
+    let find = |id: &str| model::find_any(&mut app.conn(), id).unwrap().unwrap();
+    let started = Instant::now();
+    while [&flaky, &broken, &orphan].iter().any(|id| !["succeeded", "failed"].contains(&find(id).status.as_str())) {
+        assert!(started.elapsed() < Duration::from_secs(30), "jobs did not finish");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    let (flaky, broken, orphan, held) = (find(&flaky), find(&broken), find(&orphan), find(&held));
+    assert_eq!((flaky.status.as_str(), flaky.attempts), ("succeeded", 2));
+    assert_eq!(flaky.last_error, None, "a success clears the last error");
+    assert_eq!((broken.status.as_str(), broken.attempts), ("failed", 1));
+    assert_eq!(broken.last_error.as_deref(), Some("bad payload"));
+    assert_eq!((orphan.status.as_str(), orphan.attempts), ("succeeded", 2));
+    assert_eq!(orphan.progress_value(), json!({"done": 42}));
+    assert_eq!(orphan.lease_owner, None);
+    assert_eq!((held.status.as_str(), held.lease_owner.as_deref()), ("running", Some("alive")));
+}
+
+/// A job running for several lease lengths keeps its lease through the heartbeat: the other
+/// worker never takes it over.
+async fn heartbeat_keeps_a_long_job(app: TestApp) {
+    let runs: Arc<Mutex<usize>> = Arc::default();
+    let mut registry = Registry::default();
+    {
+        let runs = runs.clone();
+        registry.register("test.long", move |ctx| {
+            *runs.lock().unwrap() += 1;
+            for step in 0..8 {
+                std::thread::sleep(Duration::from_millis(500));
+                ctx.write(|conn| ctx.checkpoint(conn, &json!({"step": step})))?;
+            }
+            Ok(())
+        });
+    }
+    let mut conn = app.conn();
+    let id = model::enqueue(&mut conn, &system(&app), "test.long", &json!({}), &json!({}), 3).unwrap();
+    drop(conn);
+    let short = |owner: &str| WorkerSettings { lease: Duration::from_millis(1500), ..settings(owner) };
+    let registry = Arc::new(registry);
+    let a = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-a")));
+    let b = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-b")));
+    let rows = until(&app, "test.long", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
+    a.abort();
+    b.abort();
+    assert_eq!(rows, vec![(id, "succeeded".to_string(), 1)]);
+    assert_eq!(*runs.lock().unwrap(), 1);
+}

@@ -1,0 +1,3 @@
+DROP TABLE file_chunks;
+DROP TABLE files;
+DROP TABLE jobs;
