@@ -340,7 +340,7 @@ mod tests {
             |k: &str, v: &str| [(k.to_string(), Targets::One(v.to_string()))].into_iter().collect::<BTreeMap<_, _>>();
         let e = Plan::new(&h, Some(&map("b", "email"))).unwrap_err();
         assert_eq!(e.errors[0].pointer, "/options/mapping/b");
-        let e = Plan::new(&h, Some(&map("a", "custom.score"))).unwrap_err();
+        let e = Plan::new(&h, Some(&map("a", "custom.Not A Key"))).unwrap_err();
         assert_eq!(e.errors[0].code, "invalid_target");
         assert!(Plan::new(&h, Some(&map("a", "favourite_colour"))).is_err());
     }

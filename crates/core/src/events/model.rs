@@ -60,8 +60,10 @@ pub fn emit(
 }
 
 /// Stamps `seq` on committed, unstamped events, in one serial step (PostgreSQL only; SQLite
-/// stamps at insert). Returns how many were stamped.
-pub fn sequence(conn: &mut DbConnection) -> ApiResult<usize> {
+/// stamps at insert). Returns how many were stamped. The background sequencer passes over a
+/// step another holds; a reader (`wait`) waits for it and then stamps, so what committed before
+/// its request is never missing from its answer.
+pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
     let DbConnection::Postgres(c) = conn else {
         return Ok(0);
     };
@@ -72,7 +74,11 @@ pub fn sequence(conn: &mut DbConnection) -> ApiResult<usize> {
     }
     let stamped = c.transaction::<usize, diesel::result::Error, _>(|c| {
         // One sequencer at a time; whoever finds the lock taken leaves the stamping to its holder.
-        let lock: Lock = diesel::sql_query("SELECT pg_try_advisory_xact_lock(7263001) AS taken").get_result(c)?;
+        let lock: Lock = if wait {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7263001) IS NOT NULL AS taken").get_result(c)?
+        } else {
+            diesel::sql_query("SELECT pg_try_advisory_xact_lock(7263001) AS taken").get_result(c)?
+        };
         if !lock.taken {
             return Ok(0);
         }

@@ -30,7 +30,7 @@ pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<Event
         let (org_id, types) = (actor.org_id.clone(), types.clone());
         let mut rows = db
             .read(move |conn| {
-                model::sequence(conn)?;
+                model::sequence(conn, true)?;
                 model::list(conn, &org_id, after, &types, limit + 1)
             })
             .await?;
@@ -76,7 +76,7 @@ pub async fn run_sequencer(db: Db) {
         return;
     }
     loop {
-        if let Err(e) = db.read(model::sequence).await {
+        if let Err(e) = db.read(|conn| model::sequence(conn, false)).await {
             log::warn!("event sequencer: {e}");
         }
         actix_web::rt::time::sleep(POLL_EVERY).await;
