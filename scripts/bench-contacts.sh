@@ -128,7 +128,7 @@ for BACKEND in $BACKENDS; do
         DB_URL="sqlite://$WORK/bench.db"
         SERIES="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ACTIVITIES) SELECT i FROM n"
         TS="datetime('2020-01-01', '+' || %s || ' seconds')"
-        run_sql() { sqlite3 -bail "$WORK/bench.db" "$@"; }
+        run_sql() { if [[ ${1:-} == -c ]]; then sqlite3 -bail "$WORK/bench.db" "$2"; else sqlite3 -bail "$WORK/bench.db"; fi; }
     fi
     export DATABASE_URL=$DB_URL CRM_LISTEN=$LISTEN CRM_RATE_LIMIT_PER_MINUTE=100000000 CRM_BOOTSTRAP=false
     export RUST_LOG=${RUST_LOG:-warn}
@@ -196,6 +196,7 @@ SQL
             ratio=$(awk -v a="$rps" -v b="$pg" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
         fi
         ROWS+=("$BACKEND|$label|$rps|$p50|$p99|$pg|$ratio")
+        log "$BACKEND $label: $rps req/s, p50 $p50 ms, p99 $p99 ms; pgbench $pg tps ($ratio)"
     }
     measure get "GET /v1/contacts/{id}" 200 "$BASE/v1/contacts/$MID"
     measure list "GET /v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50" 200 "$BASE/v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50"
@@ -207,8 +208,10 @@ SQL
     batch=$(timed -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")
     jq -e '.results | length == 1000' "$WORK/timed.out" >/dev/null || log "batch: unexpected response $(head -c 300 "$WORK/timed.out")"
     ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request|$(awk -v t="$batch" 'BEGIN { printf "%.2f s", t }')|||-|-")
+    log "$BACKEND batch of 1,000 upserts: $batch s (median of 3)"
     scan=$(curl -sS -o "$WORK/scan.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d '{}' "$BASE/v1/contacts/duplicates")
     ROWS+=("$BACKEND|POST /v1/contacts/duplicates (whole organization), one request|$(awk -v t="$scan" 'BEGIN { printf "%.1f s", t }')|||-|-")
+    log "$BACKEND duplicate scan: $scan s, $(jq -c '{scanned, groups: (.groups | length)}' "$WORK/scan.out" 2>/dev/null)"
     stop_server
 done
 
