@@ -436,6 +436,14 @@ fn custom_condition<QS: 'static>(
     }
 }
 
+/// A filter given as JSON in a list's `filter` query parameter (`None` without one).
+pub fn from_query(raw: Option<&str>) -> ApiResult<Option<Filter>> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    crate::http::parse_json::<Filter>(raw.as_bytes()).map(Some).map_err(|_| {
+        ApiError::invalid_field("/filter", "invalid_filter", "must be a filter of the filter language, as JSON")
+    })
+}
+
 /// `POST /v1/<resource>/search`: a filter, free text, and the usual paging.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]

@@ -182,6 +182,9 @@ pub struct CompaniesQuery {
     pub domain: Option<String>,
     pub industry: Option<String>,
     pub tag: Option<String>,
+    /// A filter of the filter language as JSON (as in `POST …/search`), for any field and
+    /// `custom.<key>`: `{"field": "job_title", "op": "contains", "value": "engineer"}`.
+    pub filter: Option<String>,
 }
 
 impl CompaniesQuery {

@@ -185,6 +185,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Compa
 pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> ApiResult<Page<CompanyOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
     let paging = query.paging();
+    let filter = crm_core::filter::from_query(query.filter.as_deref())?;
     let domain = match query.domain.as_deref().map(Domain::parse) {
         None => None,
         Some(Ok(d)) => Some(d.into_string()),
@@ -204,9 +205,13 @@ pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> Api
         .db
         .read(move |conn| {
             let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let plan =
-                paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &schema.filter_fields(), DEFAULT_SORT)?;
-            let rows = model::list(conn, &org_id, &filters, Vec::new(), &plan)?;
+            let custom = schema.filter_fields();
+            let plan = paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
+            let conditions = match &filter {
+                Some(f) => vec![crm_core::filter::compile(f, &model::filter_spec(&org_id, &custom), "/filter")?],
+                None => Vec::new(),
+            };
+            let rows = model::list(conn, &org_id, &filters, conditions, &plan)?;
             Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
         })
         .await

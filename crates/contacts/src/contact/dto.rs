@@ -271,6 +271,9 @@ pub struct ContactsQuery {
     #[serde(default, with = "crm_core::time::rfc3339_option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub updated_before: Option<chrono::NaiveDateTime>,
+    /// A filter of the filter language as JSON (as in `POST …/search`), for any field and
+    /// `custom.<key>`: `{"field": "job_title", "op": "contains", "value": "engineer"}`.
+    pub filter: Option<String>,
 }
 
 impl ContactsQuery {

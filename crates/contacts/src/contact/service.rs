@@ -292,6 +292,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Conta
 pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiResult<Page<ContactOut>> {
     actor.require(Resource::Contacts, Action::Read)?;
     let paging = query.paging();
+    let filter = crm_core::filter::from_query(query.filter.as_deref())?;
     let filters = Filters {
         owner_id: query.owner_id,
         company_id: query.company_id,
@@ -308,9 +309,13 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
         .db
         .read(move |conn| {
             let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let plan =
-                paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &schema.filter_fields(), DEFAULT_SORT)?;
-            let rows = model::list(conn, &org_id, &filters, Vec::new(), &plan)?;
+            let custom = schema.filter_fields();
+            let plan = paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
+            let conditions = match &filter {
+                Some(f) => vec![crm_core::filter::compile(f, &model::filter_spec(&org_id, &custom), "/filter")?],
+                None => Vec::new(),
+            };
+            let rows = model::list(conn, &org_id, &filters, conditions, &plan)?;
             Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
         })
         .await
