@@ -106,15 +106,6 @@ SELECT org_id, id, 'contact', 'con_bench' || (1 + (CAST(substr(id, 10) AS BIGINT
 SQL
 }
 
-# Median of three wall-clock times (seconds) of one request.
-timed() {
-    local times=() i
-    for i in 1 2 3; do
-        times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' "$@")")
-    done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
-}
-
 declare -a ROWS=()
 for BACKEND in $BACKENDS; do
     if [[ $BACKEND == postgres ]]; then
@@ -203,10 +194,16 @@ SQL
     measure search "GET /v1/search?q=person12345" 200 "$BASE/v1/search?q=person12345"
     measure create "POST /v1/contacts" 201 -m POST -H 'Content-Type: application/json' -d '{"first_name":"Bench"}' "$BASE/v1/contacts"
 
-    # One request at a time, median of three: a batch of 1,000 upserts and the duplicate scan.
-    jq -n '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {first_name: "Batch", emails: [{address: "batch\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
-    batch=$(timed -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")
-    jq -e '.results | length == 1000' "$WORK/timed.out" >/dev/null || log "batch: unexpected response $(head -c 300 "$WORK/timed.out")"
+    # One request at a time: three batches of 1,000 upserts of new e-mails (each creates 1,000
+    # contacts; the median counts), then the duplicate scan of the whole organization.
+    times=()
+    for run in 1 2 3; do
+        jq -n --arg r "$run" '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {first_name: "Batch", emails: [{address: "batch\($r)-\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
+        times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")")
+        jq -e '[.results[] | select(.status == "created")] | length == 1000' "$WORK/timed.out" >/dev/null ||
+            log "batch: not 1,000 creates: $(head -c 300 "$WORK/timed.out")"
+    done
+    batch=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
     ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request|$(awk -v t="$batch" 'BEGIN { printf "%.2f s", t }')|||-|-")
     log "$BACKEND batch of 1,000 upserts: $batch s (median of 3)"
     scan=$(curl -sS -o "$WORK/scan.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d '{}' "$BASE/v1/contacts/duplicates")
