@@ -16,6 +16,7 @@ use super::service;
     responses(
         (status = 200, description = "A page of companies", body = Page<CompanyOut>),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`filter` is not a filter of the filter language, or names an unknown field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies")]

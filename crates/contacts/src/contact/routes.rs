@@ -18,6 +18,7 @@ use crate::dedupe::dto::MergedOut;
     responses(
         (status = 200, description = "A page of contacts", body = Page<ContactOut>),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`filter` is not a filter of the filter language, or names an unknown field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts")]
