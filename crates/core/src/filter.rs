@@ -197,8 +197,13 @@ fn compare<QS: 'static>(column: &str, operator: &str, value: Scalar) -> Conditio
     }
 }
 
+/// `text` with LIKE's wildcards and escape character escaped (for `LIKE … ESCAPE '\\'`).
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 fn like_pattern(value: &str, leading_wildcard: bool) -> String {
-    let escaped = value.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = escape_like(&value.to_lowercase());
     if leading_wildcard { format!("%{escaped}%") } else { format!("{escaped}%") }
 }
 

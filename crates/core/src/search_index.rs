@@ -86,10 +86,6 @@ pub fn remove(conn: &mut DbConnection, record_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 /// The best `limit` records of `record_types` whose words start with every word of `query`.
 pub fn search(
     conn: &mut DbConnection,
@@ -103,7 +99,7 @@ pub fn search(
         return Ok(Vec::new());
     }
     let key = words.join(" ");
-    let escaped = like_escape(&key);
+    let escaped = crate::filter::escape_like(&key);
     let (first_word, word, prefix) = (format!("{escaped} %"), format!("% {escaped} %"), format!("{escaped}%"));
     // Record types come from a closed list of names, never from the request's text.
     let types = record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");

@@ -218,13 +218,23 @@ pub(crate) fn update_in(
     Ok(after)
 }
 
+/// The region national phone numbers of `input` are read in: the organization's, read only when
+/// one of them is national (the usual `+…` numbers read the same everywhere).
+fn region_for(conn: &mut DbConnection, org_id: &str, input: &ContactIn) -> ApiResult<String> {
+    if input.phones.iter().flatten().all(|p| p.number.trim_start().starts_with('+')) {
+        return Ok(DEFAULT_REGION.to_string());
+    }
+    organizations::phone_region(conn, org_id)
+}
+
 pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
     actor.require(Resource::Contacts, Action::Write)?;
     let actor = actor.clone();
     state
         .db
         .write(move |conn| {
-            let contact = normalize(input, &organizations::phone_region(conn, &actor.org_id)?)?;
+            let region = region_for(conn, &actor.org_id, &input)?;
+            let contact = normalize(input, &region)?;
             create_in(conn, &actor, &contact)
         })
         .await
@@ -247,7 +257,7 @@ pub async fn upsert_by_external_id(
     state
         .db
         .write(move |conn| {
-            let region = organizations::phone_region(conn, &actor.org_id)?;
+            let region = region_for(conn, &actor.org_id, &input)?;
             let holder = records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)?;
             let existing = match holder {
                 Some(id) => Some(load(conn, &actor.org_id, &id)?),
@@ -337,7 +347,8 @@ pub async fn update(
             check_version(if_match, before.version)?;
             let mut draft = ContactIn::from(before.clone());
             apply(&mut draft, patch)?;
-            let contact = normalize(draft, &organizations::phone_region(conn, &actor.org_id)?)?;
+            let region = region_for(conn, &actor.org_id, &draft)?;
+            let contact = normalize(draft, &region)?;
             update_in(conn, &actor, before, &contact)
         })
         .await

@@ -97,9 +97,7 @@ impl Target {
                     return Err(format!("{source:?} is not an external id source ([a-z0-9_-], 1–32 characters)"));
                 }
                 if let Some(key) = t.strip_prefix("custom.") {
-                    let valid = key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                    if valid {
+                    if crm_core::custom_fields::service::valid_key(key) {
                         return Ok(Target::Custom(key.to_string()));
                     }
                     return Err(format!("{key:?} is not a custom field key"));

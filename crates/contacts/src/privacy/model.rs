@@ -108,7 +108,7 @@ pub fn activity_ids_about(conn: &mut DbConnection, org_id: &str, contact_id: &st
 
 /// `%text%` for `LIKE … ESCAPE '\'`, lower-cased.
 fn contains_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = crm_core::filter::escape_like(&text.to_lowercase());
     format!("%{escaped}%")
 }
 

@@ -12,7 +12,8 @@ use crate::state::AppState;
 const RECORD_TYPE: &str = "custom_field";
 const MAX_OPTIONS: usize = 500;
 
-fn valid_key(key: &str) -> bool {
+/// Lower-case letters, digits and `_`, starting with a letter (safe inside SQL and JSON paths).
+pub fn valid_key(key: &str) -> bool {
     let mut chars = key.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

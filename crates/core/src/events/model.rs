@@ -124,7 +124,7 @@ pub fn list(
             condition = match pattern {
                 TypePattern::Exact(t) => Box::new(condition.or(events::event_type.eq(t.clone()))),
                 TypePattern::Prefix(p) => {
-                    let prefix = p.replace('\\', "\\\\").replace('_', "\\_").replace('%', "\\%");
+                    let prefix = crate::filter::escape_like(p);
                     Box::new(condition.or(events::event_type.like(format!("{prefix}.%")).escape('\\')))
                 }
             };
