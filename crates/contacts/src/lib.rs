@@ -19,7 +19,95 @@ pub mod subscription;
 pub mod suppression;
 pub mod timeline;
 
+use crm_core::registry::{Domain, ResourceSpec, WriteExample};
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The contacts domain: its routes, tags and resources.
+pub const DOMAIN: Domain = Domain {
+    name: "contacts",
+    configure,
+    tags: &[
+        ("Contacts", "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
+        ("Companies", "Accounts: domain, industry, size, revenue, parent company"),
+        ("Activities", "Notes, tasks, calls, meetings and logged e-mails"),
+        ("Search", "One search box across contacts and companies"),
+        ("Privacy", "Consent, subscriptions, the e-mail suppression list, personal-data export and erasure"),
+        ("Imports", "CSV imports of contacts, run as jobs: mapping, dry runs, failed rows, revert"),
+        ("Exports", "CSV exports of contacts, run as jobs, downloaded as a stream"),
+    ],
+    resources: &[
+        ResourceSpec {
+            record_type: contact::model::RECORD_TYPE,
+            id_prefix: "con",
+            path: "/v1/contacts",
+            table: "contacts",
+            custom_fields: true,
+            tags: true,
+            search: true,
+            timeline: true,
+            writes: Some(WriteExample {
+                create: Some(
+                    r#"{"first_name": "Ada", "last_name": "Lovelace", "phones": [{"number": "+44 20 7946 0958"}]}"#,
+                ),
+                patches: &[
+                    r#"{"job_title": "Head of Engineering"}"#,
+                    r#"{"lead_source": "webinar"}"#,
+                    r#"{"lifecycle_stage": "customer"}"#,
+                ],
+            }),
+        },
+        ResourceSpec {
+            record_type: company::model::RECORD_TYPE,
+            id_prefix: "co",
+            path: "/v1/companies",
+            table: "companies",
+            custom_fields: true,
+            tags: true,
+            search: true,
+            timeline: true,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Acme Corp"}"#),
+                patches: &[
+                    r#"{"domain": "acme.example"}"#,
+                    r#"{"industry": "Manufacturing"}"#,
+                    r#"{"employee_count": 250}"#,
+                ],
+            }),
+        },
+        ResourceSpec {
+            record_type: activity::model::RECORD_TYPE,
+            id_prefix: "act",
+            path: "/v1/activities",
+            table: "activities",
+            writes: Some(WriteExample {
+                create: Some(
+                    r#"{"kind": "call", "subject": "Renewal call", "direction": "outbound", "contact_ids": ["{contact_id}"]}"#,
+                ),
+                patches: &[
+                    r#"{"subject": "Renewal call, second try"}"#,
+                    r#"{"outcome": "connected"}"#,
+                    r#"{"duration_seconds": 300}"#,
+                ],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: subscription::model::RECORD_TYPE,
+            id_prefix: "subt",
+            path: "/v1/subscription-types",
+            table: "subscription_types",
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Newsletter"}"#),
+                patches: &[
+                    r#"{"name": "Monthly newsletter"}"#,
+                    r#"{"description": "Product news, once a month"}"#,
+                    r#"{"channel": "sms"}"#,
+                ],
+            }),
+            ..ResourceSpec::BASE
+        },
+    ],
+};
 
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -25,17 +25,86 @@ pub mod normalize;
 pub mod openapi;
 pub mod organizations;
 pub mod records;
+pub mod registry;
 pub mod schema;
 pub mod search_index;
 pub mod sessions;
 pub mod state;
 pub mod time;
 pub mod users;
+pub mod write;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
 
+use registry::{Domain, ResourceSpec, WriteExample};
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The platform as a domain: its routes, tags and versioned resources.
+pub const DOMAIN: Domain = Domain {
+    name: "platform",
+    configure,
+    tags: &[
+        ("Authentication", "Sign in, refresh and sign out"),
+        ("Organization", "The caller's organization and its settings"),
+        ("Users", "The organization's users and their roles"),
+        ("API keys", "Scoped, revocable keys for integrations and scripts"),
+        ("Audit log", "Who changed what, field by field"),
+        ("Events", "The changes feed"),
+        ("Custom fields", "Typed fields an organization adds to contacts and companies"),
+        ("Health", "Liveness and readiness"),
+    ],
+    resources: &[
+        ResourceSpec {
+            record_type: "organization",
+            id_prefix: "org",
+            path: "/v1/organization",
+            table: "organizations",
+            writes: Some(WriteExample {
+                create: None,
+                patches: &[r#"{"name": "Acme Holdings"}"#, r#"{"phone_region": "GB"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: "user",
+            id_prefix: "user",
+            path: "/v1/users",
+            table: "users",
+            writes: Some(WriteExample {
+                create: Some(r#"{"email": "grace@example.com", "name": "Grace Hopper", "role": "sales"}"#),
+                patches: &[r#"{"name": "Grace B. Hopper"}"#, r#"{"role": "manager"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: "api_key",
+            id_prefix: "key",
+            path: "/v1/api-keys",
+            table: "api_keys",
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Shopify sync", "scopes": ["contacts:write"]}"#),
+                patches: &[r#"{"name": "Shopify order sync"}"#, r#"{"scopes": ["contacts:read"]}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: "custom_field",
+            id_prefix: "cf",
+            path: "/v1/custom-fields",
+            table: "custom_field_definitions",
+            writes: Some(WriteExample {
+                create: Some(r#"{"record_type": "contact", "key": "tier", "label": "Tier", "type": "text"}"#),
+                patches: &[
+                    r#"{"label": "Customer tier"}"#,
+                    r#"{"description": "Set by the account team"}"#,
+                    r#"{"pattern": "^[A-Z]$"}"#,
+                ],
+            }),
+            ..ResourceSpec::BASE
+        },
+    ],
+};
 
 /// The platform's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {

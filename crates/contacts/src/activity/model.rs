@@ -104,18 +104,14 @@ pub fn insert(
 
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ActivityFields) -> ApiResult<()> {
     diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
-        .set((
-            fields,
-            activities::version.eq(activities::version + 1),
-            activities::updated_at.eq(crm_core::time::now()),
-        ))
+        .set((fields, activities::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn set_deleted(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
     diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
-        .set((activities::deleted_at.eq(Some(crm_core::time::now())), activities::version.eq(activities::version + 1)))
+        .set(activities::deleted_at.eq(Some(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }

@@ -4,8 +4,9 @@ use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
-use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
+use crm_core::http::{Page, Patch, Sort, page, trimmed};
 use crm_core::state::AppState;
+use crm_core::write::{Edit, Versioned};
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};
 use super::model::{self, ActivityFields, Filters, RECORD_TYPE, Target};
@@ -100,6 +101,10 @@ fn check_references(
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
+
+/// Activities as the write runner takes them.
+const ACTIVITIES: Versioned<ActivityOut> =
+    Versioned { table: "activities", org_column: "org_id", resource: RECORD_TYPE, load, version: |a| a.version };
 
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ActivityOut> {
     let activity = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("activity"))?;
@@ -198,27 +203,20 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            let mut draft = ActivityIn::from(before.clone());
-            apply(&mut draft, patch)?;
-            let (fields, targets) = normalize(draft)?;
-            if normalize(ActivityIn::from(before.clone()))
-                .is_ok_and(|current| current == (fields.clone(), targets.clone()))
-            {
-                return Ok(before);
-            }
-            check_references(conn, &actor.org_id, &fields, &targets)?;
-            model::update(conn, &actor.org_id, &id, &fields)?;
-            model::set_targets(conn, &actor.org_id, &id, &targets)?;
-            let after = load(conn, &actor.org_id, &id)?;
-            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "updated", before: Some(&b), after: Some(&a) },
-            )?;
-            Ok(after)
+            ACTIVITIES.update(conn, &actor, &id, if_match, "updated", |conn, before| {
+                let mut draft = ActivityIn::from(before.clone());
+                apply(&mut draft, patch)?;
+                let (fields, targets) = normalize(draft)?;
+                if normalize(ActivityIn::from(before.clone()))
+                    .is_ok_and(|current| current == (fields.clone(), targets.clone()))
+                {
+                    return Ok(Edit::Unchanged);
+                }
+                check_references(conn, &actor.org_id, &fields, &targets)?;
+                model::update(conn, &actor.org_id, &id, &fields)?;
+                model::set_targets(conn, &actor.org_id, &id, &targets)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }
@@ -266,15 +264,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            model::set_deleted(conn, &actor.org_id, &id)?;
-            let b = serde_json::to_value(&before)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
-            )
+            ACTIVITIES.delete(conn, &actor, &id, if_match, |conn, _| model::set_deleted(conn, &actor.org_id, &id))?;
+            Ok(())
         })
         .await
 }

@@ -167,7 +167,7 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyF
 
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
     diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
-        .set((fields, companies::version.eq(companies::version + 1), companies::updated_at.eq(crm_core::time::now())))
+        .set((fields, companies::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }
@@ -179,11 +179,7 @@ pub fn set_deleted(
     deleted_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
     diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
-        .set((
-            companies::deleted_at.eq(deleted_at),
-            companies::version.eq(companies::version + 1),
-            companies::updated_at.eq(crm_core::time::now()),
-        ))
+        .set((companies::deleted_at.eq(deleted_at), companies::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }

@@ -9,8 +9,9 @@ use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
+use crm_core::http::{Page, Patch, Sort, page, trimmed};
 use crm_core::state::AppState;
+use crm_core::write::{Edit, Versioned};
 use crm_core::{records, search_index};
 use serde_json::{Map, Value};
 
@@ -141,6 +142,10 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
     records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &company.external_ids)
 }
 
+/// Companies as the write runner takes them.
+const COMPANIES: Versioned<CompanyOut> =
+    Versioned { table: "companies", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
+
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<CompanyOut> {
     let company = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("company"))?;
     let mut out = CompanyOut::from(company);
@@ -229,23 +234,16 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            let mut draft = CompanyIn::from(before.clone());
-            apply(&mut draft, patch)?;
-            let company = normalize(draft)?;
-            if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
-                return Ok(before);
-            }
-            store(conn, &actor, &id, &company, true)?;
-            let after = load(conn, &actor.org_id, &id)?;
-            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "updated", before: Some(&b), after: Some(&a) },
-            )?;
-            Ok(after)
+            COMPANIES.update(conn, &actor, &id, if_match, "updated", |conn, before| {
+                let mut draft = CompanyIn::from(before.clone());
+                apply(&mut draft, patch)?;
+                let company = normalize(draft)?;
+                if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
+                    return Ok(Edit::Unchanged);
+                }
+                store(conn, &actor, &id, &company, true)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }
@@ -279,23 +277,18 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            if model::count_children(conn, &actor.org_id, &id)? > 0 {
-                return Err(ApiError::conflict(
-                    "has_subsidiaries",
-                    "Move or delete the subsidiaries of this company first.",
-                ));
-            }
-            model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
-            search_index::remove(conn, &id)?;
-            records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())?;
-            let b = serde_json::to_value(&before)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
-            )
+            COMPANIES.delete(conn, &actor, &id, if_match, |conn, _| {
+                if model::count_children(conn, &actor.org_id, &id)? > 0 {
+                    return Err(ApiError::conflict(
+                        "has_subsidiaries",
+                        "Move or delete the subsidiaries of this company first.",
+                    ));
+                }
+                model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
+                search_index::remove(conn, &id)?;
+                records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())
+            })?;
+            Ok(())
         })
         .await
 }

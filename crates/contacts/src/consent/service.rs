@@ -82,6 +82,8 @@ pub async fn set(
     state
         .db
         .write(move |conn| {
+            // One consent change per contact at a time: two first answers cannot both insert.
+            crate::contact::service::CONTACTS.lock(conn, &actor.org_id, &contact_id)?;
             let contact = live_contact(conn, &actor.org_id, &contact_id)?;
             let before = model::find(conn, &actor.org_id, &contact_id, channel.as_str())?;
             if let Some(current) = &before

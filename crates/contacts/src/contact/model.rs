@@ -159,14 +159,15 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactF
     Ok(())
 }
 
+/// Writes the fields; the write runner bumps the version.
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
     diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
-        .set((fields, contacts::version.eq(contacts::version + 1), contacts::updated_at.eq(crm_core::time::now())))
+        .set((fields, contacts::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-/// Moves a contact to the trash (`Some(now)`) or back out of it (`None`).
+/// Moves a contact to the trash (`Some(now)`) or back out of it (`None`); the write runner bumps the version.
 pub fn set_deleted(
     conn: &mut DbConnection,
     org_id: &str,
@@ -174,11 +175,7 @@ pub fn set_deleted(
     deleted_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
     diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
-        .set((
-            contacts::deleted_at.eq(deleted_at),
-            contacts::version.eq(contacts::version + 1),
-            contacts::updated_at.eq(crm_core::time::now()),
-        ))
+        .set((contacts::deleted_at.eq(deleted_at), contacts::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }

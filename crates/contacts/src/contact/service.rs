@@ -9,8 +9,9 @@ use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
+use crm_core::http::{Page, Patch, Sort, page, trimmed};
 use crm_core::state::AppState;
+use crm_core::write::{Edit, Versioned};
 use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
 
@@ -169,6 +170,10 @@ fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) 
     )
 }
 
+/// Contacts as the write runner takes them.
+pub(crate) const CONTACTS: Versioned<ContactOut> =
+    Versioned { table: "contacts", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
+
 pub(crate) fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
     let contact = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     let mut out = ContactOut::from(contact);
@@ -196,26 +201,24 @@ pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normal
     Ok(created)
 }
 
+/// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
 pub(crate) fn update_in(
     conn: &mut DbConnection,
     actor: &Actor,
-    before: ContactOut,
-    contact: &Normalized,
+    id: &str,
+    if_match: Option<i64>,
+    draft: impl FnOnce(&mut DbConnection, &ContactOut) -> ApiResult<Normalized>,
 ) -> ApiResult<ContactOut> {
-    // An update that changes nothing writes nothing: no new version, no event (syncs repeat themselves).
-    // Stored phones are in E.164, which reads the same in every region.
-    if normalize(ContactIn::from(before.clone()), DEFAULT_REGION).is_ok_and(|current| current == *contact) {
-        return Ok(before);
-    }
-    store(conn, actor, &before.id, contact, true)?;
-    let after = load(conn, &actor.org_id, &before.id)?;
-    let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-    change::record(
-        conn,
-        actor,
-        Change { resource: RECORD_TYPE, id: &before.id, action: "updated", before: Some(&b), after: Some(&a) },
-    )?;
-    Ok(after)
+    CONTACTS.update(conn, actor, id, if_match, "updated", |conn, before| {
+        let contact = draft(conn, before)?;
+        // An update that changes nothing writes nothing: no new version, no event (syncs repeat
+        // themselves). Stored phones are in E.164, which reads the same in every region.
+        if normalize(ContactIn::from(before.clone()), DEFAULT_REGION).is_ok_and(|current| current == contact) {
+            return Ok(Edit::Unchanged);
+        }
+        store(conn, actor, id, &contact, true)?;
+        Ok(Edit::Changed)
+    })
 }
 
 /// The region national phone numbers of `input` are read in: the organization's, read only when
@@ -257,23 +260,20 @@ pub async fn upsert_by_external_id(
     state
         .db
         .write(move |conn| {
-            let region = region_for(conn, &actor.org_id, &input)?;
-            let holder = records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)?;
-            let existing = match holder {
-                Some(id) => Some(load(conn, &actor.org_id, &id)?),
-                None => None,
-            };
-            match existing {
+            match records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)? {
                 None => {
+                    let region = region_for(conn, &actor.org_id, &input)?;
                     input.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
                     create_in(conn, &actor, &normalize(input, &region)?).map(|c| (c, true))
                 }
-                Some(before) => {
+                Some(id) => update_in(conn, &actor, &id, None, |conn, before| {
                     let mut merged = ContactIn::from(before.clone());
                     overlay(&mut merged, input);
                     merged.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
-                    update_in(conn, &actor, before, &normalize(merged, &region)?).map(|c| (c, false))
-                }
+                    let region = region_for(conn, &actor.org_id, &merged)?;
+                    normalize(merged, &region)
+                })
+                .map(|c| (c, false)),
             }
         })
         .await
@@ -343,13 +343,12 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            let mut draft = ContactIn::from(before.clone());
-            apply(&mut draft, patch)?;
-            let region = region_for(conn, &actor.org_id, &draft)?;
-            let contact = normalize(draft, &region)?;
-            update_in(conn, &actor, before, &contact)
+            update_in(conn, &actor, &id, if_match, |conn, before| {
+                let mut draft = ContactIn::from(before.clone());
+                apply(&mut draft, patch)?;
+                let region = region_for(conn, &actor.org_id, &draft)?;
+                normalize(draft, &region)
+            })
         })
         .await
 }
@@ -383,14 +382,13 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 
 /// Moves a contact to the trash on the caller's connection (the delete endpoint, import reverts).
 pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_match: Option<i64>) -> ApiResult<()> {
-    let before = load(conn, &actor.org_id, id)?;
-    check_version(if_match, before.version)?;
-    model::set_deleted(conn, &actor.org_id, id, Some(crm_core::time::now()))?;
-    model::set_emails(conn, &actor.org_id, id, &[])?;
-    search_index::remove(conn, id)?;
-    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &BTreeMap::new())?;
-    let b = serde_json::to_value(&before)?;
-    change::record(conn, actor, Change { resource: RECORD_TYPE, id, action: "deleted", before: Some(&b), after: None })
+    CONTACTS.delete(conn, actor, id, if_match, |conn, _| {
+        model::set_deleted(conn, &actor.org_id, id, Some(crm_core::time::now()))?;
+        model::set_emails(conn, &actor.org_id, id, &[])?;
+        search_index::remove(conn, id)?;
+        records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &BTreeMap::new())
+    })?;
+    Ok(())
 }
 
 /// Brings a contact back from the trash, unless another contact took its e-mail or external id meanwhile.
@@ -400,6 +398,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
     state
         .db
         .write(move |conn| {
+            CONTACTS.lock(conn, &actor.org_id, &id)?;
             let trashed =
                 model::find_deleted(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
             if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.org_id, &id)? {
@@ -411,6 +410,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             model::set_deleted(conn, &actor.org_id, &id, None)?;
             store(conn, &actor, &id, &contact, true)?;
+            CONTACTS.bump(conn, &actor.org_id, &id)?;
             let after = load(conn, &actor.org_id, &id)?;
             let a = serde_json::to_value(&after)?;
             change::record(
@@ -520,9 +520,11 @@ fn apply_one(
         }
         (_, Some(before)) => {
             let version = before.version;
-            let mut merged = ContactIn::from(before.clone());
-            overlay(&mut merged, input.properties);
-            let after = update_in(conn, actor, before, &normalize(merged, region)?)?;
+            let after = update_in(conn, actor, &before.id, None, |_, current| {
+                let mut merged = ContactIn::from(current.clone());
+                overlay(&mut merged, input.properties);
+                normalize(merged, region)
+            })?;
             Ok((after.id, if after.version == version { "unchanged" } else { "updated" }))
         }
     }

@@ -309,6 +309,15 @@ fn combine(survivor: &ContactOut, losers: &[ContactOut], prefer: &BTreeMap<Strin
 
 fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: &MergeRequest) -> ApiResult<MergeOut> {
     let org_id = actor.org_id.as_str();
+    // Every contact taking part is held until the merge commits, taken in one order so two
+    // merges over the same contacts cannot deadlock.
+    let mut taking_part: Vec<&str> = request.merge_ids.iter().map(String::as_str).collect();
+    taking_part.push(survivor_id);
+    taking_part.sort_unstable();
+    taking_part.dedup();
+    for id in taking_part {
+        contacts::CONTACTS.lock(conn, org_id, id)?;
+    }
     let survivor = contacts::load(conn, org_id, survivor_id)?;
     let mut losers = Vec::new();
     let mut errors = Vec::new();
@@ -343,7 +352,7 @@ fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: 
         )?;
     }
     let normalized = contacts::normalize(merged, &crm_core::organizations::phone_region(conn, org_id)?)?;
-    let contact = contacts::update_in(conn, actor, survivor.clone(), &normalized)?;
+    let contact = contacts::update_in(conn, actor, survivor_id, None, |_, _| Ok(normalized))?;
     let merged_ids: Vec<String> = losers.iter().map(|l| l.id.clone()).collect();
     let before = serde_json::to_value(&survivor)?;
     let mut after = serde_json::to_value(&contact)?;

@@ -332,9 +332,11 @@ fn apply_row(
         }
         (_, Some(before)) => {
             let version = before.version;
-            let mut merged = ContactIn::from(before.clone());
-            merge(&mut merged, input.contact.clone());
-            let after = contacts::update_in(conn, actor, before.clone(), &contacts::normalize(merged, &shape.region)?)?;
+            let after = contacts::update_in(conn, actor, &before.id, None, |_, current| {
+                let mut merged = ContactIn::from(current.clone());
+                merge(&mut merged, input.contact.clone());
+                contacts::normalize(merged, &shape.region)
+            })?;
             let id = after.id.clone();
             if after.version == version {
                 (Done::Unchanged, id)
@@ -495,16 +497,16 @@ pub fn run_revert(ctx: &JobContext) -> JobResult {
 /// Deletes a created contact or restores an updated one; false when the contact is gone.
 fn revert_row(conn: &mut DbConnection, actor: &Actor, row: &ImportRow) -> ApiResult<bool> {
     let Some(contact_id) = &row.contact_id else { return Ok(false) };
-    let Some(current) = crate::contact::model::find(conn, &actor.org_id, contact_id)? else {
+    if crate::contact::model::find(conn, &actor.org_id, contact_id)?.is_none() {
         return Ok(false);
-    };
+    }
     if row.outcome == CREATED {
         contacts::delete_in(conn, actor, contact_id, None)?;
     } else {
         let before: ContactOut = serde_json::from_str(row.before.as_deref().unwrap_or("null"))?;
         // The before-image's phones are in E.164, which reads the same in every region.
         let restored = contacts::normalize(ContactIn::from(before), crate::normalize::DEFAULT_REGION)?;
-        contacts::update_in(conn, actor, ContactOut::from(current), &restored)?;
+        contacts::update_in(conn, actor, contact_id, None, |_, _| Ok(restored))?;
     }
     Ok(true)
 }

@@ -80,7 +80,7 @@ pub fn insert_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &Typ
 
 pub fn update_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields) -> ApiResult<()> {
     diesel::update(types::table.filter(types::org_id.eq(org_id)).filter(types::id.eq(id)))
-        .set((fields, types::version.eq(types::version + 1), types::updated_at.eq(crm_core::time::now())))
+        .set((fields, types::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }

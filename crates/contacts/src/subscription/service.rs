@@ -6,8 +6,9 @@ use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
-use crm_core::http::{Page, Patch, Sort, check_version, page, trimmed};
+use crm_core::http::{Page, Patch, Sort, page, trimmed};
 use crm_core::state::AppState;
+use crm_core::write::{Edit, Versioned};
 
 use super::dto::{
     ContactSubscriptionOut, ContactSubscriptions, SubscriptionIn, SubscriptionTypeIn, SubscriptionTypeOut,
@@ -37,6 +38,15 @@ fn store_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFiel
     }
     if exists { model::update_type(conn, org_id, id, fields) } else { model::insert_type(conn, org_id, id, fields) }
 }
+
+/// Subscription types as the write runner takes them.
+const TYPES: Versioned<SubscriptionTypeOut> = Versioned {
+    table: "subscription_types",
+    org_column: "org_id",
+    resource: RECORD_TYPE,
+    load: load_type,
+    version: |t| t.version,
+};
 
 fn load_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<SubscriptionTypeOut> {
     model::find_type(conn, org_id, id)?
@@ -104,45 +114,38 @@ pub async fn update_type(
     state
         .db
         .write(move |conn| {
-            let before = load_type(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            let mut draft = SubscriptionTypeIn {
-                name: before.name.clone(),
-                description: before.description.clone(),
-                channel: Some(before.channel),
-            };
-            match patch.name {
-                Patch::Absent => {}
-                Patch::Value(name) => draft.name = name,
-                Patch::Null => {
-                    return Err(ApiError::invalid_field("/name", "required", "a subscription type needs a name"));
+            TYPES.update(conn, &actor, &id, if_match, "updated", |conn, before| {
+                let mut draft = SubscriptionTypeIn {
+                    name: before.name.clone(),
+                    description: before.description.clone(),
+                    channel: Some(before.channel),
+                };
+                match patch.name {
+                    Patch::Absent => {}
+                    Patch::Value(name) => draft.name = name,
+                    Patch::Null => {
+                        return Err(ApiError::invalid_field("/name", "required", "a subscription type needs a name"));
+                    }
                 }
-            }
-            patch.description.apply_to(&mut draft.description);
-            if patch.channel == Patch::Null {
-                return Err(ApiError::invalid_field("/channel", "required", "a subscription type has a channel"));
-            }
-            patch.channel.apply_to(&mut draft.channel);
-            validator::Validate::validate(&draft)
-                .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
-            let fields = type_fields(draft)?;
-            let current = TypeFields {
-                name: before.name.clone(),
-                description: before.description.clone(),
-                channel: before.channel.as_str().to_string(),
-            };
-            if current == fields {
-                return Ok(before);
-            }
-            store_type(conn, &actor.org_id, &id, &fields, true)?;
-            let after = load_type(conn, &actor.org_id, &id)?;
-            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "updated", before: Some(&b), after: Some(&a) },
-            )?;
-            Ok(after)
+                patch.description.apply_to(&mut draft.description);
+                if patch.channel == Patch::Null {
+                    return Err(ApiError::invalid_field("/channel", "required", "a subscription type has a channel"));
+                }
+                patch.channel.apply_to(&mut draft.channel);
+                validator::Validate::validate(&draft)
+                    .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
+                let fields = type_fields(draft)?;
+                let current = TypeFields {
+                    name: before.name.clone(),
+                    description: before.description.clone(),
+                    channel: before.channel.as_str().to_string(),
+                };
+                if current == fields {
+                    return Ok(Edit::Unchanged);
+                }
+                store_type(conn, &actor.org_id, &id, &fields, true)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }
@@ -154,15 +157,8 @@ pub async fn delete_type(state: &AppState, actor: &Actor, id: String, if_match: 
     state
         .db
         .write(move |conn| {
-            let before = load_type(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            model::delete_type(conn, &actor.org_id, &id)?;
-            let b = serde_json::to_value(&before)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "deleted", before: Some(&b), after: None },
-            )
+            TYPES.delete(conn, &actor, &id, if_match, |conn, _| model::delete_type(conn, &actor.org_id, &id))?;
+            Ok(())
         })
         .await
 }
@@ -211,6 +207,8 @@ pub async fn set_for_contact(
         .db
         .write(move |conn| {
             let org = actor.org_id.clone();
+            // One subscription change per contact at a time: two first answers cannot both insert.
+            crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
             crate::consent::service::live_contact(conn, &org, &contact_id)?;
             let kind =
                 model::find_type(conn, &org, &type_id)?.ok_or_else(|| ApiError::not_found("subscription type"))?;

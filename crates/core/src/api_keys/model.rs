@@ -70,7 +70,7 @@ pub fn insert(conn: &mut DbConnection, key: &NewApiKey<'_>) -> ApiResult<()> {
 
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &ApiKeyChangeset) -> ApiResult<()> {
     diesel::update(api_keys::table.filter(api_keys::org_id.eq(org_id)).filter(api_keys::id.eq(id)))
-        .set((changes, api_keys::version.eq(api_keys::version + 1), api_keys::updated_at.eq(crate::time::now())))
+        .set((changes, api_keys::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }

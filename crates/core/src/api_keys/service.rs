@@ -1,7 +1,5 @@
 //! API key use cases.
 
-use serde_json::Value;
-
 use super::dto::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeysQuery};
 use super::model::{self, ApiKeyChangeset, NewApiKey};
 use crate::auth::permissions::is_known_scope;
@@ -10,8 +8,9 @@ use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Patch, Sort, check_version, page};
+use crate::http::{Page, Patch, Sort, page};
 use crate::state::AppState;
+use crate::write::{Edit, Versioned};
 
 fn check_scopes(scopes: &[String], pointer: &str) -> ApiResult<()> {
     let errors: Vec<FieldError> = scopes
@@ -94,6 +93,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiRe
     Ok(page(rows, &plan, |k| (model::sort_value(k, plan.sort.field), k.id.clone()), ApiKeyOut::from))
 }
 
+/// API keys as the write runner takes them.
+const KEYS: Versioned<ApiKeyOut> =
+    Versioned { table: "api_keys", org_column: "org_id", resource: "api_key", load, version: |k| k.version };
+
+fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult<ApiKeyOut> {
+    model::find(conn, org_id, id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
     actor.require(Resource::ApiKeys, Action::Read)?;
     let org_id = actor.org_id.clone();
@@ -155,21 +162,13 @@ async fn apply(
     state
         .db
         .write(move |conn| {
-            let before = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("API key"))?;
-            check_version(if_match, before.version)?;
-            if before.revoked_at.is_some() {
-                return Err(ApiError::conflict("api_key_revoked", "This API key is revoked and cannot change."));
-            }
-            model::update(conn, &actor.org_id, &id, &changes)?;
-            let after = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("API key"))?;
-            let (before, after) = (ApiKeyOut::from(before), ApiKeyOut::from(after));
-            let (b, a): (Value, Value) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change { resource: "api_key", id: &id, action, before: Some(&b), after: Some(&a) },
-            )?;
-            Ok(after)
+            KEYS.update(conn, &actor, &id, if_match, action, |conn, before| {
+                if before.revoked_at.is_some() {
+                    return Err(ApiError::conflict("api_key_revoked", "This API key is revoked and cannot change."));
+                }
+                model::update(conn, &actor.org_id, &id, &changes)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }

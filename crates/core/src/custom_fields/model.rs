@@ -113,14 +113,14 @@ pub fn insert(
 
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, rules: &DefinitionRules) -> ApiResult<()> {
     diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
-        .set((rules, defs::version.eq(defs::version + 1), defs::updated_at.eq(crate::time::now())))
+        .set((rules, defs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn set_archived(conn: &mut DbConnection, org_id: &str, id: &str, at: Option<NaiveDateTime>) -> ApiResult<()> {
     diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
-        .set((defs::archived_at.eq(at), defs::version.eq(defs::version + 1), defs::updated_at.eq(crate::time::now())))
+        .set((defs::archived_at.eq(at), defs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }

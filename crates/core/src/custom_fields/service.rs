@@ -6,8 +6,9 @@ use crate::auth::{Action, Actor, Resource};
 use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Sort, check_version, page, trimmed};
+use crate::http::{Page, Sort, page, trimmed};
 use crate::state::AppState;
+use crate::write::{Edit, Versioned};
 
 const RECORD_TYPE: &str = "custom_field";
 const MAX_OPTIONS: usize = 500;
@@ -89,6 +90,15 @@ fn rules(
         options: serde_json::to_string(&options)?,
     })
 }
+
+/// Custom field definitions as the write runner takes them.
+const DEFINITIONS: Versioned<DefinitionOut> = Versioned {
+    table: "custom_field_definitions",
+    org_column: "org_id",
+    resource: RECORD_TYPE,
+    load,
+    version: |d| d.version,
+};
 
 fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<DefinitionOut> {
     model::find(conn, org_id, id)?.map(DefinitionOut::from).ok_or_else(|| ApiError::not_found("custom field"))
@@ -177,44 +187,42 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            check_version(if_match, before.version)?;
-            if patch.field_type.is_some_and(|t| t != before.field_type) {
-                return Err(ApiError::invalid_field(
-                    "/type",
-                    "immutable",
-                    "a field's type cannot change: create a new field and copy the values",
-                ));
-            }
-            let (mut label, mut description, mut min, mut max, mut pattern, mut options) = (
-                Some(before.label.clone()),
-                before.description.clone(),
-                before.min,
-                before.max,
-                before.pattern.clone(),
-                Some(before.options.clone()),
-            );
-            let mut required = Some(before.required);
-            patch.label.apply_to(&mut label);
-            patch.description.apply_to(&mut description);
-            patch.required.apply_to(&mut required);
-            patch.min.apply_to(&mut min);
-            patch.max.apply_to(&mut max);
-            patch.pattern.apply_to(&mut pattern);
-            patch.options.apply_to(&mut options);
-            let rules = rules(
-                before.field_type,
-                label.unwrap_or_default(),
-                description,
-                required.unwrap_or(false),
-                (min, max),
-                pattern,
-                options,
-            )?;
-            model::update(conn, &actor.org_id, &id, &rules)?;
-            let after = load(conn, &actor.org_id, &id)?;
-            audit(conn, &actor, "updated", Some(&before), &after)?;
-            Ok(after)
+            DEFINITIONS.update(conn, &actor, &id, if_match, "updated", |conn, before| {
+                if patch.field_type.is_some_and(|t| t != before.field_type) {
+                    return Err(ApiError::invalid_field(
+                        "/type",
+                        "immutable",
+                        "a field's type cannot change: create a new field and copy the values",
+                    ));
+                }
+                let (mut label, mut description, mut min, mut max, mut pattern, mut options) = (
+                    Some(before.label.clone()),
+                    before.description.clone(),
+                    before.min,
+                    before.max,
+                    before.pattern.clone(),
+                    Some(before.options.clone()),
+                );
+                let mut required = Some(before.required);
+                patch.label.apply_to(&mut label);
+                patch.description.apply_to(&mut description);
+                patch.required.apply_to(&mut required);
+                patch.min.apply_to(&mut min);
+                patch.max.apply_to(&mut max);
+                patch.pattern.apply_to(&mut pattern);
+                patch.options.apply_to(&mut options);
+                let rules = rules(
+                    before.field_type,
+                    label.unwrap_or_default(),
+                    description,
+                    required.unwrap_or(false),
+                    (min, max),
+                    pattern,
+                    options,
+                )?;
+                model::update(conn, &actor.org_id, &id, &rules)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }
@@ -226,15 +234,14 @@ pub async fn set_archived(state: &AppState, actor: &Actor, id: String, archived:
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id, &id)?;
-            if before.archived_at.is_some() == archived {
-                return Ok(before);
-            }
-            let at = archived.then(crate::time::now);
-            model::set_archived(conn, &actor.org_id, &id, at)?;
-            let after = load(conn, &actor.org_id, &id)?;
-            audit(conn, &actor, if archived { "deleted" } else { "restored" }, Some(&before), &after)?;
-            Ok(after)
+            let action = if archived { "deleted" } else { "restored" };
+            DEFINITIONS.update(conn, &actor, &id, None, action, |conn, before| {
+                if before.archived_at.is_some() == archived {
+                    return Ok(Edit::Unchanged);
+                }
+                model::set_archived(conn, &actor.org_id, &id, archived.then(crate::time::now))?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }

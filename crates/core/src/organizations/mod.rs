@@ -24,10 +24,12 @@ pub struct Initialized {
 }
 
 /// Serializes changes that check an organization-wide rule (such as "keep one active admin")
-/// until the transaction ends. SQLite has one writer, so only PostgreSQL needs the row lock.
+/// until the transaction ends. SQLite has one writer, so only PostgreSQL needs the row lock;
+/// `NO KEY UPDATE` leaves the foreign-key checks of other writers' inserts (audit rows,
+/// events) free, which a `FOR UPDATE` would turn into deadlocks.
 pub fn lock(conn: &mut DbConnection, org_id: &str) -> ApiResult<()> {
     if let DbConnection::Postgres(c) = conn {
-        diesel::sql_query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+        diesel::sql_query("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
             .bind::<diesel::sql_types::Text, _>(org_id)
             .execute(c)?;
     }

@@ -4,14 +4,23 @@ use diesel::prelude::*;
 
 use super::dto::{OrganizationOut, OrganizationPatch};
 use crate::auth::{Action, Actor, Resource};
-use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Patch, check_version};
+use crate::http::Patch;
 use crate::schema::organizations;
 use crate::state::AppState;
+use crate::write::{Edit, Versioned};
 
 type Row = (String, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, i64);
+
+/// The organization as the write runner takes it: its own id is its organization.
+const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
+    table: "organizations",
+    org_column: "id",
+    resource: "organization",
+    load: |conn, org_id, _| load(conn, org_id),
+    version: |o| o.version,
+};
 
 fn load(conn: &mut DbConnection, org_id: &str) -> ApiResult<OrganizationOut> {
     let (id, name, phone_region, created_at, updated_at, version): Row = organizations::table
@@ -72,34 +81,18 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &actor.org_id)?;
-            check_version(if_match, before.version)?;
-            let (name, region) = (name.unwrap_or(before.name.clone()), region.unwrap_or(before.phone_region.clone()));
-            if name == before.name && region == before.phone_region {
-                return Ok(before);
-            }
-            diesel::update(organizations::table.find(&actor.org_id))
-                .set((
-                    organizations::name.eq(&name),
-                    organizations::phone_region.eq(&region),
-                    organizations::version.eq(organizations::version + 1),
-                    organizations::updated_at.eq(crate::time::now()),
-                ))
-                .execute(conn)?;
-            let after = load(conn, &actor.org_id)?;
-            let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-            change::record(
-                conn,
-                &actor,
-                Change {
-                    resource: "organization",
-                    id: &after.id,
-                    action: "updated",
-                    before: Some(&b),
-                    after: Some(&a),
-                },
-            )?;
-            Ok(after)
+            let org_id = actor.org_id.clone();
+            ORGANIZATIONS.update(conn, &actor, &org_id, if_match, "updated", |conn, before| {
+                let (name, region) =
+                    (name.unwrap_or(before.name.clone()), region.unwrap_or(before.phone_region.clone()));
+                if name == before.name && region == before.phone_region {
+                    return Ok(Edit::Unchanged);
+                }
+                diesel::update(organizations::table.find(&before.id))
+                    .set((organizations::name.eq(&name), organizations::phone_region.eq(&region)))
+                    .execute(conn)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }

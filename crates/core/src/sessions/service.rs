@@ -8,12 +8,11 @@ use crate::auth::secrets::{
     AccessClaims, REFRESH_TOKEN_PREFIX, dummy_password_check, hash_password, new_token, verify_password,
 };
 use crate::auth::{Actor, Principal, Role};
-use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::users::dto::UserOut;
 use crate::users::model::{self as users, User, UserChangeset};
+use crate::write::Edit;
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_credentials", "The e-mail or password is wrong.")
@@ -129,15 +128,6 @@ pub async fn accept_invitation(state: actix_web::web::Data<AppState>, input: Acc
         .write(move |conn| {
             let user = users::find_by_invitation(conn, &hash)?
                 .ok_or_else(|| ApiError::unauthorized("The invitation is invalid or was already accepted."))?;
-            let changes = UserChangeset {
-                status: Some("active".into()),
-                password_hash: Some(Some(password_hash)),
-                invitation_hash: Some(None),
-                ..Default::default()
-            };
-            users::update(conn, &user.org_id, &user.id, &changes)?;
-            let after =
-                users::find(conn, &user.org_id, &user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
             let actor = Actor {
                 org_id: user.org_id.clone(),
                 user_id: user.id.clone(),
@@ -146,15 +136,22 @@ pub async fn accept_invitation(state: actix_web::web::Data<AppState>, input: Acc
                 scopes: None,
                 request_id: String::new(),
             };
-            let (b, a) = (
-                serde_json::to_value(UserOut::from(user.clone()))?,
-                serde_json::to_value(UserOut::from(after.clone()))?,
-            );
-            change::record(
-                conn,
-                &actor,
-                Change { resource: "user", id: &user.id, action: "activated", before: Some(&b), after: Some(&a) },
-            )?;
+            crate::users::service::USERS.update(conn, &actor, &user.id, None, "activated", |conn, before| {
+                // Two requests with the same invitation: the second finds the user active.
+                if before.status != "invited" {
+                    return Err(ApiError::unauthorized("The invitation is invalid or was already accepted."));
+                }
+                let changes = UserChangeset {
+                    status: Some("active".into()),
+                    password_hash: Some(Some(password_hash)),
+                    invitation_hash: Some(None),
+                    ..Default::default()
+                };
+                users::update(conn, &user.org_id, &user.id, &changes)?;
+                Ok(Edit::Changed)
+            })?;
+            let after =
+                users::find(conn, &user.org_id, &user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
             users::touch_login(conn, &user.id)?;
             issue(conn, &st, &after, &crate::id::new_id("fam"))
         })

@@ -125,10 +125,10 @@ pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Applies the changes and bumps the version.
+/// Applies the changes; the write runner bumps the version.
 pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &UserChangeset) -> ApiResult<()> {
     diesel::update(users::table.filter(users::org_id.eq(org_id)).filter(users::id.eq(id)))
-        .set((changes, users::version.eq(users::version + 1), users::updated_at.eq(crate::time::now())))
+        .set((changes, users::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }

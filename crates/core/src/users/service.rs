@@ -1,15 +1,14 @@
 //! User use cases: each one transaction, with its audit row and event.
 
-use serde_json::Value;
-
 use super::dto::{MeOut, OrganizationOut, PasswordChange, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
 use super::model::{self, Filters, NewUser, UserChangeset};
 use crate::auth::secrets::{hash_password, new_token};
-use crate::auth::{Action, Actor, Resource};
+use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Patch, Sort, check_version, page};
+use crate::http::{Page, Patch, Sort, page};
 use crate::state::AppState;
+use crate::write::{Edit, Versioned};
 
 pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
 pub const INVITATION_PREFIX: &str = "crm_inv_";
@@ -92,6 +91,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
     Ok(page(rows, &plan, |u| (model::sort_value(u, plan.sort.field), u.id.clone()), UserOut::from))
 }
 
+/// Users as the write runner takes them.
+pub(crate) const USERS: Versioned<UserOut> =
+    Versioned { table: "users", org_column: "org_id", resource: "user", load, version: |u| u.version };
+
+fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult<UserOut> {
+    model::find(conn, org_id, id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
     actor.require(Resource::Users, Action::Read)?;
     let org_id = actor.org_id.clone();
@@ -169,39 +176,34 @@ async fn apply(
             if removes_admin {
                 crate::organizations::lock(conn, &actor.org_id)?;
             }
-            let before = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
-            check_version(if_match, before.version)?;
-            if changes.status.as_deref() == Some("active") && before.status == "invited" {
-                return Err(ApiError::conflict(
-                    "invitation_pending",
-                    "An invited user becomes active by accepting the invitation.",
-                ));
-            }
-            if removes_admin
-                && before.role == "admin"
-                && before.status == "active"
-                && model::count_active_admins(conn, &actor.org_id)? <= 1
-            {
-                return Err(ApiError::conflict("last_admin", "The organization must keep at least one active admin."));
-            }
-            if changes.status.as_deref() == Some("deactivated") {
-                crate::sessions::model::revoke_user(conn, &actor.org_id, &id)?;
-            }
-            model::update(conn, &actor.org_id, &id, &changes)?;
-            let after = model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("user"))?;
-            let (before, after) = (UserOut::from(before), UserOut::from(after));
-            let (b, a): (Value, Value) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
             let action = match changes.status.as_deref() {
                 Some("deactivated") => "deactivated",
                 Some("active") => "reactivated",
                 _ => "updated",
             };
-            change::record(
-                conn,
-                &actor,
-                Change { resource: "user", id: &id, action, before: Some(&b), after: Some(&a) },
-            )?;
-            Ok(after)
+            USERS.update(conn, &actor, &id, if_match, action, |conn, before| {
+                if changes.status.as_deref() == Some("active") && before.status == "invited" {
+                    return Err(ApiError::conflict(
+                        "invitation_pending",
+                        "An invited user becomes active by accepting the invitation.",
+                    ));
+                }
+                if removes_admin
+                    && before.role == Role::Admin
+                    && before.status == "active"
+                    && model::count_active_admins(conn, &actor.org_id)? <= 1
+                {
+                    return Err(ApiError::conflict(
+                        "last_admin",
+                        "The organization must keep at least one active admin.",
+                    ));
+                }
+                if changes.status.as_deref() == Some("deactivated") {
+                    crate::sessions::model::revoke_user(conn, &actor.org_id, &id)?;
+                }
+                model::update(conn, &actor.org_id, &id, &changes)?;
+                Ok(Edit::Changed)
+            })
         })
         .await
 }
@@ -265,22 +267,13 @@ pub async fn change_password(state: &AppState, actor: &Actor, input: PasswordCha
     state
         .db
         .write(move |conn| {
-            let changes = UserChangeset { password_hash: Some(Some(new_hash)), ..Default::default() };
-            model::update(conn, &actor.org_id, &actor.user_id, &changes)?;
-            crate::sessions::model::revoke_user(conn, &actor.org_id, &actor.user_id)?;
-            let after = model::find(conn, &actor.org_id, &actor.user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
-            let a = serde_json::to_value(UserOut::from(after))?;
-            change::record(
-                conn,
-                &actor,
-                Change {
-                    resource: "user",
-                    id: &actor.user_id,
-                    action: "password_changed",
-                    before: Some(&a),
-                    after: Some(&a),
-                },
-            )
+            USERS.update(conn, &actor, &actor.user_id, None, "password_changed", |conn, _| {
+                let changes = UserChangeset { password_hash: Some(Some(new_hash)), ..Default::default() };
+                model::update(conn, &actor.org_id, &actor.user_id, &changes)?;
+                crate::sessions::model::revoke_user(conn, &actor.org_id, &actor.user_id)?;
+                Ok(Edit::Changed)
+            })?;
+            Ok(())
         })
         .await
 }

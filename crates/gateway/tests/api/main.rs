@@ -8,6 +8,7 @@ mod activities;
 mod api_keys;
 mod auth;
 mod companies;
+mod concurrency;
 mod contacts;
 mod conventions;
 mod custom_fields;

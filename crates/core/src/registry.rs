@@ -1,0 +1,66 @@
+//! What a domain crate declares about itself, so the gateway can wire it with one line and
+//! generic tests can reach every resource: its routes, its OpenAPI tags, and its resources.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// A domain crate (the platform itself is one): `crm_core::DOMAIN`, `crm_contacts::DOMAIN`…
+pub struct Domain {
+    pub name: &'static str,
+    /// Registers the domain's `/v1` routes.
+    pub configure: fn(&mut ServiceConfig),
+    /// OpenAPI tags, in the order the docs show them: (name, description).
+    pub tags: &'static [(&'static str, &'static str)],
+    pub resources: &'static [ResourceSpec],
+}
+
+/// One resource of a domain.
+pub struct ResourceSpec {
+    /// The record type stored beside its rows (custom values, tags, audit, events): `contact`.
+    pub record_type: &'static str,
+    /// The TypeID prefix of its ids: `con`.
+    pub id_prefix: &'static str,
+    /// Its collection under the API root (`/v1/contacts`), or the record itself for a
+    /// singleton such as `/v1/organization`.
+    pub path: &'static str,
+    /// The table its rows live in.
+    pub table: &'static str,
+    /// Whether records take custom fields.
+    pub custom_fields: bool,
+    /// Whether records carry tags and external ids.
+    pub tags: bool,
+    /// Whether records appear in the global search.
+    pub search: bool,
+    /// Whether records have a timeline of activities.
+    pub timeline: bool,
+    /// How to write one, for resources that take `PATCH` with `If-Match`.
+    pub writes: Option<WriteExample>,
+}
+
+/// A realistic record and patches of different fields (at least two): what the generic
+/// concurrency tests write to every patchable resource.
+pub struct WriteExample {
+    /// The body of `POST <path>`; `None` for a singleton. `{<record_type>_id}` stands for the
+    /// id of a record of that type (created from its own example).
+    pub create: Option<&'static str>,
+    pub patches: &'static [&'static str],
+}
+
+impl ResourceSpec {
+    /// A spec with nothing optional: fill in what the resource has with `..ResourceSpec::BASE`.
+    pub const BASE: ResourceSpec = ResourceSpec {
+        record_type: "",
+        id_prefix: "",
+        path: "",
+        table: "",
+        custom_fields: false,
+        tags: false,
+        search: false,
+        timeline: false,
+        writes: None,
+    };
+}
+
+/// Every resource of these domains.
+pub fn resources<'a>(domains: &'a [&'a Domain]) -> impl Iterator<Item = &'a ResourceSpec> {
+    domains.iter().flat_map(|d| d.resources.iter())
+}
