@@ -27,7 +27,6 @@ impl AppState {
             };
         }
         let keys = Keys::new(config.secret_key.expose());
-        keys.install();
         Ok(AppState { db, config, keys, credentials: CredentialCache::default(), rate_limiter: RateLimiter::default() })
     }
 }

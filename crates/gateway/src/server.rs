@@ -55,7 +55,12 @@ pub fn job_registry() -> crm_core::jobs::Registry {
 /// Starts the job workers of this process (none when `CRM_JOB_WORKERS` is 0).
 pub fn spawn_workers(state: &web::Data<AppState>) -> actix_web::rt::task::JoinHandle<()> {
     let settings = crm_core::jobs::WorkerSettings::from_config(&state.config);
-    actix_web::rt::spawn(crm_core::jobs::run_workers(state.db.clone(), std::sync::Arc::new(job_registry()), settings))
+    actix_web::rt::spawn(crm_core::jobs::run_workers(
+        state.db.clone(),
+        state.keys.clone(),
+        std::sync::Arc::new(job_registry()),
+        settings,
+    ))
 }
 
 /// Opens the database, applies migrations and bootstraps an empty one.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::custom_fields::Schema;
@@ -123,11 +124,18 @@ pub(crate) fn normalize(input: ContactIn, region: &str) -> ApiResult<Normalized>
 }
 
 /// Writes a normalized contact (new or existing) and everything that hangs off it.
-fn store(conn: &mut DbConnection, actor: &Actor, id: &str, contact: &Normalized, exists: bool) -> ApiResult<()> {
+fn store(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    id: &str,
+    contact: &Normalized,
+    exists: bool,
+) -> ApiResult<()> {
     if let Some(owner) = &contact.fields.owner_id {
         crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
     }
-    crate::privacy::service::refuse_erased(conn, &actor.org_id, &contact.emails)?;
+    crate::privacy::service::refuse_erased(conn, keys, &actor.org_id, &contact.emails)?;
     if let Some((holder, email)) = model::holder_of_emails(conn, &actor.org_id, &contact.emails, Some(id))? {
         return Err(ApiError::conflict(
             "duplicate_contact",
@@ -188,9 +196,14 @@ fn shown(schema: &Schema, contact: Contact) -> ContactOut {
     out
 }
 
-pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normalized) -> ApiResult<ContactOut> {
+pub(crate) fn create_in(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    contact: &Normalized,
+) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id("con");
-    store(conn, actor, &id, contact, false)?;
+    store(conn, keys, actor, &id, contact, false)?;
     let created = load(conn, &actor.org_id, &id)?;
     let after = serde_json::to_value(&created)?;
     change::record(
@@ -204,6 +217,7 @@ pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, contact: &Normal
 /// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
 pub(crate) fn update_in(
     conn: &mut DbConnection,
+    keys: &Keys,
     actor: &Actor,
     id: &str,
     if_match: Option<i64>,
@@ -216,7 +230,7 @@ pub(crate) fn update_in(
         if normalize(ContactIn::from(before.clone()), DEFAULT_REGION).is_ok_and(|current| current == contact) {
             return Ok(Edit::Unchanged);
         }
-        store(conn, actor, id, &contact, true)?;
+        store(conn, keys, actor, id, &contact, true)?;
         Ok(Edit::Changed)
     })
 }
@@ -232,13 +246,13 @@ fn region_for(conn: &mut DbConnection, org_id: &str, input: &ContactIn) -> ApiRe
 
 pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
     actor.require(Resource::Contacts, Action::Write)?;
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
             let region = region_for(conn, &actor.org_id, &input)?;
             let contact = normalize(input, &region)?;
-            create_in(conn, &actor, &contact)
+            create_in(conn, &keys, &actor, &contact)
         })
         .await
 }
@@ -256,7 +270,7 @@ pub async fn upsert_by_external_id(
     if !records::is_source(&source) {
         return Err(ApiError::not_found("external id source"));
     }
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
@@ -264,9 +278,9 @@ pub async fn upsert_by_external_id(
                 None => {
                     let region = region_for(conn, &actor.org_id, &input)?;
                     input.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
-                    create_in(conn, &actor, &normalize(input, &region)?).map(|c| (c, true))
+                    create_in(conn, &keys, &actor, &normalize(input, &region)?).map(|c| (c, true))
                 }
-                Some(id) => update_in(conn, &actor, &id, None, |conn, before| {
+                Some(id) => update_in(conn, &keys, &actor, &id, None, |conn, before| {
                     let mut merged = ContactIn::from(before.clone());
                     overlay(&mut merged, input);
                     merged.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
@@ -339,11 +353,11 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> ApiResult<ContactOut> {
     actor.require(Resource::Contacts, Action::Write)?;
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
-            update_in(conn, &actor, &id, if_match, |conn, before| {
+            update_in(conn, &keys, &actor, &id, if_match, |conn, before| {
                 let mut draft = ContactIn::from(before.clone());
                 apply(&mut draft, patch)?;
                 let region = region_for(conn, &actor.org_id, &draft)?;
@@ -394,7 +408,7 @@ pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_mat
 /// Brings a contact back from the trash, unless another contact took its e-mail or external id meanwhile.
 pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
     actor.require(Resource::Contacts, Action::Write)?;
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
@@ -409,7 +423,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             model::set_deleted(conn, &actor.org_id, &id, None)?;
-            store(conn, &actor, &id, &contact, true)?;
+            store(conn, &keys, &actor, &id, &contact, true)?;
             CONTACTS.bump(conn, &actor.org_id, &id)?;
             let after = load(conn, &actor.org_id, &id)?;
             let a = serde_json::to_value(&after)?;
@@ -499,8 +513,10 @@ fn find_match(
 }
 
 /// Applies one input; the status says what happened.
+#[allow(clippy::too_many_arguments)]
 fn apply_one(
     conn: &mut DbConnection,
+    keys: &Keys,
     actor: &Actor,
     mode: BatchMode,
     rule: Option<&MatchOn>,
@@ -516,11 +532,11 @@ fn apply_one(
     match (mode, existing) {
         (BatchMode::Update, None) => Err(ApiError::not_found("contact matching this input")),
         (BatchMode::Create, _) | (BatchMode::Upsert, None) => {
-            create_in(conn, actor, &normalize(input.properties, region)?).map(|c| (c.id, "created"))
+            create_in(conn, keys, actor, &normalize(input.properties, region)?).map(|c| (c.id, "created"))
         }
         (_, Some(before)) => {
             let version = before.version;
-            let after = update_in(conn, actor, &before.id, None, |_, current| {
+            let after = update_in(conn, keys, actor, &before.id, None, |_, current| {
                 let mut merged = ContactIn::from(current.clone());
                 overlay(&mut merged, input.properties);
                 normalize(merged, region)
@@ -547,7 +563,7 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
         return Err(ApiError::invalid_field("/inputs", "length", "give 1 to 1000 inputs"));
     }
     let rule = match_on(&request)?;
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     let (mode, atomic) = (request.mode, request.atomic);
     let results = state
         .db
@@ -556,7 +572,7 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
             let region = organizations::phone_region(conn, &actor.org_id)?;
             for (index, input) in request.inputs.into_iter().enumerate() {
                 let outcome = diesel::Connection::transaction(conn, |c| {
-                    apply_one(c, &actor, mode, rule.as_ref(), &region, input)
+                    apply_one(c, &keys, &actor, mode, rule.as_ref(), &region, input)
                 });
                 results.push(match outcome {
                     Ok((id, status)) => BatchResult { index, status: status.into(), id: Some(id), error: None },

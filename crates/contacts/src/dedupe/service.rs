@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
@@ -307,7 +308,13 @@ fn combine(survivor: &ContactOut, losers: &[ContactOut], prefer: &BTreeMap<Strin
     Ok(draft)
 }
 
-fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: &MergeRequest) -> ApiResult<MergeOut> {
+fn merge_in(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    survivor_id: &str,
+    request: &MergeRequest,
+) -> ApiResult<MergeOut> {
     let org_id = actor.org_id.as_str();
     // Every contact taking part is held until the merge commits, taken in one order so two
     // merges over the same contacts cannot deadlock.
@@ -352,7 +359,7 @@ fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: 
         )?;
     }
     let normalized = contacts::normalize(merged, &crm_core::organizations::phone_region(conn, org_id)?)?;
-    let contact = contacts::update_in(conn, actor, survivor_id, None, |_, _| Ok(normalized))?;
+    let contact = contacts::update_in(conn, keys, actor, survivor_id, None, |_, _| Ok(normalized))?;
     let merged_ids: Vec<String> = losers.iter().map(|l| l.id.clone()).collect();
     let before = serde_json::to_value(&survivor)?;
     let mut after = serde_json::to_value(&contact)?;
@@ -368,16 +375,16 @@ fn merge_in(conn: &mut DbConnection, actor: &Actor, survivor_id: &str, request: 
 /// Merges contacts into one; a dry run does the same work in a savepoint and rolls it back.
 pub async fn merge(state: &AppState, actor: &Actor, survivor_id: String, request: MergeRequest) -> ApiResult<MergeOut> {
     actor.require(Resource::Contacts, Action::Write)?;
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
             if !request.dry_run {
-                return merge_in(conn, &actor, &survivor_id, &request);
+                return merge_in(conn, &keys, &actor, &survivor_id, &request);
             }
             let mut outcome = None;
             let _rolled_back = conn.transaction::<(), ApiError, _>(|c| {
-                outcome = Some(merge_in(c, &actor, &survivor_id, &request));
+                outcome = Some(merge_in(c, &keys, &actor, &survivor_id, &request));
                 Err(ApiError::internal("dry run: rolled back"))
             });
             outcome.unwrap_or_else(|| Err(ApiError::internal("dry run did not run")))

@@ -3,6 +3,7 @@
 //! continues after the last committed row and never applies a row twice.
 
 use crm_core::auth::Actor;
+use crm_core::auth::secrets::Keys;
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -212,7 +213,7 @@ fn apply_chunk(
         };
         for (number, row) in &batch {
             let outcome = diesel::Connection::transaction(c, |c| {
-                apply_row(c, &ctx.actor, options, plan, &shape, &payload.header, key, row)
+                apply_row(c, &ctx.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
             });
             let counts = &mut progress.counts;
             let mut record = ImportRow {
@@ -304,6 +305,7 @@ struct RowShape {
 #[allow(clippy::too_many_arguments)]
 fn apply_row(
     conn: &mut DbConnection,
+    keys: &Keys,
     actor: &Actor,
     options: &ImportOptions,
     plan: &Plan,
@@ -327,12 +329,12 @@ fn apply_row(
         (ImportMode::Update, None) => return Ok(Done::Skipped),
         (ImportMode::Create, _) | (ImportMode::Upsert, None) => {
             let created =
-                contacts::create_in(conn, actor, &contacts::normalize(input.contact.clone(), &shape.region)?)?;
+                contacts::create_in(conn, keys, actor, &contacts::normalize(input.contact.clone(), &shape.region)?)?;
             (Done::Created(created.id.clone()), created.id)
         }
         (_, Some(before)) => {
             let version = before.version;
-            let after = contacts::update_in(conn, actor, &before.id, None, |_, current| {
+            let after = contacts::update_in(conn, keys, actor, &before.id, None, |_, current| {
                 let mut merged = ContactIn::from(current.clone());
                 merge(&mut merged, input.contact.clone());
                 contacts::normalize(merged, &shape.region)
@@ -462,7 +464,7 @@ pub fn run_revert(ctx: &JobContext) -> JobResult {
         let mut next = progress.clone();
         progress = ctx.write(|conn| {
             for row in &rows {
-                match diesel::Connection::transaction(conn, |c| revert_row(c, &ctx.actor, row)) {
+                match diesel::Connection::transaction(conn, |c| revert_row(c, &ctx.keys, &ctx.actor, row)) {
                     Ok(true) => next.reverted += 1,
                     Ok(false) => next.skipped += 1,
                     Err(e) if e.status.is_server_error() => return Err(e),
@@ -495,7 +497,7 @@ pub fn run_revert(ctx: &JobContext) -> JobResult {
 }
 
 /// Deletes a created contact or restores an updated one; false when the contact is gone.
-fn revert_row(conn: &mut DbConnection, actor: &Actor, row: &ImportRow) -> ApiResult<bool> {
+fn revert_row(conn: &mut DbConnection, keys: &Keys, actor: &Actor, row: &ImportRow) -> ApiResult<bool> {
     let Some(contact_id) = &row.contact_id else { return Ok(false) };
     if crate::contact::model::find(conn, &actor.org_id, contact_id)?.is_none() {
         return Ok(false);
@@ -506,7 +508,7 @@ fn revert_row(conn: &mut DbConnection, actor: &Actor, row: &ImportRow) -> ApiRes
         let before: ContactOut = serde_json::from_str(row.before.as_deref().unwrap_or("null"))?;
         // The before-image's phones are in E.164, which reads the same in every region.
         let restored = contacts::normalize(ContactIn::from(before), crate::normalize::DEFAULT_REGION)?;
-        contacts::update_in(conn, actor, contact_id, None, |_, _| Ok(restored))?;
+        contacts::update_in(conn, keys, actor, contact_id, None, |_, _| Ok(restored))?;
     }
     Ok(true)
 }

@@ -1,8 +1,9 @@
 //! Erased e-mail hashes, erasure records, and the queries an erasure needs across tables.
 
 use chrono::NaiveDateTime;
+use crm_core::auth::secrets::Keys;
 use crm_core::db::DbConnection;
-use crm_core::error::{ApiError, ApiResult};
+use crm_core::error::ApiResult;
 use crm_core::schema::{
     activities, activity_links, audit_log, contact_companies, contact_erasures, contacts, erased_emails, events,
     idempotency_keys,
@@ -13,16 +14,9 @@ use diesel::sql_types::{Bool, Text};
 
 use crate::contact::model::Contact;
 
-/// The keyed hash kept of an erased e-mail (see `Keys::hash_erased_email`).
-pub fn erased_hash(email: &str) -> ApiResult<String> {
-    crm_core::auth::secrets::process_keys()
-        .map(|keys| keys.hash_erased_email(email))
-        .ok_or_else(|| ApiError::internal("the process keys are not installed"))
-}
-
 /// Whether `email` belonged to a contact of the organization who was erased.
-pub fn is_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<bool> {
-    let hash = erased_hash(email)?;
+pub fn is_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
+    let hash = keys.hash_erased_email(email);
     Ok(erased_emails::table
         .find((org_id, hash))
         .select(erased_emails::erased_at)
@@ -32,9 +26,9 @@ pub fn is_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResul
 }
 
 /// Keeps the hash of an erased e-mail (once).
-pub fn remember_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<()> {
-    let hash = erased_hash(email)?;
-    if is_erased(conn, org_id, email)? {
+pub fn remember_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<()> {
+    let hash = keys.hash_erased_email(email);
+    if is_erased(conn, keys, org_id, email)? {
         return Ok(());
     }
     diesel::insert_into(erased_emails::table)
@@ -48,8 +42,8 @@ pub fn remember_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> Ap
 }
 
 /// Forgets an erased e-mail's hash; returns whether there was one.
-pub fn forget_erased(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<bool> {
-    let hash = erased_hash(email)?;
+pub fn forget_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
+    let hash = keys.hash_erased_email(email);
     Ok(diesel::delete(erased_emails::table.find((org_id, hash))).execute(conn)? > 0)
 }
 

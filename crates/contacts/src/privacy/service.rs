@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crm_core::audit::dto::AuditEntryOut;
+use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
@@ -27,9 +28,9 @@ const ERASED_NAME: &str = "Erased contact";
 /// 409 `erased_contact` when any of these (normalized) e-mails belonged to an erased contact.
 /// Called by the contact service before it stores a contact (create, update, upsert, batch,
 /// restore); `POST /v1/erased-emails/release` is the explicit way to accept such an address again.
-pub fn refuse_erased(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<()> {
+pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, emails: &[String]) -> ApiResult<()> {
     for email in emails {
-        if model::is_erased(conn, org_id, email)? {
+        if model::is_erased(conn, keys, org_id, email)? {
             return Err(ApiError::conflict(
                 "erased_contact",
                 format!(
@@ -94,12 +95,12 @@ pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiRe
     let email = Email::parse(&input.email)
         .map_err(|detail| ApiError::invalid_field("/email", "invalid_email", detail))?
         .into_string();
-    let actor = actor.clone();
+    let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
-            let hash = model::erased_hash(&email)?;
-            if !model::forget_erased(conn, &actor.org_id, &email)? {
+            let hash = keys.hash_erased_email(&email);
+            if !model::forget_erased(conn, &keys, &actor.org_id, &email)? {
                 return Err(ApiError::not_found("erased e-mail"));
             }
             // The hash names the entry; the address itself is not written anywhere.
@@ -200,10 +201,11 @@ fn redacted_event(data: &str) -> String {
 pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ErasureOut> {
     actor.require(Resource::Privacy, Action::Write)?;
     let actor = actor.clone();
-    state.db.write(move |conn| erase_in(conn, &actor, &contact_id)).await
+    let keys = state.keys.clone();
+    state.db.write(move |conn| erase_in(conn, &keys, &actor, &contact_id)).await
 }
 
-fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
+fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
     let org = actor.org_id.as_str();
     crate::contact::service::CONTACTS.lock(conn, org, contact_id)?;
     let row = model::find_contact(conn, org, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
@@ -250,7 +252,7 @@ fn erase_in(conn: &mut DbConnection, actor: &Actor, contact_id: &str) -> ApiResu
     // Erased addresses count as suppressed through their hashes; the plain entries go.
     crate::suppression::model::delete_for_emails(conn, org, &emails)?;
     for email in &emails {
-        model::remember_erased(conn, org, email)?;
+        model::remember_erased(conn, keys, org, email)?;
     }
 
     // Activities about the person, and any other activity that mentions their e-mail.

@@ -1,6 +1,7 @@
 //! Suppression use cases, and the checks other modules and crates call inside their own
 //! transactions.
 
+use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor, Resource};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
@@ -14,12 +15,12 @@ use crate::normalize::Email;
 
 /// Whether marketing must not write to `email` in this organization: it is on the suppression
 /// list, or it belonged to a contact who was erased. Cheap: two primary-key lookups.
-pub fn is_suppressed(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<bool> {
+pub fn is_suppressed(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
     let email = email.trim().to_lowercase();
     if model::find_by_email(conn, org_id, &email)?.is_some() {
         return Ok(true);
     }
-    crate::privacy::model::is_erased(conn, org_id, &email)
+    crate::privacy::model::is_erased(conn, keys, org_id, &email)
 }
 
 /// Adds `email` (lower-cased) to the list unless it is there already; records the change.

@@ -56,13 +56,6 @@ impl Keys {
         keyed_hash(&self.erased_email, &email.trim().to_lowercase())
     }
 
-    /// Makes these the keys of the process, for code that runs where no `AppState` reaches
-    /// (the erased-e-mail check inside a domain's write transaction). The first call wins:
-    /// a process serves one deployment secret.
-    pub fn install(&self) {
-        let _ = PROCESS_KEYS.set(self.clone());
-    }
-
     pub fn issue_access_token(&self, claims: &AccessClaims) -> Result<String, ApiError> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding).map_err(ApiError::internal)
     }
@@ -74,13 +67,6 @@ impl Keys {
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         jsonwebtoken::decode::<AccessClaims>(token, &self.jwt_decoding, &validation).ok().map(|d| d.claims)
     }
-}
-
-static PROCESS_KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
-
-/// The keys [`Keys::install`] made the process's, if any.
-pub fn process_keys() -> Option<&'static Keys> {
-    PROCESS_KEYS.get()
 }
 
 fn keyed_hash(key: &[u8], value: &str) -> String {

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::Value;
 
 use crate::auth::Actor;
+use crate::auth::secrets::Keys;
 use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
 
@@ -75,6 +76,8 @@ impl Registry {
 /// What a handler gets: the job, the caller it acts for, and fenced access to the database.
 pub struct JobContext {
     pub db: Db,
+    /// The deployment's keys (the erased-e-mail guard of contact writes needs them).
+    pub keys: Keys,
     pub job: Job,
     /// Who enqueued the job: audit rows and events name them.
     pub actor: Actor,

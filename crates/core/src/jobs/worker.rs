@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::auth::secrets::Keys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::model::{self, ActorRecord};
@@ -55,14 +56,14 @@ fn later(d: Duration) -> chrono::NaiveDateTime {
 }
 
 /// Runs `settings.concurrency` worker loops until the future is dropped.
-pub async fn run_workers(db: Db, registry: Arc<Registry>, settings: WorkerSettings) {
+pub async fn run_workers(db: Db, keys: Keys, registry: Arc<Registry>, settings: WorkerSettings) {
     if settings.concurrency == 0 || registry.kinds().is_empty() {
         return;
     }
     log::info!("job workers: {} as {} for {:?}", settings.concurrency, settings.owner, registry.kinds());
     let mut loops = Vec::new();
     for _ in 0..settings.concurrency {
-        loops.push(actix_web::rt::spawn(worker_loop(db.clone(), registry.clone(), settings.clone())));
+        loops.push(actix_web::rt::spawn(worker_loop(db.clone(), keys.clone(), registry.clone(), settings.clone())));
     }
     // Dropping this future (an aborted task) stops the loops too.
     let _stop = AbortOnDrop(loops);
@@ -79,11 +80,11 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn worker_loop(db: Db, registry: Arc<Registry>, settings: WorkerSettings) {
+async fn worker_loop(db: Db, keys: Keys, registry: Arc<Registry>, settings: WorkerSettings) {
     let kinds = registry.kinds();
     loop {
         match claim_next(&db, &kinds, &settings).await {
-            Ok(Some(job)) => run_one(&db, &registry, &settings, job).await,
+            Ok(Some(job)) => run_one(&db, &keys, &registry, &settings, job).await,
             Ok(None) => actix_web::rt::time::sleep(settings.poll).await,
             Err(e) => {
                 log::warn!("job claim: {e}");
@@ -119,7 +120,7 @@ pub async fn claim_next(
     .await
 }
 
-async fn run_one(db: &Db, registry: &Registry, settings: &WorkerSettings, job: model::Job) {
+async fn run_one(db: &Db, keys: &Keys, registry: &Registry, settings: &WorkerSettings, job: model::Job) {
     let (id, owner) = (job.id.clone(), settings.owner.clone());
     if job.attempts > job.max_attempts {
         let error = format!("gave up after {} attempts (the job's worker stopped each time)", job.max_attempts);
@@ -141,6 +142,7 @@ async fn run_one(db: &Db, registry: &Registry, settings: &WorkerSettings, job: m
     let attempts = job.attempts;
     let ctx = JobContext {
         db: db.clone(),
+        keys: keys.clone(),
         payload: job.payload_value(),
         progress: job.progress_value(),
         actor,

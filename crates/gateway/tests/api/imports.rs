@@ -266,7 +266,12 @@ pub async fn resume_scenario(backend: Backend) {
     let mut settings = crm_core::jobs::WorkerSettings::from_config(&app.state.config);
     settings.concurrency = 1;
     let registry = std::sync::Arc::new(crm_gateway::server::job_registry());
-    let workers = actix_web::rt::spawn(crm_core::jobs::run_workers(app.state.db.clone(), registry, settings));
+    let workers = actix_web::rt::spawn(crm_core::jobs::run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        registry,
+        settings,
+    ));
     let done = wait(&app, &format!("/v1/imports/{id}")).await;
     let failed = wait(&app, &format!("/v1/imports/{lost}")).await;
     workers.abort();

@@ -89,8 +89,18 @@ async fn two_workers_never_share_a_job(app: TestApp) {
     }
     drop(conn);
     let registry = Arc::new(registry);
-    let a = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), settings("worker-a")));
-    let b = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), settings("worker-b")));
+    let a = actix_web::rt::spawn(run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        registry.clone(),
+        settings("worker-a"),
+    ));
+    let b = actix_web::rt::spawn(run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        registry.clone(),
+        settings("worker-b"),
+    ));
     let rows = until(&app, "test.count", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
     a.abort();
     b.abort();
@@ -140,7 +150,12 @@ async fn expired_lease_comes_back_and_failures_retry(app: TestApp) {
         .execute(&mut conn)
         .unwrap();
     drop(conn);
-    let worker = actix_web::rt::spawn(run_workers(app.state.db.clone(), Arc::new(registry), settings("w")));
+    let worker = actix_web::rt::spawn(run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        Arc::new(registry),
+        settings("w"),
+    ));
     let find = |id: &str| model::find_any(&mut app.conn(), id).unwrap().unwrap();
     let started = Instant::now();
     while [&flaky, &broken, &orphan].iter().any(|id| !["succeeded", "failed"].contains(&find(id).status.as_str())) {
@@ -180,8 +195,18 @@ async fn heartbeat_keeps_a_long_job(app: TestApp) {
     drop(conn);
     let short = |owner: &str| WorkerSettings { lease: Duration::from_millis(1500), ..settings(owner) };
     let registry = Arc::new(registry);
-    let a = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-a")));
-    let b = actix_web::rt::spawn(run_workers(app.state.db.clone(), registry.clone(), short("worker-b")));
+    let a = actix_web::rt::spawn(run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        registry.clone(),
+        short("worker-a"),
+    ));
+    let b = actix_web::rt::spawn(run_workers(
+        app.state.db.clone(),
+        app.state.keys.clone(),
+        registry.clone(),
+        short("worker-b"),
+    ));
     let rows = until(&app, "test.long", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
     a.abort();
     b.abort();

@@ -56,7 +56,7 @@ fn mentions(app: &TestApp, table: &str, column: &str, needle: &str) -> i64 {
 }
 
 fn is_suppressed(app: &TestApp, email: &str) -> bool {
-    crm_contacts::suppression::service::is_suppressed(&mut app.conn(), &app.org_id, email).unwrap()
+    crm_contacts::suppression::service::is_suppressed(&mut app.conn(), &app.state.keys, &app.org_id, email).unwrap()
 }
 
 async fn privacy_consents_and_unsubscribes(app: TestApp) {
