@@ -78,6 +78,10 @@ fn add_idempotency_key(operation: &mut Operation) {
 fn add_standard(operation: &mut Operation) {
     let secured = is_secured(operation);
     let has_body = operation.request_body.is_some();
+    let takes_if_match = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if p.name == crate::http::IF_MATCH_HEADER)));
     let has_path_params = operation
         .parameters
         .as_ref()
@@ -89,6 +93,7 @@ fn add_standard(operation: &mut Operation) {
     add("400", "Malformed request: the JSON body or a query parameter cannot be read");
     if secured {
         add("401", "Missing, invalid, expired or revoked credentials");
+        add("403", "The caller's role or the key's scopes do not allow this");
     }
     if has_path_params {
         add("404", "No such record in your organization");
@@ -97,6 +102,9 @@ fn add_standard(operation: &mut Operation) {
         add("413", "The request body is too large");
         add("415", "The body is not application/json");
         add("422", "Invalid input: `errors` points at each invalid field");
+    }
+    if takes_if_match {
+        add("412", "The record changed since that ETag: fetch it again and retry");
     }
     add("429", "Rate limited: retry after the `Retry-After` seconds");
     add("500", "The server failed; the body reveals nothing internal");

@@ -1,9 +1,9 @@
 //! `/v1/activities`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use crm_core::auth::Actor;
-use crm_core::error::{ApiResult, Problem};
-use crm_core::http::{Page, ValidatedJson, etag, if_match};
+use crm_core::error::ApiResult;
+use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityOut, ActivityPatch};
@@ -17,7 +17,6 @@ use super::service;
     operation_id = "list_activities", tag = "Activities", params(ActivitiesQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of activities", body = Page<ActivityOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/activities")]
@@ -36,7 +35,6 @@ pub async fn list_activities(
     operation_id = "create_activity", tag = "Activities", request_body = ActivityIn, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = ActivityOut, headers(("Location" = String, description = "The activity's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/activities")]
@@ -58,7 +56,6 @@ pub async fn create_activity(
     params(("id" = String, Path, description = "Activity id", example = "act_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The activity", body = ActivityOut, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/activities/{id}")]
@@ -70,42 +67,38 @@ pub async fn get_activity(state: web::Data<AppState>, actor: Actor, id: web::Pat
 /// Update an activity
 #[utoipa::path(
     operation_id = "update_activity", tag = "Activities", request_body = ActivityPatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Activity id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Activity id"), IfMatch),
     responses(
         (status = 200, description = "The updated activity", body = ActivityOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The activity changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/activities/{id}")]
 pub async fn update_activity(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<ActivityPatch>,
 ) -> ApiResult<HttpResponse> {
-    let activity = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let activity = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(activity.version)).json(activity))
 }
 
 /// Delete an activity
 #[utoipa::path(
     operation_id = "delete_activity", tag = "Activities", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Activity id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Activity id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The activity changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/activities/{id}")]
 pub async fn delete_activity(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    service::delete(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    service::delete(&state, &actor, id.into_inner(), if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

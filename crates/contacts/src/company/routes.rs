@@ -1,10 +1,10 @@
 //! `/v1/companies`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, ValidatedJson, etag, if_match};
+use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
 use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
@@ -15,7 +15,6 @@ use super::service;
     operation_id = "list_companies", tag = "Companies", params(CompaniesQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of companies", body = Page<CompanyOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`filter` is not a filter of the filter language, or names an unknown field", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -36,7 +35,6 @@ pub async fn list_companies(
     operation_id = "create_company", tag = "Companies", request_body = CompanyIn, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = CompanyOut, headers(("Location" = String, description = "The company's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another company has this domain or external id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -59,7 +57,6 @@ pub async fn create_company(
     params(("id" = String, Path, description = "Company id", example = "co_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The company", body = CompanyOut, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies/{id}")]
@@ -71,23 +68,21 @@ pub async fn get_company(state: web::Data<AppState>, actor: Actor, id: web::Path
 /// Update a company
 #[utoipa::path(
     operation_id = "update_company", tag = "Companies", request_body = CompanyPatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Company id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Company id"), IfMatch),
     responses(
         (status = 200, description = "The updated company", body = CompanyOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another company has this domain or external id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The company changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/companies/{id}")]
 pub async fn update_company(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<CompanyPatch>,
 ) -> ApiResult<HttpResponse> {
-    let company = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let company = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(company.version)).json(company))
 }
 
@@ -96,22 +91,20 @@ pub async fn update_company(
 /// Moves the company to the trash. A company with subsidiaries cannot be deleted.
 #[utoipa::path(
     operation_id = "delete_company", tag = "Companies", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Company id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Company id"), IfMatch),
     responses(
         (status = 204, description = "Moved to the trash"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The company has subsidiaries", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The company changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/companies/{id}")]
 pub async fn delete_company(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    service::delete(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    service::delete(&state, &actor, id.into_inner(), if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -123,7 +116,6 @@ pub async fn delete_company(
     operation_id = "search_companies", tag = "Companies", request_body = SearchRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of matching companies", body = Page<CompanyOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/companies/search")]

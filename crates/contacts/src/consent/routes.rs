@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use crm_core::auth::Actor;
-use crm_core::error::{ApiResult, Problem};
+use crm_core::error::ApiResult;
 use crm_core::http::ValidatedJson;
 use crm_core::state::AppState;
 
@@ -17,7 +17,6 @@ use super::service;
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The consent on every channel", body = ContactConsents),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}/consents")]
@@ -42,7 +41,6 @@ pub async fn list_contact_consents(
     ),
     responses(
         (status = 200, description = "The consent now recorded", body = ConsentOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/contacts/{id}/consents/{channel}")]

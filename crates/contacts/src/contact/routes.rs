@@ -1,11 +1,11 @@
 //! `/v1/contacts`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, ValidatedJson, etag, if_match};
+use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
 use super::dto::{BatchRequest, BatchResponse, ContactIn, ContactOut, ContactPatch, ContactsQuery};
@@ -17,7 +17,6 @@ use crate::dedupe::dto::MergedOut;
     operation_id = "list_contacts", tag = "Contacts", params(ContactsQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of contacts", body = Page<ContactOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`filter` is not a filter of the filter language, or names an unknown field", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -37,7 +36,6 @@ pub async fn list_contacts(
     operation_id = "create_contact", tag = "Contacts", request_body = ContactIn, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = ContactOut, headers(("Location" = String, description = "The contact's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -67,7 +65,6 @@ pub async fn create_contact(
     responses(
         (status = 200, description = "Updated", body = ContactOut),
         (status = 201, description = "Created", body = ContactOut, headers(("Location" = String, description = "The contact's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -94,7 +91,6 @@ pub async fn upsert_contact_by_external_id(
     responses(
         (status = 200, description = "The contact", body = ContactOut, headers(("ETag" = String, description = "The version"))),
         (status = 301, description = "The contact was merged into another: `Location` is the survivor's URL", body = MergedOut, headers(("Location" = String, description = "The surviving contact's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}")]
@@ -119,23 +115,21 @@ pub async fn get_contact(state: web::Data<AppState>, actor: Actor, id: web::Path
 /// A JSON merge patch: absent fields stay, `null` clears, lists are replaced whole.
 #[utoipa::path(
     operation_id = "update_contact", tag = "Contacts", request_body = ContactPatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Contact id"), IfMatch),
     responses(
         (status = 200, description = "The updated contact", body = ContactOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The contact changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/contacts/{id}")]
 pub async fn update_contact(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<ContactPatch>,
 ) -> ApiResult<HttpResponse> {
-    let contact = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let contact = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(contact.version)).json(contact))
 }
 
@@ -144,21 +138,19 @@ pub async fn update_contact(
 /// Moves the contact to the trash; `POST /v1/contacts/{id}/restore` brings it back.
 #[utoipa::path(
     operation_id = "delete_contact", tag = "Contacts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Contact id"), IfMatch),
     responses(
         (status = 204, description = "Moved to the trash"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The contact changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/contacts/{id}")]
 pub async fn delete_contact(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    service::delete(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    service::delete(&state, &actor, id.into_inner(), if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -168,7 +160,6 @@ pub async fn delete_contact(
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The restored contact", body = ContactOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another contact took one of its e-mails or external ids meanwhile", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -190,7 +181,6 @@ pub async fn restore_contact(
     operation_id = "search_contacts", tag = "Contacts", request_body = SearchRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of matching contacts", body = Page<ContactOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/contacts/search")]
@@ -210,7 +200,6 @@ pub async fn search_contacts(
     operation_id = "batch_contacts", tag = "Contacts", request_body = BatchRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "Per-input results", body = BatchResponse),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/contacts/batch")]

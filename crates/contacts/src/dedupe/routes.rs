@@ -22,7 +22,6 @@ use crate::contact::dto::ContactIn;
     operation_id = "find_duplicate_contacts", tag = "Contacts", request_body = DuplicatesRequest<ContactIn>, security(("bearer" = [])),
     responses(
         (status = 200, description = "Groups (or matches of the inputs), best first", body = DuplicatesOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/contacts/duplicates")]
@@ -43,7 +42,6 @@ pub async fn find_duplicate_contacts(
     operation_id = "find_duplicate_companies", tag = "Companies", request_body = DuplicatesRequest<CompanyIn>, security(("bearer" = [])),
     responses(
         (status = 200, description = "Groups (or matches of the inputs), best first", body = DuplicatesOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/companies/duplicates")]
@@ -66,7 +64,6 @@ pub async fn find_duplicate_companies(
     params(("id" = String, Path, description = "The surviving contact's id")),
     responses(
         (status = 200, description = "The merged contact", body = MergeOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A merged contact's e-mail or external id clashes", body = Problem, content_type = "application/problem+json"),
     )
 )]

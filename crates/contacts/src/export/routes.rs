@@ -19,7 +19,6 @@ use super::service;
     operation_id = "create_export", tag = "Exports", request_body = ExportIn, security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = ExportOut, headers(("Location" = String, description = "The export's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/exports")]
@@ -38,7 +37,6 @@ pub async fn create_export(
     params(("id" = String, Path, description = "Export (job) id", example = "job_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The export", body = ExportOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/exports/{id}")]
@@ -54,7 +52,6 @@ pub async fn get_export(state: web::Data<AppState>, actor: Actor, id: web::Path<
     params(("id" = String, Path, description = "Export (job) id")),
     responses(
         (status = 200, description = "The CSV", content_type = "text/csv", body = String),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The export has not succeeded (yet)", body = Problem, content_type = "application/problem+json"),
     )
 )]

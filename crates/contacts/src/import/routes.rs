@@ -22,7 +22,6 @@ use super::service;
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 202, description = "Queued", body = ImportOut, headers(("Location" = String, description = "The import's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/imports")]
@@ -53,7 +52,6 @@ pub async fn create_import(
     operation_id = "list_imports", tag = "Imports", params(ImportsQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of imports, newest first", body = Page<ImportOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/imports")]
@@ -74,7 +72,6 @@ pub async fn list_imports(
     params(("id" = String, Path, description = "Import (job) id", example = "job_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The import", body = ImportOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/imports/{id}")]
@@ -91,7 +88,6 @@ pub async fn get_import(state: web::Data<AppState>, actor: Actor, id: web::Path<
     params(("id" = String, Path, description = "Import (job) id")),
     responses(
         (status = 200, description = "The failed rows", content_type = "text/csv", body = String),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/imports/{id}/failed-rows")]
@@ -117,7 +113,6 @@ pub async fn get_import_failed_rows(
     params(("id" = String, Path, description = "Import (job) id")),
     responses(
         (status = 202, description = "The revert is queued; the import shows its progress", body = ImportOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The import is not finished, was a dry run, or was already reverted", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, put, web};
 use crm_core::auth::Actor;
-use crm_core::error::{ApiResult, Problem};
+use crm_core::error::ApiResult;
 use crm_core::http::ValidatedJson;
 use crm_core::state::AppState;
 
@@ -15,7 +15,6 @@ use super::service;
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The companies, primary first", body = ContactCompanies),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}/companies")]
@@ -36,7 +35,6 @@ pub async fn list_contact_companies(
     params(("id" = String, Path, description = "Contact id"), ("company_id" = String, Path, description = "Company id")),
     responses(
         (status = 200, description = "The link", body = LinkOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/contacts/{id}/companies/{company_id}")]
@@ -56,7 +54,6 @@ pub async fn link_contact_company(
     params(("id" = String, Path, description = "Contact id"), ("company_id" = String, Path, description = "Company id")),
     responses(
         (status = 204, description = "Unlinked"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/contacts/{id}/companies/{company_id}")]

@@ -19,7 +19,6 @@ use super::service;
     operation_id = "search", tag = "Search", params(SearchQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "The best matches, best first", body = SearchResults),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`q` is empty or longer than 200 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,9 +1,9 @@
 //! `/v1/subscription-types` and `/v1/contacts/{id}/subscriptions`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use crm_core::auth::Actor;
 use crm_core::error::{ApiResult, Problem};
-use crm_core::http::{Page, ValidatedJson, etag, if_match};
+use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
 use super::dto::{
@@ -17,7 +17,6 @@ use super::service;
     operation_id = "list_subscription_types", tag = "Privacy", params(SubscriptionTypesQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of subscription types", body = Page<SubscriptionTypeOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/subscription-types")]
@@ -34,7 +33,6 @@ pub async fn list_subscription_types(
     operation_id = "create_subscription_type", tag = "Privacy", request_body = SubscriptionTypeIn, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = SubscriptionTypeOut, headers(("Location" = String, description = "The type's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another type has this name", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -57,7 +55,6 @@ pub async fn create_subscription_type(
     params(("id" = String, Path, description = "Subscription type id", example = "subt_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The subscription type", body = SubscriptionTypeOut, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/subscription-types/{id}")]
@@ -73,23 +70,21 @@ pub async fn get_subscription_type(
 /// Update a subscription type
 #[utoipa::path(
     operation_id = "update_subscription_type", tag = "Privacy", request_body = SubscriptionTypePatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Subscription type id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Subscription type id"), IfMatch),
     responses(
         (status = 200, description = "The updated subscription type", body = SubscriptionTypeOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another type has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The type changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/subscription-types/{id}")]
 pub async fn update_subscription_type(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<SubscriptionTypePatch>,
 ) -> ApiResult<HttpResponse> {
-    let kind = service::update_type(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let kind = service::update_type(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(kind.version)).json(kind))
 }
 
@@ -98,21 +93,19 @@ pub async fn update_subscription_type(
 /// Deletes it for good, with every contact's subscription to it.
 #[utoipa::path(
     operation_id = "delete_subscription_type", tag = "Privacy", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Subscription type id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Subscription type id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The type changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/subscription-types/{id}")]
 pub async fn delete_subscription_type(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    service::delete_type(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    service::delete_type(&state, &actor, id.into_inner(), if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -124,7 +117,6 @@ pub async fn delete_subscription_type(
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "One entry per subscription type", body = ContactSubscriptions),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}/subscriptions")]
@@ -145,7 +137,6 @@ pub async fn list_contact_subscriptions(
     ),
     responses(
         (status = 200, description = "The contact's subscription now", body = ContactSubscriptionOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/contacts/{id}/subscriptions/{subscription_type_id}")]

@@ -14,7 +14,6 @@ use super::service;
     operation_id = "list_email_suppressions", tag = "Privacy", params(SuppressionsQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of suppressed addresses, oldest first", body = Page<SuppressionOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/email-suppressions")]
@@ -33,7 +32,6 @@ pub async fn list_email_suppressions(
     operation_id = "create_email_suppression", tag = "Privacy", request_body = SuppressionIn, security(("bearer" = [])),
     responses(
         (status = 201, description = "Suppressed", body = SuppressionOut, headers(("Location" = String, description = "The entry's URL"))),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The address is already suppressed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -53,7 +51,6 @@ pub async fn create_email_suppression(
     params(("id" = String, Path, description = "Suppression id", example = "sup_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
         (status = 200, description = "The entry", body = SuppressionOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/email-suppressions/{id}")]
@@ -71,7 +68,6 @@ pub async fn get_email_suppression(
     params(("id" = String, Path, description = "Suppression id")),
     responses(
         (status = 204, description = "Removed: marketing may write to the address again"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/email-suppressions/{id}")]

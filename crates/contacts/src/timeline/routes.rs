@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use crm_core::audit::dto::AuditEntryOut;
 use crm_core::auth::Actor;
-use crm_core::error::{ApiResult, Problem};
+use crm_core::error::ApiResult;
 use crm_core::http::Page;
 use crm_core::state::AppState;
 
@@ -18,7 +18,6 @@ use super::service::{self, Subject};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of timeline items", body = Page<TimelineItem>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}/timeline")]
@@ -40,7 +39,6 @@ pub async fn get_contact_timeline(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of changes", body = Page<AuditEntryOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/contacts/{id}/history")]
@@ -62,7 +60,6 @@ pub async fn get_contact_history(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of timeline items", body = Page<TimelineItem>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies/{id}/timeline")]
@@ -82,7 +79,6 @@ pub async fn get_company_timeline(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of changes", body = Page<AuditEntryOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies/{id}/history")]

@@ -1,12 +1,12 @@
 //! `/v1/api-keys`.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 
 use super::dto::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeysQuery};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{ApiResult, Problem};
-use crate::http::{Page, ValidatedJson, etag, if_match};
+use crate::http::{IfMatch, Page, ValidatedJson, etag};
 use crate::state::AppState;
 
 /// List API keys
@@ -68,23 +68,22 @@ pub async fn get_api_key(state: web::Data<AppState>, actor: Actor, id: web::Path
 /// Update an API key
 #[utoipa::path(
     operation_id = "update_api_key", tag = "API keys", request_body = ApiKeyPatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "API key id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "API key id"), IfMatch),
     responses(
         (status = 200, description = "The updated key", body = ApiKeyOut),
         (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key is revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The key changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api-keys/{id}")]
 pub async fn update_api_key(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<ApiKeyPatch>,
 ) -> ApiResult<HttpResponse> {
-    let key = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let key = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(key.version)).json(key))
 }
 
@@ -93,21 +92,20 @@ pub async fn update_api_key(
 /// The key stops working immediately. Revocation cannot be undone.
 #[utoipa::path(
     operation_id = "revoke_api_key", tag = "API keys", security(("bearer" = [])),
-    params(("id" = String, Path, description = "API key id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "API key id"), IfMatch),
     responses(
         (status = 200, description = "The revoked key", body = ApiKeyOut),
         (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The key changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api-keys/{id}/revoke")]
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let key = service::revoke(&state, &actor, id.into_inner(), if_match(&req)?).await?;
+    let key = service::revoke(&state, &actor, id.into_inner(), if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(key.version)).json(key))
 }

@@ -1,12 +1,12 @@
 //! `/v1/custom-fields`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use super::dto::{DefinitionIn, DefinitionOut, DefinitionPatch, DefinitionsQuery};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{ApiResult, Problem};
-use crate::http::{Page, ValidatedJson, etag, if_match};
+use crate::http::{IfMatch, Page, ValidatedJson, etag};
 use crate::state::AppState;
 
 /// List custom fields
@@ -71,22 +71,21 @@ pub async fn get_custom_field(
 /// changed. The key and type cannot change.
 #[utoipa::path(
     operation_id = "update_custom_field", tag = "Custom fields", request_body = DefinitionPatch, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Custom field id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "Custom field id"), IfMatch),
     responses(
         (status = 200, description = "The updated field", body = DefinitionOut),
         (status = 403, description = "Only admins define fields", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The field changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/custom-fields/{id}")]
 pub async fn update_custom_field(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<DefinitionPatch>,
 ) -> ApiResult<HttpResponse> {
-    let field = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let field = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(field.version)).json(field))
 }
 

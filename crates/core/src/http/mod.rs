@@ -15,4 +15,4 @@ pub use list::{Cursor, ListPlan, ListQuery, NullableSort, Page, Sort, SortSource
 pub use patch::Patch;
 pub use rate_limit::{RateLimiter, client_key, rate_limit};
 pub use request_id::{RequestId, request_id};
-pub use version::{check_version, etag, if_match};
+pub use version::{IF_MATCH_HEADER, IfMatch, check_version, etag, if_match};

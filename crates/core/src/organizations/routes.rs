@@ -1,12 +1,12 @@
 //! `/v1/organization`: the caller's organization.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, web};
+use actix_web::{HttpResponse, get, patch, web};
 
 use super::dto::{OrganizationOut, OrganizationPatch};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{ApiResult, Problem};
-use crate::http::{ValidatedJson, etag, if_match};
+use crate::http::{IfMatch, ValidatedJson, etag};
 use crate::state::AppState;
 
 /// Get the caller's organization
@@ -26,20 +26,19 @@ pub async fn get_organization(state: web::Data<AppState>, actor: Actor) -> ApiRe
 /// numbers are already in E.164 and do not change). Admins only.
 #[utoipa::path(
     operation_id = "update_organization", tag = "Organization", request_body = OrganizationPatch, security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(IfMatch),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationOut),
         (status = 403, description = "Only admins change the organization", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The organization changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/organization")]
 pub async fn update_organization(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     input: ValidatedJson<OrganizationPatch>,
 ) -> ApiResult<HttpResponse> {
-    let org = service::update(&state, &actor, input.0, if_match(&req)?).await?;
+    let org = service::update(&state, &actor, input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(org.version)).json(org))
 }

@@ -1,12 +1,12 @@
 //! `/v1/users` and `/v1/me`.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 
 use super::dto::{MeOut, PasswordChange, UserCreated, UserIn, UserOut, UserPatch, UsersQuery};
 use super::service;
 use crate::auth::Actor;
 use crate::error::{ApiResult, Problem};
-use crate::http::{Page, ValidatedJson, etag, if_match};
+use crate::http::{IfMatch, Page, ValidatedJson, etag};
 use crate::state::AppState;
 
 /// Get the caller
@@ -47,7 +47,6 @@ pub async fn change_password(
     operation_id = "list_users", tag = "Users", params(UsersQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of users", body = Page<UserOut>),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users")]
@@ -103,24 +102,22 @@ pub async fn get_user(state: web::Data<AppState>, actor: Actor, id: web::Path<St
     operation_id = "update_user", tag = "Users", request_body = UserPatch, security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        IfMatch,
     ),
     responses(
         (status = 200, description = "The updated user", body = UserOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It would leave no active admin", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     input: ValidatedJson<UserPatch>,
 ) -> ApiResult<HttpResponse> {
-    let user = service::update(&state, &actor, id.into_inner(), input.0, if_match(&req)?).await?;
+    let user = service::update(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
 
@@ -129,43 +126,39 @@ pub async fn update_user(
 /// Signs the user out everywhere and stops their API keys. Reversible.
 #[utoipa::path(
     operation_id = "deactivate_user", tag = "Users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "User id"), IfMatch),
     responses(
         (status = 200, description = "The deactivated user", body = UserOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It would leave no active admin", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users/{id}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let user = service::set_active(&state, &actor, id.into_inner(), false, if_match(&req)?).await?;
+    let user = service::set_active(&state, &actor, id.into_inner(), false, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
 
 /// Reactivate a user
 #[utoipa::path(
     operation_id = "reactivate_user", tag = "Users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = String, Path, description = "User id"), IfMatch),
     responses(
         (status = 200, description = "The reactivated user", body = UserOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An invited user must accept the invitation instead", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since that ETag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users/{id}/reactivate")]
 pub async fn reactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let user = service::set_active(&state, &actor, id.into_inner(), true, if_match(&req)?).await?;
+    let user = service::set_active(&state, &actor, id.into_inner(), true, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(user))
 }
