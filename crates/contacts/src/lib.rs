@@ -12,9 +12,9 @@ pub mod dedupe;
 pub mod export;
 pub mod import;
 pub mod link;
+pub mod permissions;
 pub use crm_core::normalize;
 pub mod privacy;
-pub mod search;
 pub mod subscription;
 pub mod suppression;
 pub mod timeline;
@@ -26,11 +26,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "contacts",
     configure,
+    permissions: &[permissions::CONTACTS, permissions::PRIVACY, permissions::IMPORTS, permissions::EXPORTS],
     tags: &[
         ("Contacts", "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
         ("Companies", "Accounts: domain, industry, size, revenue, parent company"),
         ("Activities", "Notes, tasks, calls, meetings and logged e-mails"),
-        ("Search", "One search box across contacts and companies"),
         ("Privacy", "Consent, subscriptions, the e-mail suppression list, personal-data export and erasure"),
         ("Imports", "CSV imports of contacts, run as jobs: mapping, dry runs, failed rows, revert"),
         ("Exports", "CSV exports of contacts, run as jobs, downloaded as a stream"),
@@ -41,6 +41,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "con",
             path: "/v1/contacts",
             table: "contacts",
+            permission: permissions::CONTACTS,
             custom_fields: true,
             tags: true,
             search: true,
@@ -61,6 +62,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "co",
             path: "/v1/companies",
             table: "companies",
+            permission: permissions::CONTACTS,
             custom_fields: true,
             tags: true,
             search: true,
@@ -79,6 +81,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "act",
             path: "/v1/activities",
             table: "activities",
+            permission: permissions::CONTACTS,
             writes: Some(WriteExample {
                 create: Some(
                     r#"{"kind": "call", "subject": "Renewal call", "direction": "outbound", "contact_ids": ["{contact_id}"]}"#,
@@ -96,6 +99,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "subt",
             path: "/v1/subscription-types",
             table: "subscription_types",
+            permission: permissions::CONTACTS,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Newsletter"}"#),
                 patches: &[
@@ -149,7 +153,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(timeline::routes::get_contact_history)
         .service(timeline::routes::get_company_timeline)
         .service(timeline::routes::get_company_history)
-        .service(search::routes::search)
         .service(consent::routes::list_contact_consents)
         .service(consent::routes::set_contact_consent)
         .service(subscription::routes::list_subscription_types)

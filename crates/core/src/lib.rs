@@ -27,6 +27,7 @@ pub mod organizations;
 pub mod records;
 pub mod registry;
 pub mod schema;
+pub mod search;
 pub mod search_index;
 pub mod sessions;
 pub mod state;
@@ -44,6 +45,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "platform",
     configure,
+    permissions: &[
+        auth::Resource::ME,
+        auth::Resource::USERS,
+        auth::Resource::API_KEYS,
+        auth::Resource::AUDIT_LOG,
+        auth::Resource::CUSTOM_FIELDS,
+        auth::Resource::ORGANIZATION,
+        auth::Resource::EVENTS,
+    ],
     tags: &[
         ("Authentication", "Sign in, refresh and sign out"),
         ("Organization", "The caller's organization and its settings"),
@@ -52,6 +62,7 @@ pub const DOMAIN: Domain = Domain {
         ("Audit log", "Who changed what, field by field"),
         ("Events", "The changes feed"),
         ("Custom fields", "Typed fields an organization adds to contacts and companies"),
+        ("Search", "One search box across every record type"),
         ("Health", "Liveness and readiness"),
     ],
     resources: &[
@@ -60,6 +71,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "org",
             path: "/v1/organization",
             table: "organizations",
+            permission: auth::Resource::ORGANIZATION,
             writes: Some(WriteExample {
                 create: None,
                 patches: &[r#"{"name": "Acme Holdings"}"#, r#"{"phone_region": "GB"}"#],
@@ -71,6 +83,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "user",
             path: "/v1/users",
             table: "users",
+            permission: auth::Resource::USERS,
             writes: Some(WriteExample {
                 create: Some(r#"{"email": "grace@example.com", "name": "Grace Hopper", "role": "sales"}"#),
                 patches: &[r#"{"name": "Grace B. Hopper"}"#, r#"{"role": "manager"}"#],
@@ -82,6 +95,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "key",
             path: "/v1/api-keys",
             table: "api_keys",
+            permission: auth::Resource::API_KEYS,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Shopify sync", "scopes": ["contacts:write"]}"#),
                 patches: &[r#"{"name": "Shopify order sync"}"#, r#"{"scopes": ["contacts:read"]}"#],
@@ -93,6 +107,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: "cf",
             path: "/v1/custom-fields",
             table: "custom_field_definitions",
+            permission: auth::Resource::CUSTOM_FIELDS,
             writes: Some(WriteExample {
                 create: Some(r#"{"record_type": "contact", "key": "tier", "label": "Tier", "type": "text"}"#),
                 patches: &[
@@ -134,7 +149,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(custom_fields::routes::delete_custom_field)
         .service(custom_fields::routes::restore_custom_field)
         .service(audit::routes::list_audit_log_entries)
-        .service(events::routes::list_events);
+        .service(events::routes::list_events)
+        .service(search::routes::search);
 }
 
 /// Routes outside `/v1` that need no credentials.

@@ -10,6 +10,8 @@ pub struct Domain {
     pub configure: fn(&mut ServiceConfig),
     /// OpenAPI tags, in the order the docs show them: (name, description).
     pub tags: &'static [(&'static str, &'static str)],
+    /// Its rows of the permission table (their scopes are the API-key scopes it adds).
+    pub permissions: &'static [crate::auth::Resource],
     pub resources: &'static [ResourceSpec],
 }
 
@@ -24,6 +26,8 @@ pub struct ResourceSpec {
     pub path: &'static str,
     /// The table its rows live in.
     pub table: &'static str,
+    /// The permission row that governs reading and writing its records.
+    pub permission: crate::auth::Resource,
     /// Whether records take custom fields.
     pub custom_fields: bool,
     /// Whether records carry tags and external ids.
@@ -52,6 +56,7 @@ impl ResourceSpec {
         id_prefix: "",
         path: "",
         table: "",
+        permission: crate::auth::Resource::NONE,
         custom_fields: false,
         tags: false,
         search: false,
@@ -63,4 +68,24 @@ impl ResourceSpec {
 /// Every resource of these domains.
 pub fn resources<'a>(domains: &'a [&'a Domain]) -> impl Iterator<Item = &'a ResourceSpec> {
     domains.iter().flat_map(|d| d.resources.iter())
+}
+
+/// Lists the registered record types in the contract: the `RecordType` schema (types taking
+/// custom fields) and the `SearchType` schema (searchable types) become enums of their names.
+pub fn document_record_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Domain]) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    let Some(components) = spec.components.as_mut() else { return };
+    type Included = fn(&ResourceSpec) -> bool;
+    let lists: [(&str, Included); 2] = [("RecordType", |r| r.custom_fields), ("SearchType", |r| r.search)];
+    for (schema, included) in lists {
+        let names: Vec<&str> = resources(domains).filter(|r| included(r)).map(|r| r.record_type).collect();
+        if let Some(utoipa::openapi::RefOr::T(Schema::Object(existing))) = components.schemas.get(schema) {
+            let documented = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(existing.description.clone())
+                .enum_values(Some(names))
+                .build();
+            components.schemas.insert(schema.to_string(), Schema::Object(documented).into());
+        }
+    }
 }

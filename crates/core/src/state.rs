@@ -5,9 +5,12 @@ use crate::auth::secrets::Keys;
 use crate::config::{Config, Secret};
 use crate::db::{Backend, Db};
 use crate::http::RateLimiter;
+use crate::registry::Domain;
 
 pub struct AppState {
     pub db: Db,
+    /// Every domain the app serves (their permission rows, scopes and resources).
+    pub domains: &'static [&'static Domain],
     pub config: Config,
     pub keys: Keys,
     pub credentials: CredentialCache,
@@ -16,7 +19,7 @@ pub struct AppState {
 
 impl AppState {
     /// Connects to the database (without migrating) and derives the keys from the secret.
-    pub fn new(mut config: Config) -> Result<AppState, String> {
+    pub fn new(mut config: Config, domains: &'static [&'static Domain]) -> Result<AppState, String> {
         let db = Db::connect(&config.database_url, config.database_pool_size)?;
         if config.secret_key.is_empty() {
             config.secret_key = match db.backend() {
@@ -27,7 +30,14 @@ impl AppState {
             };
         }
         let keys = Keys::new(config.secret_key.expose());
-        Ok(AppState { db, config, keys, credentials: CredentialCache::default(), rate_limiter: RateLimiter::default() })
+        Ok(AppState {
+            db,
+            domains,
+            config,
+            keys,
+            credentials: CredentialCache::default(),
+            rate_limiter: RateLimiter::default(),
+        })
     }
 }
 

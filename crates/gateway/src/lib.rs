@@ -40,6 +40,7 @@ pub const DOMAINS: &[&Domain] = &[&crm_core::DOMAIN, &crm_contacts::DOMAIN];
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut spec) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crm_core::openapi::StandardResponses.modify(&mut spec);
+    crm_core::registry::document_record_types(&mut spec, DOMAINS);
     let tags = DOMAINS.iter().flat_map(|d| d.tags).map(|(name, description)| {
         utoipa::openapi::tag::TagBuilder::new().name(*name).description(Some(*description)).build()
     });

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
 }
 
 fn migrate(config: Config, revert_all: bool) -> Result<(), String> {
-    let state = crm_core::AppState::new(config)?;
+    let state = crm_core::AppState::new(config, crm_gateway::DOMAINS)?;
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     if revert_all {
         conn.revert_all()?;
@@ -55,7 +55,7 @@ fn migrate(config: Config, revert_all: bool) -> Result<(), String> {
 }
 
 fn init(config: Config, org: &str, email: &str) -> Result<(), String> {
-    let state = crm_core::AppState::new(config)?;
+    let state = crm_core::AppState::new(config, crm_gateway::DOMAINS)?;
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     conn.migrate()?;
     let created =

@@ -65,7 +65,7 @@ pub fn spawn_workers(state: &web::Data<AppState>) -> actix_web::rt::task::JoinHa
 
 /// Opens the database, applies migrations and bootstraps an empty one.
 pub fn prepare(config: Config) -> Result<AppState, String> {
-    let state = AppState::new(config)?;
+    let state = AppState::new(config, crate::DOMAINS)?;
     let mut conn = state.db.conn().map_err(|e| e.to_string())?;
     conn.migrate()?;
     if state.config.bootstrap && crm_core::organizations::count(&mut conn).map_err(|e| e.to_string())? == 0 {

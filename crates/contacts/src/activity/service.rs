@@ -1,6 +1,6 @@
 //! Activity use cases: each one transaction, with its audit row and event.
 
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
@@ -10,6 +10,7 @@ use crm_core::write::{Edit, Versioned};
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};
 use super::model::{self, ActivityFields, Filters, RECORD_TYPE, Target};
+use crate::permissions;
 
 /// Checks the fields each kind needs, and returns what to store and what it is about.
 fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
@@ -113,7 +114,7 @@ fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ActivityOu
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiResult<ActivityOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let (fields, targets) = normalize(input)?;
     let actor = actor.clone();
     state
@@ -136,13 +137,13 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ActivityOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> ApiResult<Page<ActivityOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "occurred_at", desc: true })?;
     let about = match (query.contact_id, query.company_id) {
         (Some(_), Some(_)) => {
@@ -198,7 +199,7 @@ pub async fn update(
     patch: ActivityPatch,
     if_match: Option<i64>,
 ) -> ApiResult<ActivityOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -259,7 +260,7 @@ fn apply(draft: &mut ActivityIn, patch: ActivityPatch) -> ApiResult<()> {
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db

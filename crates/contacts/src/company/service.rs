@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::custom_fields::Schema;
 use crm_core::custom_fields::values;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
 use super::model::{self, Company, CompanyFields, Filters, RECORD_TYPE};
 use crate::normalize::Domain;
+use crate::permissions;
 
 const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
@@ -161,7 +162,7 @@ fn shown(schema: &Schema, company: Company) -> CompanyOut {
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiResult<CompanyOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let company = normalize(input)?;
     let actor = actor.clone();
     state.db.write(move |conn| create_in(conn, &actor, &company)).await
@@ -182,13 +183,13 @@ pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normal
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> ApiResult<Page<CompanyOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let paging = query.paging();
     let filter = crm_core::filter::from_query(query.filter.as_deref())?;
     let domain = match query.domain.as_deref().map(Domain::parse) {
@@ -229,7 +230,7 @@ pub async fn update(
     patch: CompanyPatch,
     if_match: Option<i64>,
 ) -> ApiResult<CompanyOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -272,7 +273,7 @@ fn apply(draft: &mut CompanyIn, patch: CompanyPatch) -> ApiResult<()> {
 
 /// Moves a company to the trash; a company with live subsidiaries cannot go.
 pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -295,7 +296,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<CompanyOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db

@@ -3,7 +3,7 @@
 //! puts the contact's addresses on the suppression list (reason `unsubscribed`); granting it
 //! again takes them off, unless they are there for another reason (bounced, complained).
 
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -13,6 +13,7 @@ use crm_core::state::AppState;
 use super::dto::{Channel, ConsentIn, ConsentOut, ConsentStatus, ContactConsents, LawfulBasis};
 use super::model::{self, ConsentFields};
 use crate::contact::dto::ContactOut;
+use crate::permissions;
 use crate::suppression::dto::SuppressionReason;
 
 /// Recorded times may be this far ahead of the server's clock (clock skew), no more.
@@ -39,7 +40,7 @@ pub fn all_channels(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> 
 }
 
 pub async fn list(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactConsents> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db
@@ -74,7 +75,7 @@ pub async fn set(
     channel: String,
     input: ConsentIn,
 ) -> ApiResult<ConsentOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let channel = Channel::parse(&channel).ok_or_else(|| ApiError::not_found("consent channel"))?;
     let unchanged_time = input.recorded_at.is_none();
     let fields = fields(input)?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crm_core::auth::secrets::Keys;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::custom_fields::Schema;
 use crm_core::custom_fields::values;
@@ -22,6 +22,7 @@ use super::dto::{
 };
 use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{DEFAULT_REGION, Email, Phone};
+use crate::permissions;
 
 const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
@@ -245,7 +246,7 @@ fn region_for(conn: &mut DbConnection, org_id: &str, input: &ContactIn) -> ApiRe
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
@@ -266,7 +267,7 @@ pub async fn upsert_by_external_id(
     external_id: String,
     mut input: ContactIn,
 ) -> ApiResult<(ContactOut, bool)> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     if !records::is_source(&source) {
         return Err(ApiError::not_found("external id source"));
     }
@@ -308,13 +309,13 @@ pub(crate) fn overlay(base: &mut ContactIn, input: ContactIn) {
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiResult<Page<ContactOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let paging = query.paging();
     let filter = crm_core::filter::from_query(query.filter.as_deref())?;
     let filters = Filters {
@@ -352,7 +353,7 @@ pub async fn update(
     patch: ContactPatch,
     if_match: Option<i64>,
 ) -> ApiResult<ContactOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
@@ -389,7 +390,7 @@ fn apply(draft: &mut ContactIn, patch: ContactPatch) -> ApiResult<()> {
 
 /// Moves a contact to the trash: it disappears from reads and frees its e-mails until restored.
 pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state.db.write(move |conn| delete_in(conn, &actor, &id, if_match)).await
 }
@@ -407,7 +408,7 @@ pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_mat
 
 /// Brings a contact back from the trash, unless another contact took its e-mail or external id meanwhile.
 pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
@@ -439,7 +440,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
 
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<ContactOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db
@@ -558,7 +559,7 @@ fn item_problem(index: usize, error: &ApiError) -> crm_core::error::Problem {
 /// Creates, updates or upserts up to 1,000 contacts: each input in its own savepoint, or all
 /// together when `atomic`.
 pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> ApiResult<BatchResponse> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     if request.inputs.is_empty() || request.inputs.len() > 1000 {
         return Err(ApiError::invalid_field("/inputs", "length", "give 1 to 1000 inputs"));
     }

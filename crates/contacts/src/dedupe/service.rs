@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crm_core::auth::secrets::Keys;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
@@ -23,6 +23,7 @@ use crate::contact::dto::{ContactIn, ContactOut, EmailEntry, LifecycleStage, Pho
 use crate::contact::model::{LIFECYCLE_STAGES, RECORD_TYPE};
 use crate::contact::service as contacts;
 use crate::normalize::{DEFAULT_REGION, Domain, Email, Phone};
+use crate::permissions;
 
 const DEFAULT_MIN_SCORE: f64 = 0.8;
 const DEFAULT_LIMIT: usize = 100;
@@ -181,7 +182,7 @@ pub async fn duplicates<I>(
     finder: &Finder<I>,
     request: DuplicatesRequest<I>,
 ) -> ApiResult<DuplicatesOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     check_inputs(&request.inputs)?;
     let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
     let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
@@ -374,7 +375,7 @@ fn merge_in(
 
 /// Merges contacts into one; a dry run does the same work in a savepoint and rolls it back.
 pub async fn merge(state: &AppState, actor: &Actor, survivor_id: String, request: MergeRequest) -> ApiResult<MergeOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
@@ -394,7 +395,7 @@ pub async fn merge(state: &AppState, actor: &Actor, survivor_id: String, request
 
 /// Where a merged contact went (for the `301` of `GET /v1/contacts/{id}`).
 pub async fn merged_into(state: &AppState, actor: &Actor, id: String) -> ApiResult<Option<String>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| model::merged_into(conn, &org_id, &id)).await
 }

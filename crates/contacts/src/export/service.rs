@@ -1,7 +1,7 @@
 //! Export use cases: queue an export, show it, stream its CSV.
 
 use actix_web::web::Bytes;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::jobs::model::{self as jobs, Job};
 use crm_core::state::AppState;
@@ -11,6 +11,7 @@ use super::dto::{ExportIn, ExportOut, ExportProgress};
 use super::job::{columns, search_request};
 use super::model::{EXPORT_KIND, is_column};
 use crate::contact::model as contacts;
+use crate::permissions;
 
 const MAX_ATTEMPTS: i32 = 3;
 
@@ -33,8 +34,8 @@ pub fn out(job: Job) -> ExportOut {
 
 /// Checks the columns and the filter (422 with pointers), then queues the export.
 pub async fn create(state: &AppState, actor: &Actor, input: ExportIn) -> ApiResult<ExportOut> {
-    actor.require(Resource::Exports, Action::Write)?;
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::EXPORTS, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let errors: Vec<FieldError> = input
         .columns
         .iter()
@@ -68,7 +69,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ExportIn) -> ApiResu
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ExportOut> {
-    actor.require(Resource::Exports, Action::Read)?;
+    actor.require(permissions::EXPORTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db
@@ -84,7 +85,7 @@ pub async fn download(
     actor: &Actor,
     id: String,
 ) -> ApiResult<(i64, impl Stream<Item = Result<Bytes, actix_web::Error>> + use<>)> {
-    actor.require(Resource::Exports, Action::Read)?;
+    actor.require(permissions::EXPORTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     let org = org_id.clone();
     let file = state

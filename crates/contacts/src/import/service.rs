@@ -3,7 +3,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::web::Bytes;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::files::Upload;
 use crm_core::http::{Page, Sort, page};
@@ -15,6 +15,7 @@ use super::dto::{ImportMode, ImportOptions, ImportOut, ImportsQuery, RevertOut};
 use super::job::{ImportPayload, MatchKey, Progress, RevertPayload, RevertProgress};
 use super::mapping::{Plan, Target};
 use super::model::{self, IMPORT_KIND, REVERT_KIND};
+use crate::permissions;
 
 /// Attempts of an import job before it fails (a resumed attempt continues where the last stopped).
 const MAX_ATTEMPTS: i32 = 5;
@@ -193,7 +194,7 @@ fn check(options: &ImportOptions, header: &[String], custom_keys: &[String]) -> 
 
 /// Stores the uploaded file and queues the import.
 pub async fn create(state: &AppState, actor: &Actor, mut form: Multipart) -> ApiResult<ImportOut> {
-    actor.require(Resource::Imports, Action::Write)?;
+    actor.require(permissions::IMPORTS, Action::Write)?;
     let mut received = Received { options: None, file: None };
     let read = receive(state, actor, &mut form, &mut received).await;
     let Received { options, file } = received;
@@ -252,13 +253,13 @@ fn load(conn: &mut crm_core::db::DbConnection, org_id: &str, id: &str) -> ApiRes
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ImportOut> {
-    actor.require(Resource::Imports, Action::Read)?;
+    actor.require(permissions::IMPORTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ImportsQuery) -> ApiResult<Page<ImportOut>> {
-    actor.require(Resource::Imports, Action::Read)?;
+    actor.require(permissions::IMPORTS, Action::Read)?;
     let paging = crm_core::http::ListQuery { limit: query.limit, cursor: query.cursor, sort: query.sort };
     let plan = paging.plan(&["created_at"], Sort { field: "created_at", desc: true })?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
@@ -273,7 +274,7 @@ pub async fn failed_rows(
     actor: &Actor,
     id: String,
 ) -> ApiResult<impl Stream<Item = Result<Bytes, actix_web::Error>> + use<>> {
-    actor.require(Resource::Imports, Action::Read)?;
+    actor.require(permissions::IMPORTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     let job = {
         let (org_id, id) = (org_id.clone(), id.clone());
@@ -325,7 +326,7 @@ fn csv_line(rows: impl Iterator<Item = Vec<String>>) -> Bytes {
 /// Queues the undoing of a finished import: created contacts go to the trash, updated ones
 /// get their before-image back.
 pub async fn revert(state: &AppState, actor: &Actor, id: String) -> ApiResult<ImportOut> {
-    actor.require(Resource::Imports, Action::Write)?;
+    actor.require(permissions::IMPORTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db

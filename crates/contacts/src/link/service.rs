@@ -1,6 +1,6 @@
 //! Linking contacts and companies.
 
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -9,6 +9,7 @@ use crm_core::state::AppState;
 use super::dto::{ContactCompanies, ContactCompany, LinkIn, LinkOut};
 use super::model::{self, Link};
 use crate::company::dto::CompanyOut;
+use crate::permissions;
 
 fn out(link: Link) -> LinkOut {
     LinkOut {
@@ -28,7 +29,7 @@ pub async fn link(
     company_id: String,
     input: LinkIn,
 ) -> ApiResult<LinkOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state.db.write(move |conn| link_in(conn, &actor, &contact_id, &company_id, input)).await
 }
@@ -70,7 +71,7 @@ pub(crate) fn link_in(
 }
 
 pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company_id: String) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -96,7 +97,7 @@ pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company
 }
 
 pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactCompanies> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     let rows = state
         .db

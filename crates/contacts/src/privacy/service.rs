@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crm_core::audit::dto::AuditEntryOut;
 use crm_core::auth::secrets::Keys;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -19,6 +19,7 @@ use crate::contact::dto::ContactOut;
 use crate::contact::model::{ContactFields, RECORD_TYPE};
 use crate::link::dto::ContactCompany;
 use crate::normalize::Email;
+use crate::permissions;
 
 /// What replaces erased text.
 const ERASED: &str = "[erased]";
@@ -44,7 +45,7 @@ pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, emails:
 }
 
 pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<PersonalDataOut> {
-    actor.require(Resource::Privacy, Action::Read)?;
+    actor.require(permissions::PRIVACY, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db
@@ -91,7 +92,7 @@ pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiR
 
 /// Accepts an erased person's e-mail again: contacts may be created with it from now on.
 pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiResult<()> {
-    actor.require(Resource::Privacy, Action::Write)?;
+    actor.require(permissions::PRIVACY, Action::Write)?;
     let email = Email::parse(&input.email)
         .map_err(|detail| ApiError::invalid_field("/email", "invalid_email", detail))?
         .into_string();
@@ -199,7 +200,7 @@ fn redacted_event(data: &str) -> String {
 
 /// Anonymizes a contact everywhere; see `docs/contacts.md#erasure`.
 pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ErasureOut> {
-    actor.require(Resource::Privacy, Action::Write)?;
+    actor.require(permissions::PRIVACY, Action::Write)?;
     let actor = actor.clone();
     let keys = state.keys.clone();
     state.db.write(move |conn| erase_in(conn, &keys, &actor, &contact_id)).await

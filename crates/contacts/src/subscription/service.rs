@@ -2,7 +2,7 @@
 //! row and event. A contact's subscription changes are changes of the contact
 //! (`contact.subscription_changed`).
 
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -16,6 +16,7 @@ use super::dto::{
 };
 use super::model::{self, RECORD_TYPE, TypeFields};
 use crate::consent::dto::Channel;
+use crate::permissions;
 
 fn type_fields(input: SubscriptionTypeIn) -> ApiResult<TypeFields> {
     let name = input.name.trim().to_string();
@@ -55,7 +56,7 @@ fn load_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Subsc
 }
 
 pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTypeIn) -> ApiResult<SubscriptionTypeOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let fields = type_fields(input)?;
     let actor = actor.clone();
     state
@@ -76,7 +77,7 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
 }
 
 pub async fn get_type(state: &AppState, actor: &Actor, id: String) -> ApiResult<SubscriptionTypeOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load_type(conn, &org_id, &id)).await
 }
@@ -86,7 +87,7 @@ pub async fn list_types(
     actor: &Actor,
     query: SubscriptionTypesQuery,
 ) -> ApiResult<Page<SubscriptionTypeOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let channel = query.channel.map(|c| c.as_str());
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
@@ -109,7 +110,7 @@ pub async fn update_type(
     patch: SubscriptionTypePatch,
     if_match: Option<i64>,
 ) -> ApiResult<SubscriptionTypeOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -152,7 +153,7 @@ pub async fn update_type(
 
 /// Deletes a type, and every contact's subscription to it.
 pub async fn delete_type(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -180,7 +181,7 @@ pub fn all_for_contact(
 }
 
 pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactSubscriptions> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state
         .db
@@ -199,7 +200,7 @@ pub async fn set_for_contact(
     type_id: String,
     input: SubscriptionIn,
 ) -> ApiResult<ContactSubscriptionOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let source = trimmed(input.source);
     let status = input.status.as_str();
     let actor = actor.clone();

@@ -2,7 +2,7 @@
 //! transactions.
 
 use crm_core::auth::secrets::Keys;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
@@ -12,6 +12,7 @@ use crm_core::state::AppState;
 use super::dto::{SuppressionIn, SuppressionOut, SuppressionReason, SuppressionsQuery};
 use super::model::{self, Filters, RECORD_TYPE};
 use crate::normalize::Email;
+use crate::permissions;
 
 /// Whether marketing must not write to `email` in this organization: it is on the suppression
 /// list, or it belonged to a contact who was erased. Cheap: two primary-key lookups.
@@ -71,7 +72,7 @@ fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Suppressio
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: SuppressionIn) -> ApiResult<SuppressionOut> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let email = Email::parse(&input.email)
         .map_err(|detail| ApiError::invalid_field("/email", "invalid_email", detail))?
         .into_string();
@@ -93,13 +94,13 @@ pub async fn create(state: &AppState, actor: &Actor, input: SuppressionIn) -> Ap
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<SuppressionOut> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: SuppressionsQuery) -> ApiResult<Page<SuppressionOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let filters = Filters {
         reason: query.reason.map(|r| r.as_str().to_string()),
@@ -112,7 +113,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: SuppressionsQuery) -> 
 
 /// Takes an address off the list: marketing may write to it again.
 pub async fn delete(state: &AppState, actor: &Actor, id: String) -> ApiResult<()> {
-    actor.require(Resource::Contacts, Action::Write)?;
+    actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
     state
         .db

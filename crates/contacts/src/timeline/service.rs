@@ -1,7 +1,7 @@
 //! Timelines merge their sources on (time, id), newest first.
 
 use crm_core::audit::dto::AuditEntryOut;
-use crm_core::auth::{Action, Actor, Resource};
+use crm_core::auth::{Action, Actor};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, page};
@@ -10,6 +10,7 @@ use crm_core::state::AppState;
 use super::dto::{TimelineItem, TimelineQuery};
 use crate::activity::dto::ActivityOut;
 use crate::activity::model::Target;
+use crate::permissions;
 
 /// Which record a timeline is about: `contact` or `company`.
 pub struct Subject {
@@ -88,7 +89,7 @@ pub async fn timeline(
     subject: Subject,
     query: TimelineQuery,
 ) -> ApiResult<Page<TimelineItem>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = timeline_plan(&query)?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let mut items = state
@@ -127,7 +128,7 @@ pub async fn history(
     subject: Subject,
     query: TimelineQuery,
 ) -> ApiResult<Page<AuditEntryOut>> {
-    actor.require(Resource::Contacts, Action::Read)?;
+    actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = timeline_plan(&query)?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state

@@ -2,7 +2,7 @@
 
 use super::dto::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeysQuery};
 use super::model::{self, ApiKeyChangeset, NewApiKey};
-use crate::auth::permissions::is_known_scope;
+use crate::auth::permissions::all_scopes;
 use crate::auth::secrets::{API_KEY_PREFIX, new_token};
 use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
@@ -12,11 +12,12 @@ use crate::http::{Page, Patch, Sort, page};
 use crate::state::AppState;
 use crate::write::{Edit, Versioned};
 
-fn check_scopes(scopes: &[String], pointer: &str) -> ApiResult<()> {
+fn check_scopes(state: &AppState, scopes: &[String], pointer: &str) -> ApiResult<()> {
+    let known = all_scopes(state.domains);
     let errors: Vec<FieldError> = scopes
         .iter()
         .enumerate()
-        .filter(|(_, s)| !is_known_scope(s))
+        .filter(|(_, s)| !known.contains(s))
         .map(|(i, s)| FieldError::new(format!("{pointer}/{i}"), "unknown_scope", format!("{s:?} is not a scope")))
         .collect();
     if scopes.is_empty() {
@@ -66,9 +67,9 @@ pub fn insert_key(
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
-    actor.require(Resource::ApiKeys, Action::Write)?;
+    actor.require(Resource::API_KEYS, Action::Write)?;
     let scopes = input.scopes.unwrap_or_else(|| vec!["*".to_string()]);
-    check_scopes(&scopes, "/scopes")?;
+    check_scopes(state, &scopes, "/scopes")?;
     let role = input.role.unwrap_or(actor.role);
     if !actor.role.can_grant(role) {
         return Err(ApiError::forbidden(format!(
@@ -86,7 +87,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResu
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiResult<Page<ApiKeyOut>> {
-    actor.require(Resource::ApiKeys, Action::Read)?;
+    actor.require(Resource::API_KEYS, Action::Read)?;
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &org_id, query.revoked, &for_query)).await?;
@@ -102,7 +103,7 @@ fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
-    actor.require(Resource::ApiKeys, Action::Read)?;
+    actor.require(Resource::API_KEYS, Action::Read)?;
     let org_id = actor.org_id.clone();
     let key = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
     key.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
@@ -115,7 +116,7 @@ pub async fn update(
     patch: ApiKeyPatch,
     if_match: Option<i64>,
 ) -> ApiResult<ApiKeyOut> {
-    actor.require(Resource::ApiKeys, Action::Write)?;
+    actor.require(Resource::API_KEYS, Action::Write)?;
     let mut changes = ApiKeyChangeset::default();
     match patch.name {
         Patch::Absent => {}
@@ -129,7 +130,7 @@ pub async fn update(
     match patch.scopes {
         Patch::Absent => {}
         Patch::Value(scopes) => {
-            check_scopes(&scopes, "/scopes")?;
+            check_scopes(state, &scopes, "/scopes")?;
             changes.scopes = Some(serde_json::to_string(&scopes)?);
         }
         Patch::Null => {
@@ -143,7 +144,7 @@ pub async fn update(
 
 /// Revokes a key: it stops working at once on this gateway, within seconds on others.
 pub async fn revoke(state: &AppState, actor: &Actor, id: String, if_match: Option<i64>) -> ApiResult<ApiKeyOut> {
-    actor.require(Resource::ApiKeys, Action::Write)?;
+    actor.require(Resource::API_KEYS, Action::Write)?;
     let changes = ApiKeyChangeset { revoked_at: Some(Some(crate::time::now())), ..Default::default() };
     let key = apply(state, actor, id, changes, if_match, "revoked").await?;
     state.credentials.forget_key(&key.id);

@@ -25,7 +25,7 @@ pub async fn list_audit_log_entries(
     actor: Actor,
     query: web::Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
-    actor.require(Resource::AuditLog, Action::Read)?;
+    actor.require(Resource::AUDIT_LOG, Action::Read)?;
     let query = query.into_inner();
     let plan = query.paging().plan(&["created_at"], Sort { field: "created_at", desc: true })?;
     let filters = Filters {

@@ -72,7 +72,7 @@ impl Actor {
                 "Your {} may not {} {}.",
                 if by_role { "API key's scopes" } else { "role" },
                 if action == Action::Read { "read" } else { "change" },
-                resource.label()
+                resource.label
             )))
         }
     }

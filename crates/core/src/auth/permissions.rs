@@ -50,121 +50,93 @@ pub enum Action {
     Write,
 }
 
-/// Everything a permission can be asked about. Each domain adds its resources here.
+/// Which of an organization's roles something is open to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    /// The caller's own profile and organization.
-    Me,
-    Users,
-    ApiKeys,
-    AuditLog,
-    Events,
-    /// The caller's organization and its settings.
-    Organization,
-    /// Definitions of custom fields (the shape of records, so changed by admins).
-    CustomFields,
-    Contacts,
-    /// Personal-data requests: the export of everything held about a person (read) and
-    /// erasure (write). In the contacts domain for API-key scopes.
-    Privacy,
-    /// CSV imports of contacts (jobs); the contacts domain's scopes.
-    Imports,
-    /// CSV exports of contacts (jobs); the contacts domain's scopes.
-    Exports,
+pub enum Who {
+    Everyone,
+    Nobody,
+    Only(&'static [Role]),
+    AllBut(&'static [Role]),
 }
 
-/// A group of resources that an API-key scope names: `<domain>:read` / `<domain>:write`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Domain {
-    Platform,
-    Events,
-    Contacts,
-}
-
-impl Domain {
-    pub const ALL: [Domain; 3] = [Domain::Platform, Domain::Events, Domain::Contacts];
-
-    pub fn as_str(self) -> &'static str {
+impl Who {
+    pub fn includes(self, role: Role) -> bool {
         match self {
-            Domain::Platform => "platform",
-            Domain::Events => "events",
-            Domain::Contacts => "contacts",
+            Who::Everyone => true,
+            Who::Nobody => false,
+            Who::Only(roles) => roles.contains(&role),
+            Who::AllBut(roles) => !roles.contains(&role),
         }
     }
 }
+
+/// Something a permission can be asked about: one row of the permission table. The platform's
+/// are here; each domain declares its own and lists them in its [`crate::registry::Domain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// How messages name it.
+    pub label: &'static str,
+    /// The API-key scope covering it (`<scope>:read` / `<scope>:write`); `None` for what any
+    /// credential may reach (the caller's own profile).
+    pub scope: Option<&'static str>,
+    pub read: Who,
+    pub write: Who,
+}
+
+const ADMINS: Who = Who::Only(&[Role::Admin]);
 
 impl Resource {
-    /// How messages name it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Resource::Me => "your profile",
-            Resource::Users => "users",
-            Resource::ApiKeys => "API keys",
-            Resource::AuditLog => "the audit log",
-            Resource::Events => "events",
-            Resource::CustomFields => "custom fields",
-            Resource::Organization => "the organization",
-            Resource::Contacts => "contacts and companies",
-            Resource::Privacy => "personal data (export and erasure)",
-            Resource::Imports => "imports",
-            Resource::Exports => "exports",
-        }
-    }
-
-    pub fn domain(self) -> Domain {
-        match self {
-            Resource::Me
-            | Resource::Users
-            | Resource::ApiKeys
-            | Resource::AuditLog
-            | Resource::CustomFields
-            | Resource::Organization => Domain::Platform,
-            Resource::Events => Domain::Events,
-            Resource::Contacts | Resource::Privacy | Resource::Imports | Resource::Exports => Domain::Contacts,
-        }
-    }
+    /// Nothing anyone may reach: what a resource without its own row falls back to.
+    pub const NONE: Resource = Resource { label: "this", scope: None, read: Who::Nobody, write: Who::Nobody };
+    /// The caller's own profile and organization.
+    pub const ME: Resource = Resource { label: "your profile", scope: None, read: Who::Everyone, write: Who::Everyone };
+    pub const USERS: Resource =
+        Resource { label: "users", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
+    pub const API_KEYS: Resource = Resource { label: "API keys", scope: Some("platform"), read: ADMINS, write: ADMINS };
+    pub const AUDIT_LOG: Resource =
+        Resource { label: "the audit log", scope: Some("platform"), read: ADMINS, write: ADMINS };
+    /// Definitions of custom fields (the shape of records, so changed by admins).
+    pub const CUSTOM_FIELDS: Resource =
+        Resource { label: "custom fields", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
+    /// The caller's organization and its settings.
+    pub const ORGANIZATION: Resource =
+        Resource { label: "the organization", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
+    pub const EVENTS: Resource = Resource {
+        label: "events",
+        scope: Some("events"),
+        read: Who::Only(&[Role::Admin, Role::Manager]),
+        write: Who::Nobody,
+    };
 }
 
-/// The permission table.
+/// The permission table: whether `role` may perform `action` on `resource`.
 pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
-    use Action::*;
-    use Resource::*;
-    match (resource, action) {
-        (Me, _) => true,
-        (Users | CustomFields | Organization, Read) => true,
-        (Users | ApiKeys | AuditLog | CustomFields | Organization, _) => role == Role::Admin,
-        (Events, Read) => matches!(role, Role::Admin | Role::Manager),
-        (Events, Write) => false,
-        (Contacts, Read) => true,
-        (Contacts, Write) => role != Role::ReadOnly,
-        (Privacy, Read) => matches!(role, Role::Admin | Role::Manager),
-        (Privacy, Write) => role == Role::Admin,
-        // An import writes many contacts; an export copies them all out of the CRM.
-        (Imports | Exports, Read) => true,
-        (Imports | Exports, Write) => role != Role::ReadOnly,
+    match action {
+        Action::Read => resource.read.includes(role),
+        Action::Write => resource.write.includes(role),
     }
 }
 
-/// Scopes an API key may carry: `platform:read`, `platform:write`, `events:read`, … and `*`.
-pub fn all_scopes() -> Vec<String> {
+/// Scopes an API key may carry: `*`, and `<scope>:read` / `<scope>:write` for each scope the
+/// registered domains' permission rows name (`platform`, `events`, `contacts`…).
+pub fn all_scopes(domains: &[&crate::registry::Domain]) -> Vec<String> {
     let mut scopes = vec!["*".to_string()];
-    for domain in Domain::ALL {
-        scopes.push(format!("{}:read", domain.as_str()));
-        scopes.push(format!("{}:write", domain.as_str()));
+    for scope in domains.iter().flat_map(|d| d.permissions).filter_map(|r| r.scope) {
+        for action in ["read", "write"] {
+            let scope = format!("{scope}:{action}");
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
     }
     scopes
 }
 
-pub fn is_known_scope(scope: &str) -> bool {
-    all_scopes().iter().any(|s| s == scope)
-}
-
 /// Whether a key with these scopes may perform `action` on `resource`. Write implies read.
 pub fn scopes_allow(scopes: &[String], resource: Resource, action: Action) -> bool {
-    if resource == Resource::Me {
+    let Some(domain) = resource.scope else {
         return true;
-    }
-    let domain = resource.domain().as_str();
+    };
     scopes.iter().any(|scope| {
         if scope == "*" {
             return true;
@@ -183,29 +155,21 @@ mod tests {
 
     #[test]
     fn read_only_reads_and_never_writes() {
-        assert!(role_allows(Role::ReadOnly, Resource::Users, Action::Read));
-        assert!(!role_allows(Role::ReadOnly, Resource::Users, Action::Write));
-        assert!(!role_allows(Role::Sales, Resource::ApiKeys, Action::Read));
-        assert!(role_allows(Role::Admin, Resource::AuditLog, Action::Read));
-    }
-
-    #[test]
-    fn only_admins_erase_and_managers_export() {
-        assert!(role_allows(Role::Admin, Resource::Privacy, Action::Write));
-        assert!(!role_allows(Role::Manager, Resource::Privacy, Action::Write));
-        assert!(role_allows(Role::Manager, Resource::Privacy, Action::Read));
-        assert!(!role_allows(Role::Sales, Resource::Privacy, Action::Read));
-        assert!(scopes_allow(&["contacts:write".to_string()], Resource::Privacy, Action::Write));
+        assert!(role_allows(Role::ReadOnly, Resource::USERS, Action::Read));
+        assert!(!role_allows(Role::ReadOnly, Resource::USERS, Action::Write));
+        assert!(!role_allows(Role::Sales, Resource::API_KEYS, Action::Read));
+        assert!(role_allows(Role::Admin, Resource::AUDIT_LOG, Action::Read));
+        assert!(!role_allows(Role::Admin, Resource::EVENTS, Action::Write));
     }
 
     #[test]
     fn scopes_cover_their_domain_only() {
         let read = vec!["platform:read".to_string()];
-        assert!(scopes_allow(&read, Resource::Users, Action::Read));
-        assert!(!scopes_allow(&read, Resource::Users, Action::Write));
-        assert!(!scopes_allow(&read, Resource::Events, Action::Read));
-        assert!(scopes_allow(&["*".to_string()], Resource::Events, Action::Read));
-        assert!(scopes_allow(&[], Resource::Me, Action::Read));
+        assert!(scopes_allow(&read, Resource::USERS, Action::Read));
+        assert!(!scopes_allow(&read, Resource::USERS, Action::Write));
+        assert!(!scopes_allow(&read, Resource::EVENTS, Action::Read));
+        assert!(scopes_allow(&["*".to_string()], Resource::EVENTS, Action::Read));
+        assert!(scopes_allow(&[], Resource::ME, Action::Read));
     }
 
     #[test]

@@ -7,24 +7,15 @@ use validator::Validate;
 use super::model::Definition;
 use crate::http::{ListQuery, Patch};
 
-/// The kind of record a field belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordType {
-    Contact,
-    Company,
-}
+/// The kind of record a field belongs to: a registered record type that takes custom fields
+/// (`contact`, `company`…; the contract lists them all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct RecordType(pub String);
 
 impl RecordType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordType::Contact => "contact",
-            RecordType::Company => "company",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RecordType> {
-        [RecordType::Contact, RecordType::Company].into_iter().find(|r| r.as_str() == s)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -222,7 +213,7 @@ pub struct DefinitionOut {
 impl From<Definition> for DefinitionOut {
     fn from(d: Definition) -> Self {
         DefinitionOut {
-            record_type: RecordType::parse(&d.record_type).unwrap_or(RecordType::Contact),
+            record_type: RecordType(d.record_type),
             field_type: FieldType::parse(&d.field_type).unwrap_or(FieldType::Text),
             options: serde_json::from_str(&d.options).unwrap_or_default(),
             id: d.id,

@@ -1,6 +1,6 @@
 //! Custom field definition use cases: each one transaction, with its audit row and event.
 
-use super::dto::{DefinitionIn, DefinitionOut, DefinitionPatch, DefinitionsQuery, FieldOption, FieldType};
+use super::dto::{DefinitionIn, DefinitionOut, DefinitionPatch, DefinitionsQuery, FieldOption, FieldType, RecordType};
 use super::model::{self, DefinitionRules};
 use crate::auth::{Action, Actor, Resource};
 use crate::change::{self, Change};
@@ -121,7 +121,7 @@ fn audit(
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> ApiResult<DefinitionOut> {
-    actor.require(Resource::CustomFields, Action::Write)?;
+    actor.require(Resource::CUSTOM_FIELDS, Action::Write)?;
     let key = input.key.trim().to_string();
     if !valid_key(&key) {
         return Err(ApiError::invalid_field(
@@ -139,7 +139,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> Api
         input.pattern,
         input.options,
     )?;
-    let (record_type, field_type) = (input.record_type.as_str(), input.field_type.as_str());
+    let record_type = takes_custom_fields(state, &input.record_type)
+        .ok_or_else(|| ApiError::invalid_field("/record_type", "unknown_record_type", known_record_types(state)))?;
+    let field_type = input.field_type.as_str();
     let actor = actor.clone();
     state
         .db
@@ -159,17 +161,36 @@ pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> Api
         .await
 }
 
+/// The registered record type named `record_type`, if it takes custom fields.
+fn takes_custom_fields(state: &AppState, record_type: &RecordType) -> Option<&'static str> {
+    crate::registry::resources(state.domains)
+        .find(|r| r.custom_fields && r.record_type == record_type.as_str())
+        .map(|r| r.record_type)
+}
+
+fn known_record_types(state: &AppState) -> String {
+    let names: Vec<_> =
+        crate::registry::resources(state.domains).filter(|r| r.custom_fields).map(|r| r.record_type).collect();
+    format!("record_type is one of {}", names.join(", "))
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<DefinitionOut> {
-    actor.require(Resource::CustomFields, Action::Read)?;
+    actor.require(Resource::CUSTOM_FIELDS, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> ApiResult<Page<DefinitionOut>> {
-    actor.require(Resource::CustomFields, Action::Read)?;
+    actor.require(Resource::CUSTOM_FIELDS, Action::Read)?;
     let plan = query.paging().plan(&["created_at"], Sort { field: "created_at", desc: false })?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let record_type = query.record_type.map(|r| r.as_str());
+    let record_type = match &query.record_type {
+        Some(r) => Some(
+            takes_custom_fields(state, r)
+                .ok_or_else(|| ApiError::bad_request("invalid_record_type", known_record_types(state)))?,
+        ),
+        None => None,
+    };
     let include_archived = query.include_archived;
     let rows = state.db.read(move |conn| model::list(conn, &org_id, record_type, include_archived, &for_query)).await?;
     Ok(page(rows, &plan, |d| (crate::time::format(&d.created_at), d.id.clone()), DefinitionOut::from))
@@ -182,7 +203,7 @@ pub async fn update(
     patch: DefinitionPatch,
     if_match: Option<i64>,
 ) -> ApiResult<DefinitionOut> {
-    actor.require(Resource::CustomFields, Action::Write)?;
+    actor.require(Resource::CUSTOM_FIELDS, Action::Write)?;
     let actor = actor.clone();
     state
         .db
@@ -229,7 +250,7 @@ pub async fn update(
 
 /// Archives (`true`) or restores (`false`) a field; stored values are left as they are.
 pub async fn set_archived(state: &AppState, actor: &Actor, id: String, archived: bool) -> ApiResult<DefinitionOut> {
-    actor.require(Resource::CustomFields, Action::Write)?;
+    actor.require(Resource::CUSTOM_FIELDS, Action::Write)?;
     let actor = actor.clone();
     state
         .db

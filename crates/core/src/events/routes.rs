@@ -31,7 +31,7 @@ pub async fn list_events(
     actor: Actor,
     query: web::Query<EventsQuery>,
 ) -> ApiResult<HttpResponse> {
-    actor.require(Resource::Events, Action::Read)?;
+    actor.require(Resource::EVENTS, Action::Read)?;
     let page = service::feed(&state.db, &actor, query.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }

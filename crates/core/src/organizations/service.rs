@@ -40,7 +40,7 @@ fn load(conn: &mut DbConnection, org_id: &str) -> ApiResult<OrganizationOut> {
 }
 
 pub async fn get(state: &AppState, actor: &Actor) -> ApiResult<OrganizationOut> {
-    actor.require(Resource::Organization, Action::Read)?;
+    actor.require(Resource::ORGANIZATION, Action::Read)?;
     let org_id = actor.org_id.clone();
     state.db.read(move |conn| load(conn, &org_id)).await
 }
@@ -51,7 +51,7 @@ pub async fn update(
     patch: OrganizationPatch,
     if_match: Option<i64>,
 ) -> ApiResult<OrganizationOut> {
-    actor.require(Resource::Organization, Action::Write)?;
+    actor.require(Resource::ORGANIZATION, Action::Write)?;
     let name = match patch.name {
         Patch::Null => return Err(ApiError::invalid_field("/name", "required", "an organization needs a name")),
         Patch::Value(name) if name.trim().is_empty() || name.trim().chars().count() > 200 => {

@@ -14,7 +14,7 @@ pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
 pub const INVITATION_PREFIX: &str = "crm_inv_";
 
 pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult<UserCreated> {
-    actor.require(Resource::Users, Action::Write)?;
+    actor.require(Resource::USERS, Action::Write)?;
     if !actor.role.can_grant(input.role) {
         return Err(ApiError::forbidden(format!(
             "A {} may not create a user with role {}.",
@@ -74,7 +74,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResult<Page<UserOut>> {
-    actor.require(Resource::Users, Action::Read)?;
+    actor.require(Resource::USERS, Action::Read)?;
     let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
     if let Some(status) = &query.status
         && !STATUSES.contains(&status.as_str())
@@ -100,7 +100,7 @@ fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
-    actor.require(Resource::Users, Action::Read)?;
+    actor.require(Resource::USERS, Action::Read)?;
     let org_id = actor.org_id.clone();
     let user = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
     user.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
@@ -113,7 +113,7 @@ pub async fn update(
     patch: UserPatch,
     if_match: Option<i64>,
 ) -> ApiResult<UserOut> {
-    actor.require(Resource::Users, Action::Write)?;
+    actor.require(Resource::USERS, Action::Write)?;
     let mut errors = Vec::new();
     let mut changes = UserChangeset::default();
     match patch.name {
@@ -152,7 +152,7 @@ pub async fn set_active(
     active: bool,
     if_match: Option<i64>,
 ) -> ApiResult<UserOut> {
-    actor.require(Resource::Users, Action::Write)?;
+    actor.require(Resource::USERS, Action::Write)?;
     let changes =
         UserChangeset { status: Some(if active { "active" } else { "deactivated" }.to_string()), ..Default::default() };
     let user = apply(state, actor, id, changes, if_match, !active).await?;
@@ -209,7 +209,7 @@ async fn apply(
 }
 
 pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
-    actor.require(Resource::Me, Action::Read)?;
+    actor.require(Resource::ME, Action::Read)?;
     let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
     let (user, org_name) = state
         .db
@@ -231,11 +231,11 @@ pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
 /// Sets the caller's password (the first one, as for the admin `crm init` creates, or a new one)
 /// and signs them out of every other session.
 pub async fn change_password(state: &AppState, actor: &Actor, input: PasswordChange) -> ApiResult<()> {
-    actor.require(Resource::Me, Action::Write)?;
+    actor.require(Resource::ME, Action::Write)?;
     if actor
         .scopes
         .as_deref()
-        .is_some_and(|s| !crate::auth::permissions::scopes_allow(s, Resource::Users, Action::Write))
+        .is_some_and(|s| !crate::auth::permissions::scopes_allow(s, Resource::USERS, Action::Write))
     {
         return Err(ApiError::forbidden("Setting a password with an API key needs the platform:write scope."));
     }

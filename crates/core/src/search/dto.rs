@@ -4,26 +4,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-/// The record types `GET /v1/search` covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SearchType {
-    Contact,
-    Company,
-}
-
-impl SearchType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SearchType::Contact => "contact",
-            SearchType::Company => "company",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SearchType> {
-        [SearchType::Contact, SearchType::Company].into_iter().find(|t| t.as_str() == s)
-    }
-}
+/// A record type `GET /v1/search` covers: `contact`, `company`… (the contract lists every
+/// searchable type of the registered domains).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct SearchType(pub String);
 
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]

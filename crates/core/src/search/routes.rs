@@ -1,15 +1,15 @@
 //! `/v1/search`.
 
+use crate::auth::Actor;
+use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
-use crm_core::auth::Actor;
-use crm_core::error::{ApiResult, Problem};
-use crm_core::state::AppState;
 use validator::Validate;
 
 use super::dto::{SearchQuery, SearchResults};
 use super::service;
 
-/// Search contacts and companies
+/// Search every record type at once (contacts, companies…)
 ///
 /// Prefix matching on every word (`ada lov` finds Ada Lovelace, `acme.ex` the company at
 /// acme.example, `415555` a number), ranked: the whole name, then names starting with the query
@@ -29,6 +29,6 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    query.validate().map_err(|e| crm_core::error::ApiError::validation(crm_core::http::field_errors(&e)))?;
+    query.validate().map_err(|e| crate::error::ApiError::validation(crate::http::field_errors(&e)))?;
     Ok(HttpResponse::Ok().json(service::search(&state, &actor, query).await?))
 }
