@@ -26,6 +26,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "contacts",
     configure,
+    jobs: register_jobs,
+    schedules: &[crm_core::jobs::Schedule {
+        kind: privacy::purge::PURGE_KIND,
+        every: std::time::Duration::from_secs(3600),
+    }],
     permissions: &[permissions::CONTACTS, permissions::PRIVACY, permissions::IMPORTS, permissions::EXPORTS],
     tags: &[
         ("Contacts", "People: e-mails, phones, addresses, owner, lifecycle stage, tags, external ids"),
@@ -172,7 +177,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The domain's background jobs: imports, their reverts, exports.
-pub fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+    registry.register(privacy::purge::PURGE_KIND, privacy::purge::run_purge);
     registry.register(import::model::IMPORT_KIND, import::job::run_import);
     registry.register(import::model::REVERT_KIND, import::job::run_revert);
     registry.register(export::model::EXPORT_KIND, export::job::run_export);

@@ -45,6 +45,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "platform",
     configure,
+    jobs: register_jobs,
+    schedules: &[
+        jobs::Schedule { kind: http::idempotency::PURGE_KIND, every: std::time::Duration::from_secs(3600) },
+        jobs::Schedule { kind: files::model::PURGE_KIND, every: std::time::Duration::from_secs(3600) },
+    ],
     permissions: &[
         auth::Resource::ME,
         auth::Resource::USERS,
@@ -151,6 +156,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::routes::list_audit_log_entries)
         .service(events::routes::list_events)
         .service(search::routes::search);
+}
+
+/// The platform's job kinds: its housekeeping.
+fn register_jobs(registry: &mut jobs::Registry) {
+    registry.register(http::idempotency::PURGE_KIND, |ctx| {
+        ctx.db.write_now(|conn| http::idempotency::purge_expired(conn, &ctx.actor.org_id))?;
+        Ok(())
+    });
+    registry.register(files::model::PURGE_KIND, |ctx| {
+        ctx.db.write_now(|conn| files::model::purge_abandoned(conn, &ctx.actor.org_id))?;
+        Ok(())
+    });
 }
 
 /// Routes outside `/v1` that need no credentials.

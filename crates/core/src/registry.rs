@@ -13,6 +13,10 @@ pub struct Domain {
     /// Its rows of the permission table (their scopes are the API-key scopes it adds).
     pub permissions: &'static [crate::auth::Resource],
     pub resources: &'static [ResourceSpec],
+    /// Registers the handlers of its job kinds.
+    pub jobs: fn(&mut crate::jobs::Registry),
+    /// Its periodic jobs (each a registered kind), run for every organization.
+    pub schedules: &'static [crate::jobs::Schedule],
 }
 
 /// One resource of a domain.
@@ -63,6 +67,20 @@ impl ResourceSpec {
         timeline: false,
         writes: None,
     };
+}
+
+/// The job handlers of these domains.
+pub fn job_registry(domains: &[&Domain]) -> crate::jobs::Registry {
+    let mut registry = crate::jobs::Registry::default();
+    for domain in domains {
+        (domain.jobs)(&mut registry);
+    }
+    registry
+}
+
+/// The periodic jobs of these domains.
+pub fn schedules(domains: &[&Domain]) -> Vec<crate::jobs::Schedule> {
+    domains.iter().flat_map(|d| d.schedules.iter().copied()).collect()
 }
 
 /// Every resource of these domains.

@@ -401,8 +401,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_schedules (kind) {
+        kind -> Text,
+        next_run_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     jobs,
+    job_schedules,
     files,
     file_chunks,
     import_rows,

@@ -1,8 +1,6 @@
 //! Start-up: configuration, migrations, first-start bootstrap, background loops and job
 //! workers, HTTP.
 
-use std::time::Duration;
-
 use actix_web::{HttpServer, web};
 use crm_core::AppState;
 use crm_core::config::Config;
@@ -18,7 +16,6 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let state = web::Data::new(state);
     let spec = web::Data::new(crate::openapi());
     actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
-    actix_web::rt::spawn(maintenance(state.clone()));
     spawn_workers(&state);
     let app_state = state.clone();
     let server = HttpServer::new(move || crate::app(app_state.clone(), spec.clone()))
@@ -45,22 +42,20 @@ pub async fn work(config: Config) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Every domain's job handlers.
-pub fn job_registry() -> crm_core::jobs::Registry {
-    let mut registry = crm_core::jobs::Registry::default();
-    crm_contacts::register_jobs(&mut registry);
-    registry
-}
-
-/// Starts the job workers of this process (none when `CRM_JOB_WORKERS` is 0).
+/// Starts the job workers of this process and the scheduler of periodic jobs (neither when
+/// `CRM_JOB_WORKERS` is 0).
 pub fn spawn_workers(state: &web::Data<AppState>) -> actix_web::rt::task::JoinHandle<()> {
     let settings = crm_core::jobs::WorkerSettings::from_config(&state.config);
-    actix_web::rt::spawn(crm_core::jobs::run_workers(
-        state.db.clone(),
-        state.keys.clone(),
-        std::sync::Arc::new(job_registry()),
-        settings,
-    ))
+    let registry = std::sync::Arc::new(crm_core::registry::job_registry(state.domains));
+    let (workers, scheduler) = (
+        crm_core::jobs::run_workers(state.clone(), registry, settings.clone()),
+        crm_core::jobs::run_scheduler(state.db.clone(), crm_core::registry::schedules(state.domains)),
+    );
+    actix_web::rt::spawn(async move {
+        if settings.concurrency > 0 {
+            futures_util::future::join(workers, scheduler).await;
+        }
+    })
 }
 
 /// Opens the database, applies migrations and bootstraps an empty one.
@@ -86,32 +81,4 @@ pub fn prepare(config: Config) -> Result<AppState, String> {
     }
     drop(conn);
     Ok(state)
-}
-
-/// Hourly housekeeping: expired idempotency keys, uploads abandoned half-written, records trashed
-/// longer than the retention.
-async fn maintenance(state: web::Data<AppState>) {
-    loop {
-        match state.db.write(crm_core::http::purge_expired_idempotency_keys).await {
-            Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
-            Ok(_) => {}
-            Err(e) => log::warn!("maintenance: {e}"),
-        }
-        match state.db.write(crm_core::files::model::purge_abandoned).await {
-            Ok(n) if n > 0 => log::info!("deleted {n} abandoned uploads"),
-            Ok(_) => {}
-            Err(e) => log::warn!("maintenance: {e}"),
-        }
-        match crm_contacts::privacy::purge::purge_trash(&state).await {
-            Ok(p) if p.total() > 0 => log::info!(
-                "purged from the trash: {} contacts, {} companies, {} activities",
-                p.contacts,
-                p.companies,
-                p.activities
-            ),
-            Ok(_) => {}
-            Err(e) => log::warn!("maintenance (trash purge): {e}"),
-        }
-        actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
-    }
 }

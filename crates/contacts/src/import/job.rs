@@ -213,7 +213,7 @@ fn apply_chunk(
         };
         for (number, row) in &batch {
             let outcome = diesel::Connection::transaction(c, |c| {
-                apply_row(c, &ctx.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
+                apply_row(c, &ctx.state.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
             });
             let counts = &mut progress.counts;
             let mut record = ImportRow {
@@ -464,7 +464,7 @@ pub fn run_revert(ctx: &JobContext) -> JobResult {
         let mut next = progress.clone();
         progress = ctx.write(|conn| {
             for row in &rows {
-                match diesel::Connection::transaction(conn, |c| revert_row(c, &ctx.keys, &ctx.actor, row)) {
+                match diesel::Connection::transaction(conn, |c| revert_row(c, &ctx.state.keys, &ctx.actor, row)) {
                     Ok(true) => next.reverted += 1,
                     Ok(false) => next.skipped += 1,
                     Err(e) if e.status.is_server_error() => return Err(e),

@@ -1,18 +1,18 @@
 //! The trash purge: contacts, companies and activities deleted more than
 //! `trash_retention_days` ago are deleted for good, with everything that hangs off them.
-//! Called by the gateway's hourly maintenance loop; each purged record gets a `<type>.purged`
-//! event (payload: its id) and an audit entry by the `system` actor.
+//! Runs as the hourly `contacts.trash_purge` job of each organization; each purged record gets a
+//! `<type>.purged` event (payload: its id) and an audit entry by the `system` actor.
 
 use chrono::NaiveDateTime;
-use crm_core::auth::{Actor, Principal, Role};
 use crm_core::change::{self, Change};
-use crm_core::db::DbConnection;
+use crm_core::db::{Db, DbConnection};
 use crm_core::error::ApiResult;
+use crm_core::jobs::schedule::system_actor;
+use crm_core::jobs::{JobContext, JobResult};
 use crm_core::schema::{
     activities, activity_links, companies, contact_companies, contact_consents, contact_emails, contact_erasures,
     contact_subscriptions, contacts, external_ids, record_tags,
 };
-use crm_core::state::AppState;
 use diesel::prelude::*;
 
 /// Records purged per transaction: short transactions keep SQLite's one writer available.
@@ -32,12 +32,29 @@ impl Purged {
     }
 }
 
-/// Purges everything trashed before now minus the configured retention.
-pub async fn purge_trash(state: &AppState) -> ApiResult<Purged> {
-    let cutoff = crm_core::time::now() - chrono::Duration::days(state.config.trash_retention_days);
+pub const PURGE_KIND: &str = "contacts.trash_purge";
+
+/// The scheduled job: purges the organization's trash older than the configured retention.
+pub fn run_purge(ctx: &JobContext) -> JobResult {
+    let cutoff = crm_core::time::now() - chrono::Duration::days(ctx.state.config.trash_retention_days);
+    let purged = purge_trash(&ctx.db, &ctx.actor.org_id, cutoff)?;
+    if purged.total() > 0 {
+        log::info!(
+            "{}: purged from the trash {} contacts, {} companies, {} activities",
+            ctx.actor.org_id,
+            purged.contacts,
+            purged.companies,
+            purged.activities
+        );
+    }
+    Ok(())
+}
+
+/// Purges the organization's records trashed before `cutoff`, one short transaction per batch.
+pub fn purge_trash(db: &Db, org_id: &str, cutoff: NaiveDateTime) -> ApiResult<Purged> {
     let mut total = Purged::default();
     loop {
-        let batch = state.db.write(move |conn| purge_batch(conn, cutoff, BATCH)).await?;
+        let batch = db.write_now(|conn| purge_batch(conn, org_id, cutoff, BATCH))?;
         total.contacts += batch.contacts;
         total.companies += batch.companies;
         total.activities += batch.activities;
@@ -47,20 +64,13 @@ pub async fn purge_trash(state: &AppState) -> ApiResult<Purged> {
     }
 }
 
-fn system(org_id: &str) -> Actor {
-    Actor {
-        org_id: org_id.to_string(),
-        user_id: String::new(),
-        principal: Principal::System,
-        role: Role::Admin,
-        scopes: None,
-        request_id: String::new(),
-    }
-}
-
 fn record(conn: &mut DbConnection, org_id: &str, resource: &str, id: &str) -> ApiResult<()> {
     let after = serde_json::json!({"id": id});
-    change::record(conn, &system(org_id), Change { resource, id, action: "purged", before: None, after: Some(&after) })
+    change::record(
+        conn,
+        &system_actor(org_id),
+        Change { resource, id, action: "purged", before: None, after: Some(&after) },
+    )
 }
 
 fn untag(conn: &mut DbConnection, org_id: &str, record_type: &str, id: &str) -> ApiResult<()> {
@@ -90,10 +100,11 @@ fn untag(conn: &mut DbConnection, org_id: &str, record_type: &str, id: &str) -> 
 }
 
 /// One batch of each record type, oldest trash first.
-pub fn purge_batch(conn: &mut DbConnection, cutoff: NaiveDateTime, limit: i64) -> ApiResult<Purged> {
+pub fn purge_batch(conn: &mut DbConnection, org_id: &str, cutoff: NaiveDateTime, limit: i64) -> ApiResult<Purged> {
     let mut purged = Purged::default();
 
     let trashed: Vec<(String, String)> = activities::table
+        .filter(activities::org_id.eq(org_id))
         .filter(activities::deleted_at.lt(cutoff))
         .order(activities::deleted_at.asc())
         .limit(limit)
@@ -112,6 +123,7 @@ pub fn purge_batch(conn: &mut DbConnection, cutoff: NaiveDateTime, limit: i64) -
     }
 
     let trashed: Vec<(String, String)> = contacts::table
+        .filter(contacts::org_id.eq(org_id))
         .filter(contacts::deleted_at.lt(cutoff))
         .order(contacts::deleted_at.asc())
         .limit(limit)
@@ -153,6 +165,7 @@ pub fn purge_batch(conn: &mut DbConnection, cutoff: NaiveDateTime, limit: i64) -
     }
 
     let trashed: Vec<(String, String)> = companies::table
+        .filter(companies::org_id.eq(org_id))
         .filter(companies::deleted_at.lt(cutoff))
         .order(companies::deleted_at.asc())
         .limit(limit)

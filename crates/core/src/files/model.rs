@@ -98,11 +98,15 @@ pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> 
     Ok(())
 }
 
+/// The hourly job deleting abandoned uploads.
+pub const PURGE_KIND: &str = "files.purge_abandoned";
+
 /// Deletes files still being written a day after they were started (uploads cut off by a
 /// crash or a dropped connection). Returns how many.
-pub fn purge_abandoned(conn: &mut DbConnection) -> ApiResult<usize> {
+pub fn purge_abandoned(conn: &mut DbConnection, org_id: &str) -> ApiResult<usize> {
     let cutoff = crate::time::now() - chrono::Duration::hours(24);
     let abandoned: Vec<(String, String)> = files::table
+        .filter(files::org_id.eq(org_id))
         .filter(files::status.eq(WRITING))
         .filter(files::created_at.lt(cutoff))
         .select((files::org_id, files::id))

@@ -234,8 +234,11 @@ fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash
     Ok(Claim::Fresh)
 }
 
-/// Deletes keys older than 24 h (run by the maintenance loop).
-pub fn purge_expired(conn: &mut DbConnection) -> ApiResult<usize> {
+/// The hourly job deleting expired keys.
+pub const PURGE_KIND: &str = "idempotency_keys.purge";
+
+/// Deletes the organization's keys older than 24 h (the hourly `idempotency_keys.purge` job).
+pub fn purge_expired(conn: &mut DbConnection, org_id: &str) -> ApiResult<usize> {
     let cutoff = crate::time::now() - Duration::hours(KEEP_HOURS);
-    Ok(diesel::delete(keys::table.filter(keys::created_at.lt(cutoff))).execute(conn)?)
+    Ok(diesel::delete(keys::table.filter(keys::org_id.eq(org_id)).filter(keys::created_at.lt(cutoff))).execute(conn)?)
 }

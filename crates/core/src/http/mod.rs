@@ -2,7 +2,7 @@
 //! rate limits, idempotency keys, validated extractors, merge-patch fields, ETags, lists.
 
 mod extract;
-mod idempotency;
+pub mod idempotency;
 mod list;
 mod patch;
 mod rate_limit;
@@ -10,7 +10,7 @@ mod request_id;
 mod version;
 
 pub use extract::{ValidatedJson, field_errors, json_config, parse_json, path_config, query_config, trimmed};
-pub use idempotency::{idempotency, purge_expired as purge_expired_idempotency_keys};
+pub use idempotency::idempotency;
 pub use list::{Cursor, ListPlan, ListQuery, NullableSort, Page, Sort, SortSource, SqlSort, page};
 pub use patch::Patch;
 pub use rate_limit::{RateLimiter, client_key, rate_limit};

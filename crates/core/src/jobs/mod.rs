@@ -10,6 +10,7 @@
 //! [`JobContext::checkpoint`], so a worker that lost its lease cannot commit anything more.
 
 pub mod model;
+pub mod schedule;
 pub mod worker;
 
 use std::collections::HashMap;
@@ -19,11 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::Value;
 
 use crate::auth::Actor;
-use crate::auth::secrets::Keys;
 use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
 
 pub use model::Job;
+pub use schedule::{Schedule, run_scheduler};
 pub use worker::{WorkerSettings, run_workers};
 
 /// Why a handler stopped without finishing.
@@ -76,8 +77,8 @@ impl Registry {
 /// What a handler gets: the job, the caller it acts for, and fenced access to the database.
 pub struct JobContext {
     pub db: Db,
-    /// The deployment's keys (the erased-e-mail guard of contact writes needs them).
-    pub keys: Keys,
+    /// The application's state: its settings, keys and registered domains.
+    pub state: actix_web::web::Data<crate::state::AppState>,
     pub job: Job,
     /// Who enqueued the job: audit rows and events name them.
     pub actor: Actor,

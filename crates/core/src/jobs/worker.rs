@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::auth::secrets::Keys;
+use actix_web::web;
+
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::model::{self, ActorRecord};
 use crate::jobs::{JobContext, JobError, Registry};
+use crate::state::AppState;
 
 /// How this process runs jobs.
 #[derive(Debug, Clone)]
@@ -56,14 +58,14 @@ fn later(d: Duration) -> chrono::NaiveDateTime {
 }
 
 /// Runs `settings.concurrency` worker loops until the future is dropped.
-pub async fn run_workers(db: Db, keys: Keys, registry: Arc<Registry>, settings: WorkerSettings) {
+pub async fn run_workers(state: web::Data<AppState>, registry: Arc<Registry>, settings: WorkerSettings) {
     if settings.concurrency == 0 || registry.kinds().is_empty() {
         return;
     }
     log::info!("job workers: {} as {} for {:?}", settings.concurrency, settings.owner, registry.kinds());
     let mut loops = Vec::new();
     for _ in 0..settings.concurrency {
-        loops.push(actix_web::rt::spawn(worker_loop(db.clone(), keys.clone(), registry.clone(), settings.clone())));
+        loops.push(actix_web::rt::spawn(worker_loop(state.clone(), registry.clone(), settings.clone())));
     }
     // Dropping this future (an aborted task) stops the loops too.
     let _stop = AbortOnDrop(loops);
@@ -80,11 +82,12 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn worker_loop(db: Db, keys: Keys, registry: Arc<Registry>, settings: WorkerSettings) {
+async fn worker_loop(state: web::Data<AppState>, registry: Arc<Registry>, settings: WorkerSettings) {
+    let db = state.db.clone();
     let kinds = registry.kinds();
     loop {
         match claim_next(&db, &kinds, &settings).await {
-            Ok(Some(job)) => run_one(&db, &keys, &registry, &settings, job).await,
+            Ok(Some(job)) => run_one(&state, &registry, &settings, job).await,
             Ok(None) => actix_web::rt::time::sleep(settings.poll).await,
             Err(e) => {
                 log::warn!("job claim: {e}");
@@ -120,7 +123,8 @@ pub async fn claim_next(
     .await
 }
 
-async fn run_one(db: &Db, keys: &Keys, registry: &Registry, settings: &WorkerSettings, job: model::Job) {
+async fn run_one(state: &web::Data<AppState>, registry: &Registry, settings: &WorkerSettings, job: model::Job) {
+    let db = &state.db;
     let (id, owner) = (job.id.clone(), settings.owner.clone());
     if job.attempts > job.max_attempts {
         let error = format!("gave up after {} attempts (the job's worker stopped each time)", job.max_attempts);
@@ -142,7 +146,7 @@ async fn run_one(db: &Db, keys: &Keys, registry: &Registry, settings: &WorkerSet
     let attempts = job.attempts;
     let ctx = JobContext {
         db: db.clone(),
-        keys: keys.clone(),
+        state: state.clone(),
         payload: job.payload_value(),
         progress: job.progress_value(),
         actor,

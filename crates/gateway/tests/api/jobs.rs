@@ -89,18 +89,8 @@ async fn two_workers_never_share_a_job(app: TestApp) {
     }
     drop(conn);
     let registry = Arc::new(registry);
-    let a = actix_web::rt::spawn(run_workers(
-        app.state.db.clone(),
-        app.state.keys.clone(),
-        registry.clone(),
-        settings("worker-a"),
-    ));
-    let b = actix_web::rt::spawn(run_workers(
-        app.state.db.clone(),
-        app.state.keys.clone(),
-        registry.clone(),
-        settings("worker-b"),
-    ));
+    let a = actix_web::rt::spawn(run_workers(app.state.clone(), registry.clone(), settings("worker-a")));
+    let b = actix_web::rt::spawn(run_workers(app.state.clone(), registry.clone(), settings("worker-b")));
     let rows = until(&app, "test.count", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
     a.abort();
     b.abort();
@@ -150,12 +140,7 @@ async fn expired_lease_comes_back_and_failures_retry(app: TestApp) {
         .execute(&mut conn)
         .unwrap();
     drop(conn);
-    let worker = actix_web::rt::spawn(run_workers(
-        app.state.db.clone(),
-        app.state.keys.clone(),
-        Arc::new(registry),
-        settings("w"),
-    ));
+    let worker = actix_web::rt::spawn(run_workers(app.state.clone(), Arc::new(registry), settings("w")));
     let find = |id: &str| model::find_any(&mut app.conn(), id).unwrap().unwrap();
     let started = Instant::now();
     while [&flaky, &broken, &orphan].iter().any(|id| !["succeeded", "failed"].contains(&find(id).status.as_str())) {
@@ -195,21 +180,78 @@ async fn heartbeat_keeps_a_long_job(app: TestApp) {
     drop(conn);
     let short = |owner: &str| WorkerSettings { lease: Duration::from_millis(1500), ..settings(owner) };
     let registry = Arc::new(registry);
-    let a = actix_web::rt::spawn(run_workers(
-        app.state.db.clone(),
-        app.state.keys.clone(),
-        registry.clone(),
-        short("worker-a"),
-    ));
-    let b = actix_web::rt::spawn(run_workers(
-        app.state.db.clone(),
-        app.state.keys.clone(),
-        registry.clone(),
-        short("worker-b"),
-    ));
+    let a = actix_web::rt::spawn(run_workers(app.state.clone(), registry.clone(), short("worker-a")));
+    let b = actix_web::rt::spawn(run_workers(app.state.clone(), registry.clone(), short("worker-b")));
     let rows = until(&app, "test.long", |rows| rows.iter().all(|r| r.1 == "succeeded")).await;
     a.abort();
     b.abort();
     assert_eq!(rows, vec![(id, "succeeded".to_string(), 1)]);
     assert_eq!(*runs.lock().unwrap(), 1);
+}
+
+both!(schedules_start_each_run_once, the_trash_purge_runs_as_a_scheduled_job);
+
+#[test]
+fn every_schedule_has_a_handler() {
+    let registry = crm_core::registry::job_registry(crm_gateway::DOMAINS);
+    let schedules = crm_core::registry::schedules(crm_gateway::DOMAINS);
+    assert!(schedules.iter().any(|s| s.kind == crm_contacts::privacy::purge::PURGE_KIND));
+    for schedule in schedules {
+        assert!(registry.get(schedule.kind).is_some(), "{} has no handler", schedule.kind);
+    }
+}
+
+fn enqueue_due(app: &TestApp, schedules: &[crm_core::jobs::Schedule]) -> Result<usize, crm_core::ApiError> {
+    app.state.db.write_now(|conn| crm_core::jobs::schedule::enqueue_due(conn, schedules))
+}
+
+/// Several processes' schedulers at once start one run: one job per organization.
+async fn schedules_start_each_run_once(app: TestApp) {
+    let schedules = [crm_core::jobs::Schedule { kind: "test.tick", every: Duration::from_secs(3600) }];
+    let organizations = crm_core::organizations::count(&mut app.conn()).unwrap() as usize;
+    let app = Arc::new(app);
+    let schedulers: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            std::thread::spawn(move || enqueue_due(&app, &schedules))
+        })
+        .collect();
+    // A scheduler that lost the race to create the schedule fails this tick and retries the next.
+    let enqueued: usize = schedulers.into_iter().map(|s| s.join().unwrap().unwrap_or(0)).sum();
+    assert_eq!(enqueued, organizations);
+    assert_eq!(statuses(&app, "test.tick").len(), organizations);
+    assert_eq!(enqueue_due(&app, &schedules).unwrap(), 0, "the same run twice");
+    // Once due again, one more run.
+    use crm_core::schema::job_schedules;
+    diesel::update(job_schedules::table.filter(job_schedules::kind.eq("test.tick")))
+        .set(job_schedules::next_run_at.eq(crm_core::time::now() - chrono::Duration::seconds(1)))
+        .execute(&mut *app.conn())
+        .unwrap();
+    assert_eq!(enqueue_due(&app, &schedules).unwrap(), organizations);
+    assert_eq!(statuses(&app, "test.tick").len(), 2 * organizations);
+}
+
+/// The hourly trash purge is a job of each organization, run by the workers.
+async fn the_trash_purge_runs_as_a_scheduled_job(app: TestApp) {
+    let contact = app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Old"})).await;
+    let id = contact.body["id"].as_str().unwrap().to_string();
+    let deleted = app.send(app.client.delete(app.url(&format!("/v1/contacts/{id}"))), &app.admin_key).await;
+    assert_eq!(deleted.status, 204);
+    use crm_core::schema::{contacts, job_schedules};
+    let long_ago = crm_core::time::now() - chrono::Duration::days(app.state.config.trash_retention_days + 1);
+    diesel::update(contacts::table.filter(contacts::id.eq(&id)))
+        .set(contacts::deleted_at.eq(long_ago))
+        .execute(&mut *app.conn())
+        .unwrap();
+    // Make the schedule due now, whatever the app's own scheduler did at start.
+    diesel::update(job_schedules::table)
+        .set(job_schedules::next_run_at.eq(long_ago))
+        .execute(&mut *app.conn())
+        .unwrap();
+    enqueue_due(&app, &crm_core::registry::schedules(crm_gateway::DOMAINS)).unwrap();
+    let kind = crm_contacts::privacy::purge::PURGE_KIND;
+    until(&app, kind, |rows| !rows.is_empty() && rows.iter().all(|(_, status, _)| status == "succeeded")).await;
+    let left: i64 = contacts::table.filter(contacts::id.eq(&id)).count().get_result(&mut *app.conn()).unwrap();
+    assert_eq!(left, 0, "the purge job left the contact");
+    assert!(app.event_types().contains(&"contact.purged".to_string()));
 }

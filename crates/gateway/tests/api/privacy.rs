@@ -580,10 +580,19 @@ async fn privacy_trash_purge(app: TestApp) {
     back_date(&app, "activities", &activity, 45);
     back_date(&app, "contacts", &recent, 29);
 
-    let purged = crm_contacts::privacy::purge::purge_trash(&app.state).await.unwrap();
+    let cutoff = crm_core::time::now() - chrono::Duration::days(app.state.config.trash_retention_days);
+    let purge = |org: &str| crm_contacts::privacy::purge::purge_trash(&app.state.db, org, cutoff).unwrap();
+    // Another organization's purge leaves this one's trash alone.
+    use crm_core::schema::organizations;
+    let other: String = organizations::table
+        .filter(organizations::id.ne(&app.org_id))
+        .select(organizations::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!(purge(&other).total(), 0);
+    let purged = purge(&app.org_id);
     assert_eq!((purged.contacts, purged.companies, purged.activities), (2, 1, 1));
-    let again = crm_contacts::privacy::purge::purge_trash(&app.state).await.unwrap();
-    assert_eq!(again.total(), 0);
+    assert_eq!(purge(&app.org_id).total(), 0);
 
     use crm_core::schema::{
         activities, activity_links, companies, contact_companies, contacts, external_ids, record_tags,
