@@ -265,7 +265,7 @@ pub async fn resume_scenario(backend: Backend) {
     // A worker process started later (this app's own run none).
     let mut settings = crm_core::jobs::WorkerSettings::from_config(&app.state.config);
     settings.concurrency = 1;
-    let registry = std::sync::Arc::new(crm_core::registry::job_registry(crm_gateway::DOMAINS));
+    let registry = std::sync::Arc::new(crm_core::registry::job_registry(crm_test_support::crm_gateway::DOMAINS));
     let workers = actix_web::rt::spawn(crm_core::jobs::run_workers(app.state.clone(), registry, settings));
     let done = wait(&app, &format!("/v1/imports/{id}")).await;
     let failed = wait(&app, &format!("/v1/imports/{lost}")).await;

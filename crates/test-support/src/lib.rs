@@ -1,7 +1,12 @@
-//! The test harness: the whole app on a real port, on an isolated database per test
-//! (a temporary SQLite file, or a PostgreSQL database cloned from a migrated template),
-//! with ready principals: an admin key, a sales user's token, a read-only user's token and
-//! another organization's admin key.
+//! The test harness every crate's tests share (`crates/<domain>/tests/`): the whole app on a
+//! real port, on an isolated database per test (a temporary SQLite file, or a PostgreSQL
+//! database cloned from a migrated template), with ready principals: an admin key, a sales
+//! user's token, a read-only user's token and another organization's admin key; problem+json
+//! assertions; and snapshots of response bodies with ids and times redacted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub use crm_gateway;
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -29,11 +34,11 @@ macro_rules! both {
             mod $scenario {
                 #[actix_web::test]
                 async fn sqlite() {
-                    super::$scenario($crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await).await
+                    super::$scenario($crate::TestApp::spawn($crate::Backend::Sqlite).await).await
                 }
                 #[actix_web::test]
                 async fn postgres() {
-                    super::$scenario($crate::support::TestApp::spawn($crate::support::Backend::Postgres).await).await
+                    super::$scenario($crate::TestApp::spawn($crate::Backend::Postgres).await).await
                 }
             }
         )*
@@ -327,4 +332,21 @@ impl Reply {
         assert_eq!(self.body["code"], code, "{}", self.text);
         self
     }
+}
+
+/// A response body fit for a snapshot: TypeIDs become `<prefix>_[id]`, RFC 3339 times `[time]`,
+/// so the snapshot pins the shape and the values a test chose, not what changes every run.
+pub fn redacted(body: &Value) -> Value {
+    let id = regex::Regex::new(r"\b([a-z]+)_[0-9a-z]{26}\b").unwrap();
+    let time = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$").unwrap();
+    fn walk(value: &Value, id: &regex::Regex, time: &regex::Regex) -> Value {
+        match value {
+            Value::String(s) if time.is_match(s) => Value::String("[time]".into()),
+            Value::String(s) => Value::String(id.replace_all(s, "${1}_[id]").into_owned()),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, id, time)).collect()),
+            Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, id, time))).collect()),
+            other => other.clone(),
+        }
+    }
+    walk(body, &id, &time)
 }
