@@ -475,6 +475,11 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
+    /// What a list endpoint asks for: its `?filter=` and its paging, without free text.
+    pub fn of_list(filter: Option<Filter>, paging: crate::http::ListQuery) -> SearchRequest {
+        SearchRequest { filter, query: None, sort: paging.sort, limit: paging.limit, cursor: paging.cursor }
+    }
+
     pub fn paging(&self) -> crate::http::ListQuery {
         crate::http::ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }

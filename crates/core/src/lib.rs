@@ -20,6 +20,7 @@ pub mod health;
 pub mod http;
 pub mod id;
 pub mod jobs;
+pub mod listing;
 pub mod money;
 pub mod normalize;
 pub mod openapi;

@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
-use crm_core::http::{Cursor, ListPlan, NullableSort, SortSource};
-use crm_core::keyset;
+use crm_core::filter::{Condition, FieldSpec, Kind};
+use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
+use crm_core::listing::Listing;
 use crm_core::schema::companies;
 use diesel::prelude::*;
 
@@ -55,16 +55,75 @@ pub struct CompanyFields {
     pub custom: String,
 }
 
-pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+/// Everything companies sort by (and `custom.<key>`).
+pub static SORTS: Sorts<Company> = Sorts {
+    default: "created_at",
+    id_column: "companies.id",
+    id: |c| &c.id,
+    custom: |c| &c.custom,
+    fields: &[
+        SortField {
+            name: "created_at",
+            column: "companies.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |c| Some(crm_core::time::format(&c.created_at)),
+        },
+        SortField {
+            name: "updated_at",
+            column: "companies.updated_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |c| Some(crm_core::time::format(&c.updated_at)),
+        },
+        SortField {
+            name: "name",
+            column: "companies.sort_name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |c| Some(c.sort_name.clone()),
+        },
+        SortField {
+            name: "domain",
+            column: "companies.domain",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.domain.clone(),
+        },
+        SortField {
+            name: "industry",
+            column: "companies.industry",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.industry.clone(),
+        },
+        SortField {
+            name: "employee_count",
+            column: "companies.employee_count",
+            kind: SortKind::Number,
+            nullable: true,
+            value: |c| c.employee_count.map(|n| (n as f64).to_string()),
+        },
+        SortField {
+            name: "annual_revenue_amount",
+            column: "companies.annual_revenue_amount",
+            kind: SortKind::Number,
+            nullable: true,
+            value: |c| c.annual_revenue_amount.map(|n| (n as f64).to_string()),
+        },
+        SortField {
+            name: "owner_id",
+            column: "companies.owner_id",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.owner_id.clone(),
+        },
+    ],
+};
 
-/// Sortable columns that may be null (sorted through `COALESCE`, without an index).
-pub const NULLABLE_SORTS: &[NullableSort] = &[
-    NullableSort { name: "domain", column: "companies.domain", numeric: false },
-    NullableSort { name: "industry", column: "companies.industry", numeric: false },
-    NullableSort { name: "employee_count", column: "companies.employee_count", numeric: true },
-    NullableSort { name: "annual_revenue_amount", column: "companies.annual_revenue_amount", numeric: true },
-    NullableSort { name: "owner_id", column: "companies.owner_id", numeric: false },
-];
+/// How companies are listed and searched.
+pub static LISTING: Listing<Company> =
+    Listing { record_type: RECORD_TYPE, sorts: &SORTS, filterable: FILTERABLE, text_fields: TEXT_FIELDS };
 
 pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "name", column: "companies.name", kind: Kind::Text },
@@ -78,11 +137,6 @@ pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "created_at", column: "companies.created_at", kind: Kind::Time },
     FieldSpec { name: "updated_at", column: "companies.updated_at", kind: Kind::Time },
 ];
-
-/// What the filter language may address on this resource.
-pub fn filter_spec<'a>(org_id: &'a str, custom: &'a [CustomField]) -> crm_core::filter::Spec<'a> {
-    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, id_column: "companies.id", org_id, custom }
-}
 
 /// Fields the free-text `query` of a search looks in.
 pub const TEXT_FIELDS: &[&str] = &["name", "domain"];
@@ -225,39 +279,9 @@ pub fn list(
     for condition in conditions {
         query = query.filter(condition);
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    if let Some(by) = &plan.by_expression {
-        let (order, after) = by.keyset::<companies::table>("companies.id", sort.desc, after)?;
-        if let Some(after) = after {
-            query = query.filter(after);
-        }
-        return Ok(query.order(order).limit(plan.limit + 1).load(conn)?);
+    let (order, after) = SORTS.keyset::<companies::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
     }
-    let query = match sort.field {
-        "name" => keyset!(query, companies::sort_name, companies::id, sort, Cursor::text_key(after)),
-        "updated_at" => keyset!(query, companies::updated_at, companies::id, sort, Cursor::time_key(after)?),
-        _ => keyset!(query, companies::created_at, companies::id, sort, Cursor::time_key(after)?),
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
-}
-
-pub fn sort_value(company: &Company, plan: &ListPlan) -> String {
-    if let Some(by) = &plan.by_expression {
-        return match &by.source {
-            SortSource::Custom(_) => by.custom_value(&crm_core::custom_fields::values::parse_stored(&company.custom)),
-            SortSource::Column(_) => by.value_text(match by.name.as_str() {
-                "domain" => company.domain.clone(),
-                "industry" => company.industry.clone(),
-                "employee_count" => company.employee_count.map(|n| (n as f64).to_string()),
-                "annual_revenue_amount" => company.annual_revenue_amount.map(|n| (n as f64).to_string()),
-                "owner_id" => company.owner_id.clone(),
-                _ => None,
-            }),
-        };
-    }
-    match plan.sort.field {
-        "name" => company.sort_name.clone(),
-        "updated_at" => crm_core::time::format(&company.updated_at),
-        _ => crm_core::time::format(&company.created_at),
-    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

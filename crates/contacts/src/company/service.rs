@@ -9,7 +9,7 @@ use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::http::{Page, Patch, trimmed};
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{records, search_index};
@@ -19,8 +19,6 @@ use super::dto::{CompaniesQuery, CompanyIn, CompanyOut, CompanyPatch};
 use super::model::{self, Company, CompanyFields, Filters, RECORD_TYPE};
 use crate::normalize::Domain;
 use crate::permissions;
-
-const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
 /// How deep a parent chain may go (and how far the cycle check walks).
 const MAX_DEPTH: usize = 50;
@@ -206,19 +204,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> Api
         industry: query.industry,
         tag: query.tag,
     };
+    let request = SearchRequest::of_list(filter, paging);
     let org_id = actor.org_id.clone();
     state
         .db
         .read(move |conn| {
-            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let custom = schema.filter_fields();
-            let plan = paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
-            let conditions = match &filter {
-                Some(f) => vec![crm_core::filter::compile(f, &model::filter_spec(&org_id, &custom), "/filter")?],
-                None => Vec::new(),
-            };
-            let rows = model::list(conn, &org_id, &filters, conditions, &plan)?;
-            Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
+            let load =
+                |conn: &mut DbConnection, conditions, plan: &_| model::list(conn, &org_id, &filters, conditions, plan);
+            model::LISTING.page(conn, &org_id, &request, load, shown)
         })
         .await
 }
@@ -301,12 +294,10 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
     state
         .db
         .read(move |conn| {
-            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let custom = schema.filter_fields();
-            let plan = request.paging().plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
-            let conditions = request.conditions(&model::filter_spec(&org_id, &custom), model::TEXT_FIELDS)?;
-            let rows = model::list(conn, &org_id, &Filters::default(), conditions, &plan)?;
-            Ok(page(rows, &plan, |r| (model::sort_value(r, &plan), r.id.clone()), |r| shown(&schema, r)))
+            let load = |conn: &mut DbConnection, conditions, plan: &_| {
+                model::list(conn, &org_id, &Filters::default(), conditions, plan)
+            };
+            model::LISTING.page(conn, &org_id, &request, load, shown)
         })
         .await
 }

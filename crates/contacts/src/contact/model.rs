@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::filter::{Condition, CustomField, FieldSpec, Kind};
-use crm_core::http::{Cursor, ListPlan, NullableSort, SortSource};
-use crm_core::keyset;
+use crm_core::filter::{Condition, FieldSpec, Kind};
+use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
+use crm_core::listing::Listing;
 use crm_core::schema::{contact_companies, contact_emails, contacts};
 use diesel::prelude::*;
 
@@ -59,19 +59,96 @@ pub struct ContactFields {
     pub custom: String,
 }
 
-pub const SORTABLE: &[&str] = &["created_at", "updated_at", "name"];
+/// Everything contacts sort by (and `custom.<key>`).
+pub static SORTS: Sorts<Contact> = Sorts {
+    default: "created_at",
+    id_column: "contacts.id",
+    id: |c| &c.id,
+    custom: |c| &c.custom,
+    fields: &[
+        SortField {
+            name: "created_at",
+            column: "contacts.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |c| Some(crm_core::time::format(&c.created_at)),
+        },
+        SortField {
+            name: "updated_at",
+            column: "contacts.updated_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |c| Some(crm_core::time::format(&c.updated_at)),
+        },
+        SortField {
+            name: "name",
+            column: "contacts.sort_name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |c| Some(c.sort_name.clone()),
+        },
+        SortField {
+            name: "first_name",
+            column: "contacts.first_name",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.first_name.clone(),
+        },
+        SortField {
+            name: "last_name",
+            column: "contacts.last_name",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.last_name.clone(),
+        },
+        SortField {
+            name: "email",
+            column: "contacts.email",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.email.clone(),
+        },
+        SortField {
+            name: "phone",
+            column: "contacts.phone",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.phone.clone(),
+        },
+        SortField {
+            name: "job_title",
+            column: "contacts.job_title",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.job_title.clone(),
+        },
+        SortField {
+            name: "lifecycle_stage",
+            column: "contacts.lifecycle_stage",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |c| Some(c.lifecycle_stage.clone()),
+        },
+        SortField {
+            name: "lead_source",
+            column: "contacts.lead_source",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.lead_source.clone(),
+        },
+        SortField {
+            name: "owner_id",
+            column: "contacts.owner_id",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |c| c.owner_id.clone(),
+        },
+    ],
+};
 
-/// Sortable columns that may be null (sorted through `COALESCE`, without an index).
-pub const NULLABLE_SORTS: &[NullableSort] = &[
-    NullableSort { name: "first_name", column: "contacts.first_name", numeric: false },
-    NullableSort { name: "last_name", column: "contacts.last_name", numeric: false },
-    NullableSort { name: "email", column: "contacts.email", numeric: false },
-    NullableSort { name: "phone", column: "contacts.phone", numeric: false },
-    NullableSort { name: "job_title", column: "contacts.job_title", numeric: false },
-    NullableSort { name: "lifecycle_stage", column: "contacts.lifecycle_stage", numeric: false },
-    NullableSort { name: "lead_source", column: "contacts.lead_source", numeric: false },
-    NullableSort { name: "owner_id", column: "contacts.owner_id", numeric: false },
-];
+/// How contacts are listed and searched.
+pub static LISTING: Listing<Contact> =
+    Listing { record_type: RECORD_TYPE, sorts: &SORTS, filterable: FILTERABLE, text_fields: TEXT_FIELDS };
 
 pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "first_name", column: "contacts.first_name", kind: Kind::Text },
@@ -87,11 +164,6 @@ pub const FILTERABLE: &[FieldSpec] = &[
     FieldSpec { name: "created_at", column: "contacts.created_at", kind: Kind::Time },
     FieldSpec { name: "updated_at", column: "contacts.updated_at", kind: Kind::Time },
 ];
-
-/// What the filter language may address on this resource.
-pub fn filter_spec<'a>(org_id: &'a str, custom: &'a [CustomField]) -> crm_core::filter::Spec<'a> {
-    crm_core::filter::Spec { fields: FILTERABLE, record_type: RECORD_TYPE, id_column: "contacts.id", org_id, custom }
-}
 
 /// Fields the free-text `query` of a search looks in.
 pub const TEXT_FIELDS: &[&str] = &["name", "email", "phone"];
@@ -270,42 +342,9 @@ pub fn list(
     for condition in conditions {
         query = query.filter(condition);
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    if let Some(by) = &plan.by_expression {
-        let (order, after) = by.keyset::<contacts::table>("contacts.id", sort.desc, after)?;
-        if let Some(after) = after {
-            query = query.filter(after);
-        }
-        return Ok(query.order(order).limit(plan.limit + 1).load(conn)?);
+    let (order, after) = SORTS.keyset::<contacts::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
     }
-    let query = match sort.field {
-        "name" => keyset!(query, contacts::sort_name, contacts::id, sort, Cursor::text_key(after)),
-        "updated_at" => keyset!(query, contacts::updated_at, contacts::id, sort, Cursor::time_key(after)?),
-        _ => keyset!(query, contacts::created_at, contacts::id, sort, Cursor::time_key(after)?),
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
-}
-
-pub fn sort_value(contact: &Contact, plan: &ListPlan) -> String {
-    if let Some(by) = &plan.by_expression {
-        return match &by.source {
-            SortSource::Custom(_) => by.custom_value(&crm_core::custom_fields::values::parse_stored(&contact.custom)),
-            SortSource::Column(_) => by.value_text(match by.name.as_str() {
-                "first_name" => contact.first_name.clone(),
-                "last_name" => contact.last_name.clone(),
-                "email" => contact.email.clone(),
-                "phone" => contact.phone.clone(),
-                "job_title" => contact.job_title.clone(),
-                "lifecycle_stage" => Some(contact.lifecycle_stage.clone()),
-                "lead_source" => contact.lead_source.clone(),
-                "owner_id" => contact.owner_id.clone(),
-                _ => None,
-            }),
-        };
-    }
-    match plan.sort.field {
-        "name" => contact.sort_name.clone(),
-        "updated_at" => crm_core::time::format(&contact.updated_at),
-        _ => crm_core::time::format(&contact.created_at),
-    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

@@ -10,7 +10,7 @@ use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::http::{Page, Patch, trimmed};
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{organizations, records, search_index};
@@ -23,8 +23,6 @@ use super::dto::{
 use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{DEFAULT_REGION, Email, Phone};
 use crate::permissions;
-
-const DEFAULT_SORT: Sort = Sort { field: "created_at", desc: false };
 
 /// A contact checked and in canonical form, ready to store.
 #[derive(PartialEq)]
@@ -329,19 +327,18 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
         updated_after: query.updated_after,
         updated_before: query.updated_before,
     };
+    let request = SearchRequest::of_list(filter, paging);
     let org_id = actor.org_id.clone();
     state
         .db
         .read(move |conn| {
-            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let custom = schema.filter_fields();
-            let plan = paging.plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
-            let conditions = match &filter {
-                Some(f) => vec![crm_core::filter::compile(f, &model::filter_spec(&org_id, &custom), "/filter")?],
-                None => Vec::new(),
-            };
-            let rows = model::list(conn, &org_id, &filters, conditions, &plan)?;
-            Ok(page(rows, &plan, |c| (model::sort_value(c, &plan), c.id.clone()), |c| shown(&schema, c)))
+            model::LISTING.page(
+                conn,
+                &org_id,
+                &request,
+                |conn, conditions, plan| model::list(conn, &org_id, &filters, conditions, plan),
+                shown,
+            )
         })
         .await
 }
@@ -445,12 +442,13 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
     state
         .db
         .read(move |conn| {
-            let schema = Schema::load(conn, &org_id, RECORD_TYPE)?;
-            let custom = schema.filter_fields();
-            let plan = request.paging().plan_with(model::SORTABLE, model::NULLABLE_SORTS, &custom, DEFAULT_SORT)?;
-            let conditions = request.conditions(&model::filter_spec(&org_id, &custom), model::TEXT_FIELDS)?;
-            let rows = model::list(conn, &org_id, &Filters::default(), conditions, &plan)?;
-            Ok(page(rows, &plan, |r| (model::sort_value(r, &plan), r.id.clone()), |r| shown(&schema, r)))
+            model::LISTING.page(
+                conn,
+                &org_id,
+                &request,
+                |conn, conditions, plan| model::list(conn, &org_id, &Filters::default(), conditions, plan),
+                shown,
+            )
         })
         .await
 }

@@ -3,7 +3,7 @@
 
 use crm_core::files::FileWriter;
 use crm_core::filter::SearchRequest;
-use crm_core::http::{Cursor, ListPlan, Sort};
+use crm_core::http::Cursor;
 use crm_core::jobs::{JobContext, JobError, JobResult};
 
 use super::dto::{ExportIn, ExportProgress};
@@ -49,25 +49,15 @@ pub fn run_export(ctx: &JobContext) -> JobResult {
     csv.write_record(&columns).map_err(io)?;
     let mut after: Option<Cursor> = None;
     loop {
-        let plan = ListPlan {
-            limit: PAGE,
-            sort: Sort { field: "created_at", desc: false },
-            after: after.clone(),
-            by_expression: None,
-        };
+        let plan = contacts::LISTING.walk(PAGE, after.clone())?;
         let mut rows = ctx.read(|conn| {
             let custom = crm_core::custom_fields::Schema::load(conn, &org, contacts::RECORD_TYPE)?.filter_fields();
-            let conditions = request.conditions(&contacts::filter_spec(&org, &custom), contacts::TEXT_FIELDS)?;
+            let conditions = request.conditions(&contacts::LISTING.spec(&org, &custom), contacts::TEXT_FIELDS)?;
             contacts::list(conn, &org, &contacts::Filters::default(), conditions, &plan)
         })?;
         let has_more = rows.len() as i64 > PAGE;
         rows.truncate(PAGE as usize);
-        after = rows.last().map(|c| Cursor {
-            field: "created_at".into(),
-            desc: false,
-            value: crm_core::time::format(&c.created_at),
-            id: c.id.clone(),
-        });
+        after = rows.last().map(|c| contacts::LISTING.after(&plan, c));
         for row in rows {
             let contact = ContactOut::from(row);
             csv.write_record(columns.iter().map(|c| model::value(&contact, c))).map_err(io)?;

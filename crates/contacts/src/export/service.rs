@@ -59,7 +59,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ExportIn) -> ApiResu
             let custom =
                 crm_core::custom_fields::Schema::load(conn, &actor.org_id, contacts::RECORD_TYPE)?.filter_fields();
             request.conditions::<crm_core::schema::contacts::table>(
-                &contacts::filter_spec(&actor.org_id, &custom),
+                &contacts::LISTING.spec(&actor.org_id, &custom),
                 contacts::TEXT_FIELDS,
             )?;
             let id = jobs::enqueue(conn, &actor, EXPORT_KIND, &payload, &progress, MAX_ATTEMPTS)?;

@@ -18,3 +18,4 @@ mod imports;
 mod privacy;
 mod search;
 mod snapshots;
+mod sorts;

@@ -74,15 +74,109 @@ impl ListPlan {
     }
 }
 
-/// A column that may be null, sortable through `COALESCE` (nulls sort first ascending).
-#[derive(Debug, Clone, Copy)]
-pub struct NullableSort {
-    pub name: &'static str,
-    pub column: &'static str,
-    pub numeric: bool,
+/// How a sort field compares, and how its cursor value is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    Text,
+    Number,
+    /// Kept in the cursor as RFC 3339. Never `nullable`.
+    Time,
 }
 
-/// What an expression sort reads.
+/// One sortable field of a resource: the one place its ORDER BY, its keyset condition and its
+/// cursor value come from.
+pub struct SortField<R> {
+    /// How the API names it (`created_at`, `email`).
+    pub name: &'static str,
+    /// The SQL column, qualified with its table (`contacts.created_at`).
+    pub column: &'static str,
+    pub kind: SortKind,
+    /// Nulls sort first ascending, through `COALESCE` (which no index serves).
+    pub nullable: bool,
+    /// The row's value as the cursor keeps it.
+    pub value: fn(&R) -> Option<String>,
+}
+
+/// Everything a resource's records sort by: its fields, and `custom.<key>` of its custom fields.
+pub struct Sorts<R: 'static> {
+    pub fields: &'static [SortField<R>],
+    /// The field a list is sorted by when the request names none.
+    pub default: &'static str,
+    /// The id column (`contacts.id`): ties are broken by id.
+    pub id_column: &'static str,
+    pub id: fn(&R) -> &str,
+    /// The row's stored custom values (a JSON object), for `custom.<key>` sorts.
+    pub custom: fn(&R) -> &str,
+}
+
+impl<R> Sorts<R> {
+    /// Checks limit, sort (a field, or `custom.<key>` of one of `custom`, not multi-selects)
+    /// and cursor in one go.
+    pub fn plan(&self, query: &ListQuery, custom: &[crate::filter::CustomField]) -> ApiResult<ListPlan> {
+        use crate::filter::CustomKind;
+        let limit = query.limit()?;
+        let raw = query.sort.as_deref().unwrap_or(self.default);
+        let (desc, name) = match raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, raw),
+        };
+        let by = if let Some(key) = name.strip_prefix("custom.") {
+            let field = custom.iter().find(|c| c.key == key && c.kind != CustomKind::Multi).ok_or_else(|| {
+                ApiError::bad_request("invalid_sort", format!("custom.{key} is not a sortable custom field."))
+            })?;
+            let kind = if field.kind == CustomKind::Number { SortKind::Number } else { SortKind::Text };
+            SqlSort {
+                name: format!("custom.{key}"),
+                source: SortSource::Custom(field.key.clone()),
+                kind,
+                nullable: true,
+            }
+        } else {
+            let field = self.fields.iter().find(|f| f.name == name).ok_or_else(|| {
+                let names: Vec<_> = self.fields.iter().map(|f| f.name).collect();
+                ApiError::bad_request(
+                    "invalid_sort",
+                    format!("sort must be one of {}, or custom.<key>, with an optional leading -.", names.join(", ")),
+                )
+            })?;
+            SqlSort {
+                name: field.name.to_string(),
+                source: SortSource::Column(field.column),
+                kind: field.kind,
+                nullable: field.nullable,
+            }
+        };
+        let after = query.cursor_named(&by.name, desc)?;
+        Ok(ListPlan { limit, sort: Sort { field: "expression", desc }, after, by_expression: Some(by) })
+    }
+
+    /// The cursor position (sort value, id) of a row in a list planned by [`Sorts::plan`].
+    pub fn position(&self, plan: &ListPlan, row: &R) -> (String, String) {
+        let id = (self.id)(row).to_string();
+        let Some(by) = &plan.by_expression else { return (String::new(), id) };
+        let value = match &by.source {
+            SortSource::Custom(_) => by.custom_value(&crate::custom_fields::values::parse_stored((self.custom)(row))),
+            SortSource::Column(_) => {
+                by.value_text(self.fields.iter().find(|f| f.name == by.name).and_then(|f| (f.value)(row)))
+            }
+        };
+        (value, id)
+    }
+
+    /// The ORDER BY of the plan, and the condition for the rows after its cursor.
+    pub fn keyset<QS: 'static>(
+        &self,
+        plan: &ListPlan,
+    ) -> ApiResult<(diesel::expression::SqlLiteral<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)>
+    {
+        match &plan.by_expression {
+            Some(by) => by.keyset(self.id_column, plan.sort.desc, plan.after.clone()),
+            None => Err(ApiError::internal("a list of this resource was planned without its sorts")),
+        }
+    }
+}
+
+/// What a sort reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortSource {
     /// A custom field's key: read from the value index through a subquery.
@@ -91,13 +185,14 @@ pub enum SortSource {
     Column(&'static str),
 }
 
-/// A sort on an SQL expression (a nullable column or a custom field), paged with a keyset over it.
+/// A sort on an SQL expression (a column or a custom field), paged with a keyset over it.
 #[derive(Debug, Clone)]
 pub struct SqlSort {
     /// How the API names it: `email`, `custom.tier`.
     pub name: String,
     pub source: SortSource,
-    pub numeric: bool,
+    pub kind: SortKind,
+    pub nullable: bool,
 }
 
 /// What a record without a value sorts as: first ascending, last descending.
@@ -106,11 +201,12 @@ const MISSING_NUMBER: f64 = -1.0e300;
 impl SqlSort {
     /// The sort value of the record whose id is in `id_column`.
     pub fn expression(&self, id_column: &str) -> String {
-        let missing = if self.numeric { "-1.0e300" } else { "''" };
+        let missing = if self.kind == SortKind::Number { "-1.0e300" } else { "''" };
         match &self.source {
-            SortSource::Column(column) => format!("COALESCE({column}, {missing})"),
+            SortSource::Column(column) if self.nullable => format!("COALESCE({column}, {missing})"),
+            SortSource::Column(column) => column.to_string(),
             SortSource::Custom(key) => {
-                let column = if self.numeric { "number_value" } else { "text_value" };
+                let column = if self.kind == SortKind::Number { "number_value" } else { "text_value" };
                 format!(
                     "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE record_id = {id_column} AND field_key = '{}'), {missing})",
                     key.replace('\'', "''")
@@ -123,7 +219,7 @@ impl SqlSort {
     pub fn value_text(&self, value: Option<String>) -> String {
         match value {
             Some(v) => v,
-            None if self.numeric => MISSING_NUMBER.to_string(),
+            None if self.kind == SortKind::Number => MISSING_NUMBER.to_string(),
             None => String::new(),
         }
     }
@@ -137,36 +233,50 @@ impl SqlSort {
     ) -> ApiResult<(diesel::expression::SqlLiteral<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)>
     {
         use diesel::dsl::sql;
-        use diesel::sql_types::{Bool, Double, Text};
+        use diesel::sql_types::{Bool, Double, Text, Timestamp};
         let expr = self.expression(id_column);
         let direction = if desc { "DESC" } else { "ASC" };
         let order = sql::<Text>(&format!("{expr} {direction}, {id_column} {direction}"));
         let Some(cursor) = after else { return Ok((order, None)) };
+        let malformed = || ApiError::bad_request("invalid_cursor", "cursor is malformed.");
         let cmp = if desc { "<" } else { ">" };
         let (first, second, third) =
             (format!("({expr} {cmp} "), format!(" OR ({expr} = "), format!(" AND {id_column} {cmp} "));
-        let condition: crate::filter::Condition<QS> = if self.numeric {
-            let value: f64 =
-                cursor.value.parse().map_err(|_| ApiError::bad_request("invalid_cursor", "cursor is malformed."))?;
-            Box::new(
-                sql::<Bool>(&first)
-                    .bind::<Double, _>(value)
-                    .sql(&second)
-                    .bind::<Double, _>(value)
-                    .sql(&third)
-                    .bind::<Text, _>(cursor.id)
-                    .sql("))"),
-            )
-        } else {
-            Box::new(
-                sql::<Bool>(&first)
+        let start = sql::<Bool>(&first);
+        let condition: crate::filter::Condition<QS> = match self.kind {
+            SortKind::Number => {
+                let value: f64 = cursor.value.parse().map_err(|_| malformed())?;
+                Box::new(
+                    start
+                        .bind::<Double, _>(value)
+                        .sql(&second)
+                        .bind::<Double, _>(value)
+                        .sql(&third)
+                        .bind::<Text, _>(cursor.id)
+                        .sql("))"),
+                )
+            }
+            SortKind::Time => {
+                let value = crate::time::parse(&cursor.value).ok_or_else(malformed)?;
+                Box::new(
+                    start
+                        .bind::<Timestamp, _>(value)
+                        .sql(&second)
+                        .bind::<Timestamp, _>(value)
+                        .sql(&third)
+                        .bind::<Text, _>(cursor.id)
+                        .sql("))"),
+                )
+            }
+            SortKind::Text => Box::new(
+                start
                     .bind::<Text, _>(cursor.value.clone())
                     .sql(&second)
                     .bind::<Text, _>(cursor.value)
                     .sql(&third)
                     .bind::<Text, _>(cursor.id)
                     .sql("))"),
-            )
+            ),
         };
         Ok((order, Some(condition)))
     }
@@ -175,7 +285,7 @@ impl SqlSort {
     pub fn custom_value(&self, stored: &serde_json::Map<String, serde_json::Value>) -> String {
         let SortSource::Custom(key) = &self.source else { return String::new() };
         match stored.get(key) {
-            Some(v) if self.numeric => v.as_f64().unwrap_or(MISSING_NUMBER).to_string(),
+            Some(v) if self.kind == SortKind::Number => v.as_f64().unwrap_or(MISSING_NUMBER).to_string(),
             None => self.value_text(None),
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -186,49 +296,8 @@ impl SqlSort {
 impl ListQuery {
     /// Checks limit, sort (one of `sortable`, else `default`) and cursor in one go.
     pub fn plan(&self, sortable: &[&'static str], default: Sort) -> ApiResult<ListPlan> {
-        self.plan_with(sortable, &[], &[], default)
-    }
-
-    /// Like `plan`, where the sort may also be a nullable column or `custom.<key>` of one of
-    /// `custom` (not multi-selects).
-    pub fn plan_with(
-        &self,
-        sortable: &[&'static str],
-        nullable: &[NullableSort],
-        custom: &[crate::filter::CustomField],
-        default: Sort,
-    ) -> ApiResult<ListPlan> {
-        use crate::filter::CustomKind;
         let limit = self.limit()?;
-        let raw = self.sort.as_deref().unwrap_or_default();
-        let (desc, name) = match raw.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, raw),
-        };
-        let by_expression = if let Some(key) = name.strip_prefix("custom.") {
-            let field = custom.iter().find(|c| c.key == key && c.kind != CustomKind::Multi).ok_or_else(|| {
-                ApiError::bad_request("invalid_sort", format!("custom.{key} is not a sortable custom field."))
-            })?;
-            Some(SqlSort {
-                name: format!("custom.{key}"),
-                source: SortSource::Custom(field.key.clone()),
-                numeric: field.kind == CustomKind::Number,
-            })
-        } else {
-            nullable.iter().find(|n| n.name == name).map(|n| SqlSort {
-                name: n.name.to_string(),
-                source: SortSource::Column(n.column),
-                numeric: n.numeric,
-            })
-        };
-        if let Some(by) = by_expression {
-            let sort = Sort { field: "expression", desc };
-            let after = self.cursor_named(&by.name, desc)?;
-            return Ok(ListPlan { limit, sort, after, by_expression: Some(by) });
-        }
-        let mut allowed: Vec<&'static str> = sortable.to_vec();
-        allowed.extend(nullable.iter().map(|n| n.name));
-        let sort = self.sort(&allowed, default)?;
+        let sort = self.sort(sortable, default)?;
         let after = self.cursor(&sort)?;
         Ok(ListPlan { limit, sort, after, by_expression: None })
     }
@@ -264,7 +333,7 @@ impl ListQuery {
         self.cursor_named(sort.field, sort.desc)
     }
 
-    fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
+    pub fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
         let Some(raw) = self.cursor.as_deref() else {
             return Ok(None);
         };
