@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::auth::Actor;
 use crate::change::{self, Change};
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
 use crate::error::ApiResult;
 use crate::http::check_version;
 
@@ -67,30 +67,20 @@ impl<O: Serialize> Versioned<O> {
 
     /// One version more, and a new `updated_at`.
     pub fn bump(&self, conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
-        let now = crate::time::now();
+        let (table, org) = (self.table, self.org_column);
+        let sql = match conn.backend() {
+            Backend::Postgres => {
+                format!("UPDATE {table} SET version = version + 1, updated_at = $1 WHERE {org} = $2 AND id = $3")
+            }
+            Backend::Sqlite => {
+                format!("UPDATE {table} SET version = version + 1, updated_at = ? WHERE {org} = ? AND id = ?")
+            }
+        };
+        let query =
+            diesel::sql_query(sql).bind::<Timestamp, _>(crate::time::now()).bind::<Text, _>(org_id).bind::<Text, _>(id);
         match conn {
-            DbConnection::Postgres(c) => {
-                let sql = format!(
-                    "UPDATE {} SET version = version + 1, updated_at = $1 WHERE {} = $2 AND id = $3",
-                    self.table, self.org_column
-                );
-                diesel::sql_query(sql)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(org_id)
-                    .bind::<Text, _>(id)
-                    .execute(c)?
-            }
-            DbConnection::Sqlite(c) => {
-                let sql = format!(
-                    "UPDATE {} SET version = version + 1, updated_at = ? WHERE {} = ? AND id = ?",
-                    self.table, self.org_column
-                );
-                diesel::sql_query(sql)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(org_id)
-                    .bind::<Text, _>(id)
-                    .execute(c)?
-            }
+            DbConnection::Postgres(c) => query.execute(c)?,
+            DbConnection::Sqlite(c) => query.execute(c)?,
         };
         Ok(())
     }

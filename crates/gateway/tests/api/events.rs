@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crm_core::auth::{Actor, Principal, Role};
+use crm_core::auth::Actor;
 use crm_core::db::DbConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -17,14 +17,7 @@ use crate::support::{Backend, TestApp};
 both!(feed_pages_and_filters, concurrent_writers_never_lose_an_event);
 
 fn system(app: &TestApp) -> Actor {
-    Actor {
-        org_id: app.org_id.clone(),
-        user_id: app.admin_id.clone(),
-        principal: Principal::System,
-        role: Role::Admin,
-        scopes: None,
-        request_id: String::new(),
-    }
+    crm_core::jobs::schedule::system_actor(&app.org_id)
 }
 
 async fn feed_pages_and_filters(app: TestApp) {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crm_core::auth::{Actor, Principal, Role};
+use crm_core::auth::Actor;
 use crm_core::jobs::{JobError, Registry, WorkerSettings, model, run_workers};
 use crm_core::schema::jobs;
 use diesel::prelude::*;
@@ -16,14 +16,7 @@ use crate::support::TestApp;
 both!(two_workers_never_share_a_job, expired_lease_comes_back_and_failures_retry, heartbeat_keeps_a_long_job);
 
 fn system(app: &TestApp) -> Actor {
-    Actor {
-        org_id: app.org_id.clone(),
-        user_id: app.admin_id.clone(),
-        principal: Principal::System,
-        role: Role::Admin,
-        scopes: None,
-        request_id: String::new(),
-    }
+    crm_core::jobs::schedule::system_actor(&app.org_id)
 }
 
 fn settings(owner: &str) -> WorkerSettings {
