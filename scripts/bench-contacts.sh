@@ -31,8 +31,13 @@ for tool in cargo psql pgbench sqlite3 curl jq; do
     command -v "$tool" >/dev/null || die "$tool is required"
 done
 
-cargo build --release -p crm-gateway
-CRM=$ROOT/target/release/crm
+# BENCH_CRM_BIN runs another build (an earlier commit's, for a before/after) instead of this one.
+if [[ -n ${BENCH_CRM_BIN:-} ]]; then
+    CRM=$BENCH_CRM_BIN
+else
+    cargo build --release -p crm-gateway
+    CRM=${CARGO_TARGET_DIR:-$ROOT/target}/release/crm
+fi
 NICE=()
 # shellcheck source=scripts/bench-lib.sh
 source "$ROOT/scripts/bench-lib.sh"
@@ -161,6 +166,15 @@ SQL
     cat >"$WORK/search.sql" <<SQL
 SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', 'person12345:*') AND d.org_id = '$ORG_ID' AND d.record_type IN ('contact', 'company') ORDER BY CASE WHEN d.title_key = 'person12345' THEN 0 WHEN d.title_key LIKE 'person12345 %' THEN 1 WHEN (' ' || d.terms || ' ') LIKE '% person12345 %' THEN 2 WHEN d.title_key LIKE 'person12345%' THEN 3 ELSE 4 END, length(d.title), d.title_key, d.record_id LIMIT 20;
 SQL
+    # What a PATCH must do at the least: change one row under its version, with its audit row and event.
+    cat >"$WORK/patch.sql" <<SQL
+\set n random(1000, 9999)
+BEGIN;
+UPDATE contacts SET job_title = 'Bench', version = version + 1, updated_at = now() WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n;
+INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || random(1, 1000000000000), '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before":null,"after":"Bench"}}', now());
+INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || random(1, 1000000000000), '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
+COMMIT;
+SQL
     cat >"$WORK/create.sql" <<SQL
 \set r random(1, 1000000000000000)
 BEGIN;
@@ -192,6 +206,7 @@ SQL
     measure get "GET /v1/contacts/{id}" 200 "$BASE/v1/contacts/$MID"
     measure list "GET /v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50" 200 "$BASE/v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50"
     measure search "GET /v1/search?q=person12345" 200 "$BASE/v1/search?q=person12345"
+    measure patch "PATCH /v1/contacts/{id} (a different contact each time)" 200 --rand-regex-url -m PATCH -H 'Content-Type: application/json' -d '{"job_title":"Bench"}' "$BASE/v1/contacts/con_bench[1-9][0-9]{3}"
     measure create "POST /v1/contacts" 201 -m POST -H 'Content-Type: application/json' -d '{"first_name":"Bench"}' "$BASE/v1/contacts"
 
     # One request at a time: three batches of 1,000 upserts of new e-mails (each creates 1,000

@@ -43,7 +43,7 @@ fi
 # --- build and tools ---------------------------------------------------------------------------
 log "building target/release/crm"
 "${NICE[@]}" cargo build --release -p crm-gateway
-CRM=$ROOT/target/release/crm
+CRM=${CARGO_TARGET_DIR:-$ROOT/target}/release/crm
 
 # shellcheck source=scripts/bench-lib.sh
 source "$ROOT/scripts/bench-lib.sh"
