@@ -41,7 +41,7 @@ if [[ ${BENCH_LOW_PRIORITY:-0} == 1 ]]; then
 fi
 
 # --- build and tools ---------------------------------------------------------------------------
-log "building target/release/crm"
+log "building the release crm"
 "${NICE[@]}" cargo build --release -p crm-gateway
 CRM=${CARGO_TARGET_DIR:-$ROOT/target}/release/crm
 
