@@ -82,9 +82,10 @@ SELECT 'con_bench' || i, '$org',
     lower('person' || i || ' ' || CASE i % 8 WHEN 0 THEN 'ada' WHEN 1 THEN 'alan' WHEN 2 THEN 'grace' WHEN 3 THEN 'edsger'
         WHEN 4 THEN 'barbara' WHEN 5 THEN 'donald' WHEN 6 THEN 'margaret' ELSE 'ken' END),
     'person' || i || '@company' || (i % 5000) || '.example',
-    '+1415' || (1000000 + i),
+    -- 415-200-… and up: valid NANP numbers, so updates (which re-check the whole contact) pass.
+    '+1415' || (2000000 + i),
     '[{"address":"person' || i || '@company' || (i % 5000) || '.example","type":"work","primary":true}]',
-    '[{"number":"+1415' || (1000000 + i) || '","type":"work","primary":true}]',
+    '[{"number":"+1415' || (2000000 + i) || '","type":"work","primary":true}]',
     '[]', 'Engineer',
     CASE i % 4 WHEN 0 THEN 'customer' WHEN 1 THEN 'lead' WHEN 2 THEN 'subscriber' ELSE 'opportunity' END,
     'web', '$user', '[]', '{}', $(printf "$ts" i), $(printf "$ts" i), 1, '{}'
@@ -169,10 +170,11 @@ SQL
     # What a PATCH must do at the least: change one row under its version, with its audit row and event.
     cat >"$WORK/patch.sql" <<SQL
 \set n random(1000, 9999)
+\set r random(1, 1000000000000000)
 BEGIN;
 UPDATE contacts SET job_title = 'Bench', version = version + 1, updated_at = now() WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n;
-INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || random(1, 1000000000000), '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before":null,"after":"Bench"}}', now());
-INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || random(1, 1000000000000), '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
+INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before":null,"after":"Bench"}}', now());
+INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || :r, '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
 COMMIT;
 SQL
     cat >"$WORK/create.sql" <<SQL

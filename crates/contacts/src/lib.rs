@@ -48,9 +48,7 @@ pub const DOMAIN: Domain = Domain {
             table: "contacts",
             permission: permissions::CONTACTS,
             custom_fields: true,
-            tags: true,
             search: true,
-            timeline: true,
             writes: Some(WriteExample {
                 create: Some(
                     r#"{"first_name": "Ada", "last_name": "Lovelace", "phones": [{"number": "+44 20 7946 0958"}]}"#,
@@ -69,9 +67,7 @@ pub const DOMAIN: Domain = Domain {
             table: "companies",
             permission: permissions::CONTACTS,
             custom_fields: true,
-            tags: true,
             search: true,
-            timeline: true,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Acme Corp"}"#),
                 patches: &[

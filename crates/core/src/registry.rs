@@ -1,5 +1,6 @@
 //! What a domain crate declares about itself, so the gateway can wire it with one line and
-//! generic tests can reach every resource: its routes, its OpenAPI tags, and its resources.
+//! generic tests can reach every resource: its routes, OpenAPI tags, permission rows, resources,
+//! jobs and schedules.
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -32,14 +33,10 @@ pub struct ResourceSpec {
     pub table: &'static str,
     /// The permission row that governs reading and writing its records.
     pub permission: crate::auth::Resource,
-    /// Whether records take custom fields.
+    /// Whether records take custom fields (it is then a `record_type` of `/v1/custom-fields`).
     pub custom_fields: bool,
-    /// Whether records carry tags and external ids.
-    pub tags: bool,
-    /// Whether records appear in the global search.
+    /// Whether records appear in the global search (`GET /v1/search`).
     pub search: bool,
-    /// Whether records have a timeline of activities.
-    pub timeline: bool,
     /// How to write one, for resources that take `PATCH` with `If-Match`.
     pub writes: Option<WriteExample>,
 }
@@ -62,9 +59,7 @@ impl ResourceSpec {
         table: "",
         permission: crate::auth::Resource::NONE,
         custom_fields: false,
-        tags: false,
         search: false,
-        timeline: false,
         writes: None,
     };
 }

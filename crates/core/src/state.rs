@@ -12,7 +12,8 @@ pub struct AppState {
     /// Every domain the app serves (their permission rows, scopes and resources).
     pub domains: &'static [&'static Domain],
     pub config: Config,
-    pub keys: Keys,
+    /// Shared: write paths clone it into their transaction (the erased-e-mail guard).
+    pub keys: std::sync::Arc<Keys>,
     pub credentials: CredentialCache,
     pub rate_limiter: RateLimiter,
 }
@@ -29,7 +30,7 @@ impl AppState {
                 }
             };
         }
-        let keys = Keys::new(config.secret_key.expose());
+        let keys = std::sync::Arc::new(Keys::new(config.secret_key.expose()));
         Ok(AppState {
             db,
             domains,

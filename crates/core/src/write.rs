@@ -1,12 +1,13 @@
 //! The write runner: every update and delete of a versioned record goes through [`Versioned`].
 //!
 //! It takes the row so no other writer can change it underneath (`SELECT … FOR NO KEY UPDATE`
-//! on PostgreSQL, which runs READ COMMITTED; SQLite has one writer connection, which already
-//! serializes writes; rows that only reference it by foreign key are not held up), loads the record *after* the lock so a change applies to the latest
-//! state, checks `If-Match`, lets the resource write its change, bumps the version once, and
+//! on PostgreSQL, which runs READ COMMITTED, so rows that only reference it by foreign key are
+//! not held up; SQLite has one writer connection, which already serializes writes), loads the
+//! record *after* the lock so a change applies to the latest state, checks `If-Match`, lets the resource write its change, bumps the version once, and
 //! records the audit row and the event in the same transaction. A resource writes its own
 //! columns; it never touches `version`.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub struct Versioned<O> {
 #[derive(QueryableByName)]
 struct VersionRow {
     #[diesel(sql_type = BigInt)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "loaded to take the row's lock, never read")]
     version: i64,
 }
 
@@ -65,19 +66,26 @@ impl<O: Serialize> Versioned<O> {
         Ok(before)
     }
 
-    /// One version more, and a new `updated_at`.
-    pub fn bump(&self, conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+    /// One version more, and a new `updated_at` unless the edit, which began at `since`, set one
+    /// already. An edit that wrote its row then costs no second index update: `version` is in
+    /// no index, so PostgreSQL can make the bump a heap-only update.
+    pub fn bump(&self, conn: &mut DbConnection, org_id: &str, id: &str, since: NaiveDateTime) -> ApiResult<()> {
         let (table, org) = (self.table, self.org_column);
         let sql = match conn.backend() {
-            Backend::Postgres => {
-                format!("UPDATE {table} SET version = version + 1, updated_at = $1 WHERE {org} = $2 AND id = $3")
-            }
-            Backend::Sqlite => {
-                format!("UPDATE {table} SET version = version + 1, updated_at = ? WHERE {org} = ? AND id = ?")
-            }
+            Backend::Postgres => format!(
+                "UPDATE {table} SET version = version + 1, \
+                 updated_at = CASE WHEN updated_at < $1 THEN $2 ELSE updated_at END WHERE {org} = $3 AND id = $4"
+            ),
+            Backend::Sqlite => format!(
+                "UPDATE {table} SET version = version + 1, \
+                 updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END WHERE {org} = ? AND id = ?"
+            ),
         };
-        let query =
-            diesel::sql_query(sql).bind::<Timestamp, _>(crate::time::now()).bind::<Text, _>(org_id).bind::<Text, _>(id);
+        let query = diesel::sql_query(sql)
+            .bind::<Timestamp, _>(since)
+            .bind::<Timestamp, _>(crate::time::now())
+            .bind::<Text, _>(org_id)
+            .bind::<Text, _>(id);
         match conn {
             DbConnection::Postgres(c) => query.execute(c)?,
             DbConnection::Sqlite(c) => query.execute(c)?,
@@ -96,11 +104,12 @@ impl<O: Serialize> Versioned<O> {
         action: &str,
         edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<Edit>,
     ) -> ApiResult<O> {
+        let since = crate::time::now();
         let before = self.take(conn, &actor.org_id, id, if_match)?;
         if edit(conn, &before)? == Edit::Unchanged {
             return Ok(before);
         }
-        self.bump(conn, &actor.org_id, id)?;
+        self.bump(conn, &actor.org_id, id, since)?;
         let after = (self.load)(conn, &actor.org_id, id)?;
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         change::record(conn, actor, Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) })?;
@@ -117,10 +126,11 @@ impl<O: Serialize> Versioned<O> {
         if_match: Option<i64>,
         remove: impl FnOnce(&mut DbConnection, &O) -> ApiResult<()>,
     ) -> ApiResult<O> {
+        let since = crate::time::now();
         let before = self.take(conn, &actor.org_id, id, if_match)?;
         remove(conn, &before)?;
         // A trashed row keeps counting versions; a removed one is simply gone.
-        self.bump(conn, &actor.org_id, id)?;
+        self.bump(conn, &actor.org_id, id, since)?;
         let b = serde_json::to_value(&before)?;
         change::record(
             conn,

@@ -410,6 +410,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
     state
         .db
         .write(move |conn| {
+            let since = crm_core::time::now();
             CONTACTS.lock(conn, &actor.org_id, &id)?;
             let trashed =
                 model::find_deleted(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
@@ -422,7 +423,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             model::set_deleted(conn, &actor.org_id, &id, None)?;
             store(conn, &keys, &actor, &id, &contact, true)?;
-            CONTACTS.bump(conn, &actor.org_id, &id)?;
+            CONTACTS.bump(conn, &actor.org_id, &id, since)?;
             let after = load(conn, &actor.org_id, &id)?;
             let a = serde_json::to_value(&after)?;
             change::record(

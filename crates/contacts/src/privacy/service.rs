@@ -208,6 +208,7 @@ pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiRe
 
 fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
     let org = actor.org_id.as_str();
+    let since = crm_core::time::now();
     crate::contact::service::CONTACTS.lock(conn, org, contact_id)?;
     let row = model::find_contact(conn, org, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     if model::erased_at(conn, org, contact_id)?.is_some() {
@@ -241,7 +242,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         custom: "{}".into(),
     };
     crate::contact::model::update(conn, org, contact_id, &anonymous)?;
-    crate::contact::service::CONTACTS.bump(conn, org, contact_id)?;
+    crate::contact::service::CONTACTS.bump(conn, org, contact_id, since)?;
     crm_core::custom_fields::model::set_values(conn, org, RECORD_TYPE, contact_id, &[])?;
     crm_core::search_index::remove(conn, contact_id)?;
     crate::contact::model::set_emails(conn, org, contact_id, &[])?;
