@@ -31,6 +31,7 @@ pub mod schema;
 pub mod search;
 pub mod search_index;
 pub mod sessions;
+pub mod sql;
 pub mod state;
 pub mod time;
 pub mod users;

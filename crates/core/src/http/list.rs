@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
+use crate::sql::{Fragment, Piece};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -167,8 +168,7 @@ impl<R> Sorts<R> {
     pub fn keyset<QS: 'static>(
         &self,
         plan: &ListPlan,
-    ) -> ApiResult<(diesel::expression::SqlLiteral<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)>
-    {
+    ) -> ApiResult<(Fragment<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)> {
         match &plan.by_expression {
             Some(by) => by.keyset(self.id_column, plan.sort.desc, plan.after.clone()),
             None => Err(ApiError::internal("a list of this resource was planned without its sorts")),
@@ -224,61 +224,35 @@ impl SqlSort {
         }
     }
 
-    /// The order, and the condition for records after the cursor.
+    /// The order, and the condition for records after the cursor: prepared-statement
+    /// cacheable fragments (see `crate::sql`).
     pub fn keyset<QS: 'static>(
         &self,
         id_column: &str,
         desc: bool,
         after: Option<Cursor>,
-    ) -> ApiResult<(diesel::expression::SqlLiteral<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)>
-    {
-        use diesel::dsl::sql;
-        use diesel::sql_types::{Bool, Double, Text, Timestamp};
+    ) -> ApiResult<(Fragment<diesel::sql_types::Text>, Option<crate::filter::Condition<QS>>)> {
         let expr = self.expression(id_column);
         let direction = if desc { "DESC" } else { "ASC" };
-        let order = sql::<Text>(&format!("{expr} {direction}, {id_column} {direction}"));
+        let order = Fragment::new(vec![Piece::Sql(format!("{expr} {direction}, {id_column} {direction}"))]);
         let Some(cursor) = after else { return Ok((order, None)) };
         let malformed = || ApiError::bad_request("invalid_cursor", "cursor is malformed.");
-        let cmp = if desc { "<" } else { ">" };
-        let (first, second, third) =
-            (format!("({expr} {cmp} "), format!(" OR ({expr} = "), format!(" AND {id_column} {cmp} "));
-        let start = sql::<Bool>(&first);
-        let condition: crate::filter::Condition<QS> = match self.kind {
-            SortKind::Number => {
-                let value: f64 = cursor.value.parse().map_err(|_| malformed())?;
-                Box::new(
-                    start
-                        .bind::<Double, _>(value)
-                        .sql(&second)
-                        .bind::<Double, _>(value)
-                        .sql(&third)
-                        .bind::<Text, _>(cursor.id)
-                        .sql("))"),
-                )
-            }
-            SortKind::Time => {
-                let value = crate::time::parse(&cursor.value).ok_or_else(malformed)?;
-                Box::new(
-                    start
-                        .bind::<Timestamp, _>(value)
-                        .sql(&second)
-                        .bind::<Timestamp, _>(value)
-                        .sql(&third)
-                        .bind::<Text, _>(cursor.id)
-                        .sql("))"),
-                )
-            }
-            SortKind::Text => Box::new(
-                start
-                    .bind::<Text, _>(cursor.value.clone())
-                    .sql(&second)
-                    .bind::<Text, _>(cursor.value)
-                    .sql(&third)
-                    .bind::<Text, _>(cursor.id)
-                    .sql("))"),
-            ),
+        let value = match self.kind {
+            SortKind::Number => Piece::Double(cursor.value.parse().map_err(|_| malformed())?),
+            SortKind::Time => Piece::Time(crate::time::parse(&cursor.value).ok_or_else(malformed)?),
+            SortKind::Text => Piece::Text(cursor.value),
         };
-        Ok((order, Some(condition)))
+        let cmp = if desc { "<" } else { ">" };
+        let condition = Fragment::<diesel::sql_types::Bool>::new(vec![
+            Piece::Sql(format!("({expr} {cmp} ")),
+            value.clone(),
+            Piece::Sql(format!(" OR ({expr} = ")),
+            value,
+            Piece::Sql(format!(" AND {id_column} {cmp} ")),
+            Piece::Text(cursor.id),
+            Piece::Sql("))".into()),
+        ]);
+        Ok((order, Some(Box::new(condition))))
     }
 
     /// The sort value of a record sorted by a custom field, from its stored custom values.

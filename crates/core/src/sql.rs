@@ -1,0 +1,69 @@
+//! SQL built from trusted constants (a resource's column names) and bound values, that diesel
+//! may keep as a prepared statement. diesel's `sql()` literals mark every statement holding
+//! them as not cacheable, so a list sorted through them was parsed and planned on every
+//! request; these fragments are cached by their SQL text, which their constants fully decide.
+
+use chrono::NaiveDateTime;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Bool, Double, Text, Timestamp};
+
+use crate::db::DbConnection;
+
+type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// One piece of a fragment.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// SQL text: only ever built from constants, never from input.
+    Sql(String),
+    Text(String),
+    Double(f64),
+    Time(NaiveDateTime),
+}
+
+/// A cacheable SQL fragment of SQL type `T` (`Bool` for a condition, `Text` for an ORDER BY).
+#[derive(Debug, Clone)]
+pub struct Fragment<T> {
+    pieces: Vec<Piece>,
+    _type: std::marker::PhantomData<T>,
+}
+
+impl<T> Fragment<T> {
+    pub fn new(pieces: Vec<Piece>) -> Self {
+        Fragment { pieces, _type: std::marker::PhantomData }
+    }
+}
+
+impl<T: diesel::expression::TypedExpressionType> Expression for Fragment<T> {
+    type SqlType = T;
+}
+
+impl<T, QS> AppearsOnTable<QS> for Fragment<T> where Fragment<T>: Expression {}
+impl<T, QS> SelectableExpression<QS> for Fragment<T> where Fragment<T>: Expression {}
+
+impl<T> ValidGrouping<()> for Fragment<T> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<T> QueryId for Fragment<T> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<T> QueryFragment<Backend> for Fragment<T> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> diesel::QueryResult<()> {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Sql(sql) => out.push_sql(sql),
+                Piece::Text(value) => out.push_bind_param::<Text, String>(value)?,
+                Piece::Double(value) => out.push_bind_param::<Double, f64>(value)?,
+                Piece::Time(value) => out.push_bind_param::<Timestamp, NaiveDateTime>(value)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cacheable condition.
+pub type Condition = Fragment<Bool>;
