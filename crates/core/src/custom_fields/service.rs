@@ -66,6 +66,13 @@ fn rules(
             errors.push(FieldError::new("/options", "required", format!("give 1 to {MAX_OPTIONS} options")));
         }
         for (i, option) in options.iter().enumerate() {
+            // A patch's options are checked here: only a create's body is validated on the way in.
+            if let Err(invalid) = validator::Validate::validate(option) {
+                for mut error in crate::http::field_errors(&invalid) {
+                    error.pointer = format!("/options/{i}{}", error.pointer);
+                    errors.push(error);
+                }
+            }
             if options[..i].iter().any(|o| o.value == option.value) {
                 errors.push(FieldError::new(format!("/options/{i}/value"), "duplicate", "option values are unique"));
             }

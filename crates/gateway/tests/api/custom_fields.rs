@@ -293,6 +293,16 @@ async fn rule_changes_and_archiving_keep_values(app: TestApp) {
         .await
         .expect_problem(422, "validation_failed");
     app.patch(&format!("/v1/custom-fields/{plan}"), &app.admin_key, json!({"key": "other"})).await.expect(422);
+    // A patch's options are checked like a create's (found by schemathesis: an empty value was stored).
+    let empty = app
+        .patch(
+            &format!("/v1/custom-fields/{plan}"),
+            &app.admin_key,
+            json!({"options": [{"value": "", "label": "Gold"}]}),
+        )
+        .await;
+    empty.expect_problem(422, "validation_failed");
+    assert_eq!(empty.body["errors"][0]["pointer"], "/options/0/value", "{}", empty.text);
     let narrowed =
         app.patch(&format!("/v1/custom-fields/{plan}"), &app.admin_key, json!({"options": [{"value": "free"}]})).await;
     narrowed.expect(200);
