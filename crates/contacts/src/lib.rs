@@ -43,9 +43,8 @@ pub const DOMAIN: Domain = Domain {
     resources: &[
         ResourceSpec {
             record_type: contact::model::RECORD_TYPE,
-            id_prefix: "con",
+            id_prefix: contact::model::ID_PREFIX,
             path: "/v1/contacts",
-            table: "contacts",
             permission: permissions::CONTACTS,
             custom_fields: true,
             search: true,
@@ -62,9 +61,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: company::model::RECORD_TYPE,
-            id_prefix: "co",
+            id_prefix: company::model::ID_PREFIX,
             path: "/v1/companies",
-            table: "companies",
             permission: permissions::CONTACTS,
             custom_fields: true,
             search: true,
@@ -79,9 +77,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: activity::model::RECORD_TYPE,
-            id_prefix: "act",
+            id_prefix: activity::model::ID_PREFIX,
             path: "/v1/activities",
-            table: "activities",
             permission: permissions::CONTACTS,
             writes: Some(WriteExample {
                 create: Some(
@@ -97,9 +94,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: subscription::model::RECORD_TYPE,
-            id_prefix: "subt",
+            id_prefix: subscription::model::ID_PREFIX,
             path: "/v1/subscription-types",
-            table: "subscription_types",
             permission: permissions::CONTACTS,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Newsletter"}"#),

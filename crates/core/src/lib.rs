@@ -75,9 +75,8 @@ pub const DOMAIN: Domain = Domain {
     resources: &[
         ResourceSpec {
             record_type: "organization",
-            id_prefix: "org",
+            id_prefix: organizations::ID_PREFIX,
             path: "/v1/organization",
-            table: "organizations",
             permission: auth::Resource::ORGANIZATION,
             writes: Some(WriteExample {
                 create: None,
@@ -87,9 +86,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: "user",
-            id_prefix: "user",
+            id_prefix: users::model::ID_PREFIX,
             path: "/v1/users",
-            table: "users",
             permission: auth::Resource::USERS,
             writes: Some(WriteExample {
                 create: Some(r#"{"email": "grace@example.com", "name": "Grace Hopper", "role": "sales"}"#),
@@ -99,9 +97,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: "api_key",
-            id_prefix: "key",
+            id_prefix: api_keys::model::ID_PREFIX,
             path: "/v1/api-keys",
-            table: "api_keys",
             permission: auth::Resource::API_KEYS,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Shopify sync", "scopes": ["contacts:write"]}"#),
@@ -111,9 +108,8 @@ pub const DOMAIN: Domain = Domain {
         },
         ResourceSpec {
             record_type: "custom_field",
-            id_prefix: "cf",
+            id_prefix: custom_fields::model::ID_PREFIX,
             path: "/v1/custom-fields",
-            table: "custom_field_definitions",
             permission: auth::Resource::CUSTOM_FIELDS,
             writes: Some(WriteExample {
                 create: Some(r#"{"record_type": "contact", "key": "tier", "label": "Tier", "type": "text"}"#),

@@ -29,8 +29,6 @@ pub struct ResourceSpec {
     /// Its collection under the API root (`/v1/contacts`), or the record itself for a
     /// singleton such as `/v1/organization`.
     pub path: &'static str,
-    /// The table its rows live in.
-    pub table: &'static str,
     /// The permission row that governs reading and writing its records.
     pub permission: crate::auth::Resource,
     /// Whether records take custom fields (it is then a `record_type` of `/v1/custom-fields`).
@@ -56,7 +54,6 @@ impl ResourceSpec {
         record_type: "",
         id_prefix: "",
         path: "",
-        table: "",
         permission: crate::auth::Resource::NONE,
         custom_fields: false,
         search: false,

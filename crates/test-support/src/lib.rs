@@ -272,7 +272,7 @@ impl TestApp {
 }
 
 fn insert_user(conn: &mut DbConnection, org_id: &str, email: &str, role: &str) -> String {
-    let id = crm_core::id::new_id("user");
+    let id = crm_core::id::new_id(crm_core::users::model::ID_PREFIX);
     let now = crm_core::time::now();
     crm_core::users::model::insert(
         conn,

@@ -9,6 +9,8 @@ use crm_core::schema::{activities, activity_links as links};
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "activity";
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "act";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = activities)]

@@ -121,7 +121,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
         .db
         .write(move |conn| {
             check_references(conn, &actor.org_id, &fields, &targets)?;
-            let id = crm_core::id::new_id("act");
+            let id = crm_core::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
             model::set_targets(conn, &actor.org_id, &id, &targets)?;
             let created = load(conn, &actor.org_id, &id)?;

@@ -10,6 +10,8 @@ use crm_core::schema::companies;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "company";
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "co";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = companies)]

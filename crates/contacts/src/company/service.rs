@@ -168,7 +168,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiRes
 
 /// Creates a company on the caller's connection (the create endpoint, imports).
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<CompanyOut> {
-    let id = crm_core::id::new_id("co");
+    let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, actor, &id, company, false)?;
     let created = load(conn, &actor.org_id, &id)?;
     let after = serde_json::to_value(&created)?;

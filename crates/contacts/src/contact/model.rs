@@ -10,6 +10,8 @@ use crm_core::schema::{contact_companies, contact_emails, contacts};
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "contact";
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "con";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = contacts)]

@@ -201,7 +201,7 @@ pub(crate) fn create_in(
     actor: &Actor,
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
-    let id = crm_core::id::new_id("con");
+    let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, keys, actor, &id, contact, false)?;
     let created = load(conn, &actor.org_id, &id)?;
     let after = serde_json::to_value(&created)?;

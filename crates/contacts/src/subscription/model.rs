@@ -9,6 +9,8 @@ use crm_core::schema::{contact_subscriptions as subs, subscription_types as type
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "subscription_type";
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "subt";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = types)]

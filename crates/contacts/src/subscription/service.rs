@@ -62,7 +62,7 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
     state
         .db
         .write(move |conn| {
-            let id = crm_core::id::new_id("subt");
+            let id = crm_core::id::new_id(model::ID_PREFIX);
             store_type(conn, &actor.org_id, &id, &fields, false)?;
             let created = load_type(conn, &actor.org_id, &id)?;
             let after = serde_json::to_value(&created)?;

@@ -9,6 +9,9 @@ use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::api_keys;
 
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "key";
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {

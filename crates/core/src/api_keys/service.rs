@@ -37,7 +37,7 @@ pub fn insert_key(
     expires_at: Option<chrono::NaiveDateTime>,
 ) -> ApiResult<ApiKeyCreated> {
     let secret = new_token(API_KEY_PREFIX);
-    let id = crate::id::new_id("key");
+    let id = crate::id::new_id(model::ID_PREFIX);
     let now = crate::time::now();
     model::insert(
         conn,
@@ -105,8 +105,7 @@ fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
     actor.require(Resource::API_KEYS, Action::Read)?;
     let org_id = actor.org_id.clone();
-    let key = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
-    key.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
+    state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn update(

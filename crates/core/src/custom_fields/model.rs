@@ -9,6 +9,9 @@ use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::{custom_field_definitions as defs, custom_field_values as vals};
 
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "cf";
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = defs)]
 pub struct Definition {

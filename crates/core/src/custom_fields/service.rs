@@ -159,7 +159,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> Api
                     format!("A {record_type} field (perhaps deleted: restore it) already has the key {key}."),
                 ));
             }
-            let id = crate::id::new_id("cf");
+            let id = crate::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, record_type, &key, field_type, &rules)?;
             let created = load(conn, &actor.org_id, &id)?;
             audit(conn, &actor, "created", None, &created)?;

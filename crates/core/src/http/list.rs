@@ -117,10 +117,7 @@ impl<R> Sorts<R> {
         use crate::filter::CustomKind;
         let limit = query.limit()?;
         let raw = query.sort.as_deref().unwrap_or(self.default);
-        let (desc, name) = match raw.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, raw),
-        };
+        let (desc, name) = direction(raw);
         let by = if let Some(key) = name.strip_prefix("custom.") {
             let field = custom.iter().find(|c| c.key == key && c.kind != CustomKind::Multi).ok_or_else(|| {
                 ApiError::bad_request("invalid_sort", format!("custom.{key} is not a sortable custom field."))
@@ -289,10 +286,7 @@ impl ListQuery {
         let Some(raw) = self.sort.as_deref() else {
             return Ok(default);
         };
-        let (desc, name) = match raw.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, raw),
-        };
+        let (desc, name) = direction(raw);
         let field = allowed.iter().find(|f| **f == name).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_sort",
@@ -307,7 +301,7 @@ impl ListQuery {
         self.cursor_named(sort.field, sort.desc)
     }
 
-    pub fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
+    fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
         let Some(raw) = self.cursor.as_deref() else {
             return Ok(None);
         };
@@ -340,6 +334,14 @@ impl Cursor {
                 None => Err(ApiError::bad_request("invalid_cursor", "cursor is malformed.")),
             })
             .transpose()
+    }
+}
+
+/// `-name` → (descending, `name`); `name` → (ascending, `name`).
+fn direction(raw: &str) -> (bool, &str) {
+    match raw.strip_prefix('-') {
+        Some(name) => (true, name),
+        None => (false, raw),
     }
 }
 

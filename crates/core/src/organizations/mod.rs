@@ -16,6 +16,9 @@ use crate::schema::organizations;
 use crate::users::dto::UserOut;
 use crate::users::model::{self as users, NewUser};
 
+/// The TypeID prefix of organization ids.
+pub const ID_PREFIX: &str = "org";
+
 /// What `crm init` and the first start create.
 pub struct Initialized {
     pub org_id: String,
@@ -28,12 +31,7 @@ pub struct Initialized {
 /// `NO KEY UPDATE` leaves the foreign-key checks of other writers' inserts (audit rows,
 /// events) free, which a `FOR UPDATE` would turn into deadlocks.
 pub fn lock(conn: &mut DbConnection, org_id: &str) -> ApiResult<()> {
-    if let DbConnection::Postgres(c) = conn {
-        diesel::sql_query("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
-            .bind::<diesel::sql_types::Text, _>(org_id)
-            .execute(c)?;
-    }
-    Ok(())
+    service::ORGANIZATIONS.lock(conn, org_id, org_id)
 }
 
 /// Where the organization reads national phone numbers (ISO 3166-1 alpha-2).
@@ -62,7 +60,7 @@ pub fn create_with_admin(conn: &mut DbConnection, keys: &Keys, name: &str, email
     }
     conn.transaction(|conn| {
         let now = crate::time::now();
-        let org_id = crate::id::new_id("org");
+        let org_id = crate::id::new_id(ID_PREFIX);
         diesel::insert_into(organizations::table)
             .values((
                 organizations::id.eq(&org_id),
@@ -71,7 +69,7 @@ pub fn create_with_admin(conn: &mut DbConnection, keys: &Keys, name: &str, email
                 organizations::updated_at.eq(now),
             ))
             .execute(conn)?;
-        let user_id = crate::id::new_id("user");
+        let user_id = crate::id::new_id(crate::users::model::ID_PREFIX);
         users::insert(
             conn,
             &NewUser {

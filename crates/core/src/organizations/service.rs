@@ -14,7 +14,7 @@ use crate::write::{Edit, Versioned};
 type Row = (String, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, i64);
 
 /// The organization as the write runner takes it: its own id is its organization.
-const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
+pub(crate) const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
     table: "organizations",
     org_column: "id",
     resource: "organization",

@@ -9,6 +9,9 @@ use crate::http::{Cursor, ListPlan};
 use crate::keyset;
 use crate::schema::users;
 
+/// The TypeID prefix of its ids.
+pub const ID_PREFIX: &str = "user";
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {

@@ -41,7 +41,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
                     format!("User {} already has this e-mail.", existing.id),
                 ));
             }
-            let id = crate::id::new_id("user");
+            let id = crate::id::new_id(model::ID_PREFIX);
             let now = crate::time::now();
             model::insert(
                 conn,
@@ -102,8 +102,7 @@ fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
     actor.require(Resource::USERS, Action::Read)?;
     let org_id = actor.org_id.clone();
-    let user = state.db.read(move |conn| model::find(conn, &org_id, &id)).await?;
-    user.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
+    state.db.read(move |conn| load(conn, &org_id, &id)).await
 }
 
 pub async fn update(
