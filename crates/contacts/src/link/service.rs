@@ -44,6 +44,9 @@ pub(crate) fn link_in(
 ) -> ApiResult<LinkOut> {
     let (contact_id, company_id) = (contact_id.to_string(), company_id.to_string());
     let org = actor.org_id.clone();
+    // A contact's links are its state: one link change per contact at a time, so two first
+    // links cannot both become primary.
+    crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
     crate::contact::model::find(conn, &org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     crate::company::model::find(conn, &org, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
     let before = model::find(conn, &org, &contact_id, &company_id)?.map(out);
@@ -76,6 +79,8 @@ pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company
     state
         .db
         .write(move |conn| {
+            // Two concurrent unlinks: the second finds no link (404), not a second event.
+            crate::contact::service::CONTACTS.lock(conn, &actor.org_id, &contact_id)?;
             let before = model::find(conn, &actor.org_id, &contact_id, &company_id)?
                 .map(out)
                 .ok_or_else(|| ApiError::not_found("link"))?;

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::both;
 use crate::support::TestApp;
 
-both!(company_lifecycle, company_validation_and_hierarchy, contacts_link_to_companies);
+both!(company_lifecycle, company_validation_and_hierarchy, contacts_link_to_companies, concurrent_links_and_unlinks);
 
 async fn company_lifecycle(app: TestApp) {
     let created = app
@@ -162,4 +162,33 @@ async fn contacts_link_to_companies(app: TestApp) {
     link(&foreign, json!({})).await.expect(404);
     app.get(&format!("/v1/contacts/{contact}/companies"), &app.other_org_key).await.expect(404);
     link(&acme, json!({"role": "x".repeat(101)})).await.expect(422);
+}
+
+/// Concurrent first links of one contact: exactly one becomes primary. Concurrent unlinks of
+/// one link: one 204, the rest 404, one event.
+async fn concurrent_links_and_unlinks(app: TestApp) {
+    let id = |reply: crate::support::Reply| reply.body["id"].as_str().unwrap().to_string();
+    let contact = id(app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Ada"})).await);
+    let mut companies = Vec::new();
+    for name in ["Acme", "Globex", "Initech", "Umbrella"] {
+        companies.push(id(app.post("/v1/companies", &app.admin_key, json!({"name": name})).await));
+    }
+    let links = companies.iter().map(|company| {
+        let url = app.url(&format!("/v1/contacts/{contact}/companies/{company}"));
+        app.send(app.client.put(url).json(&json!({})), &app.admin_key)
+    });
+    for reply in futures_util::future::join_all(links).await {
+        reply.expect(200);
+    }
+    let listed = app.get(&format!("/v1/contacts/{contact}/companies"), &app.admin_key).await;
+    let primaries = listed.body["data"].as_array().unwrap().iter().filter(|l| l["primary"] == true).count();
+    assert_eq!(primaries, 1, "{}", listed.text);
+
+    let url = app.url(&format!("/v1/contacts/{contact}/companies/{}", companies[0]));
+    let unlinks = (0..4).map(|_| app.send(app.client.delete(url.clone()), &app.admin_key));
+    let statuses: Vec<u16> = futures_util::future::join_all(unlinks).await.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 204).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 404).count(), 3, "{statuses:?}");
+    let unlinked = app.event_types().iter().filter(|t| *t == "contact.company_unlinked").count();
+    assert_eq!(unlinked, 1);
 }
