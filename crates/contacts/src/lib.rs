@@ -48,6 +48,7 @@ pub const DOMAIN: Domain = Domain {
             permission: permissions::CONTACTS,
             custom_fields: true,
             search: true,
+            owner: Some(contact::model::OWNER),
             writes: Some(WriteExample {
                 create: Some(
                     r#"{"first_name": "Ada", "last_name": "Lovelace", "phones": [{"number": "+44 20 7946 0958"}]}"#,
@@ -66,6 +67,7 @@ pub const DOMAIN: Domain = Domain {
             permission: permissions::CONTACTS,
             custom_fields: true,
             search: true,
+            owner: Some(company::model::OWNER),
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Acme Corp"}"#),
                 patches: &[
@@ -80,6 +82,7 @@ pub const DOMAIN: Domain = Domain {
             id_prefix: activity::model::ID_PREFIX,
             path: "/v1/activities",
             permission: permissions::CONTACTS,
+            owner: Some(activity::model::OWNER),
             writes: Some(WriteExample {
                 create: Some(
                     r#"{"kind": "call", "subject": "Renewal call", "direction": "outbound", "contact_ids": ["{contact_id}"]}"#,

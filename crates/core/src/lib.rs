@@ -28,11 +28,13 @@ pub mod organizations;
 pub mod records;
 pub mod registry;
 pub mod schema;
+pub mod scope;
 pub mod search;
 pub mod search_index;
 pub mod sessions;
 pub mod sql;
 pub mod state;
+pub mod teams;
 pub mod time;
 pub mod users;
 pub mod write;
@@ -55,6 +57,7 @@ pub const DOMAIN: Domain = Domain {
     permissions: &[
         auth::Resource::ME,
         auth::Resource::USERS,
+        auth::Resource::TEAMS,
         auth::Resource::API_KEYS,
         auth::Resource::AUDIT_LOG,
         auth::Resource::CUSTOM_FIELDS,
@@ -65,6 +68,7 @@ pub const DOMAIN: Domain = Domain {
         ("Authentication", "Sign in, refresh and sign out"),
         ("Organization", "The caller's organization and its settings"),
         ("Users", "The organization's users and their roles"),
+        ("Teams", "Teams of users: who sees which records when a role sees only its teams'"),
         ("API keys", "Scoped, revocable keys for integrations and scripts"),
         ("Audit log", "Who changed what, field by field"),
         ("Events", "The changes feed"),
@@ -92,6 +96,17 @@ pub const DOMAIN: Domain = Domain {
             writes: Some(WriteExample {
                 create: Some(r#"{"email": "grace@example.com", "name": "Grace Hopper", "role": "sales"}"#),
                 patches: &[r#"{"name": "Grace B. Hopper"}"#, r#"{"role": "manager"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: "team",
+            id_prefix: teams::model::ID_PREFIX,
+            path: "/v1/teams",
+            permission: auth::Resource::TEAMS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "EMEA sales", "member_ids": ["{user_id}"]}"#),
+                patches: &[r#"{"name": "EMEA enterprise sales"}"#, r#"{"description": "Accounts in Europe and Africa"}"#],
             }),
             ..ResourceSpec::BASE
         },
@@ -132,6 +147,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::routes::accept_invitation)
         .service(organizations::routes::get_organization)
         .service(organizations::routes::update_organization)
+        .service(organizations::routes::get_record_visibility)
+        .service(organizations::routes::replace_record_visibility)
         .service(users::routes::get_me)
         .service(users::routes::change_password)
         .service(users::routes::list_users)
@@ -140,6 +157,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::routes::update_user)
         .service(users::routes::deactivate_user)
         .service(users::routes::reactivate_user)
+        .service(teams::routes::list_teams)
+        .service(teams::routes::create_team)
+        .service(teams::routes::get_team)
+        .service(teams::routes::update_team)
+        .service(teams::routes::delete_team)
         .service(api_keys::routes::list_api_keys)
         .service(api_keys::routes::create_api_key)
         .service(api_keys::routes::get_api_key)

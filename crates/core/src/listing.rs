@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::filter::{Condition, CustomField, FieldSpec, SearchRequest, Spec};
 use crate::http::{Cursor, ListPlan, Page, Sort, Sorts, page};
+use crate::scope::Scope;
 
 pub struct Listing<R: 'static> {
     /// The record type its custom fields and tags are stored under.
@@ -24,17 +25,18 @@ impl<R> Listing<R> {
         Spec { fields: self.filterable, record_type: self.record_type, id_column: self.sorts.id_column, org_id, custom }
     }
 
-    /// One page: loads the organization's custom fields of the type, plans the sort, compiles
+    /// One page of what the scope sees: loads the organization's custom fields of the type, plans the sort, compiles
     /// the filter and the free text, lets `load` run the resource's query with them, and shows
     /// each row (values of archived custom fields hidden by `shown`).
     pub fn page<O, QS: 'static>(
         &self,
         conn: &mut DbConnection,
-        org_id: &str,
+        scope: &Scope,
         request: &SearchRequest,
         load: impl FnOnce(&mut DbConnection, Vec<Condition<QS>>, &ListPlan) -> ApiResult<Vec<R>>,
         shown: impl Fn(&Schema, R) -> O,
     ) -> ApiResult<Page<O>> {
+        let org_id = scope.org_id();
         let schema = Schema::load(conn, org_id, self.record_type)?;
         let custom = schema.filter_fields();
         let plan = self.sorts.plan(&request.paging(), &custom)?;

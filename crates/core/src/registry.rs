@@ -35,6 +35,9 @@ pub struct ResourceSpec {
     pub custom_fields: bool,
     /// Whether records appear in the global search (`GET /v1/search`).
     pub search: bool,
+    /// The SQL expression naming a record's owner (`contacts.owner_id`), for resources whose
+    /// records each role may see all of, its teams' or its own (`/v1/organization/record-visibility`).
+    pub owner: Option<&'static str>,
     /// How to write one, for resources that take `PATCH` with `If-Match`.
     pub writes: Option<WriteExample>,
 }
@@ -57,6 +60,7 @@ impl ResourceSpec {
         permission: crate::auth::Resource::NONE,
         custom_fields: false,
         search: false,
+        owner: None,
         writes: None,
     };
 }

@@ -339,6 +339,7 @@ diesel::table! {
         title_key -> Text,
         subtitle -> Nullable<Text>,
         terms -> Text,
+        owner_id -> Nullable<Text>,
     }
 }
 
@@ -408,7 +409,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_members (org_id, team_id, user_id) {
+        org_id -> Text,
+        team_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    record_visibility (org_id, role, record_type) {
+        org_id -> Text,
+        role -> Text,
+        record_type -> Text,
+        visibility -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    teams,
+    team_members,
+    record_visibility,
     jobs,
     job_schedules,
     files,

@@ -9,11 +9,13 @@
 //! the rest), then the shorter title, the title and the id.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{Nullable, Text};
 
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
 use crate::error::ApiResult;
 use crate::schema::search_documents;
+use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 /// Longest query, in tokens.
 const MAX_QUERY_TOKENS: usize = 8;
@@ -28,6 +30,8 @@ pub struct Document<'a> {
     pub texts: Vec<&'a str>,
     /// Phone numbers in E.164: indexed as digits, with and without the country code.
     pub phones: Vec<&'a str>,
+    /// The record's owner, for record visibility.
+    pub owner_id: Option<&'a str>,
 }
 
 /// One search result.
@@ -75,6 +79,7 @@ pub fn put(conn: &mut DbConnection, org_id: &str, doc: &Document<'_>) -> ApiResu
             search_documents::title_key.eq(tokens(doc.title).collect::<Vec<_>>().join(" ")),
             search_documents::subtitle.eq(doc.subtitle),
             search_documents::terms.eq(terms.join(" ")),
+            search_documents::owner_id.eq(doc.owner_id),
         ))
         .execute(conn)?;
     Ok(())
@@ -86,10 +91,11 @@ pub fn remove(conn: &mut DbConnection, record_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The best `limit` records of `record_types` whose words start with every word of `query`.
+/// The best `limit` records of `record_types` in the scope's sight whose words start with
+/// every word of `query`.
 pub fn search(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     query: &str,
     record_types: &[&'static str],
     limit: i64,
@@ -100,61 +106,46 @@ pub fn search(
     }
     let key = words.join(" ");
     let escaped = crate::filter::escape_like(&key);
-    let (first_word, word, prefix) = (format!("{escaped} %"), format!("% {escaped} %"), format!("{escaped}%"));
+    let (sql, text) = (|s: &str| Piece::Sql(s.to_string()), |s: String| Piece::Text(s));
+    let mut pieces = match conn.backend() {
+        Backend::Sqlite => vec![
+            sql("SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_fts \
+                 JOIN search_documents d ON d.rowid = search_fts.rowid WHERE search_fts MATCH "),
+            text(words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ")),
+        ],
+        Backend::Postgres => vec![
+            sql("SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d \
+                 WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', "),
+            text(words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ")),
+            sql(")"),
+        ],
+    };
+    pieces.extend([sql(" AND d.org_id = "), text(scope.org_id().to_string())]);
     // Record types come from a closed list of names, never from the request's text.
     let types = record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-    let rank = "CASE WHEN d.title_key = {whole} THEN 0 \
-        WHEN d.title_key LIKE {first_word} ESCAPE '\\' THEN 1 \
-        WHEN (' ' || d.terms || ' ') LIKE {word} ESCAPE '\\' THEN 2 \
-        WHEN d.title_key LIKE {prefix} ESCAPE '\\' THEN 3 ELSE 4 END";
-    let tail = format!("{rank}, length(d.title), d.title_key, d.record_id LIMIT {{limit}}");
-    let hits = match conn {
-        DbConnection::Sqlite(c) => {
-            let matcher = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
-            let sql = format!(
-                "SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_fts \
-                 JOIN search_documents d ON d.rowid = search_fts.rowid \
-                 WHERE search_fts MATCH ? AND d.org_id = ? AND d.record_type IN ({types}) ORDER BY {tail}"
-            )
-            .replace("{whole}", "?")
-            .replace("{first_word}", "?")
-            .replace("{word}", "?")
-            .replace("{prefix}", "?")
-            .replace("{limit}", "?");
-            diesel::sql_query(sql)
-                .bind::<Text, _>(matcher)
-                .bind::<Text, _>(org_id)
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(&first_word)
-                .bind::<Text, _>(&word)
-                .bind::<Text, _>(&prefix)
-                .bind::<BigInt, _>(limit)
-                .load::<Hit>(c)?
+    pieces.push(sql(&format!(" AND d.record_type IN ({types})")));
+    for record_type in record_types {
+        if let Some(sight) = scope.sight(record_type, "d.owner_id") {
+            pieces.push(sql(&format!(" AND (d.record_type <> '{record_type}' OR ")));
+            pieces.extend(sight);
+            pieces.push(sql(")"));
         }
-        DbConnection::Postgres(c) => {
-            let matcher = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-            let sql = format!(
-                "SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d \
-                 WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', $1) AND d.org_id = $2 \
-                 AND d.record_type IN ({types}) ORDER BY {tail}"
-            )
-            .replace("{whole}", "$3")
-            .replace("{first_word}", "$4")
-            .replace("{word}", "$5")
-            .replace("{prefix}", "$6")
-            .replace("{limit}", "$7");
-            diesel::sql_query(sql)
-                .bind::<Text, _>(matcher)
-                .bind::<Text, _>(org_id)
-                .bind::<Text, _>(&key)
-                .bind::<Text, _>(&first_word)
-                .bind::<Text, _>(&word)
-                .bind::<Text, _>(&prefix)
-                .bind::<BigInt, _>(limit)
-                .load::<Hit>(c)?
-        }
-    };
-    Ok(hits)
+    }
+    // The whole title, a title starting with the query as a word, the query as a word
+    // anywhere, a title starting with it, the rest.
+    pieces.extend([
+        sql(" ORDER BY CASE WHEN d.title_key = "),
+        text(key.clone()),
+        sql(" THEN 0 WHEN d.title_key LIKE "),
+        text(format!("{escaped} %")),
+        sql(" ESCAPE '\\' THEN 1 WHEN (' ' || d.terms || ' ') LIKE "),
+        text(format!("% {escaped} %")),
+        sql(" ESCAPE '\\' THEN 2 WHEN d.title_key LIKE "),
+        text(format!("{escaped}%")),
+        sql(" ESCAPE '\\' THEN 3 ELSE 4 END, length(d.title), d.title_key, d.record_id LIMIT "),
+        Piece::BigInt(limit),
+    ]);
+    Ok(Statement::new(pieces).load::<Hit>(conn)?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 use chrono::NaiveDateTime;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Double, Text, Timestamp};
+use diesel::query_builder::Query;
+use diesel::query_dsl::RunQueryDsl;
+use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamp, Untyped};
 
 use crate::db::DbConnection;
 
@@ -18,6 +20,7 @@ pub enum Piece {
     /// SQL text: only ever built from constants, never from input.
     Sql(String),
     Text(String),
+    BigInt(i64),
     Double(f64),
     Time(NaiveDateTime),
 }
@@ -57,6 +60,7 @@ impl<T> QueryFragment<Backend> for Fragment<T> {
             match piece {
                 Piece::Sql(sql) => out.push_sql(sql),
                 Piece::Text(value) => out.push_bind_param::<Text, String>(value)?,
+                Piece::BigInt(value) => out.push_bind_param::<BigInt, i64>(value)?,
                 Piece::Double(value) => out.push_bind_param::<Double, f64>(value)?,
                 Piece::Time(value) => out.push_bind_param::<Timestamp, NaiveDateTime>(value)?,
             }
@@ -67,3 +71,13 @@ impl<T> QueryFragment<Backend> for Fragment<T> {
 
 /// A cacheable condition.
 pub type Condition = Fragment<Bool>;
+
+/// A whole cacheable statement, its rows read by column name (`QueryableByName`): what a query
+/// too particular for diesel's DSL is written as, on both backends at once.
+pub type Statement = Fragment<Untyped>;
+
+impl Query for Statement {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for Statement {}

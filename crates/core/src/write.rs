@@ -17,6 +17,7 @@ use crate::change::{self, Change};
 use crate::db::{Backend, DbConnection};
 use crate::error::ApiResult;
 use crate::http::check_version;
+use crate::scope::Scope;
 
 /// What an edit did: an edit that changes nothing writes nothing (no version, no event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +34,8 @@ pub struct Versioned<O> {
     pub org_column: &'static str,
     /// The audit and event resource: `contact` gives `contact.updated`.
     pub resource: &'static str,
-    /// Loads the record as the API shows it: 404 when missing, trashed or out of sight.
-    pub load: fn(&mut DbConnection, &str, &str) -> ApiResult<O>,
+    /// Loads the record as the API shows it: 404 when missing, trashed or out of the scope's sight.
+    pub load: fn(&mut DbConnection, &Scope, &str) -> ApiResult<O>,
     pub version: fn(&O) -> i64,
 }
 
@@ -58,10 +59,11 @@ impl<O: Serialize> Versioned<O> {
         Ok(())
     }
 
-    /// Locks the record and checks `If-Match` (412 when it moved on): the record as it is now.
-    pub fn take(&self, conn: &mut DbConnection, org_id: &str, id: &str, if_match: Option<i64>) -> ApiResult<O> {
-        self.lock(conn, org_id, id)?;
-        let before = (self.load)(conn, org_id, id)?;
+    /// Locks the record and checks `If-Match` (412 when it moved on): the record as it is now,
+    /// 404 when it is out of the scope's sight.
+    pub fn take(&self, conn: &mut DbConnection, scope: &Scope, id: &str, if_match: Option<i64>) -> ApiResult<O> {
+        self.lock(conn, scope.org_id(), id)?;
+        let before = (self.load)(conn, scope, id)?;
         check_version(if_match, (self.version)(&before))?;
         Ok(before)
     }
@@ -105,12 +107,13 @@ impl<O: Serialize> Versioned<O> {
         edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<Edit>,
     ) -> ApiResult<O> {
         let since = crate::time::now();
-        let before = self.take(conn, &actor.org_id, id, if_match)?;
+        let scope = actor.scope();
+        let before = self.take(conn, &scope, id, if_match)?;
         if edit(conn, &before)? == Edit::Unchanged {
             return Ok(before);
         }
         self.bump(conn, &actor.org_id, id, since)?;
-        let after = (self.load)(conn, &actor.org_id, id)?;
+        let after = (self.load)(conn, &scope.unrestricted(), id)?;
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         change::record(conn, actor, Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) })?;
         Ok(after)
@@ -127,7 +130,7 @@ impl<O: Serialize> Versioned<O> {
         remove: impl FnOnce(&mut DbConnection, &O) -> ApiResult<()>,
     ) -> ApiResult<O> {
         let since = crate::time::now();
-        let before = self.take(conn, &actor.org_id, id, if_match)?;
+        let before = self.take(conn, &actor.scope(), id, if_match)?;
         remove(conn, &before)?;
         // A trashed row keeps counting versions; a removed one is simply gone.
         self.bump(conn, &actor.org_id, id, since)?;

@@ -6,11 +6,15 @@ use crm_core::error::ApiResult;
 use crm_core::http::{Cursor, ListPlan};
 use crm_core::keyset;
 use crm_core::schema::{activities, activity_links as links};
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "activity";
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "act";
+
+/// Whose an activity is, for record visibility: its assignee, or whoever logged it.
+pub const OWNER: &str = "COALESCE(activities.assignee_id, activities.created_by)";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = activities)]
@@ -73,14 +77,18 @@ pub struct Filters {
     pub about: Option<Target>,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Activity>> {
-    Ok(activities::table
-        .filter(activities::org_id.eq(org_id))
+/// A live activity in the scope's sight.
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Activity>> {
+    let mut query = activities::table
+        .filter(activities::org_id.eq(scope.org_id()))
         .filter(activities::id.eq(id))
         .filter(activities::deleted_at.is_null())
         .select(Activity::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.first(conn).optional()?)
 }
 
 pub fn insert(
@@ -163,12 +171,16 @@ pub fn set_targets(conn: &mut DbConnection, org_id: &str, id: &str, targets: &[T
 }
 
 /// Newest first by `occurred_at` unless the plan says otherwise.
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Activity>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Activity>> {
+    let org_id = scope.org_id();
     let mut query = activities::table
         .filter(activities::org_id.eq(org_id))
         .filter(activities::deleted_at.is_null())
         .select(Activity::as_select())
         .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
     if let Some(v) = &filters.kind {
         query = query.filter(activities::kind.eq(v.clone()));
     }

@@ -6,6 +6,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::http::{Page, Patch, Sort, page, trimmed};
 use crm_core::state::AppState;
+use crm_core::scope::Scope;
 use crm_core::write::{Edit, Versioned};
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};
@@ -86,11 +87,13 @@ fn check_references(
             ApiError::invalid_field("/assignee_id", "unknown_user", "must be an active user of the organization")
         })?;
     }
+    // References are checked across the organization, whoever may see them.
+    let whole = crm_core::scope::Scope::of(&crm_core::jobs::schedule::system_actor(org_id));
     let mut errors = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let exists = match target.record_type.as_str() {
-            "contact" => crate::contact::model::find(conn, org_id, &target.record_id)?.is_some(),
-            _ => crate::company::model::find(conn, org_id, &target.record_id)?.is_some(),
+            "contact" => crate::contact::model::find(conn, &whole, &target.record_id)?.is_some(),
+            _ => crate::company::model::find(conn, &whole, &target.record_id)?.is_some(),
         };
         if !exists {
             errors.push(FieldError::new(
@@ -107,9 +110,9 @@ fn check_references(
 const ACTIVITIES: Versioned<ActivityOut> =
     Versioned { table: "activities", org_column: "org_id", resource: RECORD_TYPE, load, version: |a| a.version };
 
-fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ActivityOut> {
-    let activity = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("activity"))?;
-    let targets = model::targets(conn, org_id, id)?;
+fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ActivityOut> {
+    let activity = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("activity"))?;
+    let targets = model::targets(conn, scope.org_id(), id)?;
     Ok(ActivityOut::from_parts(activity, targets))
 }
 
@@ -124,7 +127,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
             let id = crm_core::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
             model::set_targets(conn, &actor.org_id, &id, &targets)?;
-            let created = load(conn, &actor.org_id, &id)?;
+            // Its creator sees what they created, whoever they assigned it to.
+            let created = load(conn, &actor.scope().unrestricted(), &id)?;
             let after = serde_json::to_value(&created)?;
             change::record(
                 conn,
@@ -138,8 +142,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ActivityOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> ApiResult<Page<ActivityOut>> {
@@ -159,12 +163,12 @@ pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> Ap
         assignee_id: query.assignee_id,
         about,
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let (scope, for_query) = (actor.scope(), plan.clone());
     let rows = state
         .db
         .read(move |conn| {
-            let rows = model::list(conn, &org_id, &filters, &for_query)?;
-            with_targets(conn, &org_id, rows)
+            let rows = model::list(conn, &scope, &filters, &for_query)?;
+            with_targets(conn, scope.org_id(), rows)
         })
         .await?;
     Ok(page(

@@ -7,11 +7,15 @@ use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::listing::Listing;
 use crm_core::schema::companies;
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "company";
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "co";
+
+/// Whose a company is, for record visibility.
+pub const OWNER: &str = "companies.owner_id";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = companies)]
@@ -152,14 +156,18 @@ pub struct Filters {
     pub tag: Option<String>,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Company>> {
-    Ok(companies::table
-        .filter(companies::org_id.eq(org_id))
+/// A live company in the scope's sight.
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Company>> {
+    let mut query = companies::table
+        .filter(companies::org_id.eq(scope.org_id()))
         .filter(companies::id.eq(id))
         .filter(companies::deleted_at.is_null())
         .select(Company::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.first(conn).optional()?)
 }
 
 /// The live company with this domain, other than `except`.
@@ -250,19 +258,24 @@ pub fn count_children(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiRes
         .get_result(conn)?)
 }
 
-/// A page of live records matching the simple filters and every compiled condition.
+/// A page of live records in the scope's sight matching the simple filters and every
+/// compiled condition.
 pub fn list(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     filters: &Filters,
     conditions: Vec<Condition<companies::table>>,
     plan: &ListPlan,
 ) -> ApiResult<Vec<Company>> {
+    let org_id = scope.org_id();
     let mut query = companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::deleted_at.is_null())
         .select(Company::as_select())
         .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
     if let Some(v) = &filters.owner_id {
         query = query.filter(companies::owner_id.eq(v.clone()));
     }

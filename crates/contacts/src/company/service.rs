@@ -11,6 +11,7 @@ use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
 use crm_core::state::AppState;
+use crm_core::scope::Scope;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{records, search_index};
 use serde_json::{Map, Value};
@@ -84,10 +85,12 @@ pub(crate) fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
     Ok(Normalized { fields, custom: input.custom.unwrap_or_default(), tags, external_ids })
 }
 
-/// 422 unless `parent` is a live company of the organization whose ancestors do not include `id`.
-fn check_parent(conn: &mut DbConnection, org_id: &str, id: &str, parent: &str) -> ApiResult<()> {
+/// 422 unless `parent` is a live company of the organization (whoever may see it) whose
+/// ancestors do not include `id`.
+fn check_parent(conn: &mut DbConnection, scope: &Scope, id: &str, parent: &str) -> ApiResult<()> {
     let invalid = |detail: &str| ApiError::invalid_field("/parent_id", "invalid_parent", detail.to_string());
-    if model::find(conn, org_id, parent)?.is_none() {
+    let org_id = scope.org_id();
+    if model::find(conn, &scope.unrestricted(), parent)?.is_none() {
         return Err(invalid("must be a company of the organization"));
     }
     let mut current = Some(parent.to_string());
@@ -102,11 +105,16 @@ fn check_parent(conn: &mut DbConnection, org_id: &str, id: &str, parent: &str) -
 }
 
 fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized, exists: bool) -> ApiResult<()> {
-    if let Some(owner) = &company.fields.owner_id {
+    let scope = actor.scope();
+    let owner_id = match &company.fields.owner_id {
+        None if !exists => scope.default_owner(conn, RECORD_TYPE)?,
+        owner => owner.clone(),
+    };
+    if let Some(owner) = &owner_id {
         crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
     }
     if let Some(parent) = &company.fields.parent_id {
-        check_parent(conn, &actor.org_id, id, parent)?;
+        check_parent(conn, &scope, id, parent)?;
     }
     if let Some(domain) = &company.fields.domain
         && let Some(holder) = model::find_by_domain(conn, &actor.org_id, domain, id)?
@@ -118,7 +126,7 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
     }
     let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
     let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &company.custom, stored.as_deref())?;
-    let fields = CompanyFields { custom, ..company.fields.clone() };
+    let fields = CompanyFields { custom, owner_id, ..company.fields.clone() };
     if exists {
         model::update(conn, &actor.org_id, id, &fields)?;
     } else {
@@ -135,6 +143,7 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
             subtitle: f.domain.as_deref(),
             texts: [Some(f.name.as_str()), f.domain.as_deref()].into_iter().flatten().collect(),
             phones: Vec::new(),
+            owner_id: fields.owner_id.as_deref(),
         },
     )?;
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &company.tags)?;
@@ -145,10 +154,10 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
 const COMPANIES: Versioned<CompanyOut> =
     Versioned { table: "companies", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
 
-fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<CompanyOut> {
-    let company = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("company"))?;
+fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<CompanyOut> {
+    let company = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("company"))?;
     let mut out = CompanyOut::from(company);
-    out.custom = values::visible(conn, org_id, RECORD_TYPE, out.custom)?;
+    out.custom = values::visible(conn, scope.org_id(), RECORD_TYPE, out.custom)?;
     Ok(out)
 }
 
@@ -170,7 +179,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiRes
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<CompanyOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, actor, &id, company, false)?;
-    let created = load(conn, &actor.org_id, &id)?;
+    // Its creator sees what they created, whoever they made its owner.
+    let created = load(conn, &actor.scope().unrestricted(), &id)?;
     let after = serde_json::to_value(&created)?;
     change::record(
         conn,
@@ -182,8 +192,8 @@ pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normal
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> ApiResult<Page<CompanyOut>> {
@@ -205,13 +215,13 @@ pub async fn list(state: &AppState, actor: &Actor, query: CompaniesQuery) -> Api
         tag: query.tag,
     };
     let request = SearchRequest::of_list(filter, paging);
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
             let load =
-                |conn: &mut DbConnection, conditions, plan: &_| model::list(conn, &org_id, &filters, conditions, plan);
-            model::LISTING.page(conn, &org_id, &request, load, shown)
+                |conn: &mut DbConnection, conditions, plan: &_| model::list(conn, &scope, &filters, conditions, plan);
+            model::LISTING.page(conn, &scope, &request, load, shown)
         })
         .await
 }
@@ -290,14 +300,14 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<CompanyOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
             let load = |conn: &mut DbConnection, conditions, plan: &_| {
-                model::list(conn, &org_id, &Filters::default(), conditions, plan)
+                model::list(conn, &scope, &Filters::default(), conditions, plan)
             };
-            model::LISTING.page(conn, &org_id, &request, load, shown)
+            model::LISTING.page(conn, &scope, &request, load, shown)
         })
         .await
 }

@@ -8,6 +8,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::http::trimmed;
+use crm_core::scope::Scope;
 use crm_core::state::AppState;
 
 use super::dto::{Channel, ConsentIn, ConsentOut, ConsentStatus, ContactConsents, LawfulBasis};
@@ -19,9 +20,9 @@ use crate::suppression::dto::SuppressionReason;
 /// Recorded times may be this far ahead of the server's clock (clock skew), no more.
 const MAX_SKEW_SECONDS: i64 = 300;
 
-/// The live contact, or 404.
-pub(crate) fn live_contact(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
-    crate::contact::model::find(conn, org_id, id)?.map(ContactOut::from).ok_or_else(|| ApiError::not_found("contact"))
+/// The live contact in the scope's sight, or 404.
+pub(crate) fn live_contact(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ContactOut> {
+    crate::contact::model::find(conn, scope, id)?.map(ContactOut::from).ok_or_else(|| ApiError::not_found("contact"))
 }
 
 /// Every channel's consent, `unknown` where nothing was recorded.
@@ -41,12 +42,12 @@ pub fn all_channels(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> 
 
 pub async fn list(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactConsents> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
-            live_contact(conn, &org_id, &contact_id)?;
-            Ok(ContactConsents { data: all_channels(conn, &org_id, &contact_id)? })
+            live_contact(conn, &scope, &contact_id)?;
+            Ok(ContactConsents { data: all_channels(conn, scope.org_id(), &contact_id)? })
         })
         .await
 }
@@ -85,7 +86,7 @@ pub async fn set(
         .write(move |conn| {
             // One consent change per contact at a time: two first answers cannot both insert.
             crate::contact::service::CONTACTS.lock(conn, &actor.org_id, &contact_id)?;
-            let contact = live_contact(conn, &actor.org_id, &contact_id)?;
+            let contact = live_contact(conn, &actor.scope(), &contact_id)?;
             let before = model::find(conn, &actor.org_id, &contact_id, channel.as_str())?;
             if let Some(current) = &before
                 && current.status == fields.status

@@ -7,11 +7,15 @@ use crm_core::filter::{Condition, FieldSpec, Kind};
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::listing::Listing;
 use crm_core::schema::{contact_companies, contact_emails, contacts};
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "contact";
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "con";
+
+/// Whose a contact is, for record visibility.
+pub const OWNER: &str = "contacts.owner_id";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = contacts)]
@@ -186,15 +190,18 @@ pub struct Filters {
     pub updated_before: Option<NaiveDateTime>,
 }
 
-/// A live (not deleted) contact.
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
-    Ok(contacts::table
-        .filter(contacts::org_id.eq(org_id))
+/// A live (not deleted) contact in the scope's sight.
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Contact>> {
+    let mut query = contacts::table
+        .filter(contacts::org_id.eq(scope.org_id()))
         .filter(contacts::id.eq(id))
         .filter(contacts::deleted_at.is_null())
         .select(Contact::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.first(conn).optional()?)
 }
 
 /// The stored custom values of a contact (live or trashed).
@@ -208,15 +215,18 @@ pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResu
         .unwrap_or_default())
 }
 
-/// A contact in the trash.
-pub fn find_deleted(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
-    Ok(contacts::table
-        .filter(contacts::org_id.eq(org_id))
+/// A contact in the trash, in the scope's sight.
+pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Contact>> {
+    let mut query = contacts::table
+        .filter(contacts::org_id.eq(scope.org_id()))
         .filter(contacts::id.eq(id))
         .filter(contacts::deleted_at.is_not_null())
         .select(Contact::as_select())
-        .first(conn)
-        .optional()?)
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.first(conn).optional()?)
 }
 
 pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
@@ -293,19 +303,24 @@ pub fn set_emails(conn: &mut DbConnection, org_id: &str, id: &str, emails: &[Str
     Ok(())
 }
 
-/// A page of live records matching the simple filters and every compiled condition.
+/// A page of live records in the scope's sight matching the simple filters and every
+/// compiled condition.
 pub fn list(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     filters: &Filters,
     conditions: Vec<Condition<contacts::table>>,
     plan: &ListPlan,
 ) -> ApiResult<Vec<Contact>> {
+    let org_id = scope.org_id();
     let mut query = contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::deleted_at.is_null())
         .select(Contact::as_select())
         .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
     if let Some(owner) = &filters.owner_id {
         query = query.filter(contacts::owner_id.eq(owner.clone()));
     }

@@ -12,6 +12,7 @@ use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
 use crm_core::state::AppState;
+use crm_core::scope::Scope;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
@@ -131,7 +132,11 @@ fn store(
     contact: &Normalized,
     exists: bool,
 ) -> ApiResult<()> {
-    if let Some(owner) = &contact.fields.owner_id {
+    let owner_id = match &contact.fields.owner_id {
+        None if !exists => actor.scope().default_owner(conn, RECORD_TYPE)?,
+        owner => owner.clone(),
+    };
+    if let Some(owner) = &owner_id {
         crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
     }
     crate::privacy::service::refuse_erased(conn, keys, &actor.org_id, &contact.emails)?;
@@ -143,20 +148,26 @@ fn store(
     }
     let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
     let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
-    let fields = ContactFields { custom, ..contact.fields.clone() };
+    let fields = ContactFields { custom, owner_id, ..contact.fields.clone() };
     if exists {
         model::update(conn, &actor.org_id, id, &fields)?;
     } else {
         model::insert(conn, &actor.org_id, id, &fields)?;
     }
     model::set_emails(conn, &actor.org_id, id, &contact.emails)?;
-    index(conn, &actor.org_id, id, contact)?;
+    index(conn, &actor.org_id, id, contact, fields.owner_id.as_deref())?;
     records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &contact.tags)?;
     records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &contact.external_ids)
 }
 
 /// Puts the contact's names, e-mails and phones in the search index.
-fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) -> ApiResult<()> {
+fn index(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    contact: &Normalized,
+    owner_id: Option<&str>,
+) -> ApiResult<()> {
     let f = &contact.fields;
     let name = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let title = if name.is_empty() { f.email.clone().unwrap_or_default() } else { name };
@@ -173,6 +184,7 @@ fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) 
             subtitle: f.email.as_deref().or(f.phone.as_deref()),
             texts,
             phones: phones.iter().map(|p| p.number.as_str()).collect(),
+            owner_id,
         },
     )
 }
@@ -181,10 +193,10 @@ fn index(conn: &mut DbConnection, org_id: &str, id: &str, contact: &Normalized) 
 pub(crate) const CONTACTS: Versioned<ContactOut> =
     Versioned { table: "contacts", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
 
-pub(crate) fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<ContactOut> {
-    let contact = model::find(conn, org_id, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+pub(crate) fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ContactOut> {
+    let contact = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     let mut out = ContactOut::from(contact);
-    out.custom = values::visible(conn, org_id, RECORD_TYPE, out.custom)?;
+    out.custom = values::visible(conn, scope.org_id(), RECORD_TYPE, out.custom)?;
     Ok(out)
 }
 
@@ -203,7 +215,8 @@ pub(crate) fn create_in(
 ) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, keys, actor, &id, contact, false)?;
-    let created = load(conn, &actor.org_id, &id)?;
+    // Its creator sees what they created, whoever they made its owner.
+    let created = load(conn, &actor.scope().unrestricted(), &id)?;
     let after = serde_json::to_value(&created)?;
     change::record(
         conn,
@@ -308,8 +321,8 @@ pub(crate) fn overlay(base: &mut ContactIn, input: ContactIn) {
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ContactOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiResult<Page<ContactOut>> {
@@ -328,15 +341,15 @@ pub async fn list(state: &AppState, actor: &Actor, query: ContactsQuery) -> ApiR
         updated_before: query.updated_before,
     };
     let request = SearchRequest::of_list(filter, paging);
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
             model::LISTING.page(
                 conn,
-                &org_id,
+                &scope,
                 &request,
-                |conn, conditions, plan| model::list(conn, &org_id, &filters, conditions, plan),
+                |conn, conditions, plan| model::list(conn, &scope, &filters, conditions, plan),
                 shown,
             )
         })
@@ -413,7 +426,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             let since = crm_core::time::now();
             CONTACTS.lock(conn, &actor.org_id, &id)?;
             let trashed =
-                model::find_deleted(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
+                model::find_deleted(conn, &actor.scope(), &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
             if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.org_id, &id)? {
                 return Err(ApiError::conflict(
                     "merged",
@@ -424,7 +437,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             model::set_deleted(conn, &actor.org_id, &id, None)?;
             store(conn, &keys, &actor, &id, &contact, true)?;
             CONTACTS.bump(conn, &actor.org_id, &id, since)?;
-            let after = load(conn, &actor.org_id, &id)?;
+            let after = load(conn, &actor.scope(), &id)?;
             let a = serde_json::to_value(&after)?;
             change::record(
                 conn,
@@ -439,15 +452,15 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
 /// Lists the records matching a filter in the filter language and/or free text.
 pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> ApiResult<Page<ContactOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
             model::LISTING.page(
                 conn,
-                &org_id,
+                &scope,
                 &request,
-                |conn, conditions, plan| model::list(conn, &org_id, &Filters::default(), conditions, plan),
+                |conn, conditions, plan| model::list(conn, &scope, &Filters::default(), conditions, plan),
                 shown,
             )
         })
@@ -486,10 +499,11 @@ fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
 /// The existing contact an input matches, if any.
 fn find_match(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     rule: &MatchOn,
     input: &BatchInput,
 ) -> ApiResult<Option<ContactOut>> {
+    let org_id = scope.org_id();
     let id = match rule {
         MatchOn::Id => input.id.clone(),
         MatchOn::Email => {
@@ -507,7 +521,7 @@ fn find_match(
         },
     };
     match id {
-        Some(id) => Ok(model::find(conn, org_id, &id)?.map(ContactOut::from)),
+        Some(id) => Ok(model::find(conn, scope, &id)?.map(ContactOut::from)),
         None => Ok(None),
     }
 }
@@ -526,7 +540,7 @@ fn apply_one(
     validator::Validate::validate(&input.properties)
         .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
     let existing = match rule {
-        Some(rule) if mode != BatchMode::Create => find_match(conn, &actor.org_id, rule, &input)?,
+        Some(rule) if mode != BatchMode::Create => find_match(conn, &actor.scope(), rule, &input)?,
         _ => None,
     };
     match (mode, existing) {

@@ -3,10 +3,13 @@
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::schema::{activity_links, companies, contact_companies, contact_emails, contacts};
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 use super::matcher::Candidate;
 use crate::common::Address;
+use crate::company::model as company;
+use crate::contact::model as contact;
 
 /// Contacts scanned per query while loading a whole organization.
 const CHUNK: i64 = 10_000;
@@ -52,15 +55,21 @@ fn address_parts(json: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Every live contact of the organization, read in id order a chunk at a time.
-pub fn all_contacts(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Candidate>> {
+/// Every live contact in the scope's sight, read in id order a chunk at a time.
+pub fn all_contacts(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Vec<Candidate>> {
+    let org_id = scope.org_id();
     let mut out = Vec::new();
     let mut after = String::new();
     loop {
-        let rows: Vec<ContactRow> = contacts::table
+        let mut query = contacts::table
             .filter(contacts::org_id.eq(org_id))
             .filter(contacts::deleted_at.is_null())
-            .filter(contacts::id.gt(&after))
+            .filter(contacts::id.gt(after.clone()))
+            .into_boxed();
+        if let Some(visible) = scope.visible(contact::RECORD_TYPE, contact::OWNER) {
+            query = query.filter(visible);
+        }
+        let rows: Vec<ContactRow> = query
             .order(contacts::id.asc())
             .limit(CHUNK)
             .select((
@@ -87,7 +96,7 @@ pub fn all_contacts(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Cand
 /// each candidate's name (through the search index).
 fn named_like(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &'static str,
     candidates: &[Candidate],
 ) -> ApiResult<Vec<String>> {
@@ -101,17 +110,19 @@ fn named_like(
     words.dedup();
     let mut ids = Vec::new();
     for word in words {
-        let hits = crm_core::search_index::search(conn, org_id, &word, &[record_type], 200)?;
+        let hits = crm_core::search_index::search(conn, scope, &word, &[record_type], 200)?;
         ids.extend(hits.into_iter().map(|h| h.record_id));
     }
     Ok(ids)
 }
 
-/// Live contacts sharing an e-mail or primary phone with the candidates, or a name word.
-pub fn contacts_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+/// Live contacts in the scope's sight sharing an e-mail or primary phone with the
+/// candidates, or a name word.
+pub fn contacts_like(conn: &mut DbConnection, scope: &Scope, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+    let org_id = scope.org_id();
     let emails: Vec<&String> = candidates.iter().flat_map(|c| &c.emails).collect();
     let phones: Vec<&String> = candidates.iter().flat_map(|c| &c.phones).collect();
-    let mut ids = named_like(conn, org_id, crate::contact::model::RECORD_TYPE, candidates)?;
+    let mut ids = named_like(conn, scope, contact::RECORD_TYPE, candidates)?;
     if !emails.is_empty() {
         ids.extend(
             contact_emails::table
@@ -137,10 +148,15 @@ pub fn contacts_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candid
     }
     ids.sort();
     ids.dedup();
-    let rows: Vec<ContactRow> = contacts::table
+    let mut query = contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::deleted_at.is_null())
-        .filter(contacts::id.eq_any(&ids))
+        .filter(contacts::id.eq_any(ids))
+        .into_boxed();
+    if let Some(visible) = scope.visible(contact::RECORD_TYPE, contact::OWNER) {
+        query = query.filter(visible);
+    }
+    let rows: Vec<ContactRow> = query
         .select((
             contacts::id,
             contacts::first_name,
@@ -167,21 +183,25 @@ fn company_candidates(rows: Vec<CompanyRow>) -> Vec<Candidate> {
         .collect()
 }
 
-/// Every live company of the organization.
-pub fn all_companies(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Candidate>> {
-    let rows: Vec<CompanyRow> = companies::table
-        .filter(companies::org_id.eq(org_id))
-        .filter(companies::deleted_at.is_null())
+/// Every live company in the scope's sight.
+pub fn all_companies(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Vec<Candidate>> {
+    let mut query =
+        companies::table.filter(companies::org_id.eq(scope.org_id())).filter(companies::deleted_at.is_null()).into_boxed();
+    if let Some(visible) = scope.visible(company::RECORD_TYPE, company::OWNER) {
+        query = query.filter(visible);
+    }
+    let rows: Vec<CompanyRow> = query
         .order(companies::id.asc())
         .select((companies::id, companies::name, companies::domain, companies::addresses))
         .load(conn)?;
     Ok(company_candidates(rows))
 }
 
-/// Live companies sharing a domain with the candidates, or a name word.
-pub fn companies_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+/// Live companies in the scope's sight sharing a domain with the candidates, or a name word.
+pub fn companies_like(conn: &mut DbConnection, scope: &Scope, candidates: &[Candidate]) -> ApiResult<Vec<Candidate>> {
+    let org_id = scope.org_id();
     let domains: Vec<&String> = candidates.iter().filter_map(|c| c.domain.as_ref()).collect();
-    let mut ids = named_like(conn, org_id, crate::company::model::RECORD_TYPE, candidates)?;
+    let mut ids = named_like(conn, scope, company::RECORD_TYPE, candidates)?;
     if !domains.is_empty() {
         ids.extend(
             companies::table
@@ -197,10 +217,15 @@ pub fn companies_like(conn: &mut DbConnection, org_id: &str, candidates: &[Candi
     }
     ids.sort();
     ids.dedup();
-    let rows: Vec<CompanyRow> = companies::table
+    let mut query = companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::deleted_at.is_null())
-        .filter(companies::id.eq_any(&ids))
+        .filter(companies::id.eq_any(ids))
+        .into_boxed();
+    if let Some(visible) = scope.visible(company::RECORD_TYPE, company::OWNER) {
+        query = query.filter(visible);
+    }
+    let rows: Vec<CompanyRow> = query
         .select((companies::id, companies::name, companies::domain, companies::addresses))
         .load(conn)?;
     Ok(company_candidates(rows))

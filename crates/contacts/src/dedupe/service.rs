@@ -7,6 +7,7 @@ use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
+use crm_core::scope::Scope;
 use crm_core::state::AppState;
 use crm_core::{records, search_index};
 use diesel::Connection;
@@ -161,9 +162,9 @@ pub struct Finder<I> {
     /// An input as the finder sees it.
     pub candidate: fn(&I) -> Candidate,
     /// Every live record of the organization.
-    pub all: fn(&mut DbConnection, &str) -> ApiResult<Vec<Candidate>>,
+    pub all: fn(&mut DbConnection, &Scope) -> ApiResult<Vec<Candidate>>,
     /// The live records that could match the inputs.
-    pub like: fn(&mut DbConnection, &str, &[Candidate]) -> ApiResult<Vec<Candidate>>,
+    pub like: fn(&mut DbConnection, &Scope, &[Candidate]) -> ApiResult<Vec<Candidate>>,
 }
 
 pub const CONTACTS: Finder<ContactIn> =
@@ -186,17 +187,17 @@ pub async fn duplicates<I>(
     check_inputs(&request.inputs)?;
     let min_score = request.min_score.unwrap_or(DEFAULT_MIN_SCORE);
     let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
-    let (org_id, kind) = (actor.org_id.clone(), finder.kind);
+    let (scope, kind) = (actor.scope(), finder.kind);
     match request.inputs {
         None => {
             let all = finder.all;
-            let records = state.db.read(move |conn| all(conn, &org_id)).await?;
+            let records = state.db.read(move |conn| all(conn, &scope)).await?;
             web_block(move || report(records, kind, min_score, limit)).await
         }
         Some(inputs) => {
             let candidates: Vec<Candidate> = inputs.iter().map(finder.candidate).collect();
             let (like, for_query) = (finder.like, candidates.clone());
-            let existing = state.db.read(move |conn| like(conn, &org_id, &for_query)).await?;
+            let existing = state.db.read(move |conn| like(conn, &scope, &for_query)).await?;
             Ok(matches(&candidates, &existing, kind, min_score))
         }
     }
@@ -326,14 +327,15 @@ fn merge_in(
     for id in taking_part {
         contacts::CONTACTS.lock(conn, org_id, id)?;
     }
-    let survivor = contacts::load(conn, org_id, survivor_id)?;
+    let scope = actor.scope();
+    let survivor = contacts::load(conn, &scope, survivor_id)?;
     let mut losers = Vec::new();
     let mut errors = Vec::new();
     for (i, id) in request.merge_ids.iter().enumerate() {
         if id == survivor_id || request.merge_ids[..i].contains(id) {
             errors.push(FieldError::new(format!("/merge_ids/{i}"), "invalid_id", "list other contacts, each once"));
         } else {
-            match contacts::load(conn, org_id, id) {
+            match contacts::load(conn, &scope, id) {
                 Ok(contact) => losers.push(contact),
                 Err(_) => errors.push(FieldError::new(format!("/merge_ids/{i}"), "not_found", "no such live contact")),
             }

@@ -47,13 +47,15 @@ pub fn run_export(ctx: &JobContext) -> JobResult {
     ctx.write(|conn| ctx.checkpoint(conn, &snapshot))?;
     let mut csv = csv::Writer::from_writer(writer);
     csv.write_record(&columns).map_err(io)?;
+    // An export holds what its requester sees.
+    let scope = ctx.actor.scope();
     let mut after: Option<Cursor> = None;
     loop {
         let plan = contacts::LISTING.walk(PAGE, after.clone())?;
         let mut rows = ctx.read(|conn| {
             let custom = crm_core::custom_fields::Schema::load(conn, &org, contacts::RECORD_TYPE)?.filter_fields();
             let conditions = request.conditions(&contacts::LISTING.spec(&org, &custom), contacts::TEXT_FIELDS)?;
-            contacts::list(conn, &org, &contacts::Filters::default(), conditions, &plan)
+            contacts::list(conn, &scope, &contacts::Filters::default(), conditions, &plan)
         })?;
         let has_more = rows.len() as i64 > PAGE;
         rows.truncate(PAGE as usize);

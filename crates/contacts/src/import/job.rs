@@ -10,6 +10,7 @@ use crm_core::error::{ApiError, ApiResult};
 use crm_core::files::FileReader;
 use crm_core::jobs::{JobContext, JobError, JobResult};
 use crm_core::records;
+use crm_core::scope::Scope;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{ImportCounts, ImportMode, ImportOptions};
@@ -322,7 +323,7 @@ fn apply_row(
         input.contact.custom = Some(shape.custom.from_text(custom));
     }
     let existing = match key {
-        Some(key) if options.mode != ImportMode::Create => find_match(conn, &actor.org_id, key, &input)?,
+        Some(key) if options.mode != ImportMode::Create => find_match(conn, &actor.scope(), key, &input)?,
         _ => None,
     };
     let (done, contact_id) = match (options.mode, existing) {
@@ -368,7 +369,8 @@ fn merge(base: &mut ContactIn, mut row: ContactIn) {
     contacts::overlay(base, row);
 }
 
-fn find_match(conn: &mut DbConnection, org_id: &str, key: &MatchKey, row: &RowInput) -> ApiResult<Option<ContactOut>> {
+fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchKey, row: &RowInput) -> ApiResult<Option<ContactOut>> {
+    let org_id = scope.org_id();
     let id = match key {
         MatchKey::Id => row.id.clone(),
         MatchKey::Email => {
@@ -387,7 +389,7 @@ fn find_match(conn: &mut DbConnection, org_id: &str, key: &MatchKey, row: &RowIn
         },
     };
     match id {
-        Some(id) => Ok(crate::contact::model::find(conn, org_id, &id)?.map(ContactOut::from)),
+        Some(id) => Ok(crate::contact::model::find(conn, scope, &id)?.map(ContactOut::from)),
         None => Ok(None),
     }
 }
@@ -499,7 +501,7 @@ pub fn run_revert(ctx: &JobContext) -> JobResult {
 /// Deletes a created contact or restores an updated one; false when the contact is gone.
 fn revert_row(conn: &mut DbConnection, keys: &Keys, actor: &Actor, row: &ImportRow) -> ApiResult<bool> {
     let Some(contact_id) = &row.contact_id else { return Ok(false) };
-    if crate::contact::model::find(conn, &actor.org_id, contact_id)?.is_none() {
+    if crate::contact::model::find(conn, &actor.scope(), contact_id)?.is_none() {
         return Ok(false);
     }
     if row.outcome == CREATED {

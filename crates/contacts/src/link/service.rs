@@ -47,8 +47,9 @@ pub(crate) fn link_in(
     // A contact's links are its state: one link change per contact at a time, so two first
     // links cannot both become primary.
     crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
-    crate::contact::model::find(conn, &org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
-    crate::company::model::find(conn, &org, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
+    let scope = actor.scope();
+    crate::contact::model::find(conn, &scope, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    crate::company::model::find(conn, &scope, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
     let before = model::find(conn, &org, &contact_id, &company_id)?.map(out);
     let first = before.is_none() && model::count_for_contact(conn, &org, &contact_id)? == 0;
     let primary = input.primary || first || before.as_ref().is_some_and(|b| b.primary);
@@ -103,12 +104,12 @@ pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company
 
 pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactCompanies> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     let rows = state
         .db
         .read(move |conn| {
-            crate::contact::model::find(conn, &org_id, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
-            model::for_contact(conn, &org_id, &contact_id)
+            crate::contact::model::find(conn, &scope, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+            model::for_contact(conn, scope.org_id(), &contact_id)
         })
         .await?;
     let data = rows

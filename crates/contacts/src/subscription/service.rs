@@ -7,6 +7,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::scope::Scope;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 
@@ -49,8 +50,8 @@ const TYPES: Versioned<SubscriptionTypeOut> = Versioned {
     version: |t| t.version,
 };
 
-fn load_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<SubscriptionTypeOut> {
-    model::find_type(conn, org_id, id)?
+fn load_type(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<SubscriptionTypeOut> {
+    model::find_type(conn, scope.org_id(), id)?
         .map(SubscriptionTypeOut::from)
         .ok_or_else(|| ApiError::not_found("subscription type"))
 }
@@ -64,7 +65,7 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
         .write(move |conn| {
             let id = crm_core::id::new_id(model::ID_PREFIX);
             store_type(conn, &actor.org_id, &id, &fields, false)?;
-            let created = load_type(conn, &actor.org_id, &id)?;
+            let created = load_type(conn, &actor.scope(), &id)?;
             let after = serde_json::to_value(&created)?;
             change::record(
                 conn,
@@ -78,8 +79,8 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
 
 pub async fn get_type(state: &AppState, actor: &Actor, id: String) -> ApiResult<SubscriptionTypeOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load_type(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load_type(conn, &scope, &id)).await
 }
 
 pub async fn list_types(
@@ -182,12 +183,12 @@ pub fn all_for_contact(
 
 pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ContactSubscriptions> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
-            crate::consent::service::live_contact(conn, &org_id, &contact_id)?;
-            Ok(ContactSubscriptions { data: all_for_contact(conn, &org_id, &contact_id)? })
+            crate::consent::service::live_contact(conn, &scope, &contact_id)?;
+            Ok(ContactSubscriptions { data: all_for_contact(conn, scope.org_id(), &contact_id)? })
         })
         .await
 }
@@ -210,7 +211,7 @@ pub async fn set_for_contact(
             let org = actor.org_id.clone();
             // One subscription change per contact at a time: two first answers cannot both insert.
             crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
-            crate::consent::service::live_contact(conn, &org, &contact_id)?;
+            crate::consent::service::live_contact(conn, &actor.scope(), &contact_id)?;
             let kind =
                 model::find_type(conn, &org, &type_id)?.ok_or_else(|| ApiError::not_found("subscription type"))?;
             let row = model::find(conn, &org, &contact_id, &type_id)?;

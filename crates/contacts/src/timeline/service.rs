@@ -5,6 +5,7 @@ use crm_core::auth::{Action, Actor};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, page};
+use crm_core::scope::Scope;
 use crm_core::state::AppState;
 
 use super::dto::{TimelineItem, TimelineQuery};
@@ -18,10 +19,10 @@ pub struct Subject {
     pub id: String,
 }
 
-fn exists(conn: &mut DbConnection, org_id: &str, subject: &Subject) -> ApiResult<bool> {
+fn exists(conn: &mut DbConnection, scope: &Scope, subject: &Subject) -> ApiResult<bool> {
     Ok(match subject.record_type {
-        "contact" => crate::contact::model::find(conn, org_id, &subject.id)?.is_some(),
-        _ => crate::company::model::find(conn, org_id, &subject.id)?.is_some(),
+        "contact" => crate::contact::model::find(conn, scope, &subject.id)?.is_some(),
+        _ => crate::company::model::find(conn, scope, &subject.id)?.is_some(),
     })
 }
 
@@ -36,9 +37,10 @@ fn source_plan(field: &'static str, plan: &ListPlan) -> ListPlan {
     ListPlan { limit: plan.limit, sort: Sort { field, desc: true }, after, by_expression: None }
 }
 
+/// The subject's activities in the scope's sight.
 fn activities(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     subject: &Subject,
     plan: &ListPlan,
 ) -> ApiResult<Vec<TimelineItem>> {
@@ -46,8 +48,8 @@ fn activities(
         about: Some(Target { record_type: subject.record_type.to_string(), record_id: subject.id.clone() }),
         ..Default::default()
     };
-    let rows = crate::activity::model::list(conn, org_id, &filters, &source_plan("occurred_at", plan))?;
-    let rows = crate::activity::service::with_targets(conn, org_id, rows)?;
+    let rows = crate::activity::model::list(conn, scope, &filters, &source_plan("occurred_at", plan))?;
+    let rows = crate::activity::service::with_targets(conn, scope.org_id(), rows)?;
     Ok(rows
         .into_iter()
         .map(|(activity, targets)| TimelineItem {
@@ -91,15 +93,15 @@ pub async fn timeline(
 ) -> ApiResult<Page<TimelineItem>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = timeline_plan(&query)?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let (scope, for_query) = (actor.scope(), plan.clone());
     let mut items = state
         .db
         .read(move |conn| {
-            if !exists(conn, &org_id, &subject)? {
+            if !exists(conn, &scope, &subject)? {
                 return Err(ApiError::not_found(subject.record_type));
             }
-            let mut items = activities(conn, &org_id, &subject, &for_query)?;
-            items.extend(changes(conn, &org_id, &subject, &for_query)?.into_iter().map(|change| TimelineItem {
+            let mut items = activities(conn, &scope, &subject, &for_query)?;
+            items.extend(changes(conn, scope.org_id(), &subject, &for_query)?.into_iter().map(|change| TimelineItem {
                 item_type: "change".into(),
                 occurred_at: change.created_at,
                 activity: None,
@@ -130,14 +132,14 @@ pub async fn history(
 ) -> ApiResult<Page<AuditEntryOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = timeline_plan(&query)?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let (scope, for_query) = (actor.scope(), plan.clone());
     let rows = state
         .db
         .read(move |conn| {
-            if !exists(conn, &org_id, &subject)? {
+            if !exists(conn, &scope, &subject)? {
                 return Err(ApiError::not_found(subject.record_type));
             }
-            changes(conn, &org_id, &subject, &for_query)
+            changes(conn, scope.org_id(), &subject, &for_query)
         })
         .await?;
     Ok(page(rows, &plan, |c| (crm_core::time::format(&c.created_at), c.id.clone()), |c| c))

@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, page};
 use crate::state::AppState;
+use crate::scope::Scope;
 use crate::write::{Edit, Versioned};
 
 fn check_scopes(state: &AppState, scopes: &[String], pointer: &str) -> ApiResult<()> {
@@ -98,14 +99,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiRe
 const KEYS: Versioned<ApiKeyOut> =
     Versioned { table: "api_keys", org_column: "org_id", resource: "api_key", load, version: |k| k.version };
 
-fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult<ApiKeyOut> {
-    model::find(conn, org_id, id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
+fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<ApiKeyOut> {
+    model::find(conn, scope.org_id(), id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
     actor.require(Resource::API_KEYS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn update(

@@ -61,6 +61,11 @@ impl Actor {
         }
     }
 
+    /// The organization as this caller sees it: where its reads of records start.
+    pub fn scope(&self) -> crate::scope::Scope {
+        crate::scope::Scope::of(self)
+    }
+
     /// 403 unless the caller's role, and the key's scopes, allow `action` on `resource`.
     pub fn require(&self, resource: Resource, action: Action) -> ApiResult<()> {
         let by_role = permissions::role_allows(self.role, resource, action);

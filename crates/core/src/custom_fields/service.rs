@@ -8,6 +8,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Sort, page, trimmed};
 use crate::state::AppState;
+use crate::scope::Scope;
 use crate::write::{Edit, Versioned};
 
 const RECORD_TYPE: &str = "custom_field";
@@ -107,8 +108,8 @@ const DEFINITIONS: Versioned<DefinitionOut> = Versioned {
     version: |d| d.version,
 };
 
-fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<DefinitionOut> {
-    model::find(conn, org_id, id)?.map(DefinitionOut::from).ok_or_else(|| ApiError::not_found("custom field"))
+fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DefinitionOut> {
+    model::find(conn, scope.org_id(), id)?.map(DefinitionOut::from).ok_or_else(|| ApiError::not_found("custom field"))
 }
 
 fn audit(
@@ -161,7 +162,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> Api
             }
             let id = crate::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, record_type, &key, field_type, &rules)?;
-            let created = load(conn, &actor.org_id, &id)?;
+            let created = load(conn, &actor.scope(), &id)?;
             audit(conn, &actor, "created", None, &created)?;
             Ok(created)
         })
@@ -183,8 +184,8 @@ fn known_record_types(state: &AppState) -> String {
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<DefinitionOut> {
     actor.require(Resource::CUSTOM_FIELDS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> ApiResult<Page<DefinitionOut>> {

@@ -3,6 +3,7 @@
 pub mod dto;
 pub mod routes;
 pub mod service;
+pub mod visibility;
 
 use diesel::prelude::*;
 

@@ -18,7 +18,7 @@ pub(crate) const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
     table: "organizations",
     org_column: "id",
     resource: "organization",
-    load: |conn, org_id, _| load(conn, org_id),
+    load: |conn, scope, _| load(conn, scope.org_id()),
     version: |o| o.version,
 };
 

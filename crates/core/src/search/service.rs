@@ -46,8 +46,8 @@ pub async fn search(state: &AppState, actor: &Actor, query: SearchQuery) -> ApiR
         }
     };
     let names: Vec<&'static str> = types.iter().map(|r| r.record_type).collect();
-    let org_id = actor.org_id.clone();
-    let hits = state.db.read(move |conn| search_index::search(conn, &org_id, &query.q, &names, limit)).await?;
+    let scope = actor.scope();
+    let hits = state.db.read(move |conn| search_index::search(conn, &scope, &query.q, &names, limit)).await?;
     let data = hits
         .into_iter()
         .filter_map(|hit| {

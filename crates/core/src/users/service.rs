@@ -8,6 +8,7 @@ use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, page};
 use crate::state::AppState;
+use crate::scope::Scope;
 use crate::write::{Edit, Versioned};
 
 pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
@@ -95,14 +96,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
 pub(crate) const USERS: Versioned<UserOut> =
     Versioned { table: "users", org_column: "org_id", resource: "user", load, version: |u| u.version };
 
-fn load(conn: &mut crate::db::DbConnection, org_id: &str, id: &str) -> ApiResult<UserOut> {
-    model::find(conn, org_id, id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
+fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<UserOut> {
+    model::find(conn, scope.org_id(), id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
     actor.require(Resource::USERS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn update(
