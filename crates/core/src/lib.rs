@@ -105,8 +105,11 @@ pub const DOMAIN: Domain = Domain {
             path: "/v1/teams",
             permission: auth::Resource::TEAMS,
             writes: Some(WriteExample {
-                create: Some(r#"{"name": "EMEA sales", "member_ids": ["{user_id}"]}"#),
-                patches: &[r#"{"name": "EMEA enterprise sales"}"#, r#"{"description": "Accounts in Europe and Africa"}"#],
+                create: Some(r#"{"name": "EMEA sales", "description": "Accounts in Europe"}"#),
+                patches: &[
+                    r#"{"name": "EMEA enterprise sales"}"#,
+                    r#"{"description": "Accounts in Europe and Africa"}"#,
+                ],
             }),
             ..ResourceSpec::BASE
         },

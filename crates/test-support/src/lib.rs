@@ -213,6 +213,38 @@ impl TestApp {
         }
     }
 
+    /// The body of `POST <path>` from the resource's example, with each `{<record_type>_id}`
+    /// replaced by the id of a new record of that type (created by the admin from its own
+    /// example); `None` for a singleton.
+    pub async fn example_body(&self, spec: &crm_core::registry::ResourceSpec) -> Option<Value> {
+        let mut body = spec.writes.as_ref()?.create?.to_string();
+        for other in crm_core::registry::resources(crm_gateway::DOMAINS) {
+            let placeholder = format!("{{{}_id}}", other.record_type);
+            if body.contains(&placeholder) {
+                let example = Box::pin(self.example_body(other)).await.expect("a referenced resource has an example");
+                let created = self.post(other.path, &self.admin_key, example).await;
+                created.expect(201);
+                body = body.replace(&placeholder, created.body["id"].as_str().unwrap());
+            }
+        }
+        Some(serde_json::from_str(&body).unwrap())
+    }
+
+    /// A new active user of the main organization: their id and an access token.
+    pub fn new_user(&self, email: &str, role: &str) -> (String, String) {
+        let id = insert_user(&mut self.state.db.conn().unwrap(), &self.org_id, email, role);
+        let token = token_for(&self.state, &self.org_id, &id, role);
+        (id, token)
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(self.client.delete(self.url(path)), token).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(self.client.put(self.url(path)).json(&body), token).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

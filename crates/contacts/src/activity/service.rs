@@ -5,8 +5,8 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::http::{Page, Patch, Sort, page, trimmed};
-use crm_core::state::AppState;
 use crm_core::scope::Scope;
+use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 
 use super::dto::{ActivitiesQuery, ActivityIn, ActivityKind, ActivityOut, ActivityPatch, Direction, TaskStatus};

@@ -11,8 +11,8 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
-use crm_core::state::AppState;
 use crm_core::scope::Scope;
+use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
@@ -425,8 +425,8 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
         .write(move |conn| {
             let since = crm_core::time::now();
             CONTACTS.lock(conn, &actor.org_id, &id)?;
-            let trashed =
-                model::find_deleted(conn, &actor.scope(), &id)?.ok_or_else(|| ApiError::not_found("deleted contact"))?;
+            let trashed = model::find_deleted(conn, &actor.scope(), &id)?
+                .ok_or_else(|| ApiError::not_found("deleted contact"))?;
             if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.org_id, &id)? {
                 return Err(ApiError::conflict(
                     "merged",

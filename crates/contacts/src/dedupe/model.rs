@@ -185,8 +185,10 @@ fn company_candidates(rows: Vec<CompanyRow>) -> Vec<Candidate> {
 
 /// Every live company in the scope's sight.
 pub fn all_companies(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Vec<Candidate>> {
-    let mut query =
-        companies::table.filter(companies::org_id.eq(scope.org_id())).filter(companies::deleted_at.is_null()).into_boxed();
+    let mut query = companies::table
+        .filter(companies::org_id.eq(scope.org_id()))
+        .filter(companies::deleted_at.is_null())
+        .into_boxed();
     if let Some(visible) = scope.visible(company::RECORD_TYPE, company::OWNER) {
         query = query.filter(visible);
     }
@@ -225,9 +227,8 @@ pub fn companies_like(conn: &mut DbConnection, scope: &Scope, candidates: &[Cand
     if let Some(visible) = scope.visible(company::RECORD_TYPE, company::OWNER) {
         query = query.filter(visible);
     }
-    let rows: Vec<CompanyRow> = query
-        .select((companies::id, companies::name, companies::domain, companies::addresses))
-        .load(conn)?;
+    let rows: Vec<CompanyRow> =
+        query.select((companies::id, companies::name, companies::domain, companies::addresses)).load(conn)?;
     Ok(company_candidates(rows))
 }
 

@@ -19,3 +19,4 @@ mod privacy;
 mod search;
 mod snapshots;
 mod sorts;
+mod visibility;

@@ -9,8 +9,8 @@ use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, page};
-use crate::state::AppState;
 use crate::scope::Scope;
+use crate::state::AppState;
 use crate::write::{Edit, Versioned};
 
 fn check_scopes(state: &AppState, scopes: &[String], pointer: &str) -> ApiResult<()> {

@@ -93,7 +93,8 @@ impl Resource {
     pub const USERS: Resource =
         Resource { label: "users", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
     /// Teams: everyone sees who is in which; admins compose them.
-    pub const TEAMS: Resource = Resource { label: "teams", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
+    pub const TEAMS: Resource =
+        Resource { label: "teams", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
     pub const API_KEYS: Resource = Resource { label: "API keys", scope: Some("platform"), read: ADMINS, write: ADMINS };
     pub const AUDIT_LOG: Resource =
         Resource { label: "the audit log", scope: Some("platform"), read: ADMINS, write: ADMINS };

@@ -7,8 +7,8 @@ use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Sort, page, trimmed};
-use crate::state::AppState;
 use crate::scope::Scope;
+use crate::state::AppState;
 use crate::write::{Edit, Versioned};
 
 const RECORD_TYPE: &str = "custom_field";

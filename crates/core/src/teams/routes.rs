@@ -34,7 +34,11 @@ pub async fn list_teams(
     )
 )]
 #[post("/teams")]
-pub async fn create_team(state: web::Data<AppState>, actor: Actor, input: ValidatedJson<TeamIn>) -> ApiResult<HttpResponse> {
+pub async fn create_team(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<TeamIn>,
+) -> ApiResult<HttpResponse> {
     let team = service::create(&state, &actor, input.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/teams/{}", team.id)))

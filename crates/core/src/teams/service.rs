@@ -39,7 +39,10 @@ fn draft(name: String, description: Option<String>, member_ids: Vec<String>) -> 
 /// 409 when another team has the name; 422 for members who are not users of the organization.
 fn check(conn: &mut DbConnection, org_id: &str, id: &str, draft: &Draft) -> ApiResult<()> {
     if let Some(holder) = model::named(conn, org_id, &draft.name, id)? {
-        return Err(ApiError::conflict("duplicate_team", format!("Team {holder} already has the name {:?}.", draft.name)));
+        return Err(ApiError::conflict(
+            "duplicate_team",
+            format!("Team {holder} already has the name {:?}.", draft.name),
+        ));
     }
     let mut errors = Vec::new();
     for (i, user_id) in draft.member_ids.iter().enumerate() {

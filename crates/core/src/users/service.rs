@@ -7,8 +7,8 @@ use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, Sort, page};
-use crate::state::AppState;
 use crate::scope::Scope;
+use crate::state::AppState;
 use crate::write::{Edit, Versioned};
 
 pub const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];

@@ -13,11 +13,8 @@ const SAME_VERSION_WRITERS: usize = 8;
 
 /// The record's own URL and its version, after creating it from the example.
 async fn create(app: &TestApp, spec: &ResourceSpec, example: &WriteExample) -> (String, String, i64) {
-    let reply = match example.create {
-        Some(body) => {
-            let body = Box::pin(with_references(app, body)).await;
-            app.post(spec.path, &app.admin_key, serde_json::from_str(&body).unwrap()).await
-        }
+    let reply = match app.example_body(spec).await {
+        Some(body) => app.post(spec.path, &app.admin_key, body).await,
         None => app.get(spec.path, &app.admin_key).await,
     };
     assert!(reply.status == 200 || reply.status == 201, "{}: {}", spec.path, reply.text);
@@ -25,20 +22,6 @@ async fn create(app: &TestApp, spec: &ResourceSpec, example: &WriteExample) -> (
     assert!(id.starts_with(&format!("{}_", spec.id_prefix)), "{id} has not the prefix {}", spec.id_prefix);
     let url = if example.create.is_some() { format!("{}/{id}", spec.path) } else { spec.path.to_string() };
     (url, id, reply.body["version"].as_i64().unwrap())
-}
-
-/// The body with each `{<record_type>_id}` replaced by the id of a new record of that type.
-async fn with_references(app: &TestApp, body: &str) -> String {
-    let mut body = body.to_string();
-    for spec in crm_core::registry::resources(crm_gateway::DOMAINS) {
-        let placeholder = format!("{{{}_id}}", spec.record_type);
-        if body.contains(&placeholder) {
-            let example = spec.writes.as_ref().expect("a referenced resource has an example");
-            let (_, id, _) = create(app, spec, example).await;
-            body = body.replace(&placeholder, &id);
-        }
-    }
-    body
 }
 
 async fn patch(app: &TestApp, url: &str, body: &str, if_match: Option<i64>) -> crate::support::Reply {

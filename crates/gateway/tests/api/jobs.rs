@@ -236,12 +236,19 @@ async fn the_trash_purge_runs_as_a_scheduled_job(app: TestApp) {
         .set(contacts::deleted_at.eq(long_ago))
         .execute(&mut *app.conn())
         .unwrap();
-    // Make the schedule due now, whatever the app's own scheduler did at start.
+    // Make the schedule due now, whatever the app's own scheduler did at start: once that has
+    // written the schedules, or its first tick could race ours to create them.
+    let schedules = crm_core::registry::schedules(crm_gateway::DOMAINS);
+    let started = std::time::Instant::now();
+    while job_schedules::table.count().get_result::<i64>(&mut *app.conn()).unwrap() < schedules.len() as i64 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the app's scheduler never wrote its schedules");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
     diesel::update(job_schedules::table)
         .set(job_schedules::next_run_at.eq(long_ago))
         .execute(&mut *app.conn())
         .unwrap();
-    enqueue_due(&app, &crm_core::registry::schedules(crm_gateway::DOMAINS)).unwrap();
+    enqueue_due(&app, &schedules).unwrap();
     let kind = crm_contacts::privacy::purge::PURGE_KIND;
     until(&app, kind, |rows| !rows.is_empty() && rows.iter().all(|(_, status, _)| status == "succeeded")).await;
     let left: i64 = contacts::table.filter(contacts::id.eq(&id)).count().get_result(&mut *app.conn()).unwrap();

@@ -20,3 +20,4 @@ mod jobs;
 mod openapi;
 mod schema;
 mod users;
+mod visibility;
