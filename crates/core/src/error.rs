@@ -69,6 +69,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+/// The most field errors one problem lists.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
         Self { status, code: code.into(), detail: detail.into(), errors: Vec::new(), retry_after: None }
@@ -104,11 +107,17 @@ impl ApiError {
     }
 
     /// 422 with one error per invalid field.
-    pub fn validation(errors: Vec<FieldError>) -> Self {
+    /// 422 listing the invalid fields: the first [`MAX_FIELD_ERRORS`], so a huge bad body
+    /// gets a small answer.
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
         let detail = match errors.len() {
             1 => "The request has 1 invalid field.".to_string(),
+            n if n > MAX_FIELD_ERRORS => {
+                format!("The request has {n} invalid fields; the first {MAX_FIELD_ERRORS} are listed.")
+            }
             n => format!("The request has {n} invalid fields."),
         };
+        errors.truncate(MAX_FIELD_ERRORS);
         Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
     }
 

@@ -65,8 +65,10 @@ async fn as_problem(response: ServiceResponse<BoxBody>, id: &str, instance: &str
     let (req, res) = response.into_parts();
     let (head, body) = res.into_parts();
     let bytes = actix_web::body::to_bytes_limited(body, 64 * 1024).await.ok().and_then(Result::ok).unwrap_or_default();
-    let mut problem = if is_problem {
-        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
+    let parsed = is_problem.then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok()).flatten();
+    // A body this layer cannot read back (larger than it reads) still answers a problem.
+    let mut problem = if let Some(problem) = parsed.filter(serde_json::Value::is_object) {
+        problem
     } else {
         let (code, detail) = default_problem(status);
         serde_json::to_value(problem_body(status, code, detail, Vec::new())).unwrap_or_default()

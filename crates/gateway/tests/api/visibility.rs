@@ -151,6 +151,10 @@ async fn visibility_rules_are_checked(app: TestApp) {
     app.put(url, &app.admin_key, json!({"rules": [{"role": "sales", "record_type": "contact", "visibility": "some"}]}))
         .await
         .expect(422);
+    let many = vec![json!({"role": "admin", "record_type": "0", "visibility": "all"}); 450];
+    let too_many = app.put(url, &app.admin_key, json!({"rules": many})).await;
+    too_many.expect(422);
+    assert_eq!(too_many.body["errors"].as_array().unwrap().len(), crm_core::error::MAX_FIELD_ERRORS);
     let rule = json!({"rules": [{"role": "sales", "record_type": "contact", "visibility": "own"}]});
     app.put(url, &app.sales_token, rule.clone()).await.expect_problem(403, "forbidden");
     // Bad input changed nothing; another organization's rules are its own.
