@@ -1,4 +1,6 @@
 //! The write runner: every update and delete of a versioned record goes through [`Versioned`].
+//! Its own statements are `crate::sql` statements, which diesel keeps prepared (an
+//! `sql_query` is parsed and planned again on every call).
 //!
 //! It takes the row so no other writer can change it underneath (`SELECT … FOR NO KEY UPDATE`
 //! on PostgreSQL, which runs READ COMMITTED, so rows that only reference it by foreign key are
@@ -9,7 +11,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::BigInt;
 use serde::Serialize;
 
 use crate::auth::Actor;
@@ -18,6 +20,7 @@ use crate::db::{Backend, DbConnection};
 use crate::error::ApiResult;
 use crate::http::check_version;
 use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 /// What an edit did: an edit that changes nothing writes nothing (no version, no event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +52,16 @@ struct VersionRow {
 impl<O: Serialize> Versioned<O> {
     /// Takes the row until the transaction ends (whether live or trashed); a no-op on SQLite.
     pub fn lock(&self, conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
-        if let DbConnection::Postgres(c) = conn {
-            let sql = format!(
-                "SELECT version FROM {} WHERE {} = $1 AND id = $2 FOR NO KEY UPDATE",
-                self.table, self.org_column
-            );
-            diesel::sql_query(sql).bind::<Text, _>(org_id).bind::<Text, _>(id).load::<VersionRow>(c)?;
+        if conn.backend() == Backend::Postgres {
+            let (table, org) = (self.table, self.org_column);
+            Statement::new(vec![
+                Piece::Sql(format!("SELECT version FROM {table} WHERE {org} = ")),
+                Piece::Text(org_id.to_string()),
+                Piece::Sql(" AND id = ".into()),
+                Piece::Text(id.to_string()),
+                Piece::Sql(" FOR NO KEY UPDATE".into()),
+            ])
+            .load::<VersionRow>(conn)?;
         }
         Ok(())
     }
@@ -73,25 +80,17 @@ impl<O: Serialize> Versioned<O> {
     /// no index, so PostgreSQL can make the bump a heap-only update.
     pub fn bump(&self, conn: &mut DbConnection, org_id: &str, id: &str, since: NaiveDateTime) -> ApiResult<()> {
         let (table, org) = (self.table, self.org_column);
-        let sql = match conn.backend() {
-            Backend::Postgres => format!(
-                "UPDATE {table} SET version = version + 1, \
-                 updated_at = CASE WHEN updated_at < $1 THEN $2 ELSE updated_at END WHERE {org} = $3 AND id = $4"
-            ),
-            Backend::Sqlite => format!(
-                "UPDATE {table} SET version = version + 1, \
-                 updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END WHERE {org} = ? AND id = ?"
-            ),
-        };
-        let query = diesel::sql_query(sql)
-            .bind::<Timestamp, _>(since)
-            .bind::<Timestamp, _>(crate::time::now())
-            .bind::<Text, _>(org_id)
-            .bind::<Text, _>(id);
-        match conn {
-            DbConnection::Postgres(c) => query.execute(c)?,
-            DbConnection::Sqlite(c) => query.execute(c)?,
-        };
+        Statement::new(vec![
+            Piece::Sql(format!("UPDATE {table} SET version = version + 1, updated_at = CASE WHEN updated_at < ")),
+            Piece::Time(since),
+            Piece::Sql(" THEN ".into()),
+            Piece::Time(crate::time::now()),
+            Piece::Sql(format!(" ELSE updated_at END WHERE {org} = ")),
+            Piece::Text(org_id.to_string()),
+            Piece::Sql(" AND id = ".into()),
+            Piece::Text(id.to_string()),
+        ])
+        .execute(conn)?;
         Ok(())
     }
 
