@@ -78,17 +78,17 @@ fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
 /// 422 unless every target is a live record of the organization and the assignee an active user.
 fn check_references(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     fields: &ActivityFields,
     targets: &[Target],
 ) -> ApiResult<()> {
     if let Some(assignee) = &fields.assignee_id {
-        crm_core::users::model::check_owner(conn, org_id, assignee).map_err(|_| {
+        crm_core::users::model::check_owner(conn, scope.org_id(), assignee).map_err(|_| {
             ApiError::invalid_field("/assignee_id", "unknown_user", "must be an active user of the organization")
         })?;
     }
     // References are checked across the organization, whoever may see them.
-    let whole = crm_core::scope::Scope::of(&crm_core::jobs::schedule::system_actor(org_id));
+    let whole = scope.unrestricted();
     let mut errors = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let exists = match target.record_type.as_str() {
@@ -123,7 +123,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
     state
         .db
         .write(move |conn| {
-            check_references(conn, &actor.org_id, &fields, &targets)?;
+            check_references(conn, &actor.scope(), &fields, &targets)?;
             let id = crm_core::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
             model::set_targets(conn, &actor.org_id, &id, &targets)?;
@@ -217,7 +217,7 @@ pub async fn update(
                 {
                     return Ok(Edit::Unchanged);
                 }
-                check_references(conn, &actor.org_id, &fields, &targets)?;
+                check_references(conn, &actor.scope(), &fields, &targets)?;
                 model::update(conn, &actor.org_id, &id, &fields)?;
                 model::set_targets(conn, &actor.org_id, &id, &targets)?;
                 Ok(Edit::Changed)
