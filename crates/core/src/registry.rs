@@ -35,6 +35,9 @@ pub struct ResourceSpec {
     pub custom_fields: bool,
     /// Whether records appear in the global search (`GET /v1/search`).
     pub search: bool,
+    /// Whether a live record with this id is in the scope's sight. Set, it makes the resource
+    /// something activities can be about, with a timeline (`crm_contacts::timeline`).
+    pub exists: Option<fn(&mut crate::db::DbConnection, &crate::scope::Scope, &str) -> crate::ApiResult<bool>>,
     /// The SQL expression naming a record's owner (`contacts.owner_id`), for resources whose
     /// records each role may see all of, its teams' or its own (`/v1/organization/record-visibility`).
     pub owner: Option<&'static str>,
@@ -61,6 +64,7 @@ impl ResourceSpec {
         custom_fields: false,
         search: false,
         owner: None,
+        exists: None,
         writes: None,
     };
 }

@@ -102,6 +102,22 @@ pub struct ActivityIn {
     pub contact_ids: Option<Vec<String>>,
     #[validate(length(max = 50))]
     pub company_ids: Option<Vec<String>>,
+    /// Records of any type with a timeline (`contact`, `company`, and the other domains'),
+    /// beside `contact_ids` and `company_ids`.
+    #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
+    pub about: Option<Vec<RecordRef>>,
+}
+
+/// A record an activity is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"record_type": "company", "id": "co_01jbz3m3x7f6ks6q0vd1tq2n5d"}))]
+pub struct RecordRef {
+    #[schema(min_length = 1, max_length = 64)]
+    pub record_type: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub id: String,
 }
 
 /// Changes to an activity (JSON merge patch); the kind cannot change.
@@ -151,6 +167,11 @@ pub struct ActivityPatch {
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub company_ids: Patch<Vec<String>>,
+    /// Replaces every record the activity is about; `contact_ids` and `company_ids` then
+    /// replace those of their type.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<RecordRef>>, max_items = 50)]
+    pub about: Patch<Vec<RecordRef>>,
 }
 
 /// A note, task, call, meeting or logged e-mail.
@@ -161,6 +182,7 @@ pub struct ActivityPatch {
     "assignee_id": "user_01jbz3m3x7f6ks6q0vd1tq2n5b", "direction": null, "duration_seconds": null, "outcome": null,
     "starts_at": null, "ends_at": null, "attendees": [], "message_id": null,
     "contact_ids": ["con_01jbz3m3x7f6ks6q0vd1tq2n5c"], "company_ids": [],
+    "about": [{"record_type": "contact", "id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c"}],
     "created_by": "user_01jbz3m3x7f6ks6q0vd1tq2n5b",
     "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
 }))]
@@ -190,6 +212,8 @@ pub struct ActivityOut {
     pub message_id: Option<String>,
     pub contact_ids: Vec<String>,
     pub company_ids: Vec<String>,
+    /// Every record it is about, of every type (contacts and companies included).
+    pub about: Vec<RecordRef>,
     /// The user who logged it.
     pub created_by: String,
     #[serde(with = "crm_core::time::rfc3339")]
@@ -217,6 +241,10 @@ impl ActivityOut {
             attendees: serde_json::from_str(&a.attendees).unwrap_or_default(),
             contact_ids: ids("contact"),
             company_ids: ids("company"),
+            about: targets
+                .iter()
+                .map(|t| RecordRef { record_type: t.record_type.clone(), id: t.record_id.clone() })
+                .collect(),
             id: a.id,
             subject: a.subject,
             body: a.body,
@@ -255,6 +283,7 @@ impl From<ActivityOut> for ActivityIn {
             message_id: a.message_id,
             contact_ids: Some(a.contact_ids),
             company_ids: Some(a.company_ids),
+            about: Some(a.about),
         }
     }
 }

@@ -5,6 +5,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::registry::{self, Domain};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
@@ -34,22 +35,24 @@ fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
     {
         errors.push(FieldError::new("/ends_at", "before_start", "a meeting ends after it starts"));
     }
-    let mut targets: Vec<Target> = Vec::new();
-    for (record_type, ids) in
+    let typed =
         [("contact", input.contact_ids.unwrap_or_default()), ("company", input.company_ids.unwrap_or_default())]
-    {
-        for id in ids {
-            let target = Target { record_type: record_type.to_string(), record_id: id };
-            if !targets.contains(&target) {
-                targets.push(target);
-            }
+            .into_iter()
+            .flat_map(|(record_type, ids)| ids.into_iter().map(move |id| (record_type.to_string(), id)));
+    let about = input.about.unwrap_or_default().into_iter().map(|r| (r.record_type.trim().to_string(), r.id));
+    let mut targets: Vec<Target> = Vec::new();
+    for (record_type, id) in about.chain(typed) {
+        let target = Target { record_type, record_id: id.trim().to_string() };
+        if !targets.contains(&target) {
+            targets.push(target);
         }
     }
+    targets.sort_by(|a, b| (&a.record_type, &a.record_id).cmp(&(&b.record_type, &b.record_id)));
     if targets.is_empty() {
         errors.push(FieldError::new(
             "/contact_ids",
             "required",
-            "an activity is about at least one contact or company",
+            "an activity is about at least one record (a contact, a company, or another in `about`)",
         ));
     }
     if !errors.is_empty() {
@@ -75,9 +78,11 @@ fn normalize(input: ActivityIn) -> ApiResult<(ActivityFields, Vec<Target>)> {
     Ok((fields, targets))
 }
 
-/// 422 unless every target is a live record of the organization and the assignee an active user.
+/// 422 unless every target is a live record of the organization, of a registered type with a
+/// timeline, and the assignee an active user.
 fn check_references(
     conn: &mut DbConnection,
+    domains: &[&Domain],
     scope: &Scope,
     fields: &ActivityFields,
     targets: &[Target],
@@ -91,13 +96,25 @@ fn check_references(
     let whole = scope.unrestricted();
     let mut errors = Vec::new();
     for (i, target) in targets.iter().enumerate() {
-        let exists = match target.record_type.as_str() {
-            "contact" => crate::contact::model::find(conn, &whole, &target.record_id)?.is_some(),
-            _ => crate::company::model::find(conn, &whole, &target.record_id)?.is_some(),
-        };
-        if !exists {
+        let Some(exists) =
+            registry::resources(domains).find(|r| r.record_type == target.record_type).and_then(|r| r.exists)
+        else {
+            let types: Vec<_> =
+                registry::resources(domains).filter(|r| r.exists.is_some()).map(|r| r.record_type).collect();
             errors.push(FieldError::new(
-                format!("/{}_ids", target.record_type),
+                "/about",
+                "unknown_record_type",
+                format!("{:?} has no timeline; record types: {} (item {i})", target.record_type, types.join(", ")),
+            ));
+            continue;
+        };
+        if !exists(conn, &whole, &target.record_id)? {
+            let pointer = match target.record_type.as_str() {
+                "contact" | "company" => format!("/{}_ids", target.record_type),
+                _ => "/about".to_string(),
+            };
+            errors.push(FieldError::new(
+                pointer,
                 "unknown_record",
                 format!("{} {} is not in the organization (item {i})", target.record_type, target.record_id),
             ));
@@ -119,11 +136,11 @@ fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ActivityO
 pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiResult<ActivityOut> {
     actor.require(permissions::CONTACTS, Action::Write)?;
     let (fields, targets) = normalize(input)?;
-    let actor = actor.clone();
+    let (actor, domains) = (actor.clone(), state.domains);
     state
         .db
         .write(move |conn| {
-            check_references(conn, &actor.scope(), &fields, &targets)?;
+            check_references(conn, domains, &actor.scope(), &fields, &targets)?;
             let id = crm_core::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
             model::set_targets(conn, &actor.org_id, &id, &targets)?;
@@ -204,7 +221,7 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> ApiResult<ActivityOut> {
     actor.require(permissions::CONTACTS, Action::Write)?;
-    let actor = actor.clone();
+    let (actor, domains) = (actor.clone(), state.domains);
     state
         .db
         .write(move |conn| {
@@ -217,7 +234,7 @@ pub async fn update(
                 {
                     return Ok(Edit::Unchanged);
                 }
-                check_references(conn, &actor.scope(), &fields, &targets)?;
+                check_references(conn, domains, &actor.scope(), &fields, &targets)?;
                 model::update(conn, &actor.org_id, &id, &fields)?;
                 model::set_targets(conn, &actor.org_id, &id, &targets)?;
                 Ok(Edit::Changed)
@@ -255,6 +272,18 @@ fn apply(draft: &mut ActivityIn, patch: ActivityPatch) -> ApiResult<()> {
     set_time(&mut draft.starts_at, patch.starts_at, "/starts_at")?;
     set_time(&mut draft.ends_at, patch.ends_at, "/ends_at")?;
     patch.attendees.apply_to(&mut draft.attendees);
+    // `about` replaces every target, then each typed list those of its type.
+    if patch.about != Patch::Absent {
+        (draft.contact_ids, draft.company_ids) = (None, None);
+    }
+    patch.about.apply_to(&mut draft.about);
+    for (record_type, typed) in [("contact", &patch.contact_ids), ("company", &patch.company_ids)] {
+        if *typed != Patch::Absent
+            && let Some(about) = &mut draft.about
+        {
+            about.retain(|r| r.record_type != record_type);
+        }
+    }
     patch.contact_ids.apply_to(&mut draft.contact_ids);
     patch.company_ids.apply_to(&mut draft.company_ids);
     if draft.duration_seconds.is_some_and(|d| !(0..=86400).contains(&d)) {

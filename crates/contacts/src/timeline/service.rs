@@ -5,25 +5,33 @@ use crm_core::auth::{Action, Actor};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, page};
+use crm_core::registry::{self, ResourceSpec};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
 
 use super::dto::{TimelineItem, TimelineQuery};
 use crate::activity::dto::ActivityOut;
 use crate::activity::model::Target;
-use crate::permissions;
 
-/// Which record a timeline is about: `contact` or `company`.
+/// Which record a timeline is about: one of a registered resource with `exists` (contacts,
+/// companies, and the other domains' records activities can be about).
 pub struct Subject {
     pub record_type: &'static str,
     pub id: String,
 }
 
-fn exists(conn: &mut DbConnection, scope: &Scope, subject: &Subject) -> ApiResult<bool> {
-    Ok(match subject.record_type {
-        "contact" => crate::contact::model::find(conn, scope, &subject.id)?.is_some(),
-        _ => crate::company::model::find(conn, scope, &subject.id)?.is_some(),
-    })
+/// The subject's resource, once the caller may read it: 404 for a type without a timeline.
+fn resource(state: &AppState, actor: &Actor, subject: &Subject) -> ApiResult<&'static ResourceSpec> {
+    let spec = registry::resources(state.domains)
+        .find(|r| r.record_type == subject.record_type && r.exists.is_some())
+        .ok_or_else(|| ApiError::not_found(subject.record_type))?;
+    actor.require(spec.permission, Action::Read)?;
+    Ok(spec)
+}
+
+/// Whether the subject is a live record in the scope's sight.
+fn exists(conn: &mut DbConnection, spec: &ResourceSpec, scope: &Scope, subject: &Subject) -> ApiResult<bool> {
+    spec.exists.map_or(Ok(false), |exists| exists(conn, scope, &subject.id))
 }
 
 /// The plan a source pages with: newest first on its own time column, after the timeline's cursor.
@@ -91,13 +99,13 @@ pub async fn timeline(
     subject: Subject,
     query: TimelineQuery,
 ) -> ApiResult<Page<TimelineItem>> {
-    actor.require(permissions::CONTACTS, Action::Read)?;
+    let spec = resource(state, actor, &subject)?;
     let plan = timeline_plan(&query)?;
     let (scope, for_query) = (actor.scope(), plan.clone());
     let mut items = state
         .db
         .read(move |conn| {
-            if !exists(conn, &scope, &subject)? {
+            if !exists(conn, spec, &scope, &subject)? {
                 return Err(ApiError::not_found(subject.record_type));
             }
             let mut items = activities(conn, &scope, &subject, &for_query)?;
@@ -130,13 +138,13 @@ pub async fn history(
     subject: Subject,
     query: TimelineQuery,
 ) -> ApiResult<Page<AuditEntryOut>> {
-    actor.require(permissions::CONTACTS, Action::Read)?;
+    let spec = resource(state, actor, &subject)?;
     let plan = timeline_plan(&query)?;
     let (scope, for_query) = (actor.scope(), plan.clone());
     let rows = state
         .db
         .read(move |conn| {
-            if !exists(conn, &scope, &subject)? {
+            if !exists(conn, spec, &scope, &subject)? {
                 return Err(ApiError::not_found(subject.record_type));
             }
             changes(conn, scope.org_id(), &subject, &for_query)

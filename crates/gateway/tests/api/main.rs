@@ -19,5 +19,6 @@ mod global_search;
 mod jobs;
 mod openapi;
 mod schema;
+mod timelines;
 mod users;
 mod visibility;
