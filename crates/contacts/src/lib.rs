@@ -15,6 +15,7 @@ pub mod link;
 pub mod permissions;
 pub use crm_core::normalize;
 pub mod privacy;
+pub mod settings;
 pub mod subscription;
 pub mod suppression;
 pub mod timeline;
@@ -26,6 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "contacts",
     configure,
+    settings: Some(settings::SETTINGS),
     jobs: register_jobs,
     schedules: &[crm_core::jobs::Schedule {
         kind: privacy::purge::PURGE_KIND,

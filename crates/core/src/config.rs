@@ -1,10 +1,15 @@
-//! Configuration: commented defaults embedded in the binary (`config.default.toml`), then an
-//! optional file named by `CRM_CONFIG`, then `CRM_<KEY>` environment variables. Validated at
-//! start-up; the secret never prints.
+//! Configuration: commented defaults embedded in the binary (`config.default.toml`, and each
+//! domain's section), then an optional file named by `CRM_CONFIG`, then `CRM_<KEY>` (a
+//! domain's: `CRM_<DOMAIN>_<KEY>`) environment variables. Validated at start-up; the secret
+//! never prints.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::registry::Domain;
 
 const DEFAULTS: &str = include_str!("../config.default.toml");
 
@@ -23,11 +28,22 @@ pub struct Config {
     pub cors_origins: String,
     pub bootstrap: bool,
     pub http_workers: usize,
-    pub trash_retention_days: i64,
     pub job_workers: usize,
     pub job_poll_ms: u64,
     pub job_lease_seconds: u64,
     pub job_retry_base_ms: u64,
+    /// Each domain's section (`[contacts]`), read with [`Config::section`].
+    #[serde(skip)]
+    sections: BTreeMap<String, toml::Table>,
+}
+
+/// A domain's section of the configuration: `[<domain>]` in a `CRM_CONFIG` file,
+/// `CRM_<DOMAIN>_<KEY>` in the environment.
+pub struct Settings {
+    /// Its keys with their defaults and comments, as TOML (no `[section]` header).
+    pub defaults: &'static str,
+    /// Checks the section as loaded: start-up fails with its message.
+    pub check: fn(&Config) -> Result<(), String>,
 }
 
 /// A string that never shows in logs or debug output.
@@ -81,50 +97,97 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Overlays `file` on `defaults`, refusing keys the defaults do not have.
+fn overlay(defaults: &mut toml::Table, file: toml::Table, place: &str) -> Result<(), String> {
+    for (key, value) in file {
+        if !defaults.contains_key(&key) {
+            return Err(format!("{place}: unknown setting {key:?}"));
+        }
+        defaults.insert(key, value);
+    }
+    Ok(())
+}
+
+/// Overrides each key of `table` by the variable `<prefix><KEY>`, typed like its default.
+fn from_environment(
+    table: &mut toml::Table,
+    prefix: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let keys: Vec<String> = table.keys().cloned().collect();
+    for key in keys {
+        let var = format!("{prefix}{}", key.to_uppercase());
+        let plain = (prefix == "CRM_" && key == "database_url").then(|| env("DATABASE_URL")).flatten();
+        let Some(raw) = env(&var).or(plain) else { continue };
+        let value = match &table[&key] {
+            toml::Value::Integer(_) => raw
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .map_err(|_| format!("{var} must be an integer, got {raw:?}"))?,
+            toml::Value::Boolean(_) => match raw.trim() {
+                "true" | "1" | "yes" => toml::Value::Boolean(true),
+                "false" | "0" | "no" => toml::Value::Boolean(false),
+                _ => return Err(format!("{var} must be true or false, got {raw:?}")),
+            },
+            _ => toml::Value::String(raw),
+        };
+        table.insert(key, value);
+    }
+    Ok(())
+}
+
 impl Config {
-    /// Defaults, the `CRM_CONFIG` file, then the environment.
-    pub fn load() -> Result<Config, String> {
-        Self::load_from(|name| std::env::var(name).ok())
+    /// Defaults, the `CRM_CONFIG` file, then the environment, with a section for each domain
+    /// that has settings.
+    pub fn load(domains: &[&Domain]) -> Result<Config, String> {
+        Self::load_from(|name| std::env::var(name).ok(), domains)
     }
 
     /// Like [`Config::load`], reading variables through `env` (tests pass their own).
-    pub fn load_from(env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+    pub fn load_from(env: impl Fn(&str) -> Option<String>, domains: &[&Domain]) -> Result<Config, String> {
         let mut table: toml::Table = DEFAULTS.parse().map_err(|e| format!("built-in defaults: {e}"))?;
-        if let Some(path) = env("CRM_CONFIG") {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
-            let file: toml::Table = text.parse().map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
-            for (key, value) in file {
-                if !table.contains_key(&key) {
-                    return Err(format!("CRM_CONFIG {path}: unknown setting {key:?}"));
-                }
-                table.insert(key, value);
+        let mut sections = BTreeMap::new();
+        for domain in domains {
+            if let Some(settings) = &domain.settings {
+                let defaults: toml::Table =
+                    settings.defaults.parse().map_err(|e| format!("built-in [{}] defaults: {e}", domain.name))?;
+                sections.insert(domain.name.to_string(), defaults);
             }
         }
-        let keys: Vec<String> = table.keys().cloned().collect();
-        for key in keys {
-            let var = format!("CRM_{}", key.to_uppercase());
-            let raw = env(&var).or_else(|| (key == "database_url").then(|| env("DATABASE_URL")).flatten());
-            let Some(raw) = raw else { continue };
-            let value = match &table[&key] {
-                toml::Value::Integer(_) => raw
-                    .trim()
-                    .parse::<i64>()
-                    .map(toml::Value::Integer)
-                    .map_err(|_| format!("{var} must be an integer, got {raw:?}"))?,
-                toml::Value::Boolean(_) => match raw.trim() {
-                    "true" | "1" | "yes" => toml::Value::Boolean(true),
-                    "false" | "0" | "no" => toml::Value::Boolean(false),
-                    _ => return Err(format!("{var} must be true or false, got {raw:?}")),
-                },
-                _ => toml::Value::String(raw),
-            };
-            table.insert(key, value);
+        if let Some(path) = env("CRM_CONFIG") {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            let mut file: toml::Table = text.parse().map_err(|e| format!("CRM_CONFIG {path}: {e}"))?;
+            for (name, section) in &mut sections {
+                match file.remove(name) {
+                    Some(toml::Value::Table(given)) => overlay(section, given, &format!("CRM_CONFIG {path} [{name}]"))?,
+                    Some(_) => return Err(format!("CRM_CONFIG {path}: {name} must be a [{name}] section")),
+                    None => {}
+                }
+            }
+            overlay(&mut table, file, &format!("CRM_CONFIG {path}"))?;
         }
-        let config: Config = toml::Value::Table(table)
+        from_environment(&mut table, "CRM_", &env)?;
+        for (name, section) in &mut sections {
+            from_environment(section, &format!("CRM_{}_", name.to_uppercase()), &env)?;
+        }
+        let mut config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| format!("invalid configuration: {}", e.message()))?;
+        config.sections = sections;
         config.validate()?;
+        for domain in domains {
+            if let Some(settings) = &domain.settings {
+                (settings.check)(&config)?;
+            }
+        }
         Ok(config)
+    }
+
+    /// A domain's section, typed.
+    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, String> {
+        let table = self.sections.get(name).cloned().unwrap_or_default();
+        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| format!("[{name}]: {}", e.message()))
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -150,9 +213,6 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err("CRM_MAX_BODY_BYTES must be at least 1024".into());
         }
-        if !(1..=3650).contains(&self.trash_retention_days) {
-            return Err("CRM_TRASH_RETENTION_DAYS must be 1 to 3650".into());
-        }
         Ok(())
     }
 }
@@ -167,7 +227,7 @@ mod tests {
 
     #[test]
     fn defaults_load() {
-        let config = Config::load_from(env(&[])).unwrap();
+        let config = Config::load_from(env(&[]), &[]).unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert!(config.database_url.starts_with("sqlite://"));
     }
@@ -175,19 +235,20 @@ mod tests {
     #[test]
     fn environment_overrides_and_validates() {
         let config =
-            Config::load_from(env(&[("CRM_LISTEN", "0.0.0.0:9000"), ("DATABASE_URL", "postgres://u:pw@h/db")]))
+            Config::load_from(env(&[("CRM_LISTEN", "0.0.0.0:9000"), ("DATABASE_URL", "postgres://u:pw@h/db")]), &[])
                 .unwrap();
         assert_eq!(config.listen, "0.0.0.0:9000");
         assert_eq!(redact_url(&config.database_url), "postgres://u:***@h/db");
-        assert!(Config::load_from(env(&[("CRM_LISTEN", "nowhere")])).unwrap_err().contains("CRM_LISTEN"));
-        assert!(Config::load_from(env(&[("CRM_DATABASE_POOL_SIZE", "many")])).unwrap_err().contains("integer"));
-        assert!(Config::load_from(env(&[("DATABASE_URL", "mysql://x")])).is_err());
-        assert!(Config::load_from(env(&[("CRM_SECRET_KEY", "short")])).is_err());
+        assert!(Config::load_from(env(&[("CRM_LISTEN", "nowhere")]), &[]).unwrap_err().contains("CRM_LISTEN"));
+        assert!(Config::load_from(env(&[("CRM_DATABASE_POOL_SIZE", "many")]), &[]).unwrap_err().contains("integer"));
+        assert!(Config::load_from(env(&[("DATABASE_URL", "mysql://x")]), &[]).is_err());
+        assert!(Config::load_from(env(&[("CRM_SECRET_KEY", "short")]), &[]).is_err());
     }
 
     #[test]
     fn secret_never_prints() {
-        let config = Config::load_from(env(&[("CRM_SECRET_KEY", "0123456789abcdef0123456789abcdef-secret")])).unwrap();
+        let config =
+            Config::load_from(env(&[("CRM_SECRET_KEY", "0123456789abcdef0123456789abcdef-secret")]), &[]).unwrap();
         assert!(!format!("{config:?}").contains("secret\""));
         assert!(!format!("{config:?}").contains("0123456789abcdef"));
     }

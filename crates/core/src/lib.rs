@@ -49,6 +49,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const DOMAIN: Domain = Domain {
     name: "platform",
     configure,
+    settings: None,
     jobs: register_jobs,
     schedules: &[
         jobs::Schedule { kind: http::idempotency::PURGE_KIND, every: std::time::Duration::from_secs(3600) },

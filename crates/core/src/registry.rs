@@ -18,7 +18,12 @@ pub struct Domain {
     pub jobs: fn(&mut crate::jobs::Registry),
     /// Its periodic jobs (each a registered kind), run for every organization.
     pub schedules: &'static [crate::jobs::Schedule],
+    /// Its section of the configuration, if it has settings.
+    pub settings: Option<crate::config::Settings>,
 }
+
+/// Whether a live record with this id is in the scope's sight.
+pub type Exists = fn(&mut crate::db::DbConnection, &crate::scope::Scope, &str) -> crate::ApiResult<bool>;
 
 /// One resource of a domain.
 pub struct ResourceSpec {
@@ -37,7 +42,7 @@ pub struct ResourceSpec {
     pub search: bool,
     /// Whether a live record with this id is in the scope's sight. Set, it makes the resource
     /// something activities can be about, with a timeline (`crm_contacts::timeline`).
-    pub exists: Option<fn(&mut crate::db::DbConnection, &crate::scope::Scope, &str) -> crate::ApiResult<bool>>,
+    pub exists: Option<Exists>,
     /// The SQL expression naming a record's owner (`contacts.owner_id`), for resources whose
     /// records each role may see all of, its teams' or its own (`/v1/organization/record-visibility`).
     pub owner: Option<&'static str>,

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         print!("{}", crm_gateway::openapi_json());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::load() {
+    let config = match Config::load(crm_gateway::DOMAINS) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("crm: configuration error: {e}");

@@ -145,7 +145,8 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("CRM_JOB_RETRY_BASE_MS".into(), "50".into()),
     ];
     vars.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Config::load_from(|name| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
+    let env = |name: &str| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Config::load_from(env, crm_gateway::DOMAINS).unwrap()
 }
 
 impl TestApp {

@@ -8,7 +8,7 @@ use crm_core::change::{self, Change};
 use crm_core::db::{Db, DbConnection};
 use crm_core::error::ApiResult;
 use crm_core::jobs::schedule::system_actor;
-use crm_core::jobs::{JobContext, JobResult};
+use crm_core::jobs::{JobContext, JobError, JobResult};
 use crm_core::schema::{
     activities, activity_links, companies, contact_companies, contact_consents, contact_emails, contact_erasures,
     contact_subscriptions, contacts, external_ids, record_tags,
@@ -36,7 +36,8 @@ pub const PURGE_KIND: &str = "contacts.trash_purge";
 
 /// The scheduled job: purges the organization's trash older than the configured retention.
 pub fn run_purge(ctx: &JobContext) -> JobResult {
-    let cutoff = crm_core::time::now() - chrono::Duration::days(ctx.state.config.trash_retention_days);
+    let settings = crate::settings::ContactsSettings::of(&ctx.state.config).map_err(JobError::Permanent)?;
+    let cutoff = crm_core::time::now() - chrono::Duration::days(settings.trash_retention_days);
     let purged = purge_trash(&ctx.db, &ctx.actor.org_id, cutoff)?;
     if purged.total() > 0 {
         log::info!(

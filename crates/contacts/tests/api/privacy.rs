@@ -580,7 +580,10 @@ async fn privacy_trash_purge(app: TestApp) {
     back_date(&app, "activities", &activity, 45);
     back_date(&app, "contacts", &recent, 29);
 
-    let cutoff = crm_core::time::now() - chrono::Duration::days(app.state.config.trash_retention_days);
+    let cutoff = crm_core::time::now()
+        - chrono::Duration::days(
+            crm_contacts::settings::ContactsSettings::of(&app.state.config).unwrap().trash_retention_days,
+        );
     let purge = |org: &str| crm_contacts::privacy::purge::purge_trash(&app.state.db, org, cutoff).unwrap();
     // Another organization's purge leaves this one's trash alone.
     use crm_core::schema::organizations;

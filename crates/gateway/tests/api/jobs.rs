@@ -231,7 +231,10 @@ async fn the_trash_purge_runs_as_a_scheduled_job(app: TestApp) {
     let deleted = app.send(app.client.delete(app.url(&format!("/v1/contacts/{id}"))), &app.admin_key).await;
     assert_eq!(deleted.status, 204);
     use crm_core::schema::{contacts, job_schedules};
-    let long_ago = crm_core::time::now() - chrono::Duration::days(app.state.config.trash_retention_days + 1);
+    let long_ago = crm_core::time::now()
+        - chrono::Duration::days(
+            crm_contacts::settings::ContactsSettings::of(&app.state.config).unwrap().trash_retention_days + 1,
+        );
     diesel::update(contacts::table.filter(contacts::id.eq(&id)))
         .set(contacts::deleted_at.eq(long_ago))
         .execute(&mut *app.conn())
