@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::http::{Cursor, ListPlan};
-use crm_core::keyset;
+use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::{activities, activity_links as links};
 use crm_core::scope::Scope;
 use diesel::prelude::*;
@@ -198,22 +197,37 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &Li
             .select(links::activity_id);
         query = query.filter(activities::id.eq_any(about));
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = match sort.field {
-        "due_at" => {
-            let query = query.filter(activities::due_at.is_not_null());
-            keyset!(query, activities::due_at.assume_not_null(), activities::id, sort, Cursor::time_key(after)?)
-        }
-        _ => keyset!(query, activities::occurred_at, activities::id, sort, Cursor::time_key(after)?),
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
-}
-
-pub const SORTABLE: &[&str] = &["occurred_at", "due_at"];
-
-pub fn sort_value(activity: &Activity, field: &str) -> String {
-    match (field, activity.due_at) {
-        ("due_at", Some(due)) => crm_core::time::format(&due),
-        _ => crm_core::time::format(&activity.occurred_at),
+    // Sorted by due date, a list holds only what has one (tasks), so the column is never null.
+    if plan.sort_name() == "due_at" {
+        query = query.filter(activities::due_at.is_not_null());
     }
+    let (order, after) = SORTS.keyset::<activities::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
+
+/// What activities sort by: newest first.
+pub static SORTS: Sorts<Activity> = Sorts {
+    default: "-occurred_at",
+    id_column: "activities.id",
+    id: |a| &a.id,
+    custom: |_| "",
+    fields: &[
+        SortField {
+            name: "occurred_at",
+            column: "activities.occurred_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |a| Some(crm_core::time::format(&a.occurred_at)),
+        },
+        SortField {
+            name: "due_at",
+            column: "activities.due_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |a| a.due_at.as_ref().map(crm_core::time::format),
+        },
+    ],
+};

@@ -4,7 +4,7 @@ use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
-use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::http::{Page, Patch, page, trimmed};
 use crm_core::registry::{self, Domain};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
@@ -165,7 +165,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Activ
 
 pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> ApiResult<Page<ActivityOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "occurred_at", desc: true })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let about = match (query.contact_id, query.company_id) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("invalid_query", "filter by contact_id or company_id, not both."));
@@ -188,12 +188,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> Ap
             with_targets(conn, scope.org_id(), rows)
         })
         .await?;
-    Ok(page(
-        rows,
-        &plan,
-        |(a, _)| (model::sort_value(a, plan.sort.field), a.id.clone()),
-        |(a, t)| ActivityOut::from_parts(a, t),
-    ))
+    Ok(page(rows, &plan, |(a, _)| model::SORTS.position(&plan, a), |(a, t)| ActivityOut::from_parts(a, t)))
 }
 
 /// Pairs each activity with its targets, loaded in one query.

@@ -6,7 +6,7 @@ use actix_web::web::Bytes;
 use crm_core::auth::{Action, Actor};
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::files::Upload;
-use crm_core::http::{Page, Sort, page};
+use crm_core::http::{Page, page};
 use crm_core::jobs::model::{self as jobs, Job};
 use crm_core::state::AppState;
 use futures_util::{Stream, StreamExt};
@@ -261,10 +261,10 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Impor
 pub async fn list(state: &AppState, actor: &Actor, query: ImportsQuery) -> ApiResult<Page<ImportOut>> {
     actor.require(permissions::IMPORTS, Action::Read)?;
     let paging = crm_core::http::ListQuery { limit: query.limit, cursor: query.cursor, sort: query.sort };
-    let plan = paging.plan(&["created_at"], Sort { field: "created_at", desc: true })?;
+    let plan = jobs::SORTS.plan(&paging, &[])?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| jobs::list(conn, &org_id, IMPORT_KIND, &for_query)).await?;
-    Ok(page(rows, &plan, |j| (crm_core::time::format(&j.created_at), j.id.clone()), |j| out(j, None)))
+    Ok(page(rows, &plan, |j| jobs::SORTS.position(&plan, j), |j| out(j, None)))
 }
 
 /// The failed rows as CSV: the file's columns, then `row_number` and `reason`, read from the

@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::http::{Cursor, ListPlan};
-use crm_core::keyset;
+use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::{contact_subscriptions as subs, subscription_types as types};
 use diesel::prelude::*;
 
@@ -95,7 +94,29 @@ pub fn delete_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult
     Ok(())
 }
 
-pub const SORTABLE: &[&str] = &["created_at", "name"];
+/// What subscription types sort by.
+pub static SORTS: Sorts<SubscriptionType> = Sorts {
+    default: "created_at",
+    id_column: "subscription_types.id",
+    id: |t| &t.id,
+    custom: |_| "",
+    fields: &[
+        SortField {
+            name: "created_at",
+            column: "subscription_types.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |t| Some(crm_core::time::format(&t.created_at)),
+        },
+        SortField {
+            name: "name",
+            column: "subscription_types.name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |t| Some(t.name.clone()),
+        },
+    ],
+};
 
 pub fn list_types(
     conn: &mut DbConnection,
@@ -107,12 +128,11 @@ pub fn list_types(
     if let Some(channel) = channel {
         query = query.filter(types::channel.eq(channel.to_string()));
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = match sort.field {
-        "name" => keyset!(query, types::name, types::id, sort, Cursor::text_key(after)),
-        _ => keyset!(query, types::created_at, types::id, sort, Cursor::time_key(after)?),
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
+    let (order, after) = SORTS.keyset::<types::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
 
 /// Every type of the organization, oldest first (at most a few hundred).

@@ -6,7 +6,7 @@ use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
-use crm_core::http::{Page, Patch, Sort, page, trimmed};
+use crm_core::http::{Page, Patch, page, trimmed};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
@@ -89,19 +89,11 @@ pub async fn list_types(
     query: SubscriptionTypesQuery,
 ) -> ApiResult<Page<SubscriptionTypeOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let channel = query.channel.map(|c| c.as_str());
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list_types(conn, &org_id, channel, &for_query)).await?;
-    Ok(page(
-        rows,
-        &plan,
-        |t| {
-            let value = if plan.sort.field == "name" { t.name.clone() } else { crm_core::time::format(&t.created_at) };
-            (value, t.id.clone())
-        },
-        SubscriptionTypeOut::from,
-    ))
+    Ok(page(rows, &plan, |t| model::SORTS.position(&plan, t), SubscriptionTypeOut::from))
 }
 
 pub async fn update_type(

@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::http::{Cursor, ListPlan};
-use crm_core::keyset;
+use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::email_suppressions as suppressions;
 use diesel::prelude::*;
 
@@ -94,7 +93,20 @@ pub fn delete_for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String
     .execute(conn)?)
 }
 
-pub const SORTABLE: &[&str] = &["created_at"];
+/// What the suppression list sorts by: oldest first.
+pub static SORTS: Sorts<Suppression> = Sorts {
+    default: "created_at",
+    id_column: "email_suppressions.id",
+    id: |s| &s.id,
+    custom: |_| "",
+    fields: &[SortField {
+        name: "created_at",
+        column: "email_suppressions.created_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |s| Some(crm_core::time::format(&s.created_at)),
+    }],
+};
 
 pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Suppression>> {
     let mut query =
@@ -105,7 +117,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
     if let Some(email) = &filters.email {
         query = query.filter(suppressions::email.eq(email.clone()));
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = keyset!(query, suppressions::created_at, suppressions::id, sort, Cursor::time_key(after)?);
-    Ok(query.limit(plan.limit + 1).load(conn)?)
+    let (order, after) = SORTS.keyset::<suppressions::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

@@ -6,7 +6,7 @@ use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
-use crm_core::http::{Page, Sort, page, trimmed};
+use crm_core::http::{Page, page, trimmed};
 use crm_core::state::AppState;
 
 use super::dto::{SuppressionIn, SuppressionOut, SuppressionReason, SuppressionsQuery};
@@ -101,14 +101,14 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Suppr
 
 pub async fn list(state: &AppState, actor: &Actor, query: SuppressionsQuery) -> ApiResult<Page<SuppressionOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let filters = Filters {
         reason: query.reason.map(|r| r.as_str().to_string()),
         email: query.email.map(|e| e.trim().to_lowercase()),
     };
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
-    Ok(page(rows, &plan, |s| (crm_core::time::format(&s.created_at), s.id.clone()), SuppressionOut::from))
+    Ok(page(rows, &plan, |s| model::SORTS.position(&plan, s), SuppressionOut::from))
 }
 
 /// Takes an address off the list: marketing may write to it again.

@@ -4,7 +4,7 @@ use crm_core::audit::dto::AuditEntryOut;
 use crm_core::auth::{Action, Actor};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
-use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, page};
+use crm_core::http::{Cursor, ListPlan, ListQuery, Page, Sort, Sorts, page};
 use crm_core::registry::{self, ResourceSpec};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
@@ -34,15 +34,15 @@ fn exists(conn: &mut DbConnection, spec: &ResourceSpec, scope: &Scope, subject: 
     spec.exists.map_or(Ok(false), |exists| exists(conn, scope, &subject.id))
 }
 
-/// The plan a source pages with: newest first on its own time column, after the timeline's cursor.
-fn source_plan(field: &'static str, plan: &ListPlan) -> ListPlan {
+/// The plan a source pages with: newest first on its own time field, after the timeline's cursor.
+fn source_plan<R>(sorts: &Sorts<R>, field: &'static str, plan: &ListPlan) -> ApiResult<ListPlan> {
     let after = plan.after.as_ref().map(|c| Cursor {
         field: field.to_string(),
         desc: true,
         value: c.value.clone(),
         id: c.id.clone(),
     });
-    ListPlan { limit: plan.limit, sort: Sort { field, desc: true }, after, by_expression: None }
+    sorts.plan_by(field, true, plan.limit, after)
 }
 
 /// The subject's activities in the scope's sight.
@@ -56,7 +56,12 @@ fn activities(
         about: Some(Target { record_type: subject.record_type.to_string(), record_id: subject.id.clone() }),
         ..Default::default()
     };
-    let rows = crate::activity::model::list(conn, scope, &filters, &source_plan("occurred_at", plan))?;
+    let rows = crate::activity::model::list(
+        conn,
+        scope,
+        &filters,
+        &source_plan(&crate::activity::model::SORTS, "occurred_at", plan)?,
+    )?;
     let rows = crate::activity::service::with_targets(conn, scope.org_id(), rows)?;
     Ok(rows
         .into_iter()
@@ -75,7 +80,12 @@ fn changes(conn: &mut DbConnection, org_id: &str, subject: &Subject, plan: &List
         resource_id: Some(subject.id.clone()),
         ..Default::default()
     };
-    let rows = crm_core::audit::model::list(conn, org_id, &filters, &source_plan("created_at", plan))?;
+    let rows = crm_core::audit::model::list(
+        conn,
+        org_id,
+        &filters,
+        &source_plan(&crm_core::audit::model::SORTS, "created_at", plan)?,
+    )?;
     Ok(rows.into_iter().map(AuditEntryOut::from).collect())
 }
 

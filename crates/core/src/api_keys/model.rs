@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, ListPlan};
-use crate::keyset;
+use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::api_keys;
 
 /// The TypeID prefix of its ids.
@@ -55,7 +54,29 @@ pub struct ApiKeyChangeset {
     pub revoked_at: Option<Option<NaiveDateTime>>,
 }
 
-pub const SORTABLE: &[&str] = &["created_at", "name"];
+/// What API keys sort by.
+pub static SORTS: Sorts<ApiKey> = Sorts {
+    default: "created_at",
+    id_column: "api_keys.id",
+    id: |k| &k.id,
+    custom: |_| "",
+    fields: &[
+        SortField {
+            name: "created_at",
+            column: "api_keys.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |k| Some(crate::time::format(&k.created_at)),
+        },
+        SortField {
+            name: "name",
+            column: "api_keys.name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |k| Some(k.name.clone()),
+        },
+    ],
+};
 
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<ApiKey>> {
     Ok(api_keys::table
@@ -86,19 +107,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, revoked: Option<bool>, plan: 
         Some(false) => query = query.filter(api_keys::revoked_at.is_null()),
         None => {}
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = match sort.field {
-        "name" => keyset!(query, api_keys::name, api_keys::id, sort, Cursor::text_key(after)),
-        _ => {
-            keyset!(query, api_keys::created_at, api_keys::id, sort, Cursor::time_key(after)?)
-        }
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
-}
-
-pub fn sort_value(key: &ApiKey, field: &str) -> String {
-    match field {
-        "name" => key.name.clone(),
-        _ => crate::time::format(&key.created_at),
+    let (order, after) = SORTS.keyset::<api_keys::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
     }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

@@ -8,7 +8,7 @@ use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Patch, Sort, page};
+use crate::http::{Page, Patch, page};
 use crate::scope::Scope;
 use crate::state::AppState;
 use crate::write::{Edit, Versioned};
@@ -89,10 +89,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResu
 
 pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiResult<Page<ApiKeyOut>> {
     actor.require(Resource::API_KEYS, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &org_id, query.revoked, &for_query)).await?;
-    Ok(page(rows, &plan, |k| (model::sort_value(k, plan.sort.field), k.id.clone()), ApiKeyOut::from))
+    Ok(page(rows, &plan, |k| model::SORTS.position(&plan, k), ApiKeyOut::from))
 }
 
 /// API keys as the write runner takes them.

@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, ListPlan};
-use crate::keyset;
+use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::audit_log;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -59,6 +58,21 @@ pub struct Filters {
     pub action: Option<String>,
 }
 
+/// What the audit log sorts by: newest first.
+pub static SORTS: Sorts<AuditEntry> = Sorts {
+    default: "-created_at",
+    id_column: "audit_log.id",
+    id: |e| &e.id,
+    custom: |_| "",
+    fields: &[SortField {
+        name: "created_at",
+        column: "audit_log.created_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |e| Some(crate::time::format(&e.created_at)),
+    }],
+};
+
 pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<AuditEntry>> {
     let mut query = audit_log::table.filter(audit_log::org_id.eq(org_id)).select(AuditEntry::as_select()).into_boxed();
     if let Some(v) = &filters.resource_type {
@@ -73,7 +87,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
     if let Some(v) = &filters.action {
         query = query.filter(audit_log::action.eq(v.clone()));
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = keyset!(query, audit_log::created_at, audit_log::id, sort, Cursor::time_key(after)?);
-    Ok(query.limit(plan.limit + 1).load(conn)?)
+    let (order, after) = SORTS.keyset::<audit_log::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

@@ -6,7 +6,7 @@ use super::dto::{AuditEntryOut, AuditQuery};
 use super::model::{self, Filters};
 use crate::auth::{Action, Actor, Resource};
 use crate::error::{ApiResult, Problem};
-use crate::http::{Page, Sort, page};
+use crate::http::{Page, page};
 use crate::state::AppState;
 
 /// List audit-log entries
@@ -27,7 +27,7 @@ pub async fn list_audit_log_entries(
 ) -> ApiResult<HttpResponse> {
     actor.require(Resource::AUDIT_LOG, Action::Read)?;
     let query = query.into_inner();
-    let plan = query.paging().plan(&["created_at"], Sort { field: "created_at", desc: true })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let filters = Filters {
         resource_type: query.resource_type,
         resource_id: query.resource_id,
@@ -36,6 +36,6 @@ pub async fn list_audit_log_entries(
     };
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
-    let page = page(rows, &plan, |e| (crate::time::format(&e.created_at), e.id.clone()), AuditEntryOut::from);
+    let page = page(rows, &plan, |e| model::SORTS.position(&plan, e), AuditEntryOut::from);
     Ok(HttpResponse::Ok().json(page))
 }

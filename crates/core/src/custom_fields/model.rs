@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, ListPlan};
-use crate::keyset;
+use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::{custom_field_definitions as defs, custom_field_values as vals};
 
 /// The TypeID prefix of its ids.
@@ -128,6 +127,21 @@ pub fn set_archived(conn: &mut DbConnection, org_id: &str, id: &str, at: Option<
     Ok(())
 }
 
+/// What definitions sort by: oldest first.
+pub static SORTS: Sorts<Definition> = Sorts {
+    default: "created_at",
+    id_column: "custom_field_definitions.id",
+    id: |d| &d.id,
+    custom: |_| "",
+    fields: &[SortField {
+        name: "created_at",
+        column: "custom_field_definitions.created_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |d| Some(crate::time::format(&d.created_at)),
+    }],
+};
+
 pub fn list(
     conn: &mut DbConnection,
     org_id: &str,
@@ -142,8 +156,11 @@ pub fn list(
     if !include_archived {
         query = query.filter(defs::archived_at.is_null());
     }
-    let query = keyset!(query, defs::created_at, defs::id, plan.sort, Cursor::time_key(plan.after.clone())?);
-    Ok(query.limit(plan.limit + 1).load(conn)?)
+    let (order, after) = SORTS.keyset::<defs::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
 
 /// Replaces the indexed values of a record.

@@ -6,7 +6,7 @@ use crate::auth::{Action, Actor, Resource};
 use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Sort, page, trimmed};
+use crate::http::{Page, page, trimmed};
 use crate::scope::Scope;
 use crate::state::AppState;
 use crate::write::{Edit, Versioned};
@@ -190,7 +190,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Defin
 
 pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> ApiResult<Page<DefinitionOut>> {
     actor.require(Resource::CUSTOM_FIELDS, Action::Read)?;
-    let plan = query.paging().plan(&["created_at"], Sort { field: "created_at", desc: false })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let record_type = match &query.record_type {
         Some(r) => Some(
@@ -201,7 +201,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> A
     };
     let include_archived = query.include_archived;
     let rows = state.db.read(move |conn| model::list(conn, &org_id, record_type, include_archived, &for_query)).await?;
-    Ok(page(rows, &plan, |d| (crate::time::format(&d.created_at), d.id.clone()), DefinitionOut::from))
+    Ok(page(rows, &plan, |d| model::SORTS.position(&plan, d), DefinitionOut::from))
 }
 
 pub async fn update(

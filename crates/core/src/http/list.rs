@@ -132,9 +132,10 @@ impl<R> Sorts<R> {
         } else {
             let field = self.fields.iter().find(|f| f.name == name).ok_or_else(|| {
                 let names: Vec<_> = self.fields.iter().map(|f| f.name).collect();
+                let custom = if custom.is_empty() { "" } else { ", or custom.<key>" };
                 ApiError::bad_request(
                     "invalid_sort",
-                    format!("sort must be one of {}, or custom.<key>, with an optional leading -.", names.join(", ")),
+                    format!("sort must be one of {}{custom}, with an optional leading -.", names.join(", ")),
                 )
             })?;
             SqlSort {
@@ -145,6 +146,23 @@ impl<R> Sorts<R> {
             }
         };
         let after = query.cursor_named(&by.name, desc)?;
+        Ok(ListPlan { limit, sort: Sort { field: "expression", desc }, after, by_expression: Some(by) })
+    }
+
+    /// A plan sorted by the field `name` (not `custom.<key>`), for a list the code pages
+    /// itself (a timeline's sources): `limit` rows after `after`.
+    pub fn plan_by(&self, name: &str, desc: bool, limit: i64, after: Option<Cursor>) -> ApiResult<ListPlan> {
+        let field = self
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| ApiError::internal(format!("no sort field {name}")))?;
+        let by = SqlSort {
+            name: field.name.to_string(),
+            source: SortSource::Column(field.column),
+            kind: field.kind,
+            nullable: field.nullable,
+        };
         Ok(ListPlan { limit, sort: Sort { field: "expression", desc }, after, by_expression: Some(by) })
     }
 
@@ -320,21 +338,6 @@ impl Cursor {
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
-
-    /// The keyset position (value, id) of a list sorted by a text column.
-    pub fn text_key(cursor: Option<Cursor>) -> Option<(String, String)> {
-        cursor.map(|c| (c.value, c.id))
-    }
-
-    /// The keyset position (time, id) of a list sorted by a timestamp column.
-    pub fn time_key(cursor: Option<Cursor>) -> ApiResult<Option<(chrono::NaiveDateTime, String)>> {
-        cursor
-            .map(|c| match crate::time::parse(&c.value) {
-                Some(t) => Ok((t, c.id)),
-                None => Err(ApiError::bad_request("invalid_cursor", "cursor is malformed.")),
-            })
-            .transpose()
-    }
 }
 
 /// `-name` → (descending, `name`); `name` → (ascending, `name`).
@@ -364,22 +367,6 @@ pub fn page<R, T>(
         None
     };
     Page { data: rows.into_iter().map(out).collect(), has_more, next_cursor }
-}
-
-/// Applies keyset pagination and ordering on one column and the id column to a boxed query.
-#[macro_export]
-macro_rules! keyset {
-    ($query:expr, $column:expr, $id:expr, $sort:expr, $after:expr) => {{
-        let mut query = $query;
-        if let Some((value, id)) = $after {
-            if $sort.desc {
-                query = query.filter($column.lt(value.clone()).or($column.eq(value).and($id.lt(id))));
-            } else {
-                query = query.filter($column.gt(value.clone()).or($column.eq(value).and($id.gt(id))));
-            }
-        }
-        if $sort.desc { query.order(($column.desc(), $id.desc())) } else { query.order(($column.asc(), $id.asc())) }
-    }};
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use serde_json::Value;
 use crate::auth::{Actor, Principal, Role};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Cursor, ListPlan};
-use crate::keyset;
+use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::jobs;
 
 pub const PENDING: &str = "pending";
@@ -148,13 +147,30 @@ pub fn annotate(conn: &mut DbConnection, org_id: &str, id: &str, progress: &Valu
     Ok(())
 }
 
-/// A page of the organization's jobs of one kind, by creation time.
+/// What lists of jobs (imports) sort by: newest first.
+pub static SORTS: Sorts<Job> = Sorts {
+    default: "-created_at",
+    id_column: "jobs.id",
+    id: |j| &j.id,
+    custom: |_| "",
+    fields: &[SortField {
+        name: "created_at",
+        column: "jobs.created_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |j| Some(crate::time::format(&j.created_at)),
+    }],
+};
+
+/// A page of the organization's jobs of one kind.
 pub fn list(conn: &mut DbConnection, org_id: &str, kind: &str, plan: &ListPlan) -> ApiResult<Vec<Job>> {
-    let query =
+    let mut query =
         jobs::table.filter(jobs::org_id.eq(org_id)).filter(jobs::kind.eq(kind)).select(Job::as_select()).into_boxed();
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = keyset!(query, jobs::created_at, jobs::id, sort, Cursor::time_key(after)?);
-    Ok(query.limit(plan.limit + 1).load(conn)?)
+    let (order, after) = SORTS.keyset::<jobs::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
+    }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
 
 /// Jobs of these kinds that are due, or whose lease has expired, oldest first.

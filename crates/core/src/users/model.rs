@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::http::{Cursor, ListPlan};
-use crate::keyset;
+use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::users;
 
 /// The TypeID prefix of its ids.
@@ -55,7 +54,36 @@ pub struct UserChangeset {
     pub last_login_at: Option<Option<NaiveDateTime>>,
 }
 
-pub const SORTABLE: &[&str] = &["created_at", "email", "name"];
+/// What users sort by.
+pub static SORTS: Sorts<User> = Sorts {
+    default: "created_at",
+    id_column: "users.id",
+    id: |u| &u.id,
+    custom: |_| "",
+    fields: &[
+        SortField {
+            name: "created_at",
+            column: "users.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |u| Some(crate::time::format(&u.created_at)),
+        },
+        SortField {
+            name: "email",
+            column: "users.email",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |u| Some(u.email.clone()),
+        },
+        SortField {
+            name: "name",
+            column: "users.name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |u| Some(u.name.clone()),
+        },
+    ],
+};
 
 pub struct Filters {
     pub role: Option<String>,
@@ -162,22 +190,9 @@ pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &Lis
     if let Some(email) = &filters.email {
         query = query.filter(users::email.eq(email.clone()));
     }
-    let (sort, after) = (&plan.sort, plan.after.clone());
-    let query = match sort.field {
-        "email" => keyset!(query, users::email, users::id, sort, Cursor::text_key(after)),
-        "name" => keyset!(query, users::name, users::id, sort, Cursor::text_key(after)),
-        _ => {
-            keyset!(query, users::created_at, users::id, sort, Cursor::time_key(after)?)
-        }
-    };
-    Ok(query.limit(plan.limit + 1).load(conn)?)
-}
-
-/// The value a list sorted by `field` pages on.
-pub fn sort_value(user: &User, field: &str) -> String {
-    match field {
-        "email" => user.email.clone(),
-        "name" => user.name.clone(),
-        _ => crate::time::format(&user.created_at),
+    let (order, after) = SORTS.keyset::<users::table>(plan)?;
+    if let Some(after) = after {
+        query = query.filter(after);
     }
+    Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }

@@ -6,7 +6,7 @@ use crate::auth::secrets::{hash_password, new_token};
 use crate::auth::{Action, Actor, Resource, Role};
 use crate::change::{self, Change};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::{Page, Patch, Sort, page};
+use crate::http::{Page, Patch, page};
 use crate::scope::Scope;
 use crate::state::AppState;
 use crate::write::{Edit, Versioned};
@@ -76,7 +76,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
 
 pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResult<Page<UserOut>> {
     actor.require(Resource::USERS, Action::Read)?;
-    let plan = query.paging().plan(model::SORTABLE, Sort { field: "created_at", desc: false })?;
+    let plan = model::SORTS.plan(&query.paging(), &[])?;
     if let Some(status) = &query.status
         && !STATUSES.contains(&status.as_str())
     {
@@ -89,7 +89,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
     };
     let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
-    Ok(page(rows, &plan, |u| (model::sort_value(u, plan.sort.field), u.id.clone()), UserOut::from))
+    Ok(page(rows, &plan, |u| model::SORTS.position(&plan, u), UserOut::from))
 }
 
 /// Users as the write runner takes them.
