@@ -185,11 +185,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The platform's job kinds: its housekeeping.
 fn register_jobs(registry: &mut jobs::Registry) {
     registry.register(http::idempotency::PURGE_KIND, |ctx| {
-        ctx.db.write_now(|conn| http::idempotency::purge_expired(conn, &ctx.actor.org_id))?;
+        ctx.db.write_now(|conn| http::idempotency::purge_expired(conn, &ctx.actor.scope()))?;
         Ok(())
     });
     registry.register(files::model::PURGE_KIND, |ctx| {
-        ctx.db.write_now(|conn| files::model::purge_abandoned(conn, &ctx.actor.org_id))?;
+        ctx.db.write_now(|conn| files::model::purge_abandoned(conn, &ctx.actor.scope()))?;
         Ok(())
     });
 }

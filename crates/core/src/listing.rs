@@ -21,8 +21,9 @@ pub struct Listing<R: 'static> {
 
 impl<R> Listing<R> {
     /// What the filter language may address in this organization.
-    pub fn spec<'a>(&self, org_id: &'a str, custom: &'a [CustomField]) -> Spec<'a> {
-        Spec { fields: self.filterable, record_type: self.record_type, id_column: self.sorts.id_column, org_id, custom }
+    pub fn spec<'a>(&self, scope: &'a Scope, custom: &'a [CustomField]) -> Spec<'a> {
+        let (record_type, id_column) = (self.record_type, self.sorts.id_column);
+        Spec { fields: self.filterable, record_type, id_column, org_id: scope.org_id(), custom }
     }
 
     /// One page of what the scope sees: loads the organization's custom fields of the type, plans the sort, compiles
@@ -36,11 +37,10 @@ impl<R> Listing<R> {
         load: impl FnOnce(&mut DbConnection, Vec<Condition<QS>>, &ListPlan) -> ApiResult<Vec<R>>,
         shown: impl Fn(&Schema, R) -> O,
     ) -> ApiResult<Page<O>> {
-        let org_id = scope.org_id();
-        let schema = Schema::load(conn, org_id, self.record_type)?;
+        let schema = Schema::load(conn, scope, self.record_type)?;
         let custom = schema.filter_fields();
         let plan = self.sorts.plan(&request.paging(), &custom)?;
-        let conditions = request.conditions(&self.spec(org_id, &custom), self.text_fields)?;
+        let conditions = request.conditions(&self.spec(scope, &custom), self.text_fields)?;
         let rows = load(conn, conditions, &plan)?;
         Ok(page(rows, &plan, |row| self.sorts.position(&plan, row), |row| shown(&schema, row)))
     }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::schema::{external_ids, record_tags};
+use crate::scope::Scope;
 
 pub const MAX_TAGS: usize = 100;
 
@@ -69,7 +70,8 @@ pub type TaggedIds = diesel::dsl::Select<
 
 /// The ids of the organization's records of this type that carry `tag`, as a subquery for
 /// `id.eq_any(...)`.
-pub fn tagged_ids(org_id: &str, record_type: &'static str, tag: &str) -> TaggedIds {
+pub fn tagged_ids(scope: &Scope, record_type: &'static str, tag: &str) -> TaggedIds {
+    let org_id = scope.org_id();
     record_tags::table
         .filter(record_tags::org_id.eq(org_id.to_string()))
         .filter(record_tags::record_type.eq(record_type))
@@ -80,11 +82,12 @@ pub fn tagged_ids(org_id: &str, record_type: &'static str, tag: &str) -> TaggedI
 /// Replaces the record's tags.
 pub fn set_tags(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     record_id: &str,
     tags: &[String],
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(
         record_tags::table
             .filter(record_tags::org_id.eq(org_id))
@@ -108,11 +111,12 @@ pub fn set_tags(
 /// Replaces the record's external ids: 409 when another record of the type holds one of them.
 pub fn set_external_ids(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     record_id: &str,
     ids: &BTreeMap<String, String>,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(
         external_ids::table
             .filter(external_ids::org_id.eq(org_id))
@@ -121,7 +125,7 @@ pub fn set_external_ids(
     )
     .execute(conn)?;
     for (source, external_id) in ids {
-        if let Some(holder) = find_by_external_id(conn, org_id, record_type, source, external_id)? {
+        if let Some(holder) = find_by_external_id(conn, scope, record_type, source, external_id)? {
             return Err(ApiError::conflict(
                 "external_id_taken",
                 format!("{record_type} {holder} already has external id {source}:{external_id}."),
@@ -143,11 +147,12 @@ pub fn set_external_ids(
 /// The id of the record of this type holding `source:external_id`.
 pub fn find_by_external_id(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     source: &str,
     external_id: &str,
 ) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(external_ids::table
         .filter(external_ids::org_id.eq(org_id))
         .filter(external_ids::record_type.eq(record_type))

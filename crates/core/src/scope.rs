@@ -1,6 +1,7 @@
 //! What a caller sees of their organization: a [`Scope`] is built from an authenticated
-//! [`Actor`] (a request's or a job's) and is how reads of tenant records start, so a record's
-//! visibility is decided in one place.
+//! [`Actor`] (a request's or a job's) and is what every query of a tenant table starts from
+//! (model functions take a `&Scope`, never an organization id), so tenancy and a record's
+//! visibility are decided in one place.
 //!
 //! Each role sees all of a record type's records, or only those owned by someone in one of
 //! its user's teams (`team`), or only its own (`own`), as the organization's

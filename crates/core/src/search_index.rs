@@ -62,14 +62,15 @@ fn phone_tokens(e164: &str) -> Vec<String> {
 }
 
 /// Writes (or rewrites) a record's document.
-pub fn put(conn: &mut DbConnection, org_id: &str, doc: &Document<'_>) -> ApiResult<()> {
+pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let mut terms: Vec<String> = Vec::new();
     for token in doc.texts.iter().flat_map(|t| tokens(t)).chain(doc.phones.iter().flat_map(|p| phone_tokens(p))) {
         if !terms.contains(&token) {
             terms.push(token);
         }
     }
-    remove(conn, doc.record_id)?;
+    remove(conn, scope, doc.record_id)?;
     diesel::insert_into(search_documents::table)
         .values((
             search_documents::record_id.eq(doc.record_id),
@@ -86,8 +87,13 @@ pub fn put(conn: &mut DbConnection, org_id: &str, doc: &Document<'_>) -> ApiResu
 }
 
 /// Takes a record out of the index (trashed, merged, erased).
-pub fn remove(conn: &mut DbConnection, record_id: &str) -> ApiResult<()> {
-    diesel::delete(search_documents::table.filter(search_documents::record_id.eq(record_id))).execute(conn)?;
+pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiResult<()> {
+    diesel::delete(
+        search_documents::table
+            .filter(search_documents::org_id.eq(scope.org_id()))
+            .filter(search_documents::record_id.eq(record_id)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

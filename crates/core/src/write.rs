@@ -51,7 +51,8 @@ struct VersionRow {
 
 impl<O: Serialize> Versioned<O> {
     /// Takes the row until the transaction ends (whether live or trashed); a no-op on SQLite.
-    pub fn lock(&self, conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+    pub fn lock(&self, conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
+        let org_id = scope.org_id();
         if conn.backend() == Backend::Postgres {
             let (table, org) = (self.table, self.org_column);
             Statement::new(vec![
@@ -69,7 +70,7 @@ impl<O: Serialize> Versioned<O> {
     /// Locks the record and checks `If-Match` (412 when it moved on): the record as it is now,
     /// 404 when it is out of the scope's sight.
     pub fn take(&self, conn: &mut DbConnection, scope: &Scope, id: &str, if_match: Option<i64>) -> ApiResult<O> {
-        self.lock(conn, scope.org_id(), id)?;
+        self.lock(conn, scope, id)?;
         let before = (self.load)(conn, scope, id)?;
         check_version(if_match, (self.version)(&before))?;
         Ok(before)
@@ -78,7 +79,8 @@ impl<O: Serialize> Versioned<O> {
     /// One version more, and a new `updated_at` unless the edit, which began at `since`, set one
     /// already. An edit that wrote its row then costs no second index update: `version` is in
     /// no index, so PostgreSQL can make the bump a heap-only update.
-    pub fn bump(&self, conn: &mut DbConnection, org_id: &str, id: &str, since: NaiveDateTime) -> ApiResult<()> {
+    pub fn bump(&self, conn: &mut DbConnection, scope: &Scope, id: &str, since: NaiveDateTime) -> ApiResult<()> {
+        let org_id = scope.org_id();
         let (table, org) = (self.table, self.org_column);
         Statement::new(vec![
             Piece::Sql(format!("UPDATE {table} SET version = version + 1, updated_at = CASE WHEN updated_at < ")),
@@ -111,7 +113,7 @@ impl<O: Serialize> Versioned<O> {
         if edit(conn, &before)? == Edit::Unchanged {
             return Ok(before);
         }
-        self.bump(conn, &actor.org_id, id, since)?;
+        self.bump(conn, &actor.scope(), id, since)?;
         let after = (self.load)(conn, &scope.unrestricted(), id)?;
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         change::record(conn, actor, Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) })?;
@@ -132,7 +134,7 @@ impl<O: Serialize> Versioned<O> {
         let before = self.take(conn, &actor.scope(), id, if_match)?;
         remove(conn, &before)?;
         // A trashed row keeps counting versions; a removed one is simply gone.
-        self.bump(conn, &actor.org_id, id, since)?;
+        self.bump(conn, &actor.scope(), id, since)?;
         let b = serde_json::to_value(&before)?;
         change::record(
             conn,

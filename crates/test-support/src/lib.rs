@@ -231,6 +231,12 @@ impl TestApp {
         Some(serde_json::from_str(&body).unwrap())
     }
 
+    /// The main organization as the platform's own work sees it (everything), for checks
+    /// that read the database directly.
+    pub fn system_scope(&self) -> crm_core::scope::Scope {
+        crm_core::jobs::schedule::system_actor(&self.org_id).scope()
+    }
+
     /// A new active user of the main organization: their id and an access token.
     pub fn new_user(&self, email: &str, role: &str) -> (String, String) {
         let id = insert_user(&mut self.state.db.conn().unwrap(), &self.org_id, email, role);

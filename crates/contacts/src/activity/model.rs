@@ -92,11 +92,12 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
 
 pub fn insert(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     created_by: &str,
     fields: &ActivityFields,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     diesel::insert_into(activities::table)
         .values((
@@ -111,21 +112,24 @@ pub fn insert(
     Ok(())
 }
 
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ActivityFields) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ActivityFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
         .set((fields, activities::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_deleted(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+pub fn set_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
         .set(activities::deleted_at.eq(Some(crm_core::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn targets(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Vec<Target>> {
+pub fn targets(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Vec<Target>> {
+    let org_id = scope.org_id();
     let rows: Vec<(String, String)> = links::table
         .filter(links::org_id.eq(org_id))
         .filter(links::activity_id.eq(id))
@@ -138,9 +142,10 @@ pub fn targets(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Vec
 /// The targets of several activities at once (one query for a page).
 pub fn targets_of(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     ids: &[String],
 ) -> ApiResult<std::collections::HashMap<String, Vec<Target>>> {
+    let org_id = scope.org_id();
     let rows: Vec<(String, String, String)> = links::table
         .filter(links::org_id.eq(org_id))
         .filter(links::activity_id.eq_any(ids))
@@ -154,7 +159,8 @@ pub fn targets_of(
     Ok(out)
 }
 
-pub fn set_targets(conn: &mut DbConnection, org_id: &str, id: &str, targets: &[Target]) -> ApiResult<()> {
+pub fn set_targets(conn: &mut DbConnection, scope: &Scope, id: &str, targets: &[Target]) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(links::table.filter(links::org_id.eq(org_id)).filter(links::activity_id.eq(id))).execute(conn)?;
     for target in targets {
         diesel::insert_into(links::table)

@@ -88,7 +88,7 @@ fn check_references(
     targets: &[Target],
 ) -> ApiResult<()> {
     if let Some(assignee) = &fields.assignee_id {
-        crm_core::users::model::check_owner(conn, scope.org_id(), assignee).map_err(|_| {
+        crm_core::users::model::check_owner(conn, scope, assignee).map_err(|_| {
             ApiError::invalid_field("/assignee_id", "unknown_user", "must be an active user of the organization")
         })?;
     }
@@ -129,7 +129,7 @@ const ACTIVITIES: Versioned<ActivityOut> =
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ActivityOut> {
     let activity = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("activity"))?;
-    let targets = model::targets(conn, scope.org_id(), id)?;
+    let targets = model::targets(conn, scope, id)?;
     Ok(ActivityOut::from_parts(activity, targets))
 }
 
@@ -142,8 +142,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
         .write(move |conn| {
             check_references(conn, domains, &actor.scope(), &fields, &targets)?;
             let id = crm_core::id::new_id(model::ID_PREFIX);
-            model::insert(conn, &actor.org_id, &id, &actor.user_id, &fields)?;
-            model::set_targets(conn, &actor.org_id, &id, &targets)?;
+            model::insert(conn, &actor.scope(), &id, &actor.user_id, &fields)?;
+            model::set_targets(conn, &actor.scope(), &id, &targets)?;
             // Its creator sees what they created, whoever they assigned it to.
             let created = load(conn, &actor.scope().unrestricted(), &id)?;
             let after = serde_json::to_value(&created)?;
@@ -185,7 +185,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> Ap
         .db
         .read(move |conn| {
             let rows = model::list(conn, &scope, &filters, &for_query)?;
-            with_targets(conn, scope.org_id(), rows)
+            with_targets(conn, &scope, rows)
         })
         .await?;
     Ok(page(rows, &plan, |(a, _)| model::SORTS.position(&plan, a), |(a, t)| ActivityOut::from_parts(a, t)))
@@ -194,11 +194,11 @@ pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> Ap
 /// Pairs each activity with its targets, loaded in one query.
 pub fn with_targets(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     rows: Vec<model::Activity>,
 ) -> ApiResult<Vec<(model::Activity, Vec<Target>)>> {
     let ids: Vec<String> = rows.iter().map(|a| a.id.clone()).collect();
-    let mut targets = model::targets_of(conn, org_id, &ids)?;
+    let mut targets = model::targets_of(conn, scope, &ids)?;
     Ok(rows
         .into_iter()
         .map(|a| {
@@ -230,8 +230,8 @@ pub async fn update(
                     return Ok(Edit::Unchanged);
                 }
                 check_references(conn, domains, &actor.scope(), &fields, &targets)?;
-                model::update(conn, &actor.org_id, &id, &fields)?;
-                model::set_targets(conn, &actor.org_id, &id, &targets)?;
+                model::update(conn, &actor.scope(), &id, &fields)?;
+                model::set_targets(conn, &actor.scope(), &id, &targets)?;
                 Ok(Edit::Changed)
             })
         })
@@ -293,7 +293,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            ACTIVITIES.delete(conn, &actor, &id, if_match, |conn, _| model::set_deleted(conn, &actor.org_id, &id))?;
+            ACTIVITIES.delete(conn, &actor, &id, if_match, |conn, _| model::set_deleted(conn, &actor.scope(), &id))?;
             Ok(())
         })
         .await

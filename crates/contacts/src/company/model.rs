@@ -171,7 +171,8 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
 }
 
 /// The live company with this domain, other than `except`.
-pub fn find_by_domain(conn: &mut DbConnection, org_id: &str, domain: &str, except: &str) -> ApiResult<Option<String>> {
+pub fn find_by_domain(conn: &mut DbConnection, scope: &Scope, domain: &str, except: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::domain.eq(domain))
@@ -183,7 +184,8 @@ pub fn find_by_domain(conn: &mut DbConnection, org_id: &str, domain: &str, excep
 }
 
 /// The oldest live company with this name (compared lower-cased, like `sort_name`).
-pub fn find_by_name(conn: &mut DbConnection, org_id: &str, name: &str) -> ApiResult<Option<String>> {
+pub fn find_by_name(conn: &mut DbConnection, scope: &Scope, name: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::sort_name.eq(name.trim().to_lowercase()))
@@ -194,7 +196,8 @@ pub fn find_by_name(conn: &mut DbConnection, org_id: &str, name: &str) -> ApiRes
         .optional()?)
 }
 
-pub fn parent_of(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+pub fn parent_of(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::id.eq(id))
@@ -205,7 +208,8 @@ pub fn parent_of(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<O
 }
 
 /// The stored custom values of a company (live or trashed).
-pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<String> {
+pub fn stored_custom(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<String> {
+    let org_id = scope.org_id();
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::id.eq(id))
@@ -215,7 +219,8 @@ pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResu
         .unwrap_or_default())
 }
 
-pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     diesel::insert_into(companies::table)
         .values((
@@ -229,7 +234,8 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyF
     Ok(())
 }
 
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
         .set((fields, companies::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
@@ -238,10 +244,11 @@ pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &CompanyF
 
 pub fn set_deleted(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     deleted_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
         .set((companies::deleted_at.eq(deleted_at), companies::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
@@ -249,7 +256,8 @@ pub fn set_deleted(
 }
 
 /// Live companies whose parent is `id`.
-pub fn count_children(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<i64> {
+pub fn count_children(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<i64> {
+    let org_id = scope.org_id();
     Ok(companies::table
         .filter(companies::org_id.eq(org_id))
         .filter(companies::parent_id.eq(id))
@@ -289,7 +297,7 @@ pub fn list(
         query = query.filter(companies::industry.eq(v.clone()));
     }
     if let Some(tag) = &filters.tag {
-        query = query.filter(companies::id.eq_any(crm_core::records::tagged_ids(org_id, RECORD_TYPE, tag)));
+        query = query.filter(companies::id.eq_any(crm_core::records::tagged_ids(scope, RECORD_TYPE, tag)));
     }
     for condition in conditions {
         query = query.filter(condition);

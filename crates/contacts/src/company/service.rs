@@ -89,7 +89,6 @@ pub(crate) fn normalize(input: CompanyIn) -> ApiResult<Normalized> {
 /// ancestors do not include `id`.
 fn check_parent(conn: &mut DbConnection, scope: &Scope, id: &str, parent: &str) -> ApiResult<()> {
     let invalid = |detail: &str| ApiError::invalid_field("/parent_id", "invalid_parent", detail.to_string());
-    let org_id = scope.org_id();
     if model::find(conn, &scope.unrestricted(), parent)?.is_none() {
         return Err(invalid("must be a company of the organization"));
     }
@@ -97,7 +96,7 @@ fn check_parent(conn: &mut DbConnection, scope: &Scope, id: &str, parent: &str) 
     for _ in 0..MAX_DEPTH {
         match current {
             Some(ancestor) if ancestor == id => return Err(invalid("a company cannot be its own ancestor")),
-            Some(ancestor) => current = model::parent_of(conn, org_id, &ancestor)?,
+            Some(ancestor) => current = model::parent_of(conn, scope, &ancestor)?,
             None => return Ok(()),
         }
     }
@@ -111,31 +110,31 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
         owner => owner.clone(),
     };
     if let Some(owner) = &owner_id {
-        crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
+        crm_core::users::model::check_owner(conn, &actor.scope(), owner)?;
     }
     if let Some(parent) = &company.fields.parent_id {
         check_parent(conn, &scope, id, parent)?;
     }
     if let Some(domain) = &company.fields.domain
-        && let Some(holder) = model::find_by_domain(conn, &actor.org_id, domain, id)?
+        && let Some(holder) = model::find_by_domain(conn, &actor.scope(), domain, id)?
     {
         return Err(ApiError::conflict(
             "duplicate_company",
             format!("Company {holder} already has the domain {domain}."),
         ));
     }
-    let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
-    let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &company.custom, stored.as_deref())?;
+    let stored = if exists { Some(model::stored_custom(conn, &actor.scope(), id)?) } else { None };
+    let custom = values::store(conn, &actor.scope(), RECORD_TYPE, id, &company.custom, stored.as_deref())?;
     let fields = CompanyFields { custom, owner_id, ..company.fields.clone() };
     if exists {
-        model::update(conn, &actor.org_id, id, &fields)?;
+        model::update(conn, &actor.scope(), id, &fields)?;
     } else {
-        model::insert(conn, &actor.org_id, id, &fields)?;
+        model::insert(conn, &actor.scope(), id, &fields)?;
     }
     let f = &company.fields;
     search_index::put(
         conn,
-        &actor.org_id,
+        &actor.scope(),
         &search_index::Document {
             record_type: RECORD_TYPE,
             record_id: id,
@@ -146,8 +145,8 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
             owner_id: fields.owner_id.as_deref(),
         },
     )?;
-    records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &company.tags)?;
-    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &company.external_ids)
+    records::set_tags(conn, &actor.scope(), RECORD_TYPE, id, &company.tags)?;
+    records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &company.external_ids)
 }
 
 /// Companies as the write runner takes them.
@@ -157,7 +156,7 @@ const COMPANIES: Versioned<CompanyOut> =
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<CompanyOut> {
     let company = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("company"))?;
     let mut out = CompanyOut::from(company);
-    out.custom = values::visible(conn, scope.org_id(), RECORD_TYPE, out.custom)?;
+    out.custom = values::visible(conn, scope, RECORD_TYPE, out.custom)?;
     Ok(out)
 }
 
@@ -282,15 +281,15 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
         .db
         .write(move |conn| {
             COMPANIES.delete(conn, &actor, &id, if_match, |conn, _| {
-                if model::count_children(conn, &actor.org_id, &id)? > 0 {
+                if model::count_children(conn, &actor.scope(), &id)? > 0 {
                     return Err(ApiError::conflict(
                         "has_subsidiaries",
                         "Move or delete the subsidiaries of this company first.",
                     ));
                 }
-                model::set_deleted(conn, &actor.org_id, &id, Some(crm_core::time::now()))?;
-                search_index::remove(conn, &id)?;
-                records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, &id, &BTreeMap::new())
+                model::set_deleted(conn, &actor.scope(), &id, Some(crm_core::time::now()))?;
+                search_index::remove(conn, &actor.scope(), &id)?;
+                records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, &id, &BTreeMap::new())
             })?;
             Ok(())
         })

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::schema::contact_consents as consents;
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -30,7 +31,8 @@ pub struct ConsentFields {
     pub recorded_at: NaiveDateTime,
 }
 
-pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<Consent>> {
+pub fn for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<Consent>> {
+    let org_id = scope.org_id();
     Ok(consents::table
         .filter(consents::org_id.eq(org_id))
         .filter(consents::contact_id.eq(contact_id))
@@ -39,19 +41,21 @@ pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> A
         .load(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, contact_id: &str, channel: &str) -> ApiResult<Option<Consent>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, contact_id: &str, channel: &str) -> ApiResult<Option<Consent>> {
+    let org_id = scope.org_id();
     Ok(consents::table.find((org_id, contact_id, channel)).select(Consent::as_select()).first(conn).optional()?)
 }
 
 /// Inserts the channel's row, or updates it and bumps its version.
 pub fn save(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
     channel: &str,
     fields: &ConsentFields,
     exists: bool,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     if exists {
         diesel::update(consents::table.find((org_id, contact_id, channel)))
@@ -74,7 +78,8 @@ pub fn save(
     Ok(())
 }
 
-pub fn delete_for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<usize> {
+pub fn delete_for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     Ok(diesel::delete(consents::table.filter(consents::org_id.eq(org_id)).filter(consents::contact_id.eq(contact_id)))
         .execute(conn)?)
 }

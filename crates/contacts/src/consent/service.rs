@@ -26,9 +26,9 @@ pub(crate) fn live_contact(conn: &mut DbConnection, scope: &Scope, id: &str) -> 
 }
 
 /// Every channel's consent, `unknown` where nothing was recorded.
-pub fn all_channels(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<ConsentOut>> {
+pub fn all_channels(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<ConsentOut>> {
     let rows: Vec<ConsentOut> =
-        model::for_contact(conn, org_id, contact_id)?.into_iter().map(ConsentOut::from).collect();
+        model::for_contact(conn, scope, contact_id)?.into_iter().map(ConsentOut::from).collect();
     Ok(Channel::ALL
         .into_iter()
         .map(|channel| {
@@ -47,7 +47,7 @@ pub async fn list(state: &AppState, actor: &Actor, contact_id: String) -> ApiRes
         .db
         .read(move |conn| {
             live_contact(conn, &scope, &contact_id)?;
-            Ok(ContactConsents { data: all_channels(conn, scope.org_id(), &contact_id)? })
+            Ok(ContactConsents { data: all_channels(conn, &scope, &contact_id)? })
         })
         .await
 }
@@ -85,9 +85,9 @@ pub async fn set(
         .db
         .write(move |conn| {
             // One consent change per contact at a time: two first answers cannot both insert.
-            crate::contact::service::CONTACTS.lock(conn, &actor.org_id, &contact_id)?;
+            crate::contact::service::CONTACTS.lock(conn, &actor.scope(), &contact_id)?;
             let contact = live_contact(conn, &actor.scope(), &contact_id)?;
-            let before = model::find(conn, &actor.org_id, &contact_id, channel.as_str())?;
+            let before = model::find(conn, &actor.scope(), &contact_id, channel.as_str())?;
             if let Some(current) = &before
                 && current.status == fields.status
                 && current.lawful_basis == fields.lawful_basis
@@ -96,8 +96,8 @@ pub async fn set(
             {
                 return Ok(ConsentOut::from(current.clone()));
             }
-            model::save(conn, &actor.org_id, &contact_id, channel.as_str(), &fields, before.is_some())?;
-            let after = model::find(conn, &actor.org_id, &contact_id, channel.as_str())?
+            model::save(conn, &actor.scope(), &contact_id, channel.as_str(), &fields, before.is_some())?;
+            let after = model::find(conn, &actor.scope(), &contact_id, channel.as_str())?
                 .map(ConsentOut::from)
                 .ok_or_else(|| ApiError::internal("consent vanished"))?;
             let b = serde_json::to_value(

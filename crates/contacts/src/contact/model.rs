@@ -205,7 +205,8 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
 }
 
 /// The stored custom values of a contact (live or trashed).
-pub fn stored_custom(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<String> {
+pub fn stored_custom(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<String> {
+    let org_id = scope.org_id();
     Ok(contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::id.eq(id))
@@ -229,7 +230,8 @@ pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResu
     Ok(query.first(conn).optional()?)
 }
 
-pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
+pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     diesel::insert_into(contacts::table)
         .values((
@@ -244,7 +246,8 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactF
 }
 
 /// Writes the fields; the write runner bumps the version.
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactFields) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
         .set((fields, contacts::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
@@ -254,10 +257,11 @@ pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ContactF
 /// Moves a contact to the trash (`Some(now)`) or back out of it (`None`); the write runner bumps the version.
 pub fn set_deleted(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     deleted_at: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
         .set((contacts::deleted_at.eq(deleted_at), contacts::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
@@ -267,10 +271,11 @@ pub fn set_deleted(
 /// The live contact holding any of these e-mails, other than `except`.
 pub fn holder_of_emails(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     emails: &[String],
     except: Option<&str>,
 ) -> ApiResult<Option<(String, String)>> {
+    let org_id = scope.org_id();
     if emails.is_empty() {
         return Ok(None);
     }
@@ -286,7 +291,8 @@ pub fn holder_of_emails(
 }
 
 /// Replaces the e-mails a contact holds (none while it is in the trash).
-pub fn set_emails(conn: &mut DbConnection, org_id: &str, id: &str, emails: &[String]) -> ApiResult<()> {
+pub fn set_emails(conn: &mut DbConnection, scope: &Scope, id: &str, emails: &[String]) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(
         contact_emails::table.filter(contact_emails::org_id.eq(org_id)).filter(contact_emails::contact_id.eq(id)),
     )
@@ -342,7 +348,7 @@ pub fn list(
         query = query.filter(contacts::id.eq_any(linked));
     }
     if let Some(tag) = &filters.tag {
-        query = query.filter(contacts::id.eq_any(crm_core::records::tagged_ids(org_id, RECORD_TYPE, tag)));
+        query = query.filter(contacts::id.eq_any(crm_core::records::tagged_ids(scope, RECORD_TYPE, tag)));
     }
     if let Some(t) = filters.created_after {
         query = query.filter(contacts::created_at.ge(t));

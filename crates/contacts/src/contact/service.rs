@@ -137,33 +137,33 @@ fn store(
         owner => owner.clone(),
     };
     if let Some(owner) = &owner_id {
-        crm_core::users::model::check_owner(conn, &actor.org_id, owner)?;
+        crm_core::users::model::check_owner(conn, &actor.scope(), owner)?;
     }
-    crate::privacy::service::refuse_erased(conn, keys, &actor.org_id, &contact.emails)?;
-    if let Some((holder, email)) = model::holder_of_emails(conn, &actor.org_id, &contact.emails, Some(id))? {
+    crate::privacy::service::refuse_erased(conn, keys, &actor.scope(), &contact.emails)?;
+    if let Some((holder, email)) = model::holder_of_emails(conn, &actor.scope(), &contact.emails, Some(id))? {
         return Err(ApiError::conflict(
             "duplicate_contact",
             format!("Contact {holder} already has the e-mail {email}."),
         ));
     }
-    let stored = if exists { Some(model::stored_custom(conn, &actor.org_id, id)?) } else { None };
-    let custom = values::store(conn, &actor.org_id, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+    let stored = if exists { Some(model::stored_custom(conn, &actor.scope(), id)?) } else { None };
+    let custom = values::store(conn, &actor.scope(), RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
     let fields = ContactFields { custom, owner_id, ..contact.fields.clone() };
     if exists {
-        model::update(conn, &actor.org_id, id, &fields)?;
+        model::update(conn, &actor.scope(), id, &fields)?;
     } else {
-        model::insert(conn, &actor.org_id, id, &fields)?;
+        model::insert(conn, &actor.scope(), id, &fields)?;
     }
-    model::set_emails(conn, &actor.org_id, id, &contact.emails)?;
-    index(conn, &actor.org_id, id, contact, fields.owner_id.as_deref())?;
-    records::set_tags(conn, &actor.org_id, RECORD_TYPE, id, &contact.tags)?;
-    records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &contact.external_ids)
+    model::set_emails(conn, &actor.scope(), id, &contact.emails)?;
+    index(conn, &actor.scope(), id, contact, fields.owner_id.as_deref())?;
+    records::set_tags(conn, &actor.scope(), RECORD_TYPE, id, &contact.tags)?;
+    records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &contact.external_ids)
 }
 
 /// Puts the contact's names, e-mails and phones in the search index.
 fn index(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     contact: &Normalized,
     owner_id: Option<&str>,
@@ -176,7 +176,7 @@ fn index(
     texts.extend(contact.emails.iter().map(String::as_str));
     search_index::put(
         conn,
-        org_id,
+        scope,
         &search_index::Document {
             record_type: RECORD_TYPE,
             record_id: id,
@@ -196,7 +196,7 @@ pub(crate) const CONTACTS: Versioned<ContactOut> =
 pub(crate) fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ContactOut> {
     let contact = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     let mut out = ContactOut::from(contact);
-    out.custom = values::visible(conn, scope.org_id(), RECORD_TYPE, out.custom)?;
+    out.custom = values::visible(conn, scope, RECORD_TYPE, out.custom)?;
     Ok(out)
 }
 
@@ -249,11 +249,11 @@ pub(crate) fn update_in(
 
 /// The region national phone numbers of `input` are read in: the organization's, read only when
 /// one of them is national (the usual `+…` numbers read the same everywhere).
-fn region_for(conn: &mut DbConnection, org_id: &str, input: &ContactIn) -> ApiResult<String> {
+fn region_for(conn: &mut DbConnection, scope: &Scope, input: &ContactIn) -> ApiResult<String> {
     if input.phones.iter().flatten().all(|p| p.number.trim_start().starts_with('+')) {
         return Ok(DEFAULT_REGION.to_string());
     }
-    organizations::phone_region(conn, org_id)
+    organizations::phone_region(conn, scope)
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
@@ -262,7 +262,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiRes
     state
         .db
         .write(move |conn| {
-            let region = region_for(conn, &actor.org_id, &input)?;
+            let region = region_for(conn, &actor.scope(), &input)?;
             let contact = normalize(input, &region)?;
             create_in(conn, &keys, &actor, &contact)
         })
@@ -286,9 +286,9 @@ pub async fn upsert_by_external_id(
     state
         .db
         .write(move |conn| {
-            match records::find_by_external_id(conn, &actor.org_id, RECORD_TYPE, &source, &external_id)? {
+            match records::find_by_external_id(conn, &actor.scope(), RECORD_TYPE, &source, &external_id)? {
                 None => {
-                    let region = region_for(conn, &actor.org_id, &input)?;
+                    let region = region_for(conn, &actor.scope(), &input)?;
                     input.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
                     create_in(conn, &keys, &actor, &normalize(input, &region)?).map(|c| (c, true))
                 }
@@ -296,7 +296,7 @@ pub async fn upsert_by_external_id(
                     let mut merged = ContactIn::from(before.clone());
                     overlay(&mut merged, input);
                     merged.external_ids.get_or_insert_with(BTreeMap::new).insert(source, external_id);
-                    let region = region_for(conn, &actor.org_id, &merged)?;
+                    let region = region_for(conn, &actor.scope(), &merged)?;
                     normalize(merged, &region)
                 })
                 .map(|c| (c, false)),
@@ -371,7 +371,7 @@ pub async fn update(
             update_in(conn, &keys, &actor, &id, if_match, |conn, before| {
                 let mut draft = ContactIn::from(before.clone());
                 apply(&mut draft, patch)?;
-                let region = region_for(conn, &actor.org_id, &draft)?;
+                let region = region_for(conn, &actor.scope(), &draft)?;
                 normalize(draft, &region)
             })
         })
@@ -408,10 +408,10 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 /// Moves a contact to the trash on the caller's connection (the delete endpoint, import reverts).
 pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_match: Option<i64>) -> ApiResult<()> {
     CONTACTS.delete(conn, actor, id, if_match, |conn, _| {
-        model::set_deleted(conn, &actor.org_id, id, Some(crm_core::time::now()))?;
-        model::set_emails(conn, &actor.org_id, id, &[])?;
-        search_index::remove(conn, id)?;
-        records::set_external_ids(conn, &actor.org_id, RECORD_TYPE, id, &BTreeMap::new())
+        model::set_deleted(conn, &actor.scope(), id, Some(crm_core::time::now()))?;
+        model::set_emails(conn, &actor.scope(), id, &[])?;
+        search_index::remove(conn, &actor.scope(), id)?;
+        records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &BTreeMap::new())
     })?;
     Ok(())
 }
@@ -424,19 +424,19 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
         .db
         .write(move |conn| {
             let since = crm_core::time::now();
-            CONTACTS.lock(conn, &actor.org_id, &id)?;
+            CONTACTS.lock(conn, &actor.scope(), &id)?;
             let trashed = model::find_deleted(conn, &actor.scope(), &id)?
                 .ok_or_else(|| ApiError::not_found("deleted contact"))?;
-            if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.org_id, &id)? {
+            if let Some(survivor) = crate::dedupe::model::merged_into(conn, &actor.scope(), &id)? {
                 return Err(ApiError::conflict(
                     "merged",
                     format!("This contact was merged into {survivor}; a merge cannot be undone by a restore."),
                 ));
             }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
-            model::set_deleted(conn, &actor.org_id, &id, None)?;
+            model::set_deleted(conn, &actor.scope(), &id, None)?;
             store(conn, &keys, &actor, &id, &contact, true)?;
-            CONTACTS.bump(conn, &actor.org_id, &id, since)?;
+            CONTACTS.bump(conn, &actor.scope(), &id, since)?;
             let after = load(conn, &actor.scope(), &id)?;
             let a = serde_json::to_value(&after)?;
             change::record(
@@ -503,20 +503,19 @@ fn find_match(
     rule: &MatchOn,
     input: &BatchInput,
 ) -> ApiResult<Option<ContactOut>> {
-    let org_id = scope.org_id();
     let id = match rule {
         MatchOn::Id => input.id.clone(),
         MatchOn::Email => {
             let first = input.properties.emails.as_ref().and_then(|e| e.first()).map(|e| e.address.clone());
             match first.map(|e| Email::parse(&e)) {
                 Some(Ok(email)) => {
-                    model::holder_of_emails(conn, org_id, &[email.into_string()], None)?.map(|(id, _)| id)
+                    model::holder_of_emails(conn, scope, &[email.into_string()], None)?.map(|(id, _)| id)
                 }
                 _ => None,
             }
         }
         MatchOn::ExternalId(source) => match input.properties.external_ids.as_ref().and_then(|ids| ids.get(source)) {
-            Some(external_id) => records::find_by_external_id(conn, org_id, RECORD_TYPE, source, external_id)?,
+            Some(external_id) => records::find_by_external_id(conn, scope, RECORD_TYPE, source, external_id)?,
             None => None,
         },
     };
@@ -583,7 +582,7 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
         .db
         .write(move |conn| {
             let mut results = Vec::with_capacity(request.inputs.len());
-            let region = organizations::phone_region(conn, &actor.org_id)?;
+            let region = organizations::phone_region(conn, &actor.scope())?;
             for (index, input) in request.inputs.into_iter().enumerate() {
                 let outcome = diesel::Connection::transaction(conn, |c| {
                     apply_one(c, &keys, &actor, mode, rule.as_ref(), &region, input)

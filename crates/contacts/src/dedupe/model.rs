@@ -16,7 +16,8 @@ const CHUNK: i64 = 10_000;
 
 type ContactRow = (String, Option<String>, Option<String>, String, String, String);
 
-fn contact_candidates(conn: &mut DbConnection, org_id: &str, rows: Vec<ContactRow>) -> ApiResult<Vec<Candidate>> {
+fn contact_candidates(conn: &mut DbConnection, scope: &Scope, rows: Vec<ContactRow>) -> ApiResult<Vec<Candidate>> {
+    let org_id = scope.org_id();
     let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
     let mut links: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
     for chunk in ids.chunks(1000) {
@@ -84,7 +85,7 @@ pub fn all_contacts(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Vec<Can
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
         let full = rows.len() as i64 == CHUNK;
-        out.extend(contact_candidates(conn, org_id, rows)?);
+        out.extend(contact_candidates(conn, scope, rows)?);
         if !full {
             break;
         }
@@ -166,7 +167,7 @@ pub fn contacts_like(conn: &mut DbConnection, scope: &Scope, candidates: &[Candi
             contacts::addresses,
         ))
         .load(conn)?;
-    contact_candidates(conn, org_id, rows)
+    contact_candidates(conn, scope, rows)
 }
 
 type CompanyRow = (String, String, Option<String>, String);
@@ -233,7 +234,8 @@ pub fn companies_like(conn: &mut DbConnection, scope: &Scope, candidates: &[Cand
 }
 
 /// Marks a contact as merged into another (it is in the trash from then on).
-pub fn set_merged(conn: &mut DbConnection, org_id: &str, id: &str, into: &str) -> ApiResult<()> {
+pub fn set_merged(conn: &mut DbConnection, scope: &Scope, id: &str, into: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
         .set((
             contacts::merged_into.eq(into),
@@ -246,7 +248,8 @@ pub fn set_merged(conn: &mut DbConnection, org_id: &str, id: &str, into: &str) -
 }
 
 /// The contact a merged contact went into.
-pub fn merged_into(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+pub fn merged_into(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::id.eq(id))
@@ -257,7 +260,8 @@ pub fn merged_into(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult
 }
 
 /// Moves the activity links of `from` to `to` (dropping those `to` already has); returns how many moved.
-pub fn move_activities(conn: &mut DbConnection, org_id: &str, from: &str, to: &str) -> ApiResult<usize> {
+pub fn move_activities(conn: &mut DbConnection, scope: &Scope, from: &str, to: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     let held: Vec<String> = activity_links::table
         .filter(activity_links::org_id.eq(org_id))
         .filter(activity_links::record_type.eq("contact"))
@@ -280,7 +284,8 @@ pub fn move_activities(conn: &mut DbConnection, org_id: &str, from: &str, to: &s
 }
 
 /// Moves the company links of `from` to `to` (keeping `to`'s own, and its primary); returns how many moved.
-pub fn move_company_links(conn: &mut DbConnection, org_id: &str, from: &str, to: &str) -> ApiResult<usize> {
+pub fn move_company_links(conn: &mut DbConnection, scope: &Scope, from: &str, to: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     let held: Vec<String> = contact_companies::table
         .filter(contact_companies::org_id.eq(org_id))
         .filter(contact_companies::contact_id.eq(to))

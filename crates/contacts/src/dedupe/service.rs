@@ -317,7 +317,7 @@ fn merge_in(
     survivor_id: &str,
     request: &MergeRequest,
 ) -> ApiResult<MergeOut> {
-    let org_id = actor.org_id.as_str();
+    let scope = actor.scope();
     // Every contact taking part is held until the merge commits, taken in one order so two
     // merges over the same contacts cannot deadlock.
     let mut taking_part: Vec<&str> = request.merge_ids.iter().map(String::as_str).collect();
@@ -325,9 +325,8 @@ fn merge_in(
     taking_part.sort_unstable();
     taking_part.dedup();
     for id in taking_part {
-        contacts::CONTACTS.lock(conn, org_id, id)?;
+        contacts::CONTACTS.lock(conn, &scope, id)?;
     }
-    let scope = actor.scope();
     let survivor = contacts::load(conn, &scope, survivor_id)?;
     let mut losers = Vec::new();
     let mut errors = Vec::new();
@@ -348,12 +347,12 @@ fn merge_in(
     let (mut moved_activities, mut moved_company_links) = (0, 0);
     for loser in &losers {
         // Free what the survivor takes over before it claims it.
-        crate::contact::model::set_emails(conn, org_id, &loser.id, &[])?;
-        records::set_external_ids(conn, org_id, RECORD_TYPE, &loser.id, &BTreeMap::new())?;
-        search_index::remove(conn, &loser.id)?;
-        moved_activities += model::move_activities(conn, org_id, &loser.id, survivor_id)?;
-        moved_company_links += model::move_company_links(conn, org_id, &loser.id, survivor_id)?;
-        model::set_merged(conn, org_id, &loser.id, survivor_id)?;
+        crate::contact::model::set_emails(conn, &scope, &loser.id, &[])?;
+        records::set_external_ids(conn, &scope, RECORD_TYPE, &loser.id, &BTreeMap::new())?;
+        search_index::remove(conn, &scope, &loser.id)?;
+        moved_activities += model::move_activities(conn, &scope, &loser.id, survivor_id)?;
+        moved_company_links += model::move_company_links(conn, &scope, &loser.id, survivor_id)?;
+        model::set_merged(conn, &scope, &loser.id, survivor_id)?;
         let before = serde_json::to_value(loser)?;
         change::record(
             conn,
@@ -361,7 +360,7 @@ fn merge_in(
             Change { resource: RECORD_TYPE, id: &loser.id, action: "deleted", before: Some(&before), after: None },
         )?;
     }
-    let normalized = contacts::normalize(merged, &crm_core::organizations::phone_region(conn, org_id)?)?;
+    let normalized = contacts::normalize(merged, &crm_core::organizations::phone_region(conn, &scope)?)?;
     let contact = contacts::update_in(conn, keys, actor, survivor_id, None, |_, _| Ok(normalized))?;
     let merged_ids: Vec<String> = losers.iter().map(|l| l.id.clone()).collect();
     let before = serde_json::to_value(&survivor)?;
@@ -398,6 +397,6 @@ pub async fn merge(state: &AppState, actor: &Actor, survivor_id: String, request
 /// Where a merged contact went (for the `301` of `GET /v1/contacts/{id}`).
 pub async fn merged_into(state: &AppState, actor: &Actor, id: String) -> ApiResult<Option<String>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| model::merged_into(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| model::merged_into(conn, &scope, &id)).await
 }

@@ -36,25 +36,24 @@ pub fn run_export(ctx: &JobContext) -> JobResult {
     let input: ExportIn = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
     let request = search_request(&input).map_err(permanent)?;
     let columns = columns(&input);
-    let org = ctx.actor.org_id.clone();
+    // An export holds what its requester sees.
+    let scope = ctx.actor.scope();
     let mut progress: ExportProgress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
     if let Some(old) = progress.file_id.take() {
-        ctx.write(|conn| crm_core::files::model::delete(conn, &org, &old))?;
+        ctx.write(|conn| crm_core::files::model::delete(conn, &scope, &old))?;
     }
-    let writer = FileWriter::create(&ctx.db, &org, "export", &format!("{}.csv", ctx.id()), "text/csv")?;
+    let writer = FileWriter::create(&ctx.db, &scope, "export", &format!("{}.csv", ctx.id()), "text/csv")?;
     progress = ExportProgress { rows_written: 0, file_id: Some(writer.file_id.clone()), size_bytes: None };
     let snapshot = serde_json::to_value(&progress).map_err(permanent)?;
     ctx.write(|conn| ctx.checkpoint(conn, &snapshot))?;
     let mut csv = csv::Writer::from_writer(writer);
     csv.write_record(&columns).map_err(io)?;
-    // An export holds what its requester sees.
-    let scope = ctx.actor.scope();
     let mut after: Option<Cursor> = None;
     loop {
         let plan = contacts::LISTING.walk(PAGE, after.clone())?;
         let mut rows = ctx.read(|conn| {
-            let custom = crm_core::custom_fields::Schema::load(conn, &org, contacts::RECORD_TYPE)?.filter_fields();
-            let conditions = request.conditions(&contacts::LISTING.spec(&org, &custom), contacts::TEXT_FIELDS)?;
+            let custom = crm_core::custom_fields::Schema::load(conn, &scope, contacts::RECORD_TYPE)?.filter_fields();
+            let conditions = request.conditions(&contacts::LISTING.spec(&scope, &custom), contacts::TEXT_FIELDS)?;
             contacts::list(conn, &scope, &contacts::Filters::default(), conditions, &plan)
         })?;
         let has_more = rows.len() as i64 > PAGE;
@@ -76,7 +75,7 @@ pub fn run_export(ctx: &JobContext) -> JobResult {
     }
     let writer = csv.into_inner().map_err(|e| io(e.error()))?;
     let file_id = writer.finish()?;
-    let file = ctx.read(|conn| crm_core::files::model::find(conn, &org, &file_id))?;
+    let file = ctx.read(|conn| crm_core::files::model::find(conn, &scope, &file_id))?;
     progress.size_bytes = file.map(|f| f.size_bytes);
     let done = serde_json::to_value(&progress).map_err(permanent)?;
     ctx.write(|conn| ctx.complete(conn, &done))

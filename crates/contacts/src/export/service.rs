@@ -57,24 +57,24 @@ pub async fn create(state: &AppState, actor: &Actor, input: ExportIn) -> ApiResu
         .write(move |conn| {
             // Checked against the organization's fields (custom ones too) before the job is queued.
             let custom =
-                crm_core::custom_fields::Schema::load(conn, &actor.org_id, contacts::RECORD_TYPE)?.filter_fields();
+                crm_core::custom_fields::Schema::load(conn, &actor.scope(), contacts::RECORD_TYPE)?.filter_fields();
             request.conditions::<crm_core::schema::contacts::table>(
-                &contacts::LISTING.spec(&actor.org_id, &custom),
+                &contacts::LISTING.spec(&actor.scope(), &custom),
                 contacts::TEXT_FIELDS,
             )?;
             let id = jobs::enqueue(conn, &actor, EXPORT_KIND, &payload, &progress, MAX_ATTEMPTS)?;
-            jobs::find_any(conn, &id)?.map(out).ok_or_else(|| ApiError::internal("the job vanished"))
+            jobs::find_any(conn, &actor.scope(), &id)?.map(out).ok_or_else(|| ApiError::internal("the job vanished"))
         })
         .await
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ExportOut> {
     actor.require(permissions::EXPORTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
-            jobs::find(conn, &org_id, &id, &[EXPORT_KIND])?.map(out).ok_or_else(|| ApiError::not_found("export"))
+            jobs::find(conn, &scope, &id, &[EXPORT_KIND])?.map(out).ok_or_else(|| ApiError::not_found("export"))
         })
         .await
 }
@@ -86,8 +86,8 @@ pub async fn download(
     id: String,
 ) -> ApiResult<(i64, impl Stream<Item = Result<Bytes, actix_web::Error>> + use<>)> {
     actor.require(permissions::EXPORTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    let org = org_id.clone();
+    let scope = actor.scope();
+    let org = scope.clone();
     let file = state
         .db
         .read(move |conn| {
@@ -103,5 +103,5 @@ pub async fn download(
             crm_core::files::model::find(conn, &org, &file_id)?.ok_or_else(|| ApiError::internal("export file missing"))
         })
         .await?;
-    Ok((file.size_bytes, crm_core::files::download_stream(state.db.clone(), org_id, file.id, file.chunk_count)))
+    Ok((file.size_bytes, crm_core::files::download_stream(state.db.clone(), scope, file.id, file.chunk_count)))
 }

@@ -74,7 +74,7 @@ pub(crate) fn csv_reader(
     file_id: &str,
     options: &ImportOptions,
 ) -> Result<csv::Reader<FileReader>, JobError> {
-    let file = FileReader::open(&ctx.db, &ctx.actor.org_id, file_id).map_err(|e| {
+    let file = FileReader::open(&ctx.db, &ctx.actor.scope(), file_id).map_err(|e| {
         if e.status == actix_web::http::StatusCode::NOT_FOUND {
             JobError::Permanent("the uploaded file is gone".into())
         } else {
@@ -100,7 +100,8 @@ pub fn run_import(ctx: &JobContext) -> JobResult {
     match import(ctx) {
         Err(JobError::Permanent(reason)) => ctx.write(|conn| {
             ctx.fail(conn, &ctx.progress, &reason)?;
-            let job = crm_core::jobs::model::find_any(conn, ctx.id())?.ok_or_else(|| ApiError::not_found("import"))?;
+            let job = crm_core::jobs::model::find_any(conn, &ctx.actor.scope(), ctx.id())?
+                .ok_or_else(|| ApiError::not_found("import"))?;
             let out = serde_json::to_value(super::service::out(job, None))?;
             change::record(
                 conn,
@@ -168,7 +169,8 @@ fn import(ctx: &JobContext) -> JobResult {
     let final_progress = serde_json::to_value(&progress).map_err(permanent)?;
     ctx.write(|conn| {
         ctx.complete(conn, &final_progress)?;
-        let job = crm_core::jobs::model::find_any(conn, ctx.id())?.ok_or_else(|| ApiError::not_found("import"))?;
+        let job = crm_core::jobs::model::find_any(conn, &ctx.actor.scope(), ctx.id())?
+            .ok_or_else(|| ApiError::not_found("import"))?;
         let out = serde_json::to_value(super::service::out(job, None))?;
         change::record(
             conn,
@@ -209,8 +211,8 @@ fn apply_chunk(
     let options = &payload.options;
     let mut run = |c: &mut DbConnection| -> ApiResult<()> {
         let shape = RowShape {
-            region: crm_core::organizations::phone_region(c, &ctx.actor.org_id)?,
-            custom: crm_core::custom_fields::Schema::load(c, &ctx.actor.org_id, crate::contact::model::RECORD_TYPE)?,
+            region: crm_core::organizations::phone_region(c, &ctx.actor.scope())?,
+            custom: crm_core::custom_fields::Schema::load(c, &ctx.actor.scope(), crate::contact::model::RECORD_TYPE)?,
         };
         for (number, row) in &batch {
             let outcome = diesel::Connection::transaction(c, |c| {
@@ -370,20 +372,19 @@ fn merge(base: &mut ContactIn, mut row: ContactIn) {
 }
 
 fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchKey, row: &RowInput) -> ApiResult<Option<ContactOut>> {
-    let org_id = scope.org_id();
     let id = match key {
         MatchKey::Id => row.id.clone(),
         MatchKey::Email => {
             let first = row.contact.emails.as_ref().and_then(|e| e.first()).map(|e| Email::parse(&e.address));
             match first {
-                Some(Ok(email)) => crate::contact::model::holder_of_emails(conn, org_id, &[email.into_string()], None)?
+                Some(Ok(email)) => crate::contact::model::holder_of_emails(conn, scope, &[email.into_string()], None)?
                     .map(|(id, _)| id),
                 _ => None,
             }
         }
         MatchKey::ExternalId(source) => match row.contact.external_ids.as_ref().and_then(|ids| ids.get(source)) {
             Some(external_id) => {
-                records::find_by_external_id(conn, org_id, crate::contact::model::RECORD_TYPE, source, external_id)?
+                records::find_by_external_id(conn, scope, crate::contact::model::RECORD_TYPE, source, external_id)?
             }
             None => None,
         },
@@ -402,16 +403,16 @@ fn link_company(
     contact_id: &str,
     company: &CompanyRef,
 ) -> ApiResult<()> {
-    let org = &actor.org_id;
+    let scope = actor.scope();
     let domain = company.domain.as_deref().and_then(|d| Domain::parse(d).ok()).map(Domain::into_string);
     let mut found = match &domain {
-        Some(d) => crate::company::model::find_by_domain(conn, org, d, "")?,
+        Some(d) => crate::company::model::find_by_domain(conn, &scope, d, "")?,
         None => None,
     };
     if found.is_none()
         && let Some(name) = &company.name
     {
-        found = crate::company::model::find_by_name(conn, org, name)?;
+        found = crate::company::model::find_by_name(conn, &scope, name)?;
     }
     let company_id = match found {
         Some(id) => id,
@@ -456,10 +457,10 @@ pub struct RevertProgress {
 pub fn run_revert(ctx: &JobContext) -> JobResult {
     let payload: RevertPayload = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
     let mut progress: RevertProgress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
-    let org = ctx.actor.org_id.clone();
+    let scope = ctx.actor.scope();
     loop {
         let before = progress.last_row.unwrap_or(i64::MAX);
-        let rows = ctx.read(|conn| model::changes_before(conn, &org, &payload.import_id, before, 200))?;
+        let rows = ctx.read(|conn| model::changes_before(conn, &scope, &payload.import_id, before, 200))?;
         if rows.is_empty() {
             break;
         }

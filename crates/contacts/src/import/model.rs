@@ -3,6 +3,7 @@
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::schema::import_rows;
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const IMPORT_KIND: &str = "contacts.import";
@@ -38,11 +39,12 @@ pub fn insert(conn: &mut DbConnection, rows: &[ImportRow]) -> ApiResult<()> {
 /// Failed rows after `after`, in row order.
 pub fn failed_after(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     job_id: &str,
     after: i64,
     limit: i64,
 ) -> ApiResult<Vec<ImportRow>> {
+    let org_id = scope.org_id();
     Ok(import_rows::table
         .filter(import_rows::org_id.eq(org_id))
         .filter(import_rows::job_id.eq(job_id))
@@ -57,11 +59,12 @@ pub fn failed_after(
 /// Created and updated rows before `before`, last first (the order a revert undoes them in).
 pub fn changes_before(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     job_id: &str,
     before: i64,
     limit: i64,
 ) -> ApiResult<Vec<ImportRow>> {
+    let org_id = scope.org_id();
     Ok(import_rows::table
         .filter(import_rows::org_id.eq(org_id))
         .filter(import_rows::job_id.eq(job_id))
@@ -73,7 +76,8 @@ pub fn changes_before(
         .load(conn)?)
 }
 
-pub fn count_changes(conn: &mut DbConnection, org_id: &str, job_id: &str) -> ApiResult<i64> {
+pub fn count_changes(conn: &mut DbConnection, scope: &Scope, job_id: &str) -> ApiResult<i64> {
+    let org_id = scope.org_id();
     Ok(import_rows::table
         .filter(import_rows::org_id.eq(org_id))
         .filter(import_rows::job_id.eq(job_id))

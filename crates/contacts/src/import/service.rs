@@ -16,6 +16,7 @@ use super::job::{ImportPayload, MatchKey, Progress, RevertPayload, RevertProgres
 use super::mapping::{Plan, Target};
 use super::model::{self, IMPORT_KIND, REVERT_KIND};
 use crate::permissions;
+use crm_core::scope::Scope;
 
 /// Attempts of an import job before it fails (a resumed attempt continues where the last stopped).
 const MAX_ATTEMPTS: i32 = 5;
@@ -111,7 +112,7 @@ async fn receive(state: &AppState, actor: &Actor, form: &mut Multipart, received
                     .map(|f| f.chars().take(255).collect::<String>())
                     .filter(|f| !f.trim().is_empty())
                     .unwrap_or_else(|| "upload.csv".to_string());
-                let upload = Upload::start(&state.db, &actor.org_id, "import", &filename, "text/csv").await?;
+                let upload = Upload::start(&state.db, &actor.scope(), "import", &filename, "text/csv").await?;
                 received.file = Some((upload, filename, Vec::new()));
                 let Some((upload, _, head)) = received.file.as_mut() else { continue };
                 while let Some(chunk) = field.next().await {
@@ -209,10 +210,10 @@ pub async fn create(state: &AppState, actor: &Actor, mut form: Multipart) -> Api
         }
     };
     let options = options.unwrap_or_else(|| ImportOptions { create_companies: true, ..Default::default() });
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     let custom_keys: Vec<String> = match state
         .db
-        .read(move |conn| crm_core::custom_fields::Schema::load(conn, &org_id, crate::contact::model::RECORD_TYPE))
+        .read(move |conn| crm_core::custom_fields::Schema::load(conn, &scope, crate::contact::model::RECORD_TYPE))
         .await
     {
         Ok(schema) => schema.filter_fields().into_iter().map(|f| f.key).collect(),
@@ -236,17 +237,18 @@ pub async fn create(state: &AppState, actor: &Actor, mut form: Multipart) -> Api
         .db
         .write(move |conn| {
             let id = jobs::enqueue(conn, &actor, IMPORT_KIND, &payload, &progress, MAX_ATTEMPTS)?;
-            let job = jobs::find_any(conn, &id)?.ok_or_else(|| ApiError::internal("the job vanished"))?;
+            let job =
+                jobs::find_any(conn, &actor.scope(), &id)?.ok_or_else(|| ApiError::internal("the job vanished"))?;
             Ok(out(job, None))
         })
         .await
 }
 
-fn load(conn: &mut crm_core::db::DbConnection, org_id: &str, id: &str) -> ApiResult<ImportOut> {
-    let job = jobs::find(conn, org_id, id, &[IMPORT_KIND])?.ok_or_else(|| ApiError::not_found("import"))?;
+fn load(conn: &mut crm_core::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<ImportOut> {
+    let job = jobs::find(conn, scope, id, &[IMPORT_KIND])?.ok_or_else(|| ApiError::not_found("import"))?;
     let progress: Progress = serde_json::from_str(&job.progress).unwrap_or_default();
     let revert = match &progress.revert_job_id {
-        Some(revert_id) => jobs::find(conn, org_id, revert_id, &[REVERT_KIND])?,
+        Some(revert_id) => jobs::find(conn, scope, revert_id, &[REVERT_KIND])?,
         None => None,
     };
     Ok(out(job, revert))
@@ -254,16 +256,16 @@ fn load(conn: &mut crm_core::db::DbConnection, org_id: &str, id: &str) -> ApiRes
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ImportOut> {
     actor.require(permissions::IMPORTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: ImportsQuery) -> ApiResult<Page<ImportOut>> {
     actor.require(permissions::IMPORTS, Action::Read)?;
     let paging = crm_core::http::ListQuery { limit: query.limit, cursor: query.cursor, sort: query.sort };
     let plan = jobs::SORTS.plan(&paging, &[])?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| jobs::list(conn, &org_id, IMPORT_KIND, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| jobs::list(conn, &scope, IMPORT_KIND, &for_query)).await?;
     Ok(page(rows, &plan, |j| jobs::SORTS.position(&plan, j), |j| out(j, None)))
 }
 
@@ -275,12 +277,12 @@ pub async fn failed_rows(
     id: String,
 ) -> ApiResult<impl Stream<Item = Result<Bytes, actix_web::Error>> + use<>> {
     actor.require(permissions::IMPORTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     let job = {
-        let (org_id, id) = (org_id.clone(), id.clone());
+        let (scope, id) = (scope.clone(), id.clone());
         state
             .db
-            .read(move |conn| jobs::find(conn, &org_id, &id, &[IMPORT_KIND]))
+            .read(move |conn| jobs::find(conn, &scope, &id, &[IMPORT_KIND]))
             .await?
             .ok_or_else(|| ApiError::not_found("import"))?
     };
@@ -290,10 +292,10 @@ pub async fn failed_rows(
     let first = csv_line(std::iter::once(header));
     let db = state.db.clone();
     let rest = futures_util::stream::unfold(Some(0i64), move |after| {
-        let (db, org_id, id) = (db.clone(), org_id.clone(), id.clone());
+        let (db, scope, id) = (db.clone(), scope.clone(), id.clone());
         async move {
             let after = after?;
-            let rows = db.read(move |conn| model::failed_after(conn, &org_id, &id, after, 1000)).await;
+            let rows = db.read(move |conn| model::failed_after(conn, &scope, &id, after, 1000)).await;
             match rows {
                 Err(e) => Some((Err(actix_web::Error::from(e)), None)),
                 Ok(rows) if rows.is_empty() => None,
@@ -331,8 +333,8 @@ pub async fn revert(state: &AppState, actor: &Actor, id: String) -> ApiResult<Im
     state
         .db
         .write(move |conn| {
-            let org = actor.org_id.clone();
-            let job = jobs::find(conn, &org, &id, &[IMPORT_KIND])?.ok_or_else(|| ApiError::not_found("import"))?;
+            let scope = actor.scope();
+            let job = jobs::find(conn, &scope, &id, &[IMPORT_KIND])?.ok_or_else(|| ApiError::not_found("import"))?;
             let mut progress: Progress = serde_json::from_str(&job.progress).unwrap_or_default();
             let payload: ImportPayload = serde_json::from_str(&job.payload)?;
             if progress.revert_job_id.is_some() {
@@ -347,14 +349,14 @@ pub async fn revert(state: &AppState, actor: &Actor, id: String) -> ApiResult<Im
                     format!("Only a finished import can be reverted; this one is {}.", job.status),
                 ));
             }
-            let total = model::count_changes(conn, &org, &id)?;
+            let total = model::count_changes(conn, &scope, &id)?;
             let revert_payload = serde_json::to_value(RevertPayload { import_id: id.clone() })?;
             let revert_progress =
                 serde_json::to_value(RevertProgress { rows_total: total as u64, ..Default::default() })?;
             let revert_id = jobs::enqueue(conn, &actor, REVERT_KIND, &revert_payload, &revert_progress, MAX_ATTEMPTS)?;
             progress.revert_job_id = Some(revert_id);
-            jobs::annotate(conn, &org, &id, &serde_json::to_value(&progress)?)?;
-            load(conn, &org, &id)
+            jobs::annotate(conn, &scope, &id, &serde_json::to_value(&progress)?)?;
+            load(conn, &scope, &id)
         })
         .await
 }

@@ -7,6 +7,7 @@ use crm_core::schema::{companies, contact_companies as links};
 use diesel::prelude::*;
 
 use crate::company::model::Company;
+use crm_core::scope::Scope;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = links)]
@@ -19,20 +20,22 @@ pub struct Link {
     pub created_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, contact_id: &str, company_id: &str) -> ApiResult<Option<Link>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, contact_id: &str, company_id: &str) -> ApiResult<Option<Link>> {
+    let org_id = scope.org_id();
     Ok(links::table.find((org_id, contact_id, company_id)).select(Link::as_select()).first(conn).optional()?)
 }
 
 /// Creates or replaces the link's role and primary flag.
 pub fn upsert(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
     company_id: &str,
     role: Option<&str>,
     primary: bool,
 ) -> ApiResult<()> {
-    let existing = find(conn, org_id, contact_id, company_id)?;
+    let org_id = scope.org_id();
+    let existing = find(conn, scope, contact_id, company_id)?;
     if existing.is_some() {
         diesel::update(links::table.find((org_id, contact_id, company_id)))
             .set((links::role.eq(role), links::is_primary.eq(primary)))
@@ -53,7 +56,8 @@ pub fn upsert(
 }
 
 /// Makes every other link of the contact non-primary.
-pub fn clear_primary(conn: &mut DbConnection, org_id: &str, contact_id: &str, except_company: &str) -> ApiResult<()> {
+pub fn clear_primary(conn: &mut DbConnection, scope: &Scope, contact_id: &str, except_company: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(
         links::table
             .filter(links::org_id.eq(org_id))
@@ -65,11 +69,13 @@ pub fn clear_primary(conn: &mut DbConnection, org_id: &str, contact_id: &str, ex
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConnection, org_id: &str, contact_id: &str, company_id: &str) -> ApiResult<usize> {
+pub fn delete(conn: &mut DbConnection, scope: &Scope, contact_id: &str, company_id: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     Ok(diesel::delete(links::table.find((org_id, contact_id, company_id))).execute(conn)?)
 }
 
-pub fn count_for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<i64> {
+pub fn count_for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<i64> {
+    let org_id = scope.org_id();
     Ok(links::table
         .filter(links::org_id.eq(org_id))
         .filter(links::contact_id.eq(contact_id))
@@ -78,7 +84,8 @@ pub fn count_for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str
 }
 
 /// The contact's links to live companies, primary first.
-pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<(Link, Company)>> {
+pub fn for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<(Link, Company)>> {
+    let org_id = scope.org_id();
     Ok(links::table
         .inner_join(companies::table.on(companies::id.eq(links::company_id)))
         .filter(links::org_id.eq(org_id))

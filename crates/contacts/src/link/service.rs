@@ -43,26 +43,25 @@ pub(crate) fn link_in(
     input: LinkIn,
 ) -> ApiResult<LinkOut> {
     let (contact_id, company_id) = (contact_id.to_string(), company_id.to_string());
-    let org = actor.org_id.clone();
+    let scope = actor.scope();
     // A contact's links are its state: one link change per contact at a time, so two first
     // links cannot both become primary.
-    crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
-    let scope = actor.scope();
+    crate::contact::service::CONTACTS.lock(conn, &scope, &contact_id)?;
     crate::contact::model::find(conn, &scope, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     crate::company::model::find(conn, &scope, &company_id)?.ok_or_else(|| ApiError::not_found("company"))?;
-    let before = model::find(conn, &org, &contact_id, &company_id)?.map(out);
-    let first = before.is_none() && model::count_for_contact(conn, &org, &contact_id)? == 0;
+    let before = model::find(conn, &scope, &contact_id, &company_id)?.map(out);
+    let first = before.is_none() && model::count_for_contact(conn, &scope, &contact_id)? == 0;
     let primary = input.primary || first || before.as_ref().is_some_and(|b| b.primary);
     let role = input.role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     // Linking again with the same role and flag changes nothing: no write, no event.
     if let Some(unchanged) = before.as_ref().filter(|b| b.role == role && b.primary == primary) {
         return Ok(unchanged.clone());
     }
-    model::upsert(conn, &org, &contact_id, &company_id, role.as_deref(), primary)?;
+    model::upsert(conn, &scope, &contact_id, &company_id, role.as_deref(), primary)?;
     if primary {
-        model::clear_primary(conn, &org, &contact_id, &company_id)?;
+        model::clear_primary(conn, &scope, &contact_id, &company_id)?;
     }
-    let after = model::find(conn, &org, &contact_id, &company_id)?
+    let after = model::find(conn, &scope, &contact_id, &company_id)?
         .map(out)
         .ok_or_else(|| ApiError::internal("link vanished"))?;
     let (b, a) = (before.as_ref().map(serde_json::to_value).transpose()?, serde_json::to_value(&after)?);
@@ -81,11 +80,11 @@ pub async fn unlink(state: &AppState, actor: &Actor, contact_id: String, company
         .db
         .write(move |conn| {
             // Two concurrent unlinks: the second finds no link (404), not a second event.
-            crate::contact::service::CONTACTS.lock(conn, &actor.org_id, &contact_id)?;
-            let before = model::find(conn, &actor.org_id, &contact_id, &company_id)?
+            crate::contact::service::CONTACTS.lock(conn, &actor.scope(), &contact_id)?;
+            let before = model::find(conn, &actor.scope(), &contact_id, &company_id)?
                 .map(out)
                 .ok_or_else(|| ApiError::not_found("link"))?;
-            model::delete(conn, &actor.org_id, &contact_id, &company_id)?;
+            model::delete(conn, &actor.scope(), &contact_id, &company_id)?;
             let b = serde_json::to_value(&before)?;
             change::record(
                 conn,
@@ -109,7 +108,7 @@ pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: Strin
         .db
         .read(move |conn| {
             crate::contact::model::find(conn, &scope, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
-            model::for_contact(conn, scope.org_id(), &contact_id)
+            model::for_contact(conn, &scope, &contact_id)
         })
         .await?;
     let data = rows

@@ -13,9 +13,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
 use crate::contact::model::Contact;
+use crm_core::scope::Scope;
 
 /// Whether `email` belonged to a contact of the organization who was erased.
-pub fn is_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
+pub fn is_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, email: &str) -> ApiResult<bool> {
+    let org_id = scope.org_id();
     let hash = keys.hash_erased_email(email);
     Ok(erased_emails::table
         .find((org_id, hash))
@@ -26,9 +28,10 @@ pub fn is_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str
 }
 
 /// Keeps the hash of an erased e-mail (once).
-pub fn remember_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<()> {
+pub fn remember_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, email: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let hash = keys.hash_erased_email(email);
-    if is_erased(conn, keys, org_id, email)? {
+    if is_erased(conn, keys, scope, email)? {
         return Ok(());
     }
     diesel::insert_into(erased_emails::table)
@@ -42,13 +45,15 @@ pub fn remember_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email
 }
 
 /// Forgets an erased e-mail's hash; returns whether there was one.
-pub fn forget_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
+pub fn forget_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, email: &str) -> ApiResult<bool> {
+    let org_id = scope.org_id();
     let hash = keys.hash_erased_email(email);
     Ok(diesel::delete(erased_emails::table.find((org_id, hash))).execute(conn)? > 0)
 }
 
 /// A contact, live or in the trash.
-pub fn find_contact(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Contact>> {
+pub fn find_contact(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Contact>> {
+    let org_id = scope.org_id();
     Ok(contacts::table
         .filter(contacts::org_id.eq(org_id))
         .filter(contacts::id.eq(id))
@@ -57,16 +62,18 @@ pub fn find_contact(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResul
         .optional()?)
 }
 
-pub fn erased_at(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+pub fn erased_at(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    let org_id = scope.org_id();
     Ok(contact_erasures::table.find((org_id, contact_id)).select(contact_erasures::erased_at).first(conn).optional()?)
 }
 
 pub fn insert_erasure(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
     actor: &crm_core::auth::Actor,
 ) -> ApiResult<NaiveDateTime> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     diesel::insert_into(contact_erasures::table)
         .values((
@@ -81,7 +88,8 @@ pub fn insert_erasure(
 }
 
 /// Removes every contact–company link of the contact; returns how many.
-pub fn delete_company_links(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<usize> {
+pub fn delete_company_links(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     Ok(diesel::delete(
         contact_companies::table
             .filter(contact_companies::org_id.eq(org_id))
@@ -91,7 +99,8 @@ pub fn delete_company_links(conn: &mut DbConnection, org_id: &str, contact_id: &
 }
 
 /// Ids of the activities about this contact, live or trashed.
-pub fn activity_ids_about(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<String>> {
+pub fn activity_ids_about(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<String>> {
+    let org_id = scope.org_id();
     Ok(activity_links::table
         .filter(activity_links::org_id.eq(org_id))
         .filter(activity_links::record_type.eq("contact"))
@@ -128,7 +137,8 @@ fn mentions_any<QS: 'static>(
 }
 
 /// Ids of the organization's activities whose text mentions any needle (case-insensitive).
-pub fn activity_ids_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<String>> {
+pub fn activity_ids_mentioning(conn: &mut DbConnection, scope: &Scope, needles: &[String]) -> ApiResult<Vec<String>> {
+    let org_id = scope.org_id();
     if needles.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,7 +155,12 @@ pub fn activity_ids_mentioning(conn: &mut DbConnection, org_id: &str, needles: &
 }
 
 /// Audit rows: (id, changes) of the organization's entries that mention any needle.
-pub fn audit_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<Vec<(String, String)>> {
+pub fn audit_mentioning(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    needles: &[String],
+) -> ApiResult<Vec<(String, String)>> {
+    let org_id = scope.org_id();
     if needles.is_empty() {
         return Ok(Vec::new());
     }
@@ -159,10 +174,11 @@ pub fn audit_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String
 /// Audit rows: (id, changes) of the entries about these records.
 pub fn audit_about(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     resource_type: &str,
     ids: &[String],
 ) -> ApiResult<Vec<(String, String)>> {
+    let org_id = scope.org_id();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -174,7 +190,8 @@ pub fn audit_about(
         .load(conn)?)
 }
 
-pub fn set_audit_changes(conn: &mut DbConnection, org_id: &str, id: &str, changes: &str) -> ApiResult<()> {
+pub fn set_audit_changes(conn: &mut DbConnection, scope: &Scope, id: &str, changes: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(audit_log::table.filter(audit_log::org_id.eq(org_id)).filter(audit_log::id.eq(id)))
         .set(audit_log::changes.eq(changes))
         .execute(conn)?;
@@ -186,10 +203,11 @@ pub fn set_audit_changes(conn: &mut DbConnection, org_id: &str, id: &str, change
 /// without `lower()` keeps the one scan cheap).
 pub fn events_mentioning(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     texts: &[String],
     ids: &[String],
 ) -> ApiResult<Vec<(String, String)>> {
+    let org_id = scope.org_id();
     if texts.is_empty() && ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -204,7 +222,8 @@ pub fn events_mentioning(
         .load(conn)?)
 }
 
-pub fn set_event_data(conn: &mut DbConnection, org_id: &str, id: &str, data: &str) -> ApiResult<()> {
+pub fn set_event_data(conn: &mut DbConnection, scope: &Scope, id: &str, data: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(events::table.filter(events::org_id.eq(org_id)).filter(events::id.eq(id)))
         .set(events::data.eq(data))
         .execute(conn)?;
@@ -212,7 +231,8 @@ pub fn set_event_data(conn: &mut DbConnection, org_id: &str, id: &str, data: &st
 }
 
 /// Forgets stored idempotent responses that mention any needle (a retry then runs again).
-pub fn forget_responses_mentioning(conn: &mut DbConnection, org_id: &str, needles: &[String]) -> ApiResult<usize> {
+pub fn forget_responses_mentioning(conn: &mut DbConnection, scope: &Scope, needles: &[String]) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     let filter = mentions_any::<idempotency_keys::table>("COALESCE(idempotency_keys.response_body, '')", needles);
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::org_id.eq(org_id)).filter(filter))
         .execute(conn)?)
@@ -221,9 +241,10 @@ pub fn forget_responses_mentioning(conn: &mut DbConnection, org_id: &str, needle
 /// The contact's audit entries, oldest first (its whole history; capped for safety).
 pub fn history(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
 ) -> ApiResult<Vec<crm_core::audit::model::AuditEntry>> {
+    let org_id = scope.org_id();
     Ok(audit_log::table
         .filter(audit_log::org_id.eq(org_id))
         .filter(audit_log::resource_type.eq("contact"))
@@ -245,7 +266,8 @@ pub struct ScrubbedActivity {
     pub message_id: Option<String>,
 }
 
-pub fn scrub_activity(conn: &mut DbConnection, org_id: &str, id: &str, fields: &ScrubbedActivity) -> ApiResult<()> {
+pub fn scrub_activity(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ScrubbedActivity) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
         .set((
             fields,
@@ -259,9 +281,10 @@ pub fn scrub_activity(conn: &mut DbConnection, org_id: &str, id: &str, fields: &
 /// An activity by id, live or trashed.
 pub fn find_activity(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
 ) -> ApiResult<Option<crate::activity::model::Activity>> {
+    let org_id = scope.org_id();
     Ok(activities::table
         .filter(activities::org_id.eq(org_id))
         .filter(activities::id.eq(id))

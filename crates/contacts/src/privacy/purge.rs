@@ -13,6 +13,7 @@ use crm_core::schema::{
     activities, activity_links, companies, contact_companies, contact_consents, contact_emails, contact_erasures,
     contact_subscriptions, contacts, external_ids, record_tags,
 };
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 /// Records purged per transaction: short transactions keep SQLite's one writer available.
@@ -38,7 +39,7 @@ pub const PURGE_KIND: &str = "contacts.trash_purge";
 pub fn run_purge(ctx: &JobContext) -> JobResult {
     let settings = crate::settings::ContactsSettings::of(&ctx.state.config).map_err(JobError::Permanent)?;
     let cutoff = crm_core::time::now() - chrono::Duration::days(settings.trash_retention_days);
-    let purged = purge_trash(&ctx.db, &ctx.actor.org_id, cutoff)?;
+    let purged = purge_trash(&ctx.db, &ctx.actor.scope(), cutoff)?;
     if purged.total() > 0 {
         log::info!(
             "{}: purged from the trash {} contacts, {} companies, {} activities",
@@ -52,10 +53,10 @@ pub fn run_purge(ctx: &JobContext) -> JobResult {
 }
 
 /// Purges the organization's records trashed before `cutoff`, one short transaction per batch.
-pub fn purge_trash(db: &Db, org_id: &str, cutoff: NaiveDateTime) -> ApiResult<Purged> {
+pub fn purge_trash(db: &Db, scope: &Scope, cutoff: NaiveDateTime) -> ApiResult<Purged> {
     let mut total = Purged::default();
     loop {
-        let batch = db.write_now(|conn| purge_batch(conn, org_id, cutoff, BATCH))?;
+        let batch = db.write_now(|conn| purge_batch(conn, scope, cutoff, BATCH))?;
         total.contacts += batch.contacts;
         total.companies += batch.companies;
         total.activities += batch.activities;
@@ -65,7 +66,8 @@ pub fn purge_trash(db: &Db, org_id: &str, cutoff: NaiveDateTime) -> ApiResult<Pu
     }
 }
 
-fn record(conn: &mut DbConnection, org_id: &str, resource: &str, id: &str) -> ApiResult<()> {
+fn record(conn: &mut DbConnection, scope: &Scope, resource: &str, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let after = serde_json::json!({"id": id});
     change::record(
         conn,
@@ -74,7 +76,8 @@ fn record(conn: &mut DbConnection, org_id: &str, resource: &str, id: &str) -> Ap
     )
 }
 
-fn untag(conn: &mut DbConnection, org_id: &str, record_type: &str, id: &str) -> ApiResult<()> {
+fn untag(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(
         record_tags::table
             .filter(record_tags::org_id.eq(org_id))
@@ -96,12 +99,13 @@ fn untag(conn: &mut DbConnection, org_id: &str, record_type: &str, id: &str) -> 
             .filter(activity_links::record_id.eq(id)),
     )
     .execute(conn)?;
-    crm_core::custom_fields::model::set_values(conn, org_id, record_type, id, &[])?;
-    crm_core::search_index::remove(conn, id)
+    crm_core::custom_fields::model::set_values(conn, scope, record_type, id, &[])?;
+    crm_core::search_index::remove(conn, scope, id)
 }
 
 /// One batch of each record type, oldest trash first.
-pub fn purge_batch(conn: &mut DbConnection, org_id: &str, cutoff: NaiveDateTime, limit: i64) -> ApiResult<Purged> {
+pub fn purge_batch(conn: &mut DbConnection, scope: &Scope, cutoff: NaiveDateTime, limit: i64) -> ApiResult<Purged> {
+    let org_id = scope.org_id();
     let mut purged = Purged::default();
 
     let trashed: Vec<(String, String)> = activities::table
@@ -116,10 +120,10 @@ pub fn purge_batch(conn: &mut DbConnection, org_id: &str, cutoff: NaiveDateTime,
             activity_links::table.filter(activity_links::org_id.eq(&org)).filter(activity_links::activity_id.eq(&id)),
         )
         .execute(conn)?;
-        untag(conn, &org, "activity", &id)?;
+        untag(conn, scope, "activity", &id)?;
         diesel::delete(activities::table.filter(activities::org_id.eq(&org)).filter(activities::id.eq(&id)))
             .execute(conn)?;
-        record(conn, &org, "activity", &id)?;
+        record(conn, scope, "activity", &id)?;
         purged.activities += 1;
     }
 
@@ -159,9 +163,9 @@ pub fn purge_batch(conn: &mut DbConnection, org_id: &str, cutoff: NaiveDateTime,
                 .filter(contact_erasures::contact_id.eq(&id)),
         )
         .execute(conn)?;
-        untag(conn, &org, "contact", &id)?;
+        untag(conn, scope, "contact", &id)?;
         diesel::delete(contacts::table.filter(contacts::org_id.eq(&org)).filter(contacts::id.eq(&id))).execute(conn)?;
-        record(conn, &org, "contact", &id)?;
+        record(conn, scope, "contact", &id)?;
         purged.contacts += 1;
     }
 
@@ -183,10 +187,10 @@ pub fn purge_batch(conn: &mut DbConnection, org_id: &str, cutoff: NaiveDateTime,
                 .filter(contact_companies::company_id.eq(&id)),
         )
         .execute(conn)?;
-        untag(conn, &org, "company", &id)?;
+        untag(conn, scope, "company", &id)?;
         diesel::delete(companies::table.filter(companies::org_id.eq(&org)).filter(companies::id.eq(&id)))
             .execute(conn)?;
-        record(conn, &org, "company", &id)?;
+        record(conn, scope, "company", &id)?;
         purged.companies += 1;
     }
     Ok(purged)

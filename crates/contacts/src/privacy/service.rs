@@ -20,6 +20,7 @@ use crate::contact::model::{ContactFields, RECORD_TYPE};
 use crate::link::dto::ContactCompany;
 use crate::normalize::Email;
 use crate::permissions;
+use crm_core::scope::Scope;
 
 /// What replaces erased text.
 const ERASED: &str = "[erased]";
@@ -29,9 +30,9 @@ const ERASED_NAME: &str = "Erased contact";
 /// 409 `erased_contact` when any of these (normalized) e-mails belonged to an erased contact.
 /// Called by the contact service before it stores a contact (create, update, upsert, batch,
 /// restore); `POST /v1/erased-emails/release` is the explicit way to accept such an address again.
-pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, emails: &[String]) -> ApiResult<()> {
+pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, emails: &[String]) -> ApiResult<()> {
     for email in emails {
-        if model::is_erased(conn, keys, org_id, email)? {
+        if model::is_erased(conn, keys, scope, email)? {
             return Err(ApiError::conflict(
                 "erased_contact",
                 format!(
@@ -46,15 +47,14 @@ pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, org_id: &str, emails:
 
 pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<PersonalDataOut> {
     actor.require(permissions::PRIVACY, Action::Read)?;
-    let org_id = actor.org_id.clone();
+    let scope = actor.scope();
     state
         .db
         .read(move |conn| {
-            let org = org_id.as_str();
-            let row = model::find_contact(conn, org, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+            let row = model::find_contact(conn, &scope, &contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
             let deleted_at = row.deleted_at;
             let contact = ContactOut::from(row);
-            let companies = crate::link::model::for_contact(conn, org, &contact_id)?
+            let companies = crate::link::model::for_contact(conn, &scope, &contact_id)?
                 .into_iter()
                 .map(|(link, company)| ContactCompany {
                     company: company.into(),
@@ -63,9 +63,9 @@ pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiR
                 })
                 .collect();
             let mut activities = Vec::new();
-            for id in model::activity_ids_about(conn, org, &contact_id)? {
-                if let Some(activity) = model::find_activity(conn, org, &id)? {
-                    let targets = crate::activity::model::targets(conn, org, &id)?;
+            for id in model::activity_ids_about(conn, &scope, &contact_id)? {
+                if let Some(activity) = model::find_activity(conn, &scope, &id)? {
+                    let targets = crate::activity::model::targets(conn, &scope, &id)?;
                     activities.push(ActivityOut::from_parts(activity, targets));
                 }
             }
@@ -73,16 +73,16 @@ pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiR
             let emails: Vec<String> = contact.emails.iter().map(|e| e.address.clone()).collect();
             Ok(PersonalDataOut {
                 deleted_at,
-                erased_at: model::erased_at(conn, org, &contact_id)?,
+                erased_at: model::erased_at(conn, &scope, &contact_id)?,
                 companies,
                 activities,
-                consents: crate::consent::service::all_channels(conn, org, &contact_id)?,
-                subscriptions: crate::subscription::service::all_for_contact(conn, org, &contact_id)?,
-                email_suppressions: crate::suppression::model::for_emails(conn, org, &emails)?
+                consents: crate::consent::service::all_channels(conn, &scope, &contact_id)?,
+                subscriptions: crate::subscription::service::all_for_contact(conn, &scope, &contact_id)?,
+                email_suppressions: crate::suppression::model::for_emails(conn, &scope, &emails)?
                     .into_iter()
                     .map(Into::into)
                     .collect(),
-                history: model::history(conn, org, &contact_id)?.into_iter().map(AuditEntryOut::from).collect(),
+                history: model::history(conn, &scope, &contact_id)?.into_iter().map(AuditEntryOut::from).collect(),
                 exported_at: crm_core::time::now(),
                 contact,
             })
@@ -101,7 +101,7 @@ pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiRe
         .db
         .write(move |conn| {
             let hash = keys.hash_erased_email(&email);
-            if !model::forget_erased(conn, &keys, &actor.org_id, &email)? {
+            if !model::forget_erased(conn, &keys, &actor.scope(), &email)? {
                 return Err(ApiError::not_found("erased e-mail"));
             }
             // The hash names the entry; the address itself is not written anywhere.
@@ -142,15 +142,15 @@ fn mentions_any(text: &str, needles: &[String]) -> bool {
 /// e-mails, phones and name. Attendee entries naming the person go either way.
 fn scrub_activity(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
     activity_id: &str,
     needles: &[String],
 ) -> ApiResult<bool> {
-    let Some(activity) = model::find_activity(conn, org_id, activity_id)? else {
+    let Some(activity) = model::find_activity(conn, scope, activity_id)? else {
         return Ok(false);
     };
-    let targets = crate::activity::model::targets(conn, org_id, activity_id)?;
+    let targets = crate::activity::model::targets(conn, scope, activity_id)?;
     let linked = targets.iter().any(|t| t.record_type == "contact" && t.record_id == contact_id);
     let shared = targets.iter().any(|t| t.record_type == "contact" && t.record_id != contact_id);
     let attendees: Vec<String> = serde_json::from_str(&activity.attendees).unwrap_or_default();
@@ -180,7 +180,7 @@ fn scrub_activity(
     if unchanged {
         return Ok(false);
     }
-    model::scrub_activity(conn, org_id, activity_id, &fields)?;
+    model::scrub_activity(conn, scope, activity_id, &fields)?;
     Ok(true)
 }
 
@@ -207,11 +207,11 @@ pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiRe
 }
 
 fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
-    let org = actor.org_id.as_str();
+    let scope = actor.scope();
     let since = crm_core::time::now();
-    crate::contact::service::CONTACTS.lock(conn, org, contact_id)?;
-    let row = model::find_contact(conn, org, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
-    if model::erased_at(conn, org, contact_id)?.is_some() {
+    crate::contact::service::CONTACTS.lock(conn, &scope, contact_id)?;
+    let row = model::find_contact(conn, &scope, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    if model::erased_at(conn, &scope, contact_id)?.is_some() {
         return Err(ApiError::conflict("already_erased", "This contact was erased already."));
     }
     let contact = ContactOut::from(row.clone());
@@ -241,56 +241,56 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         external_ids: "{}".into(),
         custom: "{}".into(),
     };
-    crate::contact::model::update(conn, org, contact_id, &anonymous)?;
-    crate::contact::service::CONTACTS.bump(conn, org, contact_id, since)?;
-    crm_core::custom_fields::model::set_values(conn, org, RECORD_TYPE, contact_id, &[])?;
-    crm_core::search_index::remove(conn, contact_id)?;
-    crate::contact::model::set_emails(conn, org, contact_id, &[])?;
-    records::set_tags(conn, org, RECORD_TYPE, contact_id, &[])?;
-    records::set_external_ids(conn, org, RECORD_TYPE, contact_id, &Default::default())?;
-    let company_links_removed = model::delete_company_links(conn, org, contact_id)?;
-    crate::consent::model::delete_for_contact(conn, org, contact_id)?;
-    crate::subscription::model::delete_for_contact(conn, org, contact_id)?;
+    crate::contact::model::update(conn, &scope, contact_id, &anonymous)?;
+    crate::contact::service::CONTACTS.bump(conn, &scope, contact_id, since)?;
+    crm_core::custom_fields::model::set_values(conn, &scope, RECORD_TYPE, contact_id, &[])?;
+    crm_core::search_index::remove(conn, &scope, contact_id)?;
+    crate::contact::model::set_emails(conn, &scope, contact_id, &[])?;
+    records::set_tags(conn, &scope, RECORD_TYPE, contact_id, &[])?;
+    records::set_external_ids(conn, &scope, RECORD_TYPE, contact_id, &Default::default())?;
+    let company_links_removed = model::delete_company_links(conn, &scope, contact_id)?;
+    crate::consent::model::delete_for_contact(conn, &scope, contact_id)?;
+    crate::subscription::model::delete_for_contact(conn, &scope, contact_id)?;
     // Erased addresses count as suppressed through their hashes; the plain entries go.
-    crate::suppression::model::delete_for_emails(conn, org, &emails)?;
+    crate::suppression::model::delete_for_emails(conn, &scope, &emails)?;
     for email in &emails {
-        model::remember_erased(conn, keys, org, email)?;
+        model::remember_erased(conn, keys, &scope, email)?;
     }
 
     // Activities about the person, and any other activity that mentions their e-mail.
-    let about = model::activity_ids_about(conn, org, contact_id)?;
+    let about = model::activity_ids_about(conn, &scope, contact_id)?;
     let mut touched: BTreeSet<String> = about.iter().cloned().collect();
-    touched.extend(model::activity_ids_mentioning(conn, org, &emails)?);
+    touched.extend(model::activity_ids_mentioning(conn, &scope, &emails)?);
     let mut activities_scrubbed = 0;
     for activity_id in &touched {
-        if scrub_activity(conn, org, contact_id, activity_id, &needles)? {
+        if scrub_activity(conn, &scope, contact_id, activity_id, &needles)? {
             activities_scrubbed += 1;
         }
     }
 
     // Earlier audit entries and events must not keep what was erased: one scan of each table.
     let touched: Vec<String> = touched.into_iter().collect();
-    let mut audit: Vec<(String, String)> = model::audit_about(conn, org, RECORD_TYPE, &[contact_id.to_string()])?;
-    audit.extend(model::audit_about(conn, org, "activity", &touched)?);
-    audit.extend(model::audit_mentioning(conn, org, &emails)?);
+    let mut audit: Vec<(String, String)> = model::audit_about(conn, &scope, RECORD_TYPE, &[contact_id.to_string()])?;
+    audit.extend(model::audit_about(conn, &scope, "activity", &touched)?);
+    audit.extend(model::audit_mentioning(conn, &scope, &emails)?);
     let mut ids = touched.clone();
     ids.push(contact_id.to_string());
-    let mut event_rows = model::events_mentioning(conn, org, &emails, &ids)?;
+    let mut event_rows = model::events_mentioning(conn, &scope, &emails, &ids)?;
     audit.sort();
     audit.dedup_by(|a, b| a.0 == b.0);
     event_rows.sort();
     event_rows.dedup_by(|a, b| a.0 == b.0);
     for (id, changes) in &audit {
-        model::set_audit_changes(conn, org, id, &redacted_changes(changes))?;
+        model::set_audit_changes(conn, &scope, id, &redacted_changes(changes))?;
     }
     for (id, data) in &event_rows {
-        model::set_event_data(conn, org, id, &redacted_event(data))?;
+        model::set_event_data(conn, &scope, id, &redacted_event(data))?;
     }
     let mut response_needles = emails.clone();
     response_needles.push(contact_id.to_string());
-    model::forget_responses_mentioning(conn, org, &response_needles)?;
+    model::forget_responses_mentioning(conn, &scope, &response_needles)?;
 
-    let erased_at = model::insert_erasure(conn, org, contact_id, actor)?;
+    let erased_at = model::insert_erasure(conn, &scope, contact_id, actor)?;
     let out = ErasureOut {
         contact_id: contact_id.to_string(),
         erased_at,

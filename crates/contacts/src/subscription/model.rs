@@ -5,6 +5,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::{contact_subscriptions as subs, subscription_types as types};
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "subscription_type";
@@ -43,7 +44,8 @@ pub struct Subscription {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<SubscriptionType>> {
+pub fn find_type(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<SubscriptionType>> {
+    let org_id = scope.org_id();
     Ok(types::table
         .filter(types::org_id.eq(org_id))
         .filter(types::id.eq(id))
@@ -53,7 +55,8 @@ pub fn find_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<O
 }
 
 /// The type with this name, other than `except`.
-pub fn type_named(conn: &mut DbConnection, org_id: &str, name: &str, except: &str) -> ApiResult<Option<String>> {
+pub fn type_named(conn: &mut DbConnection, scope: &Scope, name: &str, except: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(types::table
         .filter(types::org_id.eq(org_id))
         .filter(types::name.eq(name))
@@ -63,7 +66,8 @@ pub fn type_named(conn: &mut DbConnection, org_id: &str, name: &str, except: &st
         .optional()?)
 }
 
-pub fn insert_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields) -> ApiResult<()> {
+pub fn insert_type(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &TypeFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     diesel::insert_into(types::table)
         .values((
@@ -79,7 +83,8 @@ pub fn insert_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &Typ
     Ok(())
 }
 
-pub fn update_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields) -> ApiResult<()> {
+pub fn update_type(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &TypeFields) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(types::table.filter(types::org_id.eq(org_id)).filter(types::id.eq(id)))
         .set((fields, types::updated_at.eq(crm_core::time::now())))
         .execute(conn)?;
@@ -87,7 +92,8 @@ pub fn update_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &Typ
 }
 
 /// Deletes a type and every contact's subscription to it.
-pub fn delete_type(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+pub fn delete_type(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(subs::table.filter(subs::org_id.eq(org_id)).filter(subs::subscription_type_id.eq(id)))
         .execute(conn)?;
     diesel::delete(types::table.filter(types::org_id.eq(org_id)).filter(types::id.eq(id))).execute(conn)?;
@@ -120,10 +126,11 @@ pub static SORTS: Sorts<SubscriptionType> = Sorts {
 
 pub fn list_types(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     channel: Option<&str>,
     plan: &ListPlan,
 ) -> ApiResult<Vec<SubscriptionType>> {
+    let org_id = scope.org_id();
     let mut query = types::table.filter(types::org_id.eq(org_id)).select(SubscriptionType::as_select()).into_boxed();
     if let Some(channel) = channel {
         query = query.filter(types::channel.eq(channel.to_string()));
@@ -136,7 +143,8 @@ pub fn list_types(
 }
 
 /// Every type of the organization, oldest first (at most a few hundred).
-pub fn all_types(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<SubscriptionType>> {
+pub fn all_types(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Vec<SubscriptionType>> {
+    let org_id = scope.org_id();
     Ok(types::table
         .filter(types::org_id.eq(org_id))
         .order((types::created_at.asc(), types::id.asc()))
@@ -144,7 +152,8 @@ pub fn all_types(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<Subscri
         .load(conn)?)
 }
 
-pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<Vec<Subscription>> {
+pub fn for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<Subscription>> {
+    let org_id = scope.org_id();
     Ok(subs::table
         .filter(subs::org_id.eq(org_id))
         .filter(subs::contact_id.eq(contact_id))
@@ -152,19 +161,26 @@ pub fn for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> A
         .load(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, contact_id: &str, type_id: &str) -> ApiResult<Option<Subscription>> {
+pub fn find(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    contact_id: &str,
+    type_id: &str,
+) -> ApiResult<Option<Subscription>> {
+    let org_id = scope.org_id();
     Ok(subs::table.find((org_id, contact_id, type_id)).select(Subscription::as_select()).first(conn).optional()?)
 }
 
 pub fn save(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
     type_id: &str,
     status: &str,
     source: Option<&str>,
     exists: bool,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crm_core::time::now();
     if exists {
         diesel::update(subs::table.find((org_id, contact_id, type_id)))
@@ -185,7 +201,8 @@ pub fn save(
     Ok(())
 }
 
-pub fn delete_for_contact(conn: &mut DbConnection, org_id: &str, contact_id: &str) -> ApiResult<usize> {
+pub fn delete_for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     Ok(diesel::delete(subs::table.filter(subs::org_id.eq(org_id)).filter(subs::contact_id.eq(contact_id)))
         .execute(conn)?)
 }

@@ -31,14 +31,14 @@ fn type_fields(input: SubscriptionTypeIn) -> ApiResult<TypeFields> {
     })
 }
 
-fn store_type(conn: &mut DbConnection, org_id: &str, id: &str, fields: &TypeFields, exists: bool) -> ApiResult<()> {
-    if let Some(holder) = model::type_named(conn, org_id, &fields.name, id)? {
+fn store_type(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &TypeFields, exists: bool) -> ApiResult<()> {
+    if let Some(holder) = model::type_named(conn, scope, &fields.name, id)? {
         return Err(ApiError::conflict(
             "duplicate_subscription_type",
             format!("Subscription type {holder} is already named {}.", fields.name),
         ));
     }
-    if exists { model::update_type(conn, org_id, id, fields) } else { model::insert_type(conn, org_id, id, fields) }
+    if exists { model::update_type(conn, scope, id, fields) } else { model::insert_type(conn, scope, id, fields) }
 }
 
 /// Subscription types as the write runner takes them.
@@ -51,7 +51,7 @@ const TYPES: Versioned<SubscriptionTypeOut> = Versioned {
 };
 
 fn load_type(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<SubscriptionTypeOut> {
-    model::find_type(conn, scope.org_id(), id)?
+    model::find_type(conn, scope, id)?
         .map(SubscriptionTypeOut::from)
         .ok_or_else(|| ApiError::not_found("subscription type"))
 }
@@ -64,7 +64,7 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
         .db
         .write(move |conn| {
             let id = crm_core::id::new_id(model::ID_PREFIX);
-            store_type(conn, &actor.org_id, &id, &fields, false)?;
+            store_type(conn, &actor.scope(), &id, &fields, false)?;
             let created = load_type(conn, &actor.scope(), &id)?;
             let after = serde_json::to_value(&created)?;
             change::record(
@@ -91,8 +91,8 @@ pub async fn list_types(
     actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = model::SORTS.plan(&query.paging(), &[])?;
     let channel = query.channel.map(|c| c.as_str());
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list_types(conn, &org_id, channel, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| model::list_types(conn, &scope, channel, &for_query)).await?;
     Ok(page(rows, &plan, |t| model::SORTS.position(&plan, t), SubscriptionTypeOut::from))
 }
 
@@ -137,7 +137,7 @@ pub async fn update_type(
                 if current == fields {
                     return Ok(Edit::Unchanged);
                 }
-                store_type(conn, &actor.org_id, &id, &fields, true)?;
+                store_type(conn, &actor.scope(), &id, &fields, true)?;
                 Ok(Edit::Changed)
             })
         })
@@ -151,7 +151,7 @@ pub async fn delete_type(state: &AppState, actor: &Actor, id: String, if_match: 
     state
         .db
         .write(move |conn| {
-            TYPES.delete(conn, &actor, &id, if_match, |conn, _| model::delete_type(conn, &actor.org_id, &id))?;
+            TYPES.delete(conn, &actor, &id, if_match, |conn, _| model::delete_type(conn, &actor.scope(), &id))?;
             Ok(())
         })
         .await
@@ -160,11 +160,11 @@ pub async fn delete_type(state: &AppState, actor: &Actor, id: String, if_match: 
 /// The contact's status for every type.
 pub fn all_for_contact(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     contact_id: &str,
 ) -> ApiResult<Vec<ContactSubscriptionOut>> {
-    let rows = model::for_contact(conn, org_id, contact_id)?;
-    Ok(model::all_types(conn, org_id)?
+    let rows = model::for_contact(conn, scope, contact_id)?;
+    Ok(model::all_types(conn, scope)?
         .iter()
         .map(|kind| {
             let row = rows.iter().find(|r| r.subscription_type_id == kind.id);
@@ -180,7 +180,7 @@ pub async fn list_for_contact(state: &AppState, actor: &Actor, contact_id: Strin
         .db
         .read(move |conn| {
             crate::consent::service::live_contact(conn, &scope, &contact_id)?;
-            Ok(ContactSubscriptions { data: all_for_contact(conn, scope.org_id(), &contact_id)? })
+            Ok(ContactSubscriptions { data: all_for_contact(conn, &scope, &contact_id)? })
         })
         .await
 }
@@ -200,19 +200,19 @@ pub async fn set_for_contact(
     state
         .db
         .write(move |conn| {
-            let org = actor.org_id.clone();
+            let scope = actor.scope();
             // One subscription change per contact at a time: two first answers cannot both insert.
-            crate::contact::service::CONTACTS.lock(conn, &org, &contact_id)?;
+            crate::contact::service::CONTACTS.lock(conn, &scope, &contact_id)?;
             crate::consent::service::live_contact(conn, &actor.scope(), &contact_id)?;
             let kind =
-                model::find_type(conn, &org, &type_id)?.ok_or_else(|| ApiError::not_found("subscription type"))?;
-            let row = model::find(conn, &org, &contact_id, &type_id)?;
+                model::find_type(conn, &scope, &type_id)?.ok_or_else(|| ApiError::not_found("subscription type"))?;
+            let row = model::find(conn, &scope, &contact_id, &type_id)?;
             let before = ContactSubscriptionOut::from_parts(&contact_id, &kind, row.as_ref());
             if row.as_ref().is_some_and(|r| r.status == status && r.source == source) {
                 return Ok(before);
             }
-            model::save(conn, &org, &contact_id, &type_id, status, source.as_deref(), row.is_some())?;
-            let row = model::find(conn, &org, &contact_id, &type_id)?;
+            model::save(conn, &scope, &contact_id, &type_id, status, source.as_deref(), row.is_some())?;
+            let row = model::find(conn, &scope, &contact_id, &type_id)?;
             let after = ContactSubscriptionOut::from_parts(&contact_id, &kind, row.as_ref());
             let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
             change::record(

@@ -5,6 +5,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::email_suppressions as suppressions;
+use crm_core::scope::Scope;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "email_suppression";
@@ -26,7 +27,8 @@ pub struct Filters {
     pub email: Option<String>,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Suppression>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Suppression>> {
+    let org_id = scope.org_id();
     Ok(suppressions::table
         .filter(suppressions::org_id.eq(org_id))
         .filter(suppressions::id.eq(id))
@@ -35,7 +37,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<Option<Suppression>> {
+pub fn find_by_email(conn: &mut DbConnection, scope: &Scope, email: &str) -> ApiResult<Option<Suppression>> {
+    let org_id = scope.org_id();
     Ok(suppressions::table
         .filter(suppressions::org_id.eq(org_id))
         .filter(suppressions::email.eq(email))
@@ -45,7 +48,8 @@ pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiR
 }
 
 /// The entries for any of these (lower-cased) addresses.
-pub fn for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<Vec<Suppression>> {
+pub fn for_emails(conn: &mut DbConnection, scope: &Scope, emails: &[String]) -> ApiResult<Vec<Suppression>> {
+    let org_id = scope.org_id();
     if emails.is_empty() {
         return Ok(Vec::new());
     }
@@ -59,12 +63,13 @@ pub fn for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> A
 
 pub fn insert(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     email: &str,
     reason: &str,
     source: Option<&str>,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::insert_into(suppressions::table)
         .values((
             suppressions::id.eq(id),
@@ -78,12 +83,14 @@ pub fn insert(
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<usize> {
+pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     Ok(diesel::delete(suppressions::table.filter(suppressions::org_id.eq(org_id)).filter(suppressions::id.eq(id)))
         .execute(conn)?)
 }
 
-pub fn delete_for_emails(conn: &mut DbConnection, org_id: &str, emails: &[String]) -> ApiResult<usize> {
+pub fn delete_for_emails(conn: &mut DbConnection, scope: &Scope, emails: &[String]) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     if emails.is_empty() {
         return Ok(0);
     }
@@ -108,7 +115,8 @@ pub static SORTS: Sorts<Suppression> = Sorts {
     }],
 };
 
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Suppression>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<Suppression>> {
+    let org_id = scope.org_id();
     let mut query =
         suppressions::table.filter(suppressions::org_id.eq(org_id)).select(Suppression::as_select()).into_boxed();
     if let Some(reason) = &filters.reason {

@@ -13,15 +13,16 @@ use super::dto::{SuppressionIn, SuppressionOut, SuppressionReason, SuppressionsQ
 use super::model::{self, Filters, RECORD_TYPE};
 use crate::normalize::Email;
 use crate::permissions;
+use crm_core::scope::Scope;
 
 /// Whether marketing must not write to `email` in this organization: it is on the suppression
 /// list, or it belonged to a contact who was erased. Cheap: two primary-key lookups.
-pub fn is_suppressed(conn: &mut DbConnection, keys: &Keys, org_id: &str, email: &str) -> ApiResult<bool> {
+pub fn is_suppressed(conn: &mut DbConnection, keys: &Keys, scope: &Scope, email: &str) -> ApiResult<bool> {
     let email = email.trim().to_lowercase();
-    if model::find_by_email(conn, org_id, &email)?.is_some() {
+    if model::find_by_email(conn, scope, &email)?.is_some() {
         return Ok(true);
     }
-    crate::privacy::model::is_erased(conn, keys, org_id, &email)
+    crate::privacy::model::is_erased(conn, keys, scope, &email)
 }
 
 /// Adds `email` (lower-cased) to the list unless it is there already; records the change.
@@ -32,12 +33,12 @@ pub fn suppress_in(
     reason: SuppressionReason,
     source: Option<&str>,
 ) -> ApiResult<Option<SuppressionOut>> {
-    if model::find_by_email(conn, &actor.org_id, email)?.is_some() {
+    if model::find_by_email(conn, &actor.scope(), email)?.is_some() {
         return Ok(None);
     }
     let id = crm_core::id::new_id("sup");
-    model::insert(conn, &actor.org_id, &id, email, reason.as_str(), source)?;
-    let created = load(conn, &actor.org_id, &id)?;
+    model::insert(conn, &actor.scope(), &id, email, reason.as_str(), source)?;
+    let created = load(conn, &actor.scope(), &id)?;
     let after = serde_json::to_value(&created)?;
     change::record(
         conn,
@@ -49,7 +50,7 @@ pub fn suppress_in(
 
 /// Removes the entry of `email` if it is there for `reason`; records the change.
 pub fn lift_in(conn: &mut DbConnection, actor: &Actor, email: &str, reason: SuppressionReason) -> ApiResult<()> {
-    if let Some(entry) = model::find_by_email(conn, &actor.org_id, email)?
+    if let Some(entry) = model::find_by_email(conn, &actor.scope(), email)?
         && entry.reason == reason.as_str()
     {
         remove_in(conn, actor, SuppressionOut::from(entry))?;
@@ -58,7 +59,7 @@ pub fn lift_in(conn: &mut DbConnection, actor: &Actor, email: &str, reason: Supp
 }
 
 fn remove_in(conn: &mut DbConnection, actor: &Actor, entry: SuppressionOut) -> ApiResult<()> {
-    model::delete(conn, &actor.org_id, &entry.id)?;
+    model::delete(conn, &actor.scope(), &entry.id)?;
     let before = serde_json::to_value(&entry)?;
     change::record(
         conn,
@@ -67,8 +68,8 @@ fn remove_in(conn: &mut DbConnection, actor: &Actor, entry: SuppressionOut) -> A
     )
 }
 
-fn load(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<SuppressionOut> {
-    model::find(conn, org_id, id)?.map(SuppressionOut::from).ok_or_else(|| ApiError::not_found("e-mail suppression"))
+fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<SuppressionOut> {
+    model::find(conn, scope, id)?.map(SuppressionOut::from).ok_or_else(|| ApiError::not_found("e-mail suppression"))
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: SuppressionIn) -> ApiResult<SuppressionOut> {
@@ -81,7 +82,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: SuppressionIn) -> Ap
     state
         .db
         .write(move |conn| {
-            if let Some(holder) = model::find_by_email(conn, &actor.org_id, &email)? {
+            if let Some(holder) = model::find_by_email(conn, &actor.scope(), &email)? {
                 return Err(ApiError::conflict(
                     "already_suppressed",
                     format!("{email} is already suppressed ({}, {}).", holder.reason, holder.id),
@@ -95,8 +96,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: SuppressionIn) -> Ap
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<SuppressionOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id, &id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope, &id)).await
 }
 
 pub async fn list(state: &AppState, actor: &Actor, query: SuppressionsQuery) -> ApiResult<Page<SuppressionOut>> {
@@ -106,8 +107,8 @@ pub async fn list(state: &AppState, actor: &Actor, query: SuppressionsQuery) -> 
         reason: query.reason.map(|r| r.as_str().to_string()),
         email: query.email.map(|e| e.trim().to_lowercase()),
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &scope, &filters, &for_query)).await?;
     Ok(page(rows, &plan, |s| model::SORTS.position(&plan, s), SuppressionOut::from))
 }
 
@@ -118,7 +119,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String) -> ApiResult<()
     state
         .db
         .write(move |conn| {
-            let entry = load(conn, &actor.org_id, &id)?;
+            let entry = load(conn, &actor.scope(), &id)?;
             remove_in(conn, &actor, entry)
         })
         .await

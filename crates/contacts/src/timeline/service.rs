@@ -62,7 +62,7 @@ fn activities(
         &filters,
         &source_plan(&crate::activity::model::SORTS, "occurred_at", plan)?,
     )?;
-    let rows = crate::activity::service::with_targets(conn, scope.org_id(), rows)?;
+    let rows = crate::activity::service::with_targets(conn, scope, rows)?;
     Ok(rows
         .into_iter()
         .map(|(activity, targets)| TimelineItem {
@@ -74,7 +74,12 @@ fn activities(
         .collect())
 }
 
-fn changes(conn: &mut DbConnection, org_id: &str, subject: &Subject, plan: &ListPlan) -> ApiResult<Vec<AuditEntryOut>> {
+fn changes(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    subject: &Subject,
+    plan: &ListPlan,
+) -> ApiResult<Vec<AuditEntryOut>> {
     let filters = crm_core::audit::model::Filters {
         resource_type: Some(subject.record_type.to_string()),
         resource_id: Some(subject.id.clone()),
@@ -82,7 +87,7 @@ fn changes(conn: &mut DbConnection, org_id: &str, subject: &Subject, plan: &List
     };
     let rows = crm_core::audit::model::list(
         conn,
-        org_id,
+        scope,
         &filters,
         &source_plan(&crm_core::audit::model::SORTS, "created_at", plan)?,
     )?;
@@ -119,7 +124,7 @@ pub async fn timeline(
                 return Err(ApiError::not_found(subject.record_type));
             }
             let mut items = activities(conn, &scope, &subject, &for_query)?;
-            items.extend(changes(conn, scope.org_id(), &subject, &for_query)?.into_iter().map(|change| TimelineItem {
+            items.extend(changes(conn, &scope, &subject, &for_query)?.into_iter().map(|change| TimelineItem {
                 item_type: "change".into(),
                 occurred_at: change.created_at,
                 activity: None,
@@ -157,7 +162,7 @@ pub async fn history(
             if !exists(conn, spec, &scope, &subject)? {
                 return Err(ApiError::not_found(subject.record_type));
             }
-            changes(conn, scope.org_id(), &subject, &for_query)
+            changes(conn, &scope, &subject, &for_query)
         })
         .await?;
     Ok(page(rows, &plan, |c| (crm_core::time::format(&c.created_at), c.id.clone()), |c| c))

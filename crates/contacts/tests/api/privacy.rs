@@ -56,7 +56,8 @@ fn mentions(app: &TestApp, table: &str, column: &str, needle: &str) -> i64 {
 }
 
 fn is_suppressed(app: &TestApp, email: &str) -> bool {
-    crm_contacts::suppression::service::is_suppressed(&mut app.conn(), &app.state.keys, &app.org_id, email).unwrap()
+    crm_contacts::suppression::service::is_suppressed(&mut app.conn(), &app.state.keys, &app.system_scope(), email)
+        .unwrap()
 }
 
 async fn privacy_consents_and_unsubscribes(app: TestApp) {
@@ -584,7 +585,10 @@ async fn privacy_trash_purge(app: TestApp) {
         - chrono::Duration::days(
             crm_contacts::settings::ContactsSettings::of(&app.state.config).unwrap().trash_retention_days,
         );
-    let purge = |org: &str| crm_contacts::privacy::purge::purge_trash(&app.state.db, org, cutoff).unwrap();
+    let purge = |org: &str| {
+        let scope = crm_core::jobs::schedule::system_actor(org).scope();
+        crm_contacts::privacy::purge::purge_trash(&app.state.db, &scope, cutoff).unwrap()
+    };
     // Another organization's purge leaves this one's trash alone.
     use crm_core::schema::organizations;
     let other: String = organizations::table

@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::api_keys;
+use crate::scope::Scope;
 
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "key";
@@ -78,7 +79,8 @@ pub static SORTS: Sorts<ApiKey> = Sorts {
     ],
 };
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<ApiKey>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<ApiKey>> {
+    let org_id = scope.org_id();
     Ok(api_keys::table
         .filter(api_keys::org_id.eq(org_id))
         .filter(api_keys::id.eq(id))
@@ -92,7 +94,8 @@ pub fn insert(conn: &mut DbConnection, key: &NewApiKey<'_>) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &ApiKeyChangeset) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, changes: &ApiKeyChangeset) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(api_keys::table.filter(api_keys::org_id.eq(org_id)).filter(api_keys::id.eq(id)))
         .set((changes, api_keys::updated_at.eq(crate::time::now())))
         .execute(conn)?;
@@ -100,7 +103,8 @@ pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &ApiKeyC
 }
 
 /// `revoked`: `Some(true)` only revoked keys, `Some(false)` only live ones.
-pub fn list(conn: &mut DbConnection, org_id: &str, revoked: Option<bool>, plan: &ListPlan) -> ApiResult<Vec<ApiKey>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, revoked: Option<bool>, plan: &ListPlan) -> ApiResult<Vec<ApiKey>> {
+    let org_id = scope.org_id();
     let mut query = api_keys::table.filter(api_keys::org_id.eq(org_id)).select(ApiKey::as_select()).into_boxed();
     match revoked {
         Some(true) => query = query.filter(api_keys::revoked_at.is_not_null()),

@@ -57,7 +57,7 @@ pub fn insert_key(
         },
     )?;
     let api_key =
-        ApiKeyOut::from(model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("key vanished"))?);
+        ApiKeyOut::from(model::find(conn, &actor.scope(), &id)?.ok_or_else(|| ApiError::internal("key vanished"))?);
     let after = serde_json::to_value(&api_key)?;
     change::record(
         conn,
@@ -90,8 +90,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyIn) -> ApiResu
 pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiResult<Page<ApiKeyOut>> {
     actor.require(Resource::API_KEYS, Action::Read)?;
     let plan = model::SORTS.plan(&query.paging(), &[])?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, query.revoked, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &scope, query.revoked, &for_query)).await?;
     Ok(page(rows, &plan, |k| model::SORTS.position(&plan, k), ApiKeyOut::from))
 }
 
@@ -100,7 +100,7 @@ const KEYS: Versioned<ApiKeyOut> =
     Versioned { table: "api_keys", org_column: "org_id", resource: "api_key", load, version: |k| k.version };
 
 fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<ApiKeyOut> {
-    model::find(conn, scope.org_id(), id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
+    model::find(conn, scope, id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<ApiKeyOut> {
@@ -167,7 +167,7 @@ async fn apply(
                 if before.revoked_at.is_some() {
                     return Err(ApiError::conflict("api_key_revoked", "This API key is revoked and cannot change."));
                 }
-                model::update(conn, &actor.org_id, &id, &changes)?;
+                model::update(conn, &actor.scope(), &id, &changes)?;
                 Ok(Edit::Changed)
             })
         })

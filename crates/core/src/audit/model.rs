@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::audit_log;
+use crate::scope::Scope;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -73,7 +74,8 @@ pub static SORTS: Sorts<AuditEntry> = Sorts {
     }],
 };
 
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<AuditEntry>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<AuditEntry>> {
+    let org_id = scope.org_id();
     let mut query = audit_log::table.filter(audit_log::org_id.eq(org_id)).select(AuditEntry::as_select()).into_boxed();
     if let Some(v) = &filters.resource_type {
         query = query.filter(audit_log::resource_type.eq(v.clone()));

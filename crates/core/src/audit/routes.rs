@@ -34,8 +34,8 @@ pub async fn list_audit_log_entries(
         actor_id: query.actor_id,
         action: query.action,
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &scope, &filters, &for_query)).await?;
     let page = page(rows, &plan, |e| model::SORTS.position(&plan, e), AuditEntryOut::from);
     Ok(HttpResponse::Ok().json(page))
 }

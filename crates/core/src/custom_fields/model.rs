@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::{custom_field_definitions as defs, custom_field_values as vals};
+use crate::scope::Scope;
 
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "cf";
@@ -53,7 +54,8 @@ pub struct IndexedValue {
     pub number: Option<f64>,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Definition>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Definition>> {
+    let org_id = scope.org_id();
     Ok(defs::table
         .filter(defs::org_id.eq(org_id))
         .filter(defs::id.eq(id))
@@ -62,7 +64,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
-pub fn key_taken(conn: &mut DbConnection, org_id: &str, record_type: &str, key: &str) -> ApiResult<bool> {
+pub fn key_taken(conn: &mut DbConnection, scope: &Scope, record_type: &str, key: &str) -> ApiResult<bool> {
+    let org_id = scope.org_id();
     let count: i64 = defs::table
         .filter(defs::org_id.eq(org_id))
         .filter(defs::record_type.eq(record_type))
@@ -73,7 +76,8 @@ pub fn key_taken(conn: &mut DbConnection, org_id: &str, record_type: &str, key: 
 }
 
 /// Every definition (archived too) of a record type, oldest first.
-pub fn all_for(conn: &mut DbConnection, org_id: &str, record_type: &str) -> ApiResult<Vec<Definition>> {
+pub fn all_for(conn: &mut DbConnection, scope: &Scope, record_type: &str) -> ApiResult<Vec<Definition>> {
+    let org_id = scope.org_id();
     Ok(defs::table
         .filter(defs::org_id.eq(org_id))
         .filter(defs::record_type.eq(record_type))
@@ -84,13 +88,14 @@ pub fn all_for(conn: &mut DbConnection, org_id: &str, record_type: &str) -> ApiR
 
 pub fn insert(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     id: &str,
     record_type: &str,
     key: &str,
     field_type: &str,
     rules: &DefinitionRules,
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crate::time::now();
     diesel::insert_into(defs::table)
         .values((
@@ -113,14 +118,16 @@ pub fn insert(
     Ok(())
 }
 
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, rules: &DefinitionRules) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, rules: &DefinitionRules) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
         .set((rules, defs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_archived(conn: &mut DbConnection, org_id: &str, id: &str, at: Option<NaiveDateTime>) -> ApiResult<()> {
+pub fn set_archived(conn: &mut DbConnection, scope: &Scope, id: &str, at: Option<NaiveDateTime>) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(defs::table.filter(defs::org_id.eq(org_id)).filter(defs::id.eq(id)))
         .set((defs::archived_at.eq(at), defs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
@@ -144,11 +151,12 @@ pub static SORTS: Sorts<Definition> = Sorts {
 
 pub fn list(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: Option<&str>,
     include_archived: bool,
     plan: &ListPlan,
 ) -> ApiResult<Vec<Definition>> {
+    let org_id = scope.org_id();
     let mut query = defs::table.filter(defs::org_id.eq(org_id)).select(Definition::as_select()).into_boxed();
     if let Some(record_type) = record_type {
         query = query.filter(defs::record_type.eq(record_type.to_string()));
@@ -166,11 +174,12 @@ pub fn list(
 /// Replaces the indexed values of a record.
 pub fn set_values(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     record_id: &str,
     values: &[IndexedValue],
 ) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(vals::table.filter(vals::record_id.eq(record_id))).execute(conn)?;
     for value in values {
         diesel::insert_into(vals::table)

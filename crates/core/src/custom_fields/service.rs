@@ -109,7 +109,7 @@ const DEFINITIONS: Versioned<DefinitionOut> = Versioned {
 };
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DefinitionOut> {
-    model::find(conn, scope.org_id(), id)?.map(DefinitionOut::from).ok_or_else(|| ApiError::not_found("custom field"))
+    model::find(conn, scope, id)?.map(DefinitionOut::from).ok_or_else(|| ApiError::not_found("custom field"))
 }
 
 fn audit(
@@ -154,14 +154,14 @@ pub async fn create(state: &AppState, actor: &Actor, input: DefinitionIn) -> Api
     state
         .db
         .write(move |conn| {
-            if model::key_taken(conn, &actor.org_id, record_type, &key)? {
+            if model::key_taken(conn, &actor.scope(), record_type, &key)? {
                 return Err(ApiError::conflict(
                     "duplicate_custom_field",
                     format!("A {record_type} field (perhaps deleted: restore it) already has the key {key}."),
                 ));
             }
             let id = crate::id::new_id(model::ID_PREFIX);
-            model::insert(conn, &actor.org_id, &id, record_type, &key, field_type, &rules)?;
+            model::insert(conn, &actor.scope(), &id, record_type, &key, field_type, &rules)?;
             let created = load(conn, &actor.scope(), &id)?;
             audit(conn, &actor, "created", None, &created)?;
             Ok(created)
@@ -191,7 +191,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Defin
 pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> ApiResult<Page<DefinitionOut>> {
     actor.require(Resource::CUSTOM_FIELDS, Action::Read)?;
     let plan = model::SORTS.plan(&query.paging(), &[])?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let (scope, for_query) = (actor.scope(), plan.clone());
     let record_type = match &query.record_type {
         Some(r) => Some(
             takes_custom_fields(state, r)
@@ -200,7 +200,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: DefinitionsQuery) -> A
         None => None,
     };
     let include_archived = query.include_archived;
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, record_type, include_archived, &for_query)).await?;
+    let rows = state.db.read(move |conn| model::list(conn, &scope, record_type, include_archived, &for_query)).await?;
     Ok(page(rows, &plan, |d| model::SORTS.position(&plan, d), DefinitionOut::from))
 }
 
@@ -249,7 +249,7 @@ pub async fn update(
                     pattern,
                     options,
                 )?;
-                model::update(conn, &actor.org_id, &id, &rules)?;
+                model::update(conn, &actor.scope(), &id, &rules)?;
                 Ok(Edit::Changed)
             })
         })
@@ -268,7 +268,7 @@ pub async fn set_archived(state: &AppState, actor: &Actor, id: String, archived:
                 if before.archived_at.is_some() == archived {
                     return Ok(Edit::Unchanged);
                 }
-                model::set_archived(conn, &actor.org_id, &id, archived.then(crate::time::now))?;
+                model::set_archived(conn, &actor.scope(), &id, archived.then(crate::time::now))?;
                 Ok(Edit::Changed)
             })
         })

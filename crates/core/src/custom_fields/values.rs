@@ -8,6 +8,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiResult, FieldError};
 use crate::filter::{CustomField, CustomKind};
 use crate::normalize::{Email, Phone};
+use crate::scope::Scope;
 
 /// Longest text value when the definition sets no `max`.
 const MAX_TEXT: usize = 10_000;
@@ -174,8 +175,8 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn load(conn: &mut DbConnection, org_id: &str, record_type: &str) -> ApiResult<Schema> {
-        let definitions = model::all_for(conn, org_id, record_type)?;
+    pub fn load(conn: &mut DbConnection, scope: &Scope, record_type: &str) -> ApiResult<Schema> {
+        let definitions = model::all_for(conn, scope, record_type)?;
         Ok(Schema { fields: definitions.iter().map(Field::from_definition).collect() })
     }
 
@@ -290,24 +291,24 @@ pub fn parse_stored(json: &str) -> Map<String, Value> {
 /// writes the value index, and returns the JSON to store in the record's `custom` column.
 pub fn store(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     record_id: &str,
     given: &Map<String, Value>,
     stored: Option<&str>,
 ) -> ApiResult<String> {
-    let schema = Schema::load(conn, org_id, record_type)?;
+    let schema = Schema::load(conn, scope, record_type)?;
     let before = stored.map(parse_stored);
     // National numbers of phone fields are read in the organization's region.
     let region = if schema.fields.iter().any(|f| f.field_type == FieldType::Phone && !f.archived) {
-        crate::organizations::phone_region(conn, org_id)?
+        crate::organizations::phone_region(conn, scope)?
     } else {
         crate::normalize::DEFAULT_REGION.to_string()
     };
     let after = schema.check(given, before.as_ref(), "/custom", &region).map_err(crate::error::ApiError::validation)?;
     let untouched = before.as_ref().is_none_or(Map::is_empty) && after.is_empty() || before.as_ref() == Some(&after);
     if !untouched {
-        model::set_values(conn, org_id, record_type, record_id, &schema.index(&after))?;
+        model::set_values(conn, scope, record_type, record_id, &schema.index(&after))?;
     }
     Ok(serde_json::to_string(&after)?)
 }
@@ -315,14 +316,14 @@ pub fn store(
 /// What the API shows of a record's stored values (reads the definitions only when there are some).
 pub fn visible(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     record_type: &str,
     stored: Map<String, Value>,
 ) -> ApiResult<Map<String, Value>> {
     if stored.is_empty() {
         return Ok(stored);
     }
-    Ok(Schema::load(conn, org_id, record_type)?.visible(stored))
+    Ok(Schema::load(conn, scope, record_type)?.visible(stored))
 }
 
 /// Sets the values given on `base`; `null` removes one (a merge patch of the `custom` object).

@@ -9,6 +9,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::schema::events;
+use crate::scope::Scope;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
@@ -105,11 +106,12 @@ type Db = <DbConnection as Connection>::Backend;
 /// The organization's sequenced events after `after`, in order.
 pub fn list(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     after: i64,
     types: &[TypePattern],
     limit: i64,
 ) -> ApiResult<Vec<Event>> {
+    let org_id = scope.org_id();
     let mut query = events::table
         .filter(events::org_id.eq(org_id))
         .filter(events::seq.gt(after))

@@ -27,11 +27,11 @@ pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<Event
     let types = parse_types(query.types.as_deref())?;
     let deadline = Instant::now() + wait;
     loop {
-        let (org_id, types) = (actor.org_id.clone(), types.clone());
+        let (scope, types) = (actor.scope(), types.clone());
         let mut rows = db
             .read(move |conn| {
                 model::sequence(conn, true)?;
-                model::list(conn, &org_id, after, &types, limit + 1)
+                model::list(conn, &scope, after, &types, limit + 1)
             })
             .await?;
         if rows.is_empty() && Instant::now() < deadline {

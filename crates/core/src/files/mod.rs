@@ -13,6 +13,7 @@ use futures_util::Stream;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::scope::Scope;
 
 pub use model::{FileRow, new_file};
 
@@ -23,7 +24,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 /// write transaction, so a slow client never holds the (SQLite) write connection.
 pub struct Upload {
     db: Db,
-    org_id: String,
+    scope: Scope,
     pub file_id: String,
     buffer: Vec<u8>,
     next_seq: i32,
@@ -32,13 +33,13 @@ pub struct Upload {
 
 impl Upload {
     /// Starts a file (status `writing`).
-    pub async fn start(db: &Db, org_id: &str, purpose: &str, filename: &str, content_type: &str) -> ApiResult<Upload> {
-        let (org, purpose, filename, content_type) =
-            (org_id.to_string(), purpose.to_string(), filename.to_string(), content_type.to_string());
-        let file_id = db.write(move |conn| new_file(conn, &org, &purpose, &filename, &content_type)).await?;
+    pub async fn start(db: &Db, scope: &Scope, purpose: &str, filename: &str, content_type: &str) -> ApiResult<Upload> {
+        let (owner, purpose, filename, content_type) =
+            (scope.clone(), purpose.to_string(), filename.to_string(), content_type.to_string());
+        let file_id = db.write(move |conn| new_file(conn, &owner, &purpose, &filename, &content_type)).await?;
         Ok(Upload {
             db: db.clone(),
-            org_id: org_id.to_string(),
+            scope: scope.clone(),
             file_id,
             buffer: Vec::with_capacity(CHUNK_BYTES),
             next_seq: 0,
@@ -65,8 +66,8 @@ impl Upload {
             return Ok(());
         }
         let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
-        let (org, id, seq) = (self.org_id.clone(), self.file_id.clone(), self.next_seq);
-        self.db.write(move |conn| model::append_chunk(conn, &org, &id, seq, &data)).await?;
+        let (scope, id, seq) = (self.scope.clone(), self.file_id.clone(), self.next_seq);
+        self.db.write(move |conn| model::append_chunk(conn, &scope, &id, seq, &data)).await?;
         self.next_seq += 1;
         Ok(())
     }
@@ -74,15 +75,15 @@ impl Upload {
     /// Stores the last chunk and marks the file complete.
     pub async fn finish(mut self) -> ApiResult<String> {
         self.flush().await?;
-        let (org, id) = (self.org_id.clone(), self.file_id.clone());
-        self.db.write(move |conn| model::complete(conn, &org, &id)).await?;
+        let (scope, id) = (self.scope.clone(), self.file_id.clone());
+        self.db.write(move |conn| model::complete(conn, &scope, &id)).await?;
         Ok(self.file_id)
     }
 
     /// Drops what was written (a refused upload).
     pub async fn discard(self) {
-        let (org, id) = (self.org_id.clone(), self.file_id.clone());
-        if let Err(e) = self.db.write(move |conn| model::delete(conn, &org, &id)).await {
+        let (scope, id) = (self.scope.clone(), self.file_id.clone());
+        if let Err(e) = self.db.write(move |conn| model::delete(conn, &scope, &id)).await {
             log::warn!("discarding upload {}: {e}", self.file_id);
         }
     }
@@ -91,7 +92,7 @@ impl Upload {
 /// Reads a stored file one chunk at a time, blocking (for job handlers).
 pub struct FileReader {
     db: Db,
-    org_id: String,
+    scope: Scope,
     file_id: String,
     next_seq: i32,
     chunk_count: i32,
@@ -100,14 +101,14 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    pub fn open(db: &Db, org_id: &str, file_id: &str) -> ApiResult<FileReader> {
+    pub fn open(db: &Db, scope: &Scope, file_id: &str) -> ApiResult<FileReader> {
         let file = db
-            .read_now(|conn| model::find(conn, org_id, file_id))?
+            .read_now(|conn| model::find(conn, scope, file_id))?
             .filter(|f| f.status == model::COMPLETE)
             .ok_or_else(|| ApiError::not_found("file"))?;
         Ok(FileReader {
             db: db.clone(),
-            org_id: org_id.to_string(),
+            scope: scope.clone(),
             file_id: file_id.to_string(),
             next_seq: 0,
             chunk_count: file.chunk_count,
@@ -124,10 +125,10 @@ impl std::io::Read for FileReader {
                 return Ok(0);
             }
             let seq = self.next_seq;
-            let (org, id) = (self.org_id.as_str(), self.file_id.as_str());
+            let (scope, id) = (&self.scope, self.file_id.as_str());
             self.current = self
                 .db
-                .read_now(|conn| model::chunk(conn, org, id, seq))
+                .read_now(|conn| model::chunk(conn, scope, id, seq))
                 .map_err(|e| std::io::Error::other(e.detail))?
                 .ok_or_else(|| std::io::Error::other(format!("chunk {seq} of {id} is missing")))?;
             self.pos = 0;
@@ -143,18 +144,18 @@ impl std::io::Read for FileReader {
 /// Writes a file chunk by chunk, blocking (for job handlers); [`FileWriter::finish`] completes it.
 pub struct FileWriter {
     db: Db,
-    org_id: String,
+    scope: Scope,
     pub file_id: String,
     buffer: Vec<u8>,
     next_seq: i32,
 }
 
 impl FileWriter {
-    pub fn create(db: &Db, org_id: &str, purpose: &str, filename: &str, content_type: &str) -> ApiResult<FileWriter> {
-        let file_id = db.write_now(|conn| new_file(conn, org_id, purpose, filename, content_type))?;
+    pub fn create(db: &Db, scope: &Scope, purpose: &str, filename: &str, content_type: &str) -> ApiResult<FileWriter> {
+        let file_id = db.write_now(|conn| new_file(conn, scope, purpose, filename, content_type))?;
         Ok(FileWriter {
             db: db.clone(),
-            org_id: org_id.to_string(),
+            scope: scope.clone(),
             file_id,
             buffer: Vec::with_capacity(CHUNK_BYTES),
             next_seq: 0,
@@ -166,8 +167,8 @@ impl FileWriter {
             return Ok(());
         }
         let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
-        let (org, id, seq) = (self.org_id.as_str(), self.file_id.as_str(), self.next_seq);
-        self.db.write_now(|conn| model::append_chunk(conn, org, id, seq, &data))?;
+        let (scope, id, seq) = (&self.scope, self.file_id.as_str(), self.next_seq);
+        self.db.write_now(|conn| model::append_chunk(conn, scope, id, seq, &data))?;
         self.next_seq += 1;
         Ok(())
     }
@@ -175,8 +176,8 @@ impl FileWriter {
     /// Stores the rest and marks the file complete; returns its id.
     pub fn finish(mut self) -> ApiResult<String> {
         self.store()?;
-        let (org, id) = (self.org_id.clone(), self.file_id.clone());
-        self.db.write_now(|conn| model::complete(conn, &org, &id))?;
+        let (scope, id) = (&self.scope, self.file_id.as_str());
+        self.db.write_now(|conn| model::complete(conn, scope, id))?;
         Ok(self.file_id)
     }
 }
@@ -199,17 +200,17 @@ impl std::io::Write for FileWriter {
 /// A complete file's bytes as a stream of chunks, read one at a time (a download body).
 pub fn download_stream(
     db: Db,
-    org_id: String,
+    scope: Scope,
     file_id: String,
     chunk_count: i32,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
     futures_util::stream::unfold(0, move |seq| {
-        let (db, org, id) = (db.clone(), org_id.clone(), file_id.clone());
+        let (db, scope, id) = (db.clone(), scope.clone(), file_id.clone());
         async move {
             if seq >= chunk_count {
                 return None;
             }
-            let chunk = db.read(move |conn| model::chunk(conn, &org, &id, seq)).await;
+            let chunk = db.read(move |conn| model::chunk(conn, &scope, &id, seq)).await;
             let item = match chunk {
                 Ok(Some(data)) => Ok(Bytes::from(data)),
                 Ok(None) => Err(actix_web::Error::from(ApiError::internal("a file chunk is missing"))),

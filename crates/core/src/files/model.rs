@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::schema::{file_chunks, files};
+use crate::scope::Scope;
 
 pub const WRITING: &str = "writing";
 pub const COMPLETE: &str = "complete";
@@ -28,11 +29,12 @@ pub struct FileRow {
 /// A new, empty file being written.
 pub fn new_file(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     purpose: &str,
     filename: &str,
     content_type: &str,
 ) -> ApiResult<String> {
+    let org_id = scope.org_id();
     let id = crate::id::new_id("file");
     diesel::insert_into(files::table)
         .values((
@@ -50,7 +52,8 @@ pub fn new_file(
     Ok(id)
 }
 
-pub fn append_chunk(conn: &mut DbConnection, org_id: &str, file_id: &str, seq: i32, data: &[u8]) -> ApiResult<()> {
+pub fn append_chunk(conn: &mut DbConnection, scope: &Scope, file_id: &str, seq: i32, data: &[u8]) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::insert_into(file_chunks::table)
         .values((
             file_chunks::org_id.eq(org_id),
@@ -65,14 +68,16 @@ pub fn append_chunk(conn: &mut DbConnection, org_id: &str, file_id: &str, seq: i
     Ok(())
 }
 
-pub fn complete(conn: &mut DbConnection, org_id: &str, file_id: &str) -> ApiResult<()> {
+pub fn complete(conn: &mut DbConnection, scope: &Scope, file_id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(files::table.filter(files::org_id.eq(org_id)).filter(files::id.eq(file_id)))
         .set((files::status.eq(COMPLETE), files::completed_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<FileRow>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<FileRow>> {
+    let org_id = scope.org_id();
     Ok(files::table
         .filter(files::org_id.eq(org_id))
         .filter(files::id.eq(id))
@@ -81,7 +86,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
         .optional()?)
 }
 
-pub fn chunk(conn: &mut DbConnection, org_id: &str, file_id: &str, seq: i32) -> ApiResult<Option<Vec<u8>>> {
+pub fn chunk(conn: &mut DbConnection, scope: &Scope, file_id: &str, seq: i32) -> ApiResult<Option<Vec<u8>>> {
+    let org_id = scope.org_id();
     Ok(file_chunks::table
         .filter(file_chunks::org_id.eq(org_id))
         .filter(file_chunks::file_id.eq(file_id))
@@ -91,7 +97,8 @@ pub fn chunk(conn: &mut DbConnection, org_id: &str, file_id: &str, seq: i32) -> 
         .optional()?)
 }
 
-pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(file_chunks::table.filter(file_chunks::org_id.eq(org_id)).filter(file_chunks::file_id.eq(id)))
         .execute(conn)?;
     diesel::delete(files::table.filter(files::org_id.eq(org_id)).filter(files::id.eq(id))).execute(conn)?;
@@ -103,16 +110,17 @@ pub const PURGE_KIND: &str = "files.purge_abandoned";
 
 /// Deletes files still being written a day after they were started (uploads cut off by a
 /// crash or a dropped connection). Returns how many.
-pub fn purge_abandoned(conn: &mut DbConnection, org_id: &str) -> ApiResult<usize> {
+pub fn purge_abandoned(conn: &mut DbConnection, scope: &Scope) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     let cutoff = crate::time::now() - chrono::Duration::hours(24);
-    let abandoned: Vec<(String, String)> = files::table
+    let abandoned: Vec<String> = files::table
         .filter(files::org_id.eq(org_id))
         .filter(files::status.eq(WRITING))
         .filter(files::created_at.lt(cutoff))
-        .select((files::org_id, files::id))
+        .select(files::id)
         .load(conn)?;
-    for (org_id, id) in &abandoned {
-        delete(conn, org_id, id)?;
+    for id in &abandoned {
+        delete(conn, scope, id)?;
     }
     Ok(abandoned.len())
 }

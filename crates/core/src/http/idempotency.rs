@@ -18,6 +18,7 @@ use crate::auth::secrets::sha256_hex;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::idempotency_keys as keys;
+use crate::scope::Scope;
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -81,11 +82,11 @@ pub async fn idempotency(
         req.set_payload(bytes_payload(body));
     }
 
-    let org_id = actor.org_id.clone();
+    let (scope, org_id) = (actor.scope(), actor.org_id.clone());
     let principal = actor.principal_id().to_string();
     let claim = {
-        let (org_id, principal, key, hash) = (org_id.clone(), principal.clone(), key.clone(), hash.clone());
-        state.db.write(move |conn| claim(conn, &org_id, &principal, &key, &hash)).await
+        let (scope, principal, key, hash) = (scope.clone(), principal.clone(), key.clone(), hash.clone());
+        state.db.write(move |conn| claim(conn, &scope, &principal, &key, &hash)).await
     };
     match claim {
         Err(error) => Ok(refuse(req, error)),
@@ -171,7 +172,8 @@ async fn forget(state: &AppState, org_id: String, principal: String, key: String
 
 type Stored = (String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
 
-fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash: &str) -> ApiResult<Claim> {
+fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, hash: &str) -> ApiResult<Claim> {
+    let org_id = scope.org_id();
     let now = crate::time::now();
     let existing: Option<Stored> = keys::table
         .find((org_id, principal, key))
@@ -238,7 +240,8 @@ fn claim(conn: &mut DbConnection, org_id: &str, principal: &str, key: &str, hash
 pub const PURGE_KIND: &str = "idempotency_keys.purge";
 
 /// Deletes the organization's keys older than 24 h (the hourly `idempotency_keys.purge` job).
-pub fn purge_expired(conn: &mut DbConnection, org_id: &str) -> ApiResult<usize> {
+pub fn purge_expired(conn: &mut DbConnection, scope: &Scope) -> ApiResult<usize> {
+    let org_id = scope.org_id();
     let cutoff = crate::time::now() - Duration::hours(KEEP_HOURS);
     Ok(diesel::delete(keys::table.filter(keys::org_id.eq(org_id)).filter(keys::created_at.lt(cutoff))).execute(conn)?)
 }

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::jobs;
+use crate::scope::Scope;
 
 pub const PENDING: &str = "pending";
 pub const RUNNING: &str = "running";
@@ -129,7 +130,8 @@ pub fn enqueue(
 }
 
 /// A job of the organization, of one of these kinds.
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str, kinds: &[&str]) -> ApiResult<Option<Job>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str, kinds: &[&str]) -> ApiResult<Option<Job>> {
+    let org_id = scope.org_id();
     Ok(jobs::table
         .filter(jobs::org_id.eq(org_id))
         .filter(jobs::id.eq(id))
@@ -140,7 +142,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str, kinds: &[&str]) -> 
 }
 
 /// Replaces the progress of a job that no worker holds (a finished one), e.g. to link a follow-up job.
-pub fn annotate(conn: &mut DbConnection, org_id: &str, id: &str, progress: &Value) -> ApiResult<()> {
+pub fn annotate(conn: &mut DbConnection, scope: &Scope, id: &str, progress: &Value) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(jobs::table.filter(jobs::org_id.eq(org_id)).filter(jobs::id.eq(id)))
         .set((jobs::progress.eq(progress.to_string()), jobs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
@@ -163,7 +166,8 @@ pub static SORTS: Sorts<Job> = Sorts {
 };
 
 /// A page of the organization's jobs of one kind.
-pub fn list(conn: &mut DbConnection, org_id: &str, kind: &str, plan: &ListPlan) -> ApiResult<Vec<Job>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, kind: &str, plan: &ListPlan) -> ApiResult<Vec<Job>> {
+    let org_id = scope.org_id();
     let mut query =
         jobs::table.filter(jobs::org_id.eq(org_id)).filter(jobs::kind.eq(kind)).select(Job::as_select()).into_boxed();
     let (order, after) = SORTS.keyset::<jobs::table>(plan)?;
@@ -220,8 +224,20 @@ pub fn try_claim(
     Ok(changed == 1)
 }
 
-pub fn find_any(conn: &mut DbConnection, id: &str) -> ApiResult<Option<Job>> {
+/// A job by its id alone: only for the workers, which claim jobs of every organization before
+/// they know whose a job is.
+pub(crate) fn by_id(conn: &mut DbConnection, id: &str) -> ApiResult<Option<Job>> {
     Ok(jobs::table.filter(jobs::id.eq(id)).select(Job::as_select()).first(conn).optional()?)
+}
+
+/// A job of the organization, of any kind.
+pub fn find_any(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Job>> {
+    Ok(jobs::table
+        .filter(jobs::org_id.eq(scope.org_id()))
+        .filter(jobs::id.eq(id))
+        .select(Job::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The job row while this worker holds its lease (every write of a running job is fenced by it).
@@ -309,7 +325,8 @@ pub fn retry_later(
 }
 
 /// Cancels a job that has not started; false when it already runs or ended.
-pub fn cancel_pending(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<bool> {
+pub fn cancel_pending(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<bool> {
+    let org_id = scope.org_id();
     let now = crate::time::now();
     let changed = diesel::update(
         jobs::table.filter(jobs::org_id.eq(org_id)).filter(jobs::id.eq(id)).filter(jobs::status.eq(PENDING)),

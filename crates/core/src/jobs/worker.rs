@@ -115,7 +115,7 @@ pub async fn claim_next(
         for id in candidates {
             let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
             if model::try_claim(conn, &id, &owner, now, until)? {
-                return model::find_any(conn, &id);
+                return model::by_id(conn, &id);
             }
         }
         Ok(None)
@@ -197,7 +197,7 @@ async fn retry(db: &Db, settings: &WorkerSettings, id: &str, owner: &str, attemp
     let (id, owner) = (id.to_string(), owner.to_string());
     let max = {
         let id = id.clone();
-        db.read(move |conn| Ok(model::find_any(conn, &id)?.map(|j| j.max_attempts).unwrap_or(1))).await.unwrap_or(1)
+        db.read(move |conn| Ok(model::by_id(conn, &id)?.map(|j| j.max_attempts).unwrap_or(1))).await.unwrap_or(1)
     };
     if attempts >= max {
         finish(db, &id, &owner, model::FAILED, Some(error)).await;

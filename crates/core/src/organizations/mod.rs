@@ -14,6 +14,7 @@ use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::organizations;
+use crate::scope::Scope;
 use crate::users::dto::UserOut;
 use crate::users::model::{self as users, NewUser};
 
@@ -31,12 +32,14 @@ pub struct Initialized {
 /// until the transaction ends. SQLite has one writer, so only PostgreSQL needs the row lock;
 /// `NO KEY UPDATE` leaves the foreign-key checks of other writers' inserts (audit rows,
 /// events) free, which a `FOR UPDATE` would turn into deadlocks.
-pub fn lock(conn: &mut DbConnection, org_id: &str) -> ApiResult<()> {
-    service::ORGANIZATIONS.lock(conn, org_id, org_id)
+pub fn lock(conn: &mut DbConnection, scope: &Scope) -> ApiResult<()> {
+    let org_id = scope.org_id();
+    service::ORGANIZATIONS.lock(conn, scope, org_id)
 }
 
 /// Where the organization reads national phone numbers (ISO 3166-1 alpha-2).
-pub fn phone_region(conn: &mut DbConnection, org_id: &str) -> ApiResult<String> {
+pub fn phone_region(conn: &mut DbConnection, scope: &Scope) -> ApiResult<String> {
+    let org_id = scope.org_id();
     Ok(organizations::table
         .find(org_id)
         .select(organizations::phone_region)
@@ -94,8 +97,9 @@ pub fn create_with_admin(conn: &mut DbConnection, keys: &Keys, name: &str, email
             scopes: None,
             request_id: String::new(),
         };
-        let user =
-            UserOut::from(users::find(conn, &org_id, &user_id)?.ok_or_else(|| ApiError::internal("user vanished"))?);
+        let user = UserOut::from(
+            users::find(conn, &system.scope(), &user_id)?.ok_or_else(|| ApiError::internal("user vanished"))?,
+        );
         let after = serde_json::to_value(&user)?;
         change::record(
             conn,

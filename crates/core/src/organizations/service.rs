@@ -8,6 +8,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Patch;
 use crate::schema::organizations;
+use crate::scope::Scope;
 use crate::state::AppState;
 use crate::write::{Edit, Versioned};
 
@@ -18,11 +19,12 @@ pub(crate) const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
     table: "organizations",
     org_column: "id",
     resource: "organization",
-    load: |conn, scope, _| load(conn, scope.org_id()),
+    load: |conn, scope, _| load(conn, scope),
     version: |o| o.version,
 };
 
-fn load(conn: &mut DbConnection, org_id: &str) -> ApiResult<OrganizationOut> {
+fn load(conn: &mut DbConnection, scope: &Scope) -> ApiResult<OrganizationOut> {
+    let org_id = scope.org_id();
     let (id, name, phone_region, created_at, updated_at, version): Row = organizations::table
         .find(org_id)
         .select((
@@ -41,8 +43,8 @@ fn load(conn: &mut DbConnection, org_id: &str) -> ApiResult<OrganizationOut> {
 
 pub async fn get(state: &AppState, actor: &Actor) -> ApiResult<OrganizationOut> {
     actor.require(Resource::ORGANIZATION, Action::Read)?;
-    let org_id = actor.org_id.clone();
-    state.db.read(move |conn| load(conn, &org_id)).await
+    let scope = actor.scope();
+    state.db.read(move |conn| load(conn, &scope)).await
 }
 
 pub async fn update(

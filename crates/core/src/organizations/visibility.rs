@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::registry;
 use crate::schema::record_visibility;
+use crate::scope::Scope;
 use crate::scope::Visibility;
 use crate::state::AppState;
 
@@ -60,7 +61,8 @@ fn owned_types(state: &AppState) -> Vec<&'static str> {
     registry::resources(state.domains).filter(|r| r.owner.is_some()).map(|r| r.record_type).collect()
 }
 
-fn load(conn: &mut DbConnection, org_id: &str, types: &[&'static str]) -> ApiResult<RecordVisibility> {
+fn load(conn: &mut DbConnection, scope: &Scope, types: &[&'static str]) -> ApiResult<RecordVisibility> {
+    let org_id = scope.org_id();
     let stored: Vec<(String, String, String)> = record_visibility::table
         .filter(record_visibility::org_id.eq(org_id))
         .select((record_visibility::role, record_visibility::record_type, record_visibility::visibility))
@@ -81,8 +83,8 @@ fn load(conn: &mut DbConnection, org_id: &str, types: &[&'static str]) -> ApiRes
 
 pub async fn get(state: &AppState, actor: &Actor) -> ApiResult<RecordVisibility> {
     actor.require(Resource::ORGANIZATION, Action::Read)?;
-    let (org_id, types) = (actor.org_id.clone(), owned_types(state));
-    state.db.read(move |conn| load(conn, &org_id, &types)).await
+    let (scope, types) = (actor.scope(), owned_types(state));
+    state.db.read(move |conn| load(conn, &scope, &types)).await
 }
 
 pub async fn replace(state: &AppState, actor: &Actor, input: RecordVisibilityIn) -> ApiResult<RecordVisibility> {
@@ -112,8 +114,8 @@ pub async fn replace(state: &AppState, actor: &Actor, input: RecordVisibilityIn)
         .db
         .write(move |conn| {
             // One change of the rules at a time, so the audit trail shows each one's before.
-            super::lock(conn, &actor.org_id)?;
-            let before = load(conn, &actor.org_id, &types)?;
+            super::lock(conn, &actor.scope())?;
+            let before = load(conn, &actor.scope(), &types)?;
             diesel::delete(record_visibility::table.filter(record_visibility::org_id.eq(&actor.org_id)))
                 .execute(conn)?;
             for rule in input.rules.iter().filter(|r| r.visibility != Visibility::All) {
@@ -126,7 +128,7 @@ pub async fn replace(state: &AppState, actor: &Actor, input: RecordVisibilityIn)
                     ))
                     .execute(conn)?;
             }
-            let after = load(conn, &actor.org_id, &types)?;
+            let after = load(conn, &actor.scope(), &types)?;
             if after.rules != before.rules {
                 let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
                 change::record(

@@ -79,6 +79,19 @@ pub async fn sign_in(state: actix_web::web::Data<AppState>, input: TokenRequest)
         .await
 }
 
+/// Whom a presented credential (a refresh token) names, before their role is read: what their
+/// own user row is read as.
+fn holder(org_id: &str, user_id: &str) -> Actor {
+    Actor {
+        org_id: org_id.to_string(),
+        user_id: user_id.to_string(),
+        principal: Principal::User(user_id.to_string()),
+        role: Role::ReadOnly,
+        scopes: None,
+        request_id: String::new(),
+    }
+}
+
 pub async fn refresh(state: actix_web::web::Data<AppState>, input: RefreshRequest) -> ApiResult<TokenOut> {
     let hash = state.keys.hash_token(&input.refresh_token);
     let st = state.clone();
@@ -96,7 +109,9 @@ pub async fn refresh(state: actix_web::web::Data<AppState>, input: RefreshReques
                 model::revoke_family(conn, &token.org_id, &token.family_id)?;
                 return Ok(Err(()));
             }
-            let Some(user) = users::find(conn, &token.org_id, &token.user_id)?.filter(|u| u.status == "active") else {
+            let holder = holder(&token.org_id, &token.user_id);
+            let Some(user) = users::find(conn, &holder.scope(), &token.user_id)?.filter(|u| u.status == "active")
+            else {
                 return Ok(Err(()));
             };
             issue(conn, &st, &user, &token.family_id).map(Ok)
@@ -147,11 +162,11 @@ pub async fn accept_invitation(state: actix_web::web::Data<AppState>, input: Acc
                     invitation_hash: Some(None),
                     ..Default::default()
                 };
-                users::update(conn, &user.org_id, &user.id, &changes)?;
+                users::update(conn, &actor.scope(), &user.id, &changes)?;
                 Ok(Edit::Changed)
             })?;
             let after =
-                users::find(conn, &user.org_id, &user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
+                users::find(conn, &actor.scope(), &user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
             users::touch_login(conn, &user.id)?;
             issue(conn, &st, &after, &crate::id::new_id("fam"))
         })

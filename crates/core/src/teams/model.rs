@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::{team_members, teams};
+use crate::scope::Scope;
 
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "team";
@@ -46,7 +47,8 @@ pub static SORTS: Sorts<Team> = Sorts {
     ],
 };
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<Team>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Team>> {
+    let org_id = scope.org_id();
     Ok(teams::table
         .filter(teams::org_id.eq(org_id))
         .filter(teams::id.eq(id))
@@ -56,7 +58,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
 }
 
 /// The team of this name, other than `except`.
-pub fn named(conn: &mut DbConnection, org_id: &str, name: &str, except: &str) -> ApiResult<Option<String>> {
+pub fn named(conn: &mut DbConnection, scope: &Scope, name: &str, except: &str) -> ApiResult<Option<String>> {
+    let org_id = scope.org_id();
     Ok(teams::table
         .filter(teams::org_id.eq(org_id))
         .filter(teams::name.eq(name))
@@ -66,7 +69,14 @@ pub fn named(conn: &mut DbConnection, org_id: &str, name: &str, except: &str) ->
         .optional()?)
 }
 
-pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, name: &str, description: Option<&str>) -> ApiResult<()> {
+pub fn insert(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+) -> ApiResult<()> {
+    let org_id = scope.org_id();
     let now = crate::time::now();
     diesel::insert_into(teams::table)
         .values((
@@ -82,14 +92,22 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, id: &str, name: &str, descr
 }
 
 /// Writes the fields; the write runner bumps the version.
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, name: &str, description: Option<&str>) -> ApiResult<()> {
+pub fn update(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(teams::table.filter(teams::org_id.eq(org_id)).filter(teams::id.eq(id)))
         .set((teams::name.eq(name), teams::description.eq(description), teams::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
+pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(team_members::table.filter(team_members::org_id.eq(org_id)).filter(team_members::team_id.eq(id)))
         .execute(conn)?;
     diesel::delete(teams::table.filter(teams::org_id.eq(org_id)).filter(teams::id.eq(id))).execute(conn)?;
@@ -97,7 +115,8 @@ pub fn delete(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> 
 }
 
 /// The team's members, by user id.
-pub fn members(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Vec<String>> {
+pub fn members(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Vec<String>> {
+    let org_id = scope.org_id();
     Ok(team_members::table
         .filter(team_members::org_id.eq(org_id))
         .filter(team_members::team_id.eq(id))
@@ -109,9 +128,10 @@ pub fn members(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Vec
 /// The members of each of these teams, in one query.
 pub fn members_of(
     conn: &mut DbConnection,
-    org_id: &str,
+    scope: &Scope,
     ids: &[&str],
 ) -> ApiResult<std::collections::HashMap<String, Vec<String>>> {
+    let org_id = scope.org_id();
     let rows: Vec<(String, String)> = team_members::table
         .filter(team_members::org_id.eq(org_id))
         .filter(team_members::team_id.eq_any(ids))
@@ -126,7 +146,8 @@ pub fn members_of(
 }
 
 /// Replaces the team's members.
-pub fn set_members(conn: &mut DbConnection, org_id: &str, id: &str, user_ids: &[String]) -> ApiResult<()> {
+pub fn set_members(conn: &mut DbConnection, scope: &Scope, id: &str, user_ids: &[String]) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::delete(team_members::table.filter(team_members::org_id.eq(org_id)).filter(team_members::team_id.eq(id)))
         .execute(conn)?;
     for user_id in user_ids {
@@ -138,7 +159,8 @@ pub fn set_members(conn: &mut DbConnection, org_id: &str, id: &str, user_ids: &[
 }
 
 /// A page of the organization's teams, or of those `member_id` is in.
-pub fn list(conn: &mut DbConnection, org_id: &str, member_id: Option<&str>, plan: &ListPlan) -> ApiResult<Vec<Team>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, member_id: Option<&str>, plan: &ListPlan) -> ApiResult<Vec<Team>> {
+    let org_id = scope.org_id();
     let mut query = teams::table.filter(teams::org_id.eq(org_id)).select(Team::as_select()).into_boxed();
     if let Some(member) = member_id {
         let of_member = team_members::table

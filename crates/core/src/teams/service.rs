@@ -37,8 +37,8 @@ fn draft(name: String, description: Option<String>, member_ids: Vec<String>) -> 
 }
 
 /// 409 when another team has the name; 422 for members who are not users of the organization.
-fn check(conn: &mut DbConnection, org_id: &str, id: &str, draft: &Draft) -> ApiResult<()> {
-    if let Some(holder) = model::named(conn, org_id, &draft.name, id)? {
+fn check(conn: &mut DbConnection, scope: &Scope, id: &str, draft: &Draft) -> ApiResult<()> {
+    if let Some(holder) = model::named(conn, scope, &draft.name, id)? {
         return Err(ApiError::conflict(
             "duplicate_team",
             format!("Team {holder} already has the name {:?}.", draft.name),
@@ -46,7 +46,7 @@ fn check(conn: &mut DbConnection, org_id: &str, id: &str, draft: &Draft) -> ApiR
     }
     let mut errors = Vec::new();
     for (i, user_id) in draft.member_ids.iter().enumerate() {
-        if crate::users::model::find(conn, org_id, user_id)?.is_none() {
+        if crate::users::model::find(conn, scope, user_id)?.is_none() {
             errors.push(FieldError::new(
                 format!("/member_ids/{i}"),
                 "unknown_user",
@@ -57,14 +57,14 @@ fn check(conn: &mut DbConnection, org_id: &str, id: &str, draft: &Draft) -> ApiR
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
-fn store(conn: &mut DbConnection, org_id: &str, id: &str, draft: &Draft, exists: bool) -> ApiResult<()> {
-    check(conn, org_id, id, draft)?;
+fn store(conn: &mut DbConnection, scope: &Scope, id: &str, draft: &Draft, exists: bool) -> ApiResult<()> {
+    check(conn, scope, id, draft)?;
     if exists {
-        model::update(conn, org_id, id, &draft.name, draft.description.as_deref())?;
+        model::update(conn, scope, id, &draft.name, draft.description.as_deref())?;
     } else {
-        model::insert(conn, org_id, id, &draft.name, draft.description.as_deref())?;
+        model::insert(conn, scope, id, &draft.name, draft.description.as_deref())?;
     }
-    model::set_members(conn, org_id, id, &draft.member_ids)
+    model::set_members(conn, scope, id, &draft.member_ids)
 }
 
 /// Teams as the write runner takes them.
@@ -72,8 +72,8 @@ pub(crate) const TEAMS: Versioned<TeamOut> =
     Versioned { table: "teams", org_column: "org_id", resource: "team", load, version: |t| t.version };
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TeamOut> {
-    let team = model::find(conn, scope.org_id(), id)?.ok_or_else(|| ApiError::not_found("team"))?;
-    let members = model::members(conn, scope.org_id(), id)?;
+    let team = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("team"))?;
+    let members = model::members(conn, scope, id)?;
     Ok(TeamOut::from_parts(team, members))
 }
 
@@ -85,7 +85,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: TeamIn) -> ApiResult
         .db
         .write(move |conn| {
             let id = crate::id::new_id(model::ID_PREFIX);
-            store(conn, &actor.org_id, &id, &draft, false)?;
+            store(conn, &actor.scope(), &id, &draft, false)?;
             let created = load(conn, &actor.scope(), &id)?;
             let after = serde_json::to_value(&created)?;
             change::record(
@@ -107,13 +107,13 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<TeamO
 pub async fn list(state: &AppState, actor: &Actor, query: TeamsQuery) -> ApiResult<Page<TeamOut>> {
     actor.require(Resource::TEAMS, Action::Read)?;
     let plan = model::SORTS.plan(&query.paging(), &[])?;
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
+    let (scope, for_query) = (actor.scope(), plan.clone());
     let (rows, members) = state
         .db
         .read(move |conn| {
-            let rows = model::list(conn, &org_id, query.member_id.as_deref(), &for_query)?;
+            let rows = model::list(conn, &scope, query.member_id.as_deref(), &for_query)?;
             let ids: Vec<&str> = rows.iter().map(|t| t.id.as_str()).collect();
-            let members = model::members_of(conn, &org_id, &ids)?;
+            let members = model::members_of(conn, &scope, &ids)?;
             Ok((rows, members))
         })
         .await?;
@@ -159,7 +159,7 @@ pub async fn update(
                 if draft == current {
                     return Ok(Edit::Unchanged);
                 }
-                store(conn, &actor.org_id, &id, &draft, true)?;
+                store(conn, &actor.scope(), &id, &draft, true)?;
                 Ok(Edit::Changed)
             })
         })
@@ -173,7 +173,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            TEAMS.delete(conn, &actor, &id, if_match, |conn, _| model::delete(conn, &actor.org_id, &id))?;
+            TEAMS.delete(conn, &actor, &id, if_match, |conn, _| model::delete(conn, &actor.scope(), &id))?;
             Ok(())
         })
         .await

@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::users;
+use crate::scope::Scope;
 
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "user";
@@ -91,7 +92,8 @@ pub struct Filters {
     pub email: Option<String>,
 }
 
-pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<User>> {
+pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<User>> {
+    let org_id = scope.org_id();
     Ok(users::table
         .filter(users::org_id.eq(org_id))
         .filter(users::id.eq(id))
@@ -101,7 +103,8 @@ pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option
 }
 
 /// A user with their organization's name, in one query (`GET /v1/me` is the hottest read).
-pub fn find_with_organization(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<Option<(User, String)>> {
+pub fn find_with_organization(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<(User, String)>> {
+    let org_id = scope.org_id();
     use crate::schema::organizations;
     Ok(users::table
         .inner_join(organizations::table)
@@ -113,8 +116,8 @@ pub fn find_with_organization(conn: &mut DbConnection, org_id: &str, id: &str) -
 }
 
 /// 422 at `/owner_id` unless `owner_id` is an active user of the organization.
-pub fn check_owner(conn: &mut DbConnection, org_id: &str, owner_id: &str) -> ApiResult<()> {
-    match find(conn, org_id, owner_id)? {
+pub fn check_owner(conn: &mut DbConnection, scope: &Scope, owner_id: &str) -> ApiResult<()> {
+    match find(conn, scope, owner_id)? {
         Some(user) if user.status == "active" => Ok(()),
         _ => Err(crate::error::ApiError::invalid_field(
             "/owner_id",
@@ -124,7 +127,8 @@ pub fn check_owner(conn: &mut DbConnection, org_id: &str, owner_id: &str) -> Api
     }
 }
 
-pub fn find_by_email(conn: &mut DbConnection, org_id: &str, email: &str) -> ApiResult<Option<User>> {
+pub fn find_by_email(conn: &mut DbConnection, scope: &Scope, email: &str) -> ApiResult<Option<User>> {
+    let org_id = scope.org_id();
     Ok(users::table
         .filter(users::org_id.eq(org_id))
         .filter(users::email.eq(email))
@@ -157,7 +161,8 @@ pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> ApiResult<()> {
 }
 
 /// Applies the changes; the write runner bumps the version.
-pub fn update(conn: &mut DbConnection, org_id: &str, id: &str, changes: &UserChangeset) -> ApiResult<()> {
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, changes: &UserChangeset) -> ApiResult<()> {
+    let org_id = scope.org_id();
     diesel::update(users::table.filter(users::org_id.eq(org_id)).filter(users::id.eq(id)))
         .set((changes, users::updated_at.eq(crate::time::now())))
         .execute(conn)?;
@@ -170,7 +175,8 @@ pub fn touch_login(conn: &mut DbConnection, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn count_active_admins(conn: &mut DbConnection, org_id: &str) -> ApiResult<i64> {
+pub fn count_active_admins(conn: &mut DbConnection, scope: &Scope) -> ApiResult<i64> {
+    let org_id = scope.org_id();
     Ok(users::table
         .filter(users::org_id.eq(org_id))
         .filter(users::role.eq("admin"))
@@ -179,7 +185,8 @@ pub fn count_active_admins(conn: &mut DbConnection, org_id: &str) -> ApiResult<i
         .get_result(conn)?)
 }
 
-pub fn list(conn: &mut DbConnection, org_id: &str, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<User>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &ListPlan) -> ApiResult<Vec<User>> {
+    let org_id = scope.org_id();
     let mut query = users::table.filter(users::org_id.eq(org_id)).select(User::as_select()).into_boxed();
     if let Some(role) = &filters.role {
         query = query.filter(users::role.eq(role.clone()));

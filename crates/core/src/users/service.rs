@@ -36,7 +36,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
         .db
         .write(move |conn| {
             let email = input.email.trim().to_lowercase();
-            if let Some(existing) = model::find_by_email(conn, &actor.org_id, &email)? {
+            if let Some(existing) = model::find_by_email(conn, &actor.scope(), &email)? {
                 return Err(ApiError::conflict(
                     "email_taken",
                     format!("User {} already has this e-mail.", existing.id),
@@ -60,7 +60,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: UserIn) -> ApiResult
                 },
             )?;
             let user = UserOut::from(
-                model::find(conn, &actor.org_id, &id)?.ok_or_else(|| ApiError::internal("user vanished"))?,
+                model::find(conn, &actor.scope(), &id)?.ok_or_else(|| ApiError::internal("user vanished"))?,
             );
             let after = serde_json::to_value(&user)?;
             change::record(
@@ -87,8 +87,8 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
         status: query.status,
         email: query.email.map(|e| e.trim().to_lowercase()),
     };
-    let (org_id, for_query) = (actor.org_id.clone(), plan.clone());
-    let rows = state.db.read(move |conn| model::list(conn, &org_id, &filters, &for_query)).await?;
+    let (scope, for_query) = (actor.scope(), plan.clone());
+    let rows = state.db.read(move |conn| model::list(conn, &scope, &filters, &for_query)).await?;
     Ok(page(rows, &plan, |u| model::SORTS.position(&plan, u), UserOut::from))
 }
 
@@ -97,7 +97,7 @@ pub(crate) const USERS: Versioned<UserOut> =
     Versioned { table: "users", org_column: "org_id", resource: "user", load, version: |u| u.version };
 
 fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<UserOut> {
-    model::find(conn, scope.org_id(), id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
+    model::find(conn, scope, id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<UserOut> {
@@ -174,7 +174,7 @@ async fn apply(
         .db
         .write(move |conn| {
             if removes_admin {
-                crate::organizations::lock(conn, &actor.org_id)?;
+                crate::organizations::lock(conn, &actor.scope())?;
             }
             let action = match changes.status.as_deref() {
                 Some("deactivated") => "deactivated",
@@ -191,7 +191,7 @@ async fn apply(
                 if removes_admin
                     && before.role == Role::Admin
                     && before.status == "active"
-                    && model::count_active_admins(conn, &actor.org_id)? <= 1
+                    && model::count_active_admins(conn, &actor.scope())? <= 1
                 {
                     return Err(ApiError::conflict(
                         "last_admin",
@@ -201,7 +201,7 @@ async fn apply(
                 if changes.status.as_deref() == Some("deactivated") {
                     crate::sessions::model::revoke_user(conn, &actor.org_id, &id)?;
                 }
-                model::update(conn, &actor.org_id, &id, &changes)?;
+                model::update(conn, &actor.scope(), &id, &changes)?;
                 Ok(Edit::Changed)
             })
         })
@@ -210,11 +210,11 @@ async fn apply(
 
 pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<MeOut> {
     actor.require(Resource::ME, Action::Read)?;
-    let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
+    let (scope, user_id) = (actor.scope(), actor.user_id.clone());
     let (user, org_name) = state
         .db
         .read(move |conn| {
-            model::find_with_organization(conn, &org_id, &user_id)?
+            model::find_with_organization(conn, &scope, &user_id)?
                 .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))
         })
         .await?;
@@ -239,10 +239,10 @@ pub async fn change_password(state: &AppState, actor: &Actor, input: PasswordCha
     {
         return Err(ApiError::forbidden("Setting a password with an API key needs the platform:write scope."));
     }
-    let (org_id, user_id) = (actor.org_id.clone(), actor.user_id.clone());
+    let (scope, user_id) = (actor.scope(), actor.user_id.clone());
     let user = state
         .db
-        .read(move |conn| model::find(conn, &org_id, &user_id))
+        .read(move |conn| model::find(conn, &scope, &user_id))
         .await?
         .ok_or_else(|| ApiError::unauthorized("The user behind these credentials no longer exists."))?;
     let (current_hash, current, new) = (user.password_hash.clone(), input.current_password, input.new_password);
@@ -269,7 +269,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, input: PasswordCha
         .write(move |conn| {
             USERS.update(conn, &actor, &actor.user_id, None, "password_changed", |conn, _| {
                 let changes = UserChangeset { password_hash: Some(Some(new_hash)), ..Default::default() };
-                model::update(conn, &actor.org_id, &actor.user_id, &changes)?;
+                model::update(conn, &actor.scope(), &actor.user_id, &changes)?;
                 crate::sessions::model::revoke_user(conn, &actor.org_id, &actor.user_id)?;
                 Ok(Edit::Changed)
             })?;

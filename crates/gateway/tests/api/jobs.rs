@@ -134,7 +134,7 @@ async fn expired_lease_comes_back_and_failures_retry(app: TestApp) {
         .unwrap();
     drop(conn);
     let worker = actix_web::rt::spawn(run_workers(app.state.clone(), Arc::new(registry), settings("w")));
-    let find = |id: &str| model::find_any(&mut app.conn(), id).unwrap().unwrap();
+    let find = |id: &str| model::find_any(&mut app.conn(), &actor.scope(), id).unwrap().unwrap();
     let started = Instant::now();
     while [&flaky, &broken, &orphan].iter().any(|id| !["succeeded", "failed"].contains(&find(id).status.as_str())) {
         assert!(started.elapsed() < Duration::from_secs(30), "jobs did not finish");
