@@ -96,6 +96,36 @@ impl<O: Serialize> Versioned<O> {
         Ok(())
     }
 
+    /// Moves a record to the trash (its `deleted_at` set to now) or, with `false`, back out of it.
+    /// Every trashable table has the column; the caller's `delete` or restore bumps the version.
+    pub fn set_trashed(&self, conn: &mut DbConnection, scope: &Scope, id: &str, trashed: bool) -> ApiResult<()> {
+        let (table, org) = (self.table, self.org_column);
+        let deleted_at = if trashed { Piece::Time(crate::time::now()) } else { Piece::Sql("NULL".into()) };
+        Statement::new(vec![
+            Piece::Sql(format!("UPDATE {table} SET deleted_at = ")),
+            deleted_at,
+            Piece::Sql(format!(" WHERE {org} = ")),
+            Piece::Text(scope.org_id().to_string()),
+            Piece::Sql(" AND id = ".into()),
+            Piece::Text(id.to_string()),
+        ])
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records a creation the caller has just stored: the record as its creator sees it (whoever
+    /// they made its owner), with its audit row and `<resource>.created` event.
+    pub fn created(&self, conn: &mut DbConnection, actor: &Actor, id: &str) -> ApiResult<O> {
+        let created = (self.load)(conn, &actor.scope().unrestricted(), id)?;
+        let after = serde_json::to_value(&created)?;
+        change::record(
+            conn,
+            actor,
+            Change { resource: self.resource, id, action: "created", before: None, after: Some(&after) },
+        )?;
+        Ok(created)
+    }
+
     /// Updates a record: `edit` writes the change to the locked record it is given.
     /// `action` names the event (`updated`, `deactivated`, `revoked`…).
     pub fn update(

@@ -120,14 +120,6 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Activit
     Ok(())
 }
 
-pub fn set_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
-        .set(activities::deleted_at.eq(Some(crm_core::time::now())))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn targets(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Vec<Target>> {
     let org_id = scope.org_id();
     let rows: Vec<(String, String)> = links::table

@@ -1,7 +1,6 @@
 //! Activity use cases: each one transaction, with its audit row and event.
 
 use crm_core::auth::{Action, Actor};
-use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::http::{Page, Patch, page, trimmed};
@@ -144,15 +143,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
             let id = crm_core::id::new_id(model::ID_PREFIX);
             model::insert(conn, &actor.scope(), &id, &actor.user_id, &fields)?;
             model::set_targets(conn, &actor.scope(), &id, &targets)?;
-            // Its creator sees what they created, whoever they assigned it to.
-            let created = load(conn, &actor.scope().unrestricted(), &id)?;
-            let after = serde_json::to_value(&created)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
-            )?;
-            Ok(created)
+            ACTIVITIES.created(conn, &actor, &id)
         })
         .await
 }
@@ -293,7 +284,9 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            ACTIVITIES.delete(conn, &actor, &id, if_match, |conn, _| model::set_deleted(conn, &actor.scope(), &id))?;
+            ACTIVITIES.delete(conn, &actor, &id, if_match, |conn, _| {
+                ACTIVITIES.set_trashed(conn, &actor.scope(), &id, true)
+            })?;
             Ok(())
         })
         .await

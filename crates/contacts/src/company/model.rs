@@ -242,19 +242,6 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Company
     Ok(())
 }
 
-pub fn set_deleted(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    id: &str,
-    deleted_at: Option<NaiveDateTime>,
-) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
-        .set((companies::deleted_at.eq(deleted_at), companies::updated_at.eq(crm_core::time::now())))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Live companies whose parent is `id`.
 pub fn count_children(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<i64> {
     let org_id = scope.org_id();

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use crm_core::auth::{Action, Actor};
-use crm_core::change::{self, Change};
 use crm_core::custom_fields::Schema;
 use crm_core::custom_fields::values;
 use crm_core::db::DbConnection;
@@ -178,15 +177,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiRes
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<CompanyOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, actor, &id, company, false)?;
-    // Its creator sees what they created, whoever they made its owner.
-    let created = load(conn, &actor.scope().unrestricted(), &id)?;
-    let after = serde_json::to_value(&created)?;
-    change::record(
-        conn,
-        actor,
-        Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
-    )?;
-    Ok(created)
+    COMPANIES.created(conn, actor, &id)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
@@ -287,7 +278,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
                         "Move or delete the subsidiaries of this company first.",
                     ));
                 }
-                model::set_deleted(conn, &actor.scope(), &id, Some(crm_core::time::now()))?;
+                COMPANIES.set_trashed(conn, &actor.scope(), &id, true)?;
                 search_index::remove(conn, &actor.scope(), &id)?;
                 records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, &id, &BTreeMap::new())
             })?;

@@ -254,20 +254,6 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Contact
     Ok(())
 }
 
-/// Moves a contact to the trash (`Some(now)`) or back out of it (`None`); the write runner bumps the version.
-pub fn set_deleted(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    id: &str,
-    deleted_at: Option<NaiveDateTime>,
-) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
-        .set((contacts::deleted_at.eq(deleted_at), contacts::updated_at.eq(crm_core::time::now())))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// The live contact holding any of these e-mails, other than `except`.
 pub fn holder_of_emails(
     conn: &mut DbConnection,

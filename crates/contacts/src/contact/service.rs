@@ -215,15 +215,7 @@ pub(crate) fn create_in(
 ) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
     store(conn, keys, actor, &id, contact, false)?;
-    // Its creator sees what they created, whoever they made its owner.
-    let created = load(conn, &actor.scope().unrestricted(), &id)?;
-    let after = serde_json::to_value(&created)?;
-    change::record(
-        conn,
-        actor,
-        Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
-    )?;
-    Ok(created)
+    CONTACTS.created(conn, actor, &id)
 }
 
 /// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
@@ -408,7 +400,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 /// Moves a contact to the trash on the caller's connection (the delete endpoint, import reverts).
 pub(crate) fn delete_in(conn: &mut DbConnection, actor: &Actor, id: &str, if_match: Option<i64>) -> ApiResult<()> {
     CONTACTS.delete(conn, actor, id, if_match, |conn, _| {
-        model::set_deleted(conn, &actor.scope(), id, Some(crm_core::time::now()))?;
+        CONTACTS.set_trashed(conn, &actor.scope(), id, true)?;
         model::set_emails(conn, &actor.scope(), id, &[])?;
         search_index::remove(conn, &actor.scope(), id)?;
         records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &BTreeMap::new())
@@ -434,7 +426,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
                 ));
             }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
-            model::set_deleted(conn, &actor.scope(), &id, None)?;
+            CONTACTS.set_trashed(conn, &actor.scope(), &id, false)?;
             store(conn, &keys, &actor, &id, &contact, true)?;
             CONTACTS.bump(conn, &actor.scope(), &id, since)?;
             let after = load(conn, &actor.scope(), &id)?;

@@ -65,14 +65,7 @@ pub async fn create_type(state: &AppState, actor: &Actor, input: SubscriptionTyp
         .write(move |conn| {
             let id = crm_core::id::new_id(model::ID_PREFIX);
             store_type(conn, &actor.scope(), &id, &fields, false)?;
-            let created = load_type(conn, &actor.scope(), &id)?;
-            let after = serde_json::to_value(&created)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: RECORD_TYPE, id: &id, action: "created", before: None, after: Some(&after) },
-            )?;
-            Ok(created)
+            TYPES.created(conn, &actor, &id)
         })
         .await
 }

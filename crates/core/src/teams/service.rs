@@ -3,7 +3,6 @@
 use super::dto::{TeamIn, TeamOut, TeamPatch, TeamsQuery};
 use super::model;
 use crate::auth::{Action, Actor, Resource};
-use crate::change::{self, Change};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::{Page, Patch, page, trimmed};
@@ -86,14 +85,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: TeamIn) -> ApiResult
         .write(move |conn| {
             let id = crate::id::new_id(model::ID_PREFIX);
             store(conn, &actor.scope(), &id, &draft, false)?;
-            let created = load(conn, &actor.scope(), &id)?;
-            let after = serde_json::to_value(&created)?;
-            change::record(
-                conn,
-                &actor,
-                Change { resource: "team", id: &id, action: "created", before: None, after: Some(&after) },
-            )?;
-            Ok(created)
+            TEAMS.created(conn, &actor, &id)
         })
         .await
 }
