@@ -158,16 +158,16 @@ pub struct Filters {
 
 /// A live company in the scope's sight.
 pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Company>> {
-    let mut query = companies::table
+    let query = companies::table
         .filter(companies::org_id.eq(scope.org_id()))
         .filter(companies::id.eq(id))
         .filter(companies::deleted_at.is_null())
-        .select(Company::as_select())
-        .into_boxed();
-    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
-        query = query.filter(visible);
-    }
-    Ok(query.first(conn).optional()?)
+        .select(Company::as_select());
+    // Unrestricted, it stays a static query, which diesel prepares once and looks up by type.
+    Ok(match scope.visible(RECORD_TYPE, OWNER) {
+        None => query.first(conn).optional()?,
+        Some(visible) => query.filter(visible).first(conn).optional()?,
+    })
 }
 
 /// The live company with this domain, other than `except`.

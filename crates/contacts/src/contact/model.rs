@@ -192,16 +192,16 @@ pub struct Filters {
 
 /// A live (not deleted) contact in the scope's sight.
 pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Contact>> {
-    let mut query = contacts::table
+    let query = contacts::table
         .filter(contacts::org_id.eq(scope.org_id()))
         .filter(contacts::id.eq(id))
         .filter(contacts::deleted_at.is_null())
-        .select(Contact::as_select())
-        .into_boxed();
-    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
-        query = query.filter(visible);
-    }
-    Ok(query.first(conn).optional()?)
+        .select(Contact::as_select());
+    // Unrestricted, it stays a static query, which diesel prepares once and looks up by type.
+    Ok(match scope.visible(RECORD_TYPE, OWNER) {
+        None => query.first(conn).optional()?,
+        Some(visible) => query.filter(visible).first(conn).optional()?,
+    })
 }
 
 /// The stored custom values of a contact (live or trashed).
@@ -218,16 +218,16 @@ pub fn stored_custom(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiRes
 
 /// A contact in the trash, in the scope's sight.
 pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Contact>> {
-    let mut query = contacts::table
+    let query = contacts::table
         .filter(contacts::org_id.eq(scope.org_id()))
         .filter(contacts::id.eq(id))
         .filter(contacts::deleted_at.is_not_null())
-        .select(Contact::as_select())
-        .into_boxed();
-    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
-        query = query.filter(visible);
-    }
-    Ok(query.first(conn).optional()?)
+        .select(Contact::as_select());
+    // Unrestricted, it stays a static query, which diesel prepares once and looks up by type.
+    Ok(match scope.visible(RECORD_TYPE, OWNER) {
+        None => query.first(conn).optional()?,
+        Some(visible) => query.filter(visible).first(conn).optional()?,
+    })
 }
 
 pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {

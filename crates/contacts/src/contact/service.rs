@@ -123,41 +123,78 @@ pub(crate) fn normalize(input: ContactIn, region: &str) -> ApiResult<Normalized>
     })
 }
 
-/// Writes a normalized contact (new or existing) and everything that hangs off it.
+/// Where a contact being stored comes from.
+#[derive(Clone, Copy)]
+enum Stored<'a> {
+    New,
+    /// An existing contact, as it was (when its stored form reads back): what did not change
+    /// is not written again (an update of the job title rewrites no e-mail, tag or index row).
+    Existing(Option<&'a Normalized>),
+}
+
+/// Writes a normalized contact and everything that hangs off it.
 fn store(
     conn: &mut DbConnection,
     keys: &Keys,
     actor: &Actor,
     id: &str,
     contact: &Normalized,
-    exists: bool,
+    stored: Stored<'_>,
 ) -> ApiResult<()> {
+    let scope = actor.scope();
+    let (exists, previous) = match stored {
+        Stored::New => (false, None),
+        Stored::Existing(previous) => (true, previous),
+    };
     let owner_id = match &contact.fields.owner_id {
-        None if !exists => actor.scope().default_owner(conn, RECORD_TYPE)?,
+        None if !exists => scope.default_owner(conn, RECORD_TYPE)?,
         owner => owner.clone(),
     };
-    if let Some(owner) = &owner_id {
-        crm_core::users::model::check_owner(conn, &actor.scope(), owner)?;
+    if let Some(owner) = &owner_id
+        && previous.is_none_or(|p| p.fields.owner_id != owner_id)
+    {
+        crm_core::users::model::check_owner(conn, &scope, owner)?;
     }
-    crate::privacy::service::refuse_erased(conn, keys, &actor.scope(), &contact.emails)?;
-    if let Some((holder, email)) = model::holder_of_emails(conn, &actor.scope(), &contact.emails, Some(id))? {
-        return Err(ApiError::conflict(
-            "duplicate_contact",
-            format!("Contact {holder} already has the e-mail {email}."),
-        ));
+    let emails_changed = previous.is_none_or(|p| p.emails != contact.emails);
+    if emails_changed {
+        crate::privacy::service::refuse_erased(conn, keys, &scope, &contact.emails)?;
+        if let Some((holder, email)) = model::holder_of_emails(conn, &scope, &contact.emails, Some(id))? {
+            return Err(ApiError::conflict(
+                "duplicate_contact",
+                format!("Contact {holder} already has the e-mail {email}."),
+            ));
+        }
     }
-    let stored = if exists { Some(model::stored_custom(conn, &actor.scope(), id)?) } else { None };
-    let custom = values::store(conn, &actor.scope(), RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+    let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
+    let custom = match (&stored, previous) {
+        (Some(stored), Some(p)) if p.custom == contact.custom => stored.clone(),
+        _ => values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?,
+    };
     let fields = ContactFields { custom, owner_id, ..contact.fields.clone() };
     if exists {
-        model::update(conn, &actor.scope(), id, &fields)?;
+        model::update(conn, &scope, id, &fields)?;
     } else {
-        model::insert(conn, &actor.scope(), id, &fields)?;
+        model::insert(conn, &scope, id, &fields)?;
     }
-    model::set_emails(conn, &actor.scope(), id, &contact.emails)?;
-    index(conn, &actor.scope(), id, contact, fields.owner_id.as_deref())?;
-    records::set_tags(conn, &actor.scope(), RECORD_TYPE, id, &contact.tags)?;
-    records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &contact.external_ids)
+    if emails_changed {
+        model::set_emails(conn, &scope, id, &contact.emails)?;
+    }
+    // What the search index holds of a contact: its names, e-mails, phones and owner.
+    let same_document = |p: &Normalized| {
+        let (a, b) = (&p.fields, &contact.fields);
+        (&a.first_name, &a.last_name, &a.email, &a.phones, &a.owner_id, &p.emails)
+            == (&b.first_name, &b.last_name, &b.email, &b.phones, &b.owner_id, &contact.emails)
+    };
+    if !previous.is_some_and(same_document) {
+        index(conn, &scope, id, contact, fields.owner_id.as_deref())?;
+    }
+    if previous.is_none_or(|p| p.tags != contact.tags) {
+        records::set_tags(conn, &scope, RECORD_TYPE, id, &contact.tags)?;
+    }
+    if previous.is_none_or(|p| p.external_ids != contact.external_ids) {
+        records::set_external_ids(conn, &scope, RECORD_TYPE, id, &contact.external_ids)?;
+    }
+    Ok(())
 }
 
 /// Puts the contact's names, e-mails and phones in the search index.
@@ -214,7 +251,7 @@ pub(crate) fn create_in(
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
-    store(conn, keys, actor, &id, contact, false)?;
+    store(conn, keys, actor, &id, contact, Stored::New)?;
     CONTACTS.created(conn, actor, &id)
 }
 
@@ -231,10 +268,11 @@ pub(crate) fn update_in(
         let contact = draft(conn, before)?;
         // An update that changes nothing writes nothing: no new version, no event (syncs repeat
         // themselves). Stored phones are in E.164, which reads the same in every region.
-        if normalize(ContactIn::from(before.clone()), DEFAULT_REGION).is_ok_and(|current| current == contact) {
+        let current = normalize(ContactIn::from(before.clone()), DEFAULT_REGION).ok();
+        if current.as_ref() == Some(&contact) {
             return Ok(Edit::Unchanged);
         }
-        store(conn, keys, actor, id, &contact, true)?;
+        store(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
         Ok(Edit::Changed)
     })
 }
@@ -427,7 +465,8 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             CONTACTS.set_trashed(conn, &actor.scope(), &id, false)?;
-            store(conn, &keys, &actor, &id, &contact, true)?;
+            // Trashed, it lost its e-mails, external ids and index row: everything is written.
+            store(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
             CONTACTS.bump(conn, &actor.scope(), &id, since)?;
             let after = load(conn, &actor.scope(), &id)?;
             let a = serde_json::to_value(&after)?;

@@ -12,7 +12,8 @@ both!(
     list_filters_and_sorts,
     upsert_by_external_id,
     trash_and_restore,
-    roles_and_other_organizations
+    roles_and_other_organizations,
+    a_patch_rewrites_only_what_changed
 );
 
 fn ada() -> Value {
@@ -417,4 +418,48 @@ mod batch {
         let ok = app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "create", "atomic": true, "inputs": [{"properties": {"first_name": "A"}}, {"properties": {"first_name": "B"}}]})).await;
         assert_eq!(ok.body["created"], 2);
     }
+}
+
+/// The ids of the contacts `query` lists.
+async fn listed_ids(app: &TestApp, query: &str) -> Vec<String> {
+    let reply = app.get(&format!("/v1/contacts?{query}"), &app.admin_key).await;
+    reply.expect(200);
+    reply.body["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn found_ids(app: &TestApp, q: &str) -> Vec<String> {
+    let reply = app.get(&format!("/v1/search?q={q}"), &app.admin_key).await;
+    reply.body["data"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// A patch of one field leaves e-mails, tags, external ids and the search index as they were;
+/// a patch of those rewrites them.
+async fn a_patch_rewrites_only_what_changed(app: TestApp) {
+    let created = app.post("/v1/contacts", &app.admin_key, ada()).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let url = format!("/v1/contacts/{id}");
+    app.patch(&url, &app.admin_key, json!({"job_title": "Analyst"})).await.expect(200);
+    for query in ["email=ada@example.com", "tag=vip"] {
+        assert_eq!(listed_ids(&app, query).await, [id.clone()], "{query}");
+    }
+    assert_eq!(found_ids(&app, "lovelace").await, [id.clone()]);
+    let by_external = app
+        .send(app.client.put(app.url("/v1/contacts/by-external-id/shopify/7712")).json(&json!({})), &app.admin_key)
+        .await;
+    assert_eq!(by_external.body["id"], id.as_str(), "{}", by_external.text);
+
+    let patch = json!({"first_name": "Grace", "last_name": "Hopper", "emails": [{"address": "grace@example.com"}],
+                       "tags": ["navy"], "external_ids": {"shopify": "9001"}});
+    app.patch(&url, &app.admin_key, patch).await.expect(200);
+    assert_eq!(listed_ids(&app, "email=grace@example.com").await, [id.clone()]);
+    assert!(listed_ids(&app, "email=ada@example.com").await.is_empty());
+    assert_eq!(listed_ids(&app, "tag=navy").await, [id.clone()]);
+    assert!(listed_ids(&app, "tag=vip").await.is_empty());
+    assert_eq!(found_ids(&app, "hopper").await, [id.clone()]);
+    assert!(found_ids(&app, "lovelace").await.is_empty());
+    // The old e-mail is free again, the new one taken.
+    app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "ada@example.com"}]})).await.expect(201);
+    app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "grace@example.com"}]}))
+        .await
+        .expect_problem(409, "duplicate_contact");
 }
