@@ -440,9 +440,9 @@ async fn a_patch_rewrites_only_what_changed(app: TestApp) {
     let url = format!("/v1/contacts/{id}");
     app.patch(&url, &app.admin_key, json!({"job_title": "Analyst"})).await.expect(200);
     for query in ["email=ada@example.com", "tag=vip"] {
-        assert_eq!(listed_ids(&app, query).await, [id.clone()], "{query}");
+        assert_eq!(listed_ids(&app, query).await, vec![id.clone()], "{query}");
     }
-    assert_eq!(found_ids(&app, "lovelace").await, [id.clone()]);
+    assert_eq!(found_ids(&app, "lovelace").await, vec![id.clone()]);
     let by_external = app
         .send(app.client.put(app.url("/v1/contacts/by-external-id/shopify/7712")).json(&json!({})), &app.admin_key)
         .await;
@@ -451,11 +451,11 @@ async fn a_patch_rewrites_only_what_changed(app: TestApp) {
     let patch = json!({"first_name": "Grace", "last_name": "Hopper", "emails": [{"address": "grace@example.com"}],
                        "tags": ["navy"], "external_ids": {"shopify": "9001"}});
     app.patch(&url, &app.admin_key, patch).await.expect(200);
-    assert_eq!(listed_ids(&app, "email=grace@example.com").await, [id.clone()]);
+    assert_eq!(listed_ids(&app, "email=grace@example.com").await, vec![id.clone()]);
     assert!(listed_ids(&app, "email=ada@example.com").await.is_empty());
-    assert_eq!(listed_ids(&app, "tag=navy").await, [id.clone()]);
+    assert_eq!(listed_ids(&app, "tag=navy").await, vec![id.clone()]);
     assert!(listed_ids(&app, "tag=vip").await.is_empty());
-    assert_eq!(found_ids(&app, "hopper").await, [id.clone()]);
+    assert_eq!(found_ids(&app, "hopper").await, vec![id.clone()]);
     assert!(found_ids(&app, "lovelace").await.is_empty());
     // The old e-mail is free again, the new one taken.
     app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "ada@example.com"}]})).await.expect(201);
