@@ -7,8 +7,9 @@ pub mod server;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, get, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, get, web};
 use crm_core::AppState;
 use crm_core::error::{ApiError, FieldError, Problem};
 use crm_core::http::{idempotency, json_config, path_config, query_config, rate_limit, request_id};
@@ -94,13 +95,49 @@ pub fn app(
         .service(serve_openapi)
         .service(docs_redirect)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.get_ref().clone()))
-        .default_service(web::to(not_found))
+        .default_service(web::to(no_route))
         .wrap(cors)
         .wrap(from_fn(request_id))
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "not_found", "There is nothing at this path."))
+/// What no route took: a 405 with `Allow` when the contract has the path with other methods,
+/// a 404 otherwise.
+async fn no_route(req: HttpRequest, spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    let allowed = allowed_methods(&spec, req.path());
+    if allowed.is_empty() {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is nothing at this path.").error_response();
+    }
+    let allow = allowed.join(", ");
+    let detail = format!("{} {} is not an operation; this path takes {allow}.", req.method(), req.path());
+    let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail).error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}
+
+/// The methods the contract gives the path `path` (its most literal template: `/v1/contacts/search`
+/// before `/v1/contacts/{id}`); none for a path it does not have.
+fn allowed_methods(spec: &utoipa::openapi::OpenApi, path: &str) -> Vec<&'static str> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let matching = spec.paths.paths.iter().filter(|(template, _)| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    });
+    let Some((_, item)) = matching.min_by_key(|(template, _)| template.matches('{').count()) else {
+        return Vec::new();
+    };
+    [
+        ("GET", item.get.is_some()),
+        ("PUT", item.put.is_some()),
+        ("POST", item.post.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(method, present)| present.then_some(method))
+    .collect()
 }
 
 #[get("/openapi.json")]

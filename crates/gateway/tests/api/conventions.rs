@@ -74,9 +74,18 @@ async fn idempotent_post_replays(app: TestApp) {
 
 async fn unknown_paths_and_methods_are_problems(app: TestApp) {
     app.get("/nothing/here", "").await.expect_problem(404, "not_found");
+    // A known path with another method: 405, and what it takes.
     let wrong_method = app.send(app.client.delete(app.url("/v1/me")), &app.admin_key).await;
-    assert!(wrong_method.status == 404 || wrong_method.status == 405);
-    wrong_method.expect(wrong_method.status);
+    wrong_method.expect_problem(405, "method_not_allowed");
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+    let on_a_record = app.send(app.client.put(app.url("/v1/contacts/con_123")), &app.admin_key).await;
+    on_a_record.expect_problem(405, "method_not_allowed");
+    assert_eq!(on_a_record.header("allow"), Some("GET, PATCH, DELETE"));
+    // The most literal template decides: /v1/contacts/batch is not /v1/contacts/{id}.
+    let on_batch = app.send(app.client.put(app.url("/v1/contacts/batch")), &app.admin_key).await;
+    on_batch.expect_problem(405, "method_not_allowed");
+    assert_eq!(on_batch.header("allow"), Some("POST"));
+    app.send(app.client.delete(app.url("/v1/nothing/here")), &app.admin_key).await.expect_problem(404, "not_found");
     let spec = app.get("/openapi.json", "").await;
     spec.expect(200);
     assert_eq!(spec.body["openapi"], "3.1.0");
