@@ -1,9 +1,11 @@
 //! `GET /health/live` and `GET /health/ready`: no credentials, for load balancers and orchestrators.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,17 +34,20 @@ pub async fn get_liveness() -> HttpResponse {
     operation_id = "get_readiness", tag = "Health", security(()),
     responses(
         (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, description = "Not ready: the database is unreachable or not migrated", body = Health),
+        (status = 503, description = "Not ready (`not_ready`): the database is unreachable or not migrated; retry after `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
 #[get("/health/ready")]
-pub async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
-    let check = state.db.read(|conn| conn.is_migrated().map_err(crate::error::ApiError::internal)).await;
+pub async fn get_readiness(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let check = state.db.read(|conn| conn.is_migrated().map_err(ApiError::internal)).await;
+    let not_ready = |reason: &str| ApiError {
+        retry_after: Some(5),
+        ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("Not ready: {reason}."))
+    };
     match check {
-        Ok(true) => HttpResponse::Ok().json(Health { status: "ok".into(), reason: None }),
-        Ok(false) => HttpResponse::ServiceUnavailable()
-            .json(Health { status: "unavailable".into(), reason: Some("migrations pending".into()) }),
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .json(Health { status: "unavailable".into(), reason: Some("database unreachable".into()) }),
+        Ok(true) => Ok(HttpResponse::Ok().json(Health { status: "ok".into(), reason: None })),
+        Ok(false) => Err(not_ready("migrations are pending")),
+        Err(_) => Err(not_ready("the database is unreachable")),
     }
 }

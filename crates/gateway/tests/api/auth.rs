@@ -23,6 +23,26 @@ async fn health_needs_no_credentials(app: TestApp) {
     let ready = app.get("/health/ready", "").await;
     ready.expect(200);
     assert_eq!(ready.body["status"], "ok");
+    // With a migration missing, not ready: a problem, and when to look again.
+    use diesel::prelude::*;
+    let last: String = diesel::sql_query("SELECT MAX(version) AS version FROM __diesel_schema_migrations")
+        .get_result::<Version>(&mut *app.conn())
+        .unwrap()
+        .version;
+    let forget = format!("DELETE FROM __diesel_schema_migrations WHERE version = '{last}'");
+    diesel::sql_query(forget).execute(&mut *app.conn()).unwrap();
+    let pending = app.get("/health/ready", "").await;
+    pending.expect_problem(503, "not_ready");
+    assert_eq!(pending.header("retry-after"), Some("5"));
+    let restore = format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{last}')");
+    diesel::sql_query(restore).execute(&mut *app.conn()).unwrap();
+    app.get("/health/ready", "").await.expect(200);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
 }
 
 async fn me_answers_for_each_credential(app: TestApp) {
