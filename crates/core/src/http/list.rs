@@ -320,7 +320,8 @@ impl ListQuery {
     }
 
     fn cursor_named(&self, field: &str, desc: bool) -> ApiResult<Option<Cursor>> {
-        let Some(raw) = self.cursor.as_deref() else {
+        // An empty cursor is the first page, like none.
+        let Some(raw) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
             return Ok(None);
         };
         let invalid =

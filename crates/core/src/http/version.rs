@@ -16,19 +16,26 @@ pub fn etag(version: i64) -> (actix_web::http::header::HeaderName, HeaderValue) 
     (ETAG, HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\"")))
 }
 
+/// What `If-Match` may hold: `*`, or an ETag this API sent (`"3"`, weak `W/"3"` too). The
+/// contract's pattern and the parser below accept exactly the same values.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
+
 /// The version an `If-Match` header asks for: `None` when absent or `*`.
 pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
     let Some(value) = req.headers().get(IF_MATCH) else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or("").trim();
+    let invalid = || ApiError::bad_request("invalid_if_match", "If-Match must be an ETag this API sent, like \"3\".");
+    let text = value.to_str().map_err(|_| invalid())?;
     if text == "*" {
         return Ok(None);
     }
-    let bare = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    bare.parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::bad_request("invalid_if_match", "If-Match must be an ETag this API sent, like \"3\"."))
+    let quoted = text.strip_prefix("W/").unwrap_or(text);
+    let digits = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')).ok_or_else(invalid)?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    digits.parse::<i64>().map(Some).map_err(|_| invalid())
 }
 
 /// 412 unless the record is at the expected version.
@@ -66,7 +73,9 @@ impl utoipa::IntoParams for IfMatch {
                     "The ETag the change is based on (`\"3\"`): the write is refused with 412 if the record has \
                      moved on since. Without it, the write applies to the record as it is.",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).examples(["\"3\""])))
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(Type::String).pattern(Some(IF_MATCH_PATTERN)).examples(["\"3\""]),
+                ))
                 .build(),
         ]
     }
@@ -74,3 +83,38 @@ impl utoipa::IntoParams for IfMatch {
 
 /// The header's name as the contract spells it.
 pub const IF_MATCH_HEADER: &str = "If-Match";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_pattern_and_the_parser_agree() {
+        let pattern = regex::Regex::new(IF_MATCH_PATTERN).unwrap();
+        for value in [
+            "*",
+            "\"3\"",
+            "W/\"3\"",
+            "\"0\"",
+            "\"123456789012345678\"",
+            "3",
+            "\"3",
+            "\"\"",
+            "\"-1\"",
+            "W/3",
+            " \"3\"",
+            "\"3\" ",
+            "\"1234567890123456789\"",
+            "\"3\",\"4\"",
+            "**",
+        ] {
+            let req = actix_web::test::TestRequest::default().insert_header((IF_MATCH, value)).to_http_request();
+            assert_eq!(pattern.is_match(value), if_match(&req).is_ok(), "{value}");
+        }
+        assert_eq!(
+            if_match(&actix_web::test::TestRequest::default().insert_header((IF_MATCH, "W/\"7\"")).to_http_request())
+                .unwrap(),
+            Some(7)
+        );
+    }
+}
