@@ -36,7 +36,9 @@ if [[ -n ${BENCH_CRM_BIN:-} ]]; then
     CRM=$BENCH_CRM_BIN
 else
     cargo build --release -p crm-gateway
-    CRM=${CARGO_TARGET_DIR:-$ROOT/target}/release/crm
+    # shellcheck source=scripts/target-dir.sh
+    source "$ROOT/scripts/target-dir.sh"
+    CRM=$(target_dir)/release/crm
 fi
 NICE=()
 # shellcheck source=scripts/bench-lib.sh

@@ -43,7 +43,9 @@ fi
 # --- build and tools ---------------------------------------------------------------------------
 log "building the release crm"
 "${NICE[@]}" cargo build --release -p crm-gateway
-CRM=${CARGO_TARGET_DIR:-$ROOT/target}/release/crm
+# shellcheck source=scripts/target-dir.sh
+source "$ROOT/scripts/target-dir.sh"
+CRM=$(target_dir)/release/crm
 
 # shellcheck source=scripts/bench-lib.sh
 source "$ROOT/scripts/bench-lib.sh"

@@ -7,8 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${CRM_TEST_PG_URL:?set CRM_TEST_PG_URL to a PostgreSQL server URL}"
-venv=target/tools-venv
-crm=${CARGO_TARGET_DIR:-target}/debug/crm
+# shellcheck source=scripts/target-dir.sh
+source scripts/target-dir.sh
+target=$(target_dir)
+venv=$target/tools-venv
+crm=$target/debug/crm
 cargo build -q -p crm-gateway --bin crm
 
 work=$(mktemp -d /tmp/crm-contract.XXXXXX)

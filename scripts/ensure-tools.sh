@@ -15,7 +15,9 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
   fi
 fi
 
-venv=target/tools-venv
+# shellcheck source=scripts/target-dir.sh
+source scripts/target-dir.sh
+venv=$(target_dir)/tools-venv
 if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
   echo "installing schemathesis and openapi-python-client into $venv" >&2
   python3 -m venv "$venv"
