@@ -97,7 +97,7 @@ start_server
 fuzz postgres
 stop_server
 
-PATH="$PWD/$venv/bin:$PATH" "$venv/bin/openapi-python-client" generate --path openapi/openapi.json --output-path "$work/client" --overwrite >"$work/client.log" 2>&1 \
+PATH="$venv/bin:$PATH" "$venv/bin/openapi-python-client" generate --path openapi/openapi.json --output-path "$work/client" --overwrite >"$work/client.log" 2>&1 \
   || { cat "$work/client.log"; echo "openapi-python-client failed" >&2; exit 1; }
 if grep -qiE 'warning|error' "$work/client.log"; then
   cat "$work/client.log"; echo "openapi-python-client reported problems with the spec" >&2; exit 1
