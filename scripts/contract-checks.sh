@@ -2,6 +2,7 @@
 # The contract, checked against the live server on each database:
 #  - the interactive docs render every operation in headless Chromium, with no network;
 #  - schemathesis finds no server error, undocumented status code or schema violation;
+#  - every example in the committed spec validates against its own schema;
 #  - openapi-python-client generates a client from the committed spec without warnings.
 # Needs CRM_TEST_PG_URL (scripts/ensure-postgres.sh) and the tools of scripts/ensure-tools.sh.
 set -euo pipefail
@@ -96,6 +97,8 @@ export DATABASE_URL="$CRM_TEST_PG_URL/$pg_db"
 start_server
 fuzz postgres
 stop_server
+
+"$venv/bin/python" scripts/check-examples.py openapi/openapi.json
 
 PATH="$venv/bin:$PATH" "$venv/bin/openapi-python-client" generate --path openapi/openapi.json --output-path "$work/client" --overwrite >"$work/client.log" 2>&1 \
   || { cat "$work/client.log"; echo "openapi-python-client failed" >&2; exit 1; }

@@ -21,7 +21,7 @@ use crate::suppression::dto::SuppressionOut;
         "email": "ada@example.com", "phone": null,
         "emails": [{"address": "ada@example.com", "type": "work", "primary": true}], "phones": [], "addresses": [],
         "job_title": "Analyst", "lifecycle_stage": "lead", "lead_source": "website", "owner_id": null,
-        "tags": ["vip"], "external_ids": {"shopify": "7712"},
+        "tags": ["vip"], "external_ids": {"shopify": "7712"}, "custom": {},
         "created_at": "2026-11-22T19:44:06Z", "updated_at": "2026-11-22T19:44:06Z", "version": 1
     },
     "deleted_at": null, "erased_at": null, "companies": [], "activities": [],
