@@ -50,19 +50,24 @@ struct VersionRow {
 }
 
 impl<O: Serialize> Versioned<O> {
+    /// `… WHERE <org> = ? AND id = ?`: the record in the scope's organization, for the runner's
+    /// own statements.
+    fn the_row(&self, scope: &Scope, id: &str) -> [Piece; 4] {
+        [
+            Piece::Sql(format!(" WHERE {} = ", self.org_column)),
+            Piece::Text(scope.org_id().to_string()),
+            Piece::Sql(" AND id = ".into()),
+            Piece::Text(id.to_string()),
+        ]
+    }
+
     /// Takes the row until the transaction ends (whether live or trashed); a no-op on SQLite.
     pub fn lock(&self, conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
-        let org_id = scope.org_id();
         if conn.backend() == Backend::Postgres {
-            let (table, org) = (self.table, self.org_column);
-            Statement::new(vec![
-                Piece::Sql(format!("SELECT version FROM {table} WHERE {org} = ")),
-                Piece::Text(org_id.to_string()),
-                Piece::Sql(" AND id = ".into()),
-                Piece::Text(id.to_string()),
-                Piece::Sql(" FOR NO KEY UPDATE".into()),
-            ])
-            .load::<VersionRow>(conn)?;
+            let mut pieces = vec![Piece::Sql(format!("SELECT version FROM {}", self.table))];
+            pieces.extend(self.the_row(scope, id));
+            pieces.push(Piece::Sql(" FOR NO KEY UPDATE".into()));
+            Statement::new(pieces).load::<VersionRow>(conn)?;
         }
         Ok(())
     }
@@ -80,36 +85,28 @@ impl<O: Serialize> Versioned<O> {
     /// already. An edit that wrote its row then costs no second index update: `version` is in
     /// no index, so PostgreSQL can make the bump a heap-only update.
     pub fn bump(&self, conn: &mut DbConnection, scope: &Scope, id: &str, since: NaiveDateTime) -> ApiResult<()> {
-        let org_id = scope.org_id();
-        let (table, org) = (self.table, self.org_column);
-        Statement::new(vec![
-            Piece::Sql(format!("UPDATE {table} SET version = version + 1, updated_at = CASE WHEN updated_at < ")),
+        let mut pieces = vec![
+            Piece::Sql(format!(
+                "UPDATE {} SET version = version + 1, updated_at = CASE WHEN updated_at < ",
+                self.table
+            )),
             Piece::Time(since),
             Piece::Sql(" THEN ".into()),
             Piece::Time(crate::time::now()),
-            Piece::Sql(format!(" ELSE updated_at END WHERE {org} = ")),
-            Piece::Text(org_id.to_string()),
-            Piece::Sql(" AND id = ".into()),
-            Piece::Text(id.to_string()),
-        ])
-        .execute(conn)?;
+            Piece::Sql(" ELSE updated_at END".into()),
+        ];
+        pieces.extend(self.the_row(scope, id));
+        Statement::new(pieces).execute(conn)?;
         Ok(())
     }
 
     /// Moves a record to the trash (its `deleted_at` set to now) or, with `false`, back out of it.
     /// Every trashable table has the column; the caller's `delete` or restore bumps the version.
     pub fn set_trashed(&self, conn: &mut DbConnection, scope: &Scope, id: &str, trashed: bool) -> ApiResult<()> {
-        let (table, org) = (self.table, self.org_column);
         let deleted_at = if trashed { Piece::Time(crate::time::now()) } else { Piece::Sql("NULL".into()) };
-        Statement::new(vec![
-            Piece::Sql(format!("UPDATE {table} SET deleted_at = ")),
-            deleted_at,
-            Piece::Sql(format!(" WHERE {org} = ")),
-            Piece::Text(scope.org_id().to_string()),
-            Piece::Sql(" AND id = ".into()),
-            Piece::Text(id.to_string()),
-        ])
-        .execute(conn)?;
+        let mut pieces = vec![Piece::Sql(format!("UPDATE {} SET deleted_at = ", self.table)), deleted_at];
+        pieces.extend(self.the_row(scope, id));
+        Statement::new(pieces).execute(conn)?;
         Ok(())
     }
 

@@ -114,17 +114,6 @@ pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()>
     Ok(())
 }
 
-/// The team's members, by user id.
-pub fn members(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Vec<String>> {
-    let org_id = scope.org_id();
-    Ok(team_members::table
-        .filter(team_members::org_id.eq(org_id))
-        .filter(team_members::team_id.eq(id))
-        .order(team_members::user_id.asc())
-        .select(team_members::user_id)
-        .load(conn)?)
-}
-
 /// The members of each of these teams, in one query.
 pub fn members_of(
     conn: &mut DbConnection,

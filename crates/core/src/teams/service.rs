@@ -43,16 +43,20 @@ fn check(conn: &mut DbConnection, scope: &Scope, id: &str, draft: &Draft) -> Api
             format!("Team {holder} already has the name {:?}.", draft.name),
         ));
     }
-    let mut errors = Vec::new();
-    for (i, user_id) in draft.member_ids.iter().enumerate() {
-        if crate::users::model::find(conn, scope, user_id)?.is_none() {
-            errors.push(FieldError::new(
+    let known = crate::users::model::existing(conn, scope, &draft.member_ids)?;
+    let errors: Vec<FieldError> = draft
+        .member_ids
+        .iter()
+        .enumerate()
+        .filter(|(_, user_id)| !known.contains(user_id))
+        .map(|(i, user_id)| {
+            FieldError::new(
                 format!("/member_ids/{i}"),
                 "unknown_user",
                 format!("{user_id} is not a user of the organization"),
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
@@ -72,7 +76,7 @@ pub(crate) const TEAMS: Versioned<TeamOut> =
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TeamOut> {
     let team = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("team"))?;
-    let members = model::members(conn, scope, id)?;
+    let members = model::members_of(conn, scope, &[id])?.remove(id).unwrap_or_default();
     Ok(TeamOut::from_parts(team, members))
 }
 

@@ -103,6 +103,15 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
 }
 
 /// A user with their organization's name, in one query (`GET /v1/me` is the hottest read).
+/// Which of these ids are users of the organization, in one query.
+pub fn existing(conn: &mut DbConnection, scope: &Scope, ids: &[String]) -> ApiResult<Vec<String>> {
+    Ok(users::table
+        .filter(users::org_id.eq(scope.org_id()))
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load(conn)?)
+}
+
 pub fn find_with_organization(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<(User, String)>> {
     let org_id = scope.org_id();
     use crate::schema::organizations;

@@ -10,7 +10,12 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::support::TestApp;
 
-both!(visibility_on_every_owned_resource, visibility_rules_are_checked, teams_are_admin_only_and_checked);
+both!(
+    visibility_on_every_owned_resource,
+    visibility_rules_are_checked,
+    teams_are_admin_only_and_checked,
+    concurrent_rule_changes_each_apply_whole
+);
 
 /// Every resource with owners that can be created from its example.
 fn owned() -> Vec<&'static ResourceSpec> {
@@ -188,4 +193,26 @@ async fn teams_are_admin_only_and_checked(app: TestApp) {
     app.delete(&url, &app.admin_key).await.expect(204);
     app.get(&url, &app.admin_key).await.expect_problem(404, "not_found");
     assert_eq!(app.count("team_members"), 0);
+}
+
+/// Rule replacements at once: each applies whole, one after the other, each recorded once.
+async fn concurrent_rule_changes_each_apply_whole(app: TestApp) {
+    let url = "/v1/organization/record-visibility";
+    let bodies: Vec<Value> = ["sales", "marketing", "support"]
+        .iter()
+        .flat_map(|role| {
+            ["own", "team"].map(|v| json!({"rules": [{"role": role, "record_type": "contact", "visibility": v}]}))
+        })
+        .collect();
+    let replies = futures_util::future::join_all(bodies.iter().map(|b| app.put(url, &app.admin_key, b.clone()))).await;
+    for reply in &replies {
+        reply.expect(200);
+    }
+    // The rules in force are exactly one request's.
+    let now = app.get(url, &app.admin_key).await.body;
+    let restricted: Vec<&Value> =
+        now["rules"].as_array().unwrap().iter().filter(|r| r["visibility"] != "all").collect();
+    assert_eq!(restricted.len(), 1, "{now}");
+    let events = app.event_types().iter().filter(|t| *t == "record_visibility.updated").count();
+    assert_eq!(events, bodies.len(), "each replacement changed the rules once");
 }
