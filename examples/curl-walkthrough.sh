@@ -89,7 +89,7 @@ if [[ "$STATUS" == 409 && "$(field code)" != duplicate_contact ]]; then
 fi
 
 step "Create or update a contact by an integration's id (201 the first time, 200 after)"
-call "200 201" -X PUT "$CRM/v1/contacts/by-external-id/shop/1001" -H "Authorization: Bearer $TOKEN" "${JSON[@]}" \
+call "200 201" -X PUT "$CRM/v1/external-ids/shop/1001/contact" -H "Authorization: Bearer $TOKEN" "${JSON[@]}" \
   -d '{"first_name": "Alan", "last_name": "Turing", "emails": [{"address": "alan@example.com"}],
        "lifecycle_stage": "customer", "tags": ["vip"]}'
 

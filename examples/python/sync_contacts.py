@@ -5,7 +5,7 @@
         python3 examples/python/sync_contacts.py contacts.csv [--source csv]
 
 The CSV has a header row with the columns external_id,first_name,last_name,email. Each row
-becomes one `PUT /v1/contacts/by-external-id/{source}/{external_id}`: the contact holding that
+becomes one `PUT /v1/external-ids/{source}/{external_id}/contact`: the contact holding that
 id is updated with the row's non-empty fields (the others are kept), or created when there is
 none. Prints `created` or `updated` per row; a row the API refuses is reported on stderr and
 the script goes on, then exits with status 1.
@@ -27,7 +27,7 @@ COLUMNS = ("external_id", "first_name", "last_name", "email")
 
 def upsert(base_url, api_key, source, external_id, body):
     """PUTs one contact; returns (HTTP status, parsed JSON answer). Waits and retries on 429/503."""
-    url = "{}/v1/contacts/by-external-id/{}/{}".format(
+    url = "{}/v1/external-ids/{}/{}/contact".format(
         base_url, urllib.parse.quote(source, safe=""), urllib.parse.quote(external_id, safe="")
     )
     data = json.dumps(body).encode("utf-8")

@@ -21,18 +21,23 @@ pub struct Address {
     #[serde(rename = "type", default)]
     pub kind: ChannelKind,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub line1: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub line2: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub city: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub region: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[validate(length(equal = 2))]
-    #[schema(example = "GB")]
+    #[schema(min_length = 2, max_length = 2, example = "GB")]
     pub country: Option<String>,
 }
 

@@ -453,7 +453,7 @@ pub fn from_query(raw: Option<&str>) -> ApiResult<Option<Filter>> {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "filter": {"all": [{"field": "lifecycle_stage", "op": "eq", "value": "customer"}, {"field": "tags", "op": "contains", "value": "vip"}]},
+    "filter": {"all": [{"field": "tags", "op": "contains", "value": "vip"}, {"field": "created_at", "op": "gte", "value": "2026-01-01T00:00:00Z"}]},
     "query": "ada", "sort": "-created_at", "limit": 50
 }))]
 pub struct SearchRequest {
@@ -465,12 +465,16 @@ pub struct SearchRequest {
     /// Free text, matched ignoring case against the resource's text fields (contacts: name,
     /// e-mail, phone; companies: name, domain).
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub query: Option<String>,
-    /// A sortable field, `-` for descending.
+    /// A sortable field of the resource (or `custom.<key>`), `-` for descending.
+    #[schema(pattern = "^-?([a-z_]+|custom\\.[a-z][a-z0-9_]{0,62})$")]
     pub sort: Option<String>,
     /// 1–200, default 50.
+    #[schema(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (with the same filter and sort).
+    #[schema(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 

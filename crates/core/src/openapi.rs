@@ -3,7 +3,7 @@
 
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
@@ -34,6 +34,7 @@ impl utoipa::Modify for StandardResponses {
                     .build(),
             ),
         );
+        reference_page_items(components);
         for item in openapi.paths.paths.values_mut() {
             if let Some(post) = item.post.as_mut().filter(|op| is_secured(op)) {
                 add_idempotency_key(post);
@@ -43,6 +44,55 @@ impl utoipa::Modify for StandardResponses {
             {
                 add_standard(operation);
             }
+        }
+        forbid_nul_in_strings(openapi);
+    }
+}
+
+/// What every free string of the contract matches: the body parser and the URL check refuse
+/// U+0000 anywhere (PostgreSQL cannot store it), so the contract says so for each string
+/// (and each key of a free-form object) that has no stricter format, pattern or enum.
+pub const NO_NUL_PATTERN: &str = r"^[^\u0000]*$";
+
+fn forbid_nul_in_strings(openapi: &mut OpenApi) {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let is_string = map.get("type").is_some_and(|t| {
+                    t == "string" || t.as_array().is_some_and(|types| types.iter().any(|t| t == "string"))
+                });
+                let constrained = ["format", "pattern", "enum", "const"].iter().any(|k| map.contains_key(*k));
+                if is_string && !constrained {
+                    map.insert("pattern".into(), NO_NUL_PATTERN.into());
+                }
+                if map.get("additionalProperties").is_some_and(|extra| extra != false)
+                    && !map.contains_key("propertyNames")
+                {
+                    map.insert("propertyNames".into(), serde_json::json!({"pattern": NO_NUL_PATTERN}));
+                }
+                // Examples are data, not schemas.
+                map.iter_mut().filter(|(k, _)| *k != "example" && *k != "examples").for_each(|(_, v)| walk(v));
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
+    walk(&mut document);
+    if let Ok(finished) = serde_json::from_value(document) {
+        *openapi = finished;
+    }
+}
+
+/// utoipa inlines a generic's type argument, so each `Page_X` would carry a copy of `X`: point
+/// its `data` items at the `X` component instead, so SDKs get one type per record, not two.
+fn reference_page_items(components: &mut utoipa::openapi::Components) {
+    let names: std::collections::BTreeSet<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_").filter(|item| names.contains(*item)) else { continue };
+        let RefOr::T(Schema::Object(page)) = schema else { continue };
+        if let Some(RefOr::T(Schema::Array(data))) = page.properties.get_mut("data") {
+            data.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
         }
     }
 }
@@ -63,16 +113,21 @@ fn add_idempotency_key(operation: &mut Operation) {
         .description(Some(
             "Makes a retry safe: a repeat within 24 h gets the first answer again, marked `Idempotent-Replayed: true`.",
         ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(crate::http::idempotency::KEY_PATTERN))
+                .max_length(Some(255)),
+        ))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
     let responses = &mut operation.responses.responses;
-    responses
-        .entry("409".to_string())
-        .or_insert_with(|| problem("A request with this Idempotency-Key is still in flight, or the change conflicts"));
+    responses.entry("409".to_string()).or_insert_with(|| {
+        problem("The Idempotency-Key is still in flight or was used with a different request, or the change conflicts")
+    });
     responses
         .entry("422".to_string())
-        .or_insert_with(|| problem("Invalid input, or an Idempotency-Key reused with a different request"));
+        .or_insert_with(|| problem("Invalid input: `errors` points at each invalid field"));
 }
 
 fn add_standard(operation: &mut Operation) {

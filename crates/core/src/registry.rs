@@ -111,4 +111,16 @@ pub fn document_record_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Do
             components.schemas.insert(schema.to_string(), Schema::Object(documented).into());
         }
     }
+    // `GET /v1/search?types=` takes a comma-separated list of the same names.
+    let searchable: Vec<&str> = resources(domains).filter(|r| r.search).map(|r| r.record_type).collect();
+    let one = format!("({})", searchable.join("|"));
+    let types =
+        spec.paths.paths.get_mut("/v1/search").and_then(|item| item.get.as_mut()).and_then(|op| op.parameters.as_mut());
+    for parameter in types.into_iter().flatten().filter_map(|p| match p {
+        utoipa::openapi::RefOr::T(p) if p.name == "types" => Some(p),
+        _ => None,
+    }) {
+        parameter.schema =
+            Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(format!("^{one}(,{one})*$"))).into());
+    }
 }

@@ -60,9 +60,11 @@ pub struct ActivityIn {
     pub kind: ActivityKind,
     /// Required for tasks and e-mails.
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub subject: Option<String>,
     /// Required for notes.
     #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
     pub body: Option<String>,
     /// When it happened (default: now).
     #[serde(default, with = "crm_core::time::rfc3339_option")]
@@ -84,6 +86,7 @@ pub struct ActivityIn {
     pub duration_seconds: Option<i64>,
     /// Calls: how it went.
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub outcome: Option<String>,
     /// Meetings: required.
     #[serde(default, with = "crm_core::time::rfc3339_option")]
@@ -94,13 +97,17 @@ pub struct ActivityIn {
     pub ends_at: Option<NaiveDateTime>,
     /// Meetings: who attends (names or e-mail addresses).
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub attendees: Option<Vec<String>>,
     /// E-mails: the Message-ID header.
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub message_id: Option<String>,
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub contact_ids: Option<Vec<String>>,
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub company_ids: Option<Vec<String>>,
     /// Records of any type with a timeline (`contact`, `company`, and the other domains'),
     /// beside `contact_ids` and `company_ids`.
@@ -296,8 +303,10 @@ pub struct ActivitiesQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `occurred_at` or `due_at` (tasks with a due date), `-` for descending. Default `-occurred_at`.
+    #[param(pattern = "^-?(occurred_at|due_at)$")]
     pub sort: Option<String>,
     pub kind: Option<ActivityKind>,
     pub status: Option<TaskStatus>,

@@ -26,8 +26,10 @@ pub struct CompanyIn {
     pub name: String,
     /// The web domain; `https://www.Acme.example/about` is stored as `acme.example`. Unique per organization.
     #[validate(length(max = 253))]
+    #[schema(max_length = 253)]
     pub domain: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub industry: Option<String>,
     /// Number of employees.
     #[validate(range(min = 0))]
@@ -35,6 +37,7 @@ pub struct CompanyIn {
     pub employee_count: Option<i64>,
     pub annual_revenue: Option<Money>,
     #[validate(length(max = 10), nested)]
+    #[schema(max_items = 10)]
     pub addresses: Option<Vec<Address>>,
     /// The parent company (no cycles).
     pub parent_id: Option<String>,
@@ -171,8 +174,12 @@ pub struct CompaniesQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at`, `updated_at` or `name`, `-` for descending. Default `created_at`.
+    #[param(
+        pattern = "^-?(created_at|updated_at|name|domain|industry|employee_count|annual_revenue_amount|owner_id|custom\\.[a-z][a-z0-9_]{0,62})$"
+    )]
     pub sort: Option<String>,
     pub owner_id: Option<String>,
     /// Direct subsidiaries of this company.

@@ -87,16 +87,21 @@ pub struct ContactIn {
     #[schema(max_length = 100)]
     pub last_name: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub emails: Option<Vec<EmailEntry>>,
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub phones: Option<Vec<PhoneEntry>>,
     #[validate(length(max = 10), nested)]
+    #[schema(max_items = 10)]
     pub addresses: Option<Vec<Address>>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub job_title: Option<String>,
     /// Default `lead`.
     pub lifecycle_stage: Option<LifecycleStage>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub lead_source: Option<String>,
     /// An active user of the organization.
     pub owner_id: Option<String>,
@@ -245,9 +250,13 @@ pub struct ContactsQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at`, `updated_at` or `name` (last name, then first), `-` for descending. Default `created_at`.
-    #[param(example = "-updated_at")]
+    #[param(
+        pattern = "^-?(created_at|updated_at|name|first_name|last_name|email|phone|job_title|lifecycle_stage|lead_source|owner_id|custom\\.[a-z][a-z0-9_]{0,62})$",
+        example = "-updated_at"
+    )]
     pub sort: Option<String>,
     pub owner_id: Option<String>,
     /// People linked to this company.

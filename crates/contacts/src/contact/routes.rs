@@ -68,7 +68,7 @@ pub async fn create_contact(
         (status = 409, description = "Another contact has one of these e-mails or external ids", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/contacts/by-external-id/{source}/{external_id}")]
+#[put("/external-ids/{source}/{external_id}/contact")]
 pub async fn upsert_contact_by_external_id(
     state: web::Data<AppState>,
     actor: Actor,

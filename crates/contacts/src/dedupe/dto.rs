@@ -13,16 +13,19 @@ use crate::contact::dto::ContactOut;
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"min_score": 0.8, "limit": 100}))]
-pub struct DuplicatesRequest<T> {
+pub struct DuplicatesRequest<T: Validate> {
     /// Records to check before creating them (nothing is written). Without inputs, the whole
     /// organization is scanned for groups of duplicates.
+    #[validate(nested)]
     #[schema(min_items = 1, max_items = 1000)]
     pub inputs: Option<Vec<T>>,
     /// The lowest score reported, 0.5–1 (default 0.8).
     #[validate(range(min = 0.5, max = 1.0))]
+    #[schema(minimum = 0.5, maximum = 1.0)]
     pub min_score: Option<f64>,
     /// Most groups returned, best first (1–1000, default 100).
     #[validate(range(min = 1, max = 1000))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -86,6 +89,7 @@ pub struct DuplicatesOut {
 pub struct MergeRequest {
     /// The contacts merged into this one (1–10). They end in the trash with `merged_into`.
     #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
     pub merge_ids: Vec<String>,
     /// Show the result without changing anything.
     #[serde(default)]

@@ -177,7 +177,7 @@ pub const COMPANIES: Finder<CompanyIn> = Finder {
 };
 
 /// Groups of duplicates in the organization, or each input's matches in it. Changes nothing.
-pub async fn duplicates<I>(
+pub async fn duplicates<I: validator::Validate>(
     state: &AppState,
     actor: &Actor,
     finder: &Finder<I>,

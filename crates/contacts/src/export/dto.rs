@@ -17,6 +17,7 @@ pub struct ExportIn {
     pub filter: Option<serde_json::Value>,
     /// Free text, as in search.
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub query: Option<String>,
     /// Columns in order: `id`, `first_name`, `last_name`, `email` (primary), `emails` (all,
     /// `;`-separated), `phone`, `phones`, `job_title`, `lifecycle_stage`, `lead_source`,
@@ -24,6 +25,7 @@ pub struct ExportIn {
     /// `external_id:<source>`, `created_at`, `updated_at`, `version`. Default: id, names,
     /// e-mail, phone, job title, stage, source, owner, tags and times.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_items = 1, max_items = 100)]
     pub columns: Option<Vec<String>>,
 }
 

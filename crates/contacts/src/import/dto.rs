@@ -52,6 +52,7 @@ pub struct ImportOptions {
     pub create_companies: bool,
     /// `,` (default), `;`, `\t` or `|`.
     #[validate(length(equal = 1))]
+    #[schema(min_length = 1, max_length = 1)]
     pub delimiter: Option<String>,
 }
 
@@ -161,7 +162,9 @@ pub struct ImportsQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at` or `-created_at` (default).
+    #[param(pattern = "^-?created_at$")]
     pub sort: Option<String>,
 }

@@ -94,7 +94,7 @@ async fn bad_contacts_change_nothing(app: TestApp) {
     app.get("/v1/contacts?created_after=yesterday", &app.admin_key).await.expect(400);
     app.get("/v1/contacts?sort=password", &app.admin_key).await.expect_problem(400, "invalid_sort");
     app.send(
-        app.client.put(app.url("/v1/contacts/by-external-id/Bad%20Source/1")).json(&json!({"first_name": "A"})),
+        app.client.put(app.url("/v1/external-ids/Bad%20Source/1/contact")).json(&json!({"first_name": "A"})),
         &app.admin_key,
     )
     .await
@@ -201,7 +201,7 @@ async fn list_filters_and_sorts(app: TestApp) {
 }
 
 async fn upsert_by_external_id(app: TestApp) {
-    let url = app.url("/v1/contacts/by-external-id/erp/C-991");
+    let url = app.url("/v1/external-ids/erp/C-991/contact");
     let created = app
         .send(
             app.client.put(&url).json(&json!({"first_name": "Ivy", "emails": [{"address": "ivy@example.com"}]})),
@@ -231,7 +231,7 @@ async fn upsert_by_external_id(app: TestApp) {
     assert_eq!(app.count("events"), events);
     let by_other_source = app
         .send(
-            app.client.put(app.url("/v1/contacts/by-external-id/shopify/55")).json(&json!({"last_name": "Ng"})),
+            app.client.put(app.url("/v1/external-ids/shopify/55/contact")).json(&json!({"last_name": "Ng"})),
             &app.admin_key,
         )
         .await;
@@ -444,7 +444,7 @@ async fn a_patch_rewrites_only_what_changed(app: TestApp) {
     }
     assert_eq!(found_ids(&app, "lovelace").await, vec![id.clone()]);
     let by_external = app
-        .send(app.client.put(app.url("/v1/contacts/by-external-id/shopify/7712")).json(&json!({})), &app.admin_key)
+        .send(app.client.put(app.url("/v1/external-ids/shopify/7712/contact")).json(&json!({})), &app.admin_key)
         .await;
     assert_eq!(by_external.body["id"], id.as_str(), "{}", by_external.text);
 

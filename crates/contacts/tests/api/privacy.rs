@@ -479,7 +479,7 @@ async fn privacy_erase_leaves_nothing(app: TestApp) {
     assert!(is_suppressed(&app, "ada@example.com"));
     let again = app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "ADA@example.com"}]})).await;
     again.expect_problem(409, "erased_contact");
-    put(&app, "/v1/contacts/by-external-id/erp/1", &app.admin_key, json!({"emails": [{"address": "ada@example.com"}]}))
+    put(&app, "/v1/external-ids/erp/1/contact", &app.admin_key, json!({"emails": [{"address": "ada@example.com"}]}))
         .await
         .expect_problem(409, "erased_contact");
     let batch = app

@@ -110,7 +110,7 @@ pub struct FieldOption {
     pub value: String,
     /// What a UI shows; the value when absent.
     #[validate(length(max = 200))]
-    #[schema(example = "Gold")]
+    #[schema(max_length = 200, example = "Gold")]
     pub label: Option<String>,
 }
 
@@ -130,6 +130,7 @@ pub struct DefinitionIn {
     #[schema(min_length = 1, max_length = 100)]
     pub label: String,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub field_type: FieldType,
@@ -140,6 +141,7 @@ pub struct DefinitionIn {
     pub max: Option<f64>,
     /// A regular expression a text value must match (whole value).
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub pattern: Option<String>,
     /// The choices of a select or multi-select (1–500).
     #[validate(nested)]
@@ -238,6 +240,7 @@ impl From<Definition> for DefinitionOut {
 pub struct DefinitionsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// Only the fields of this record type.
     pub record_type: Option<RecordType>,

@@ -66,7 +66,7 @@ pub struct EventsQuery {
     #[param(minimum = 0, example = 1041)]
     pub after: Option<i64>,
     /// Comma-separated types; `contact.*` matches every contact event.
-    #[param(example = "user.*,api_key.created")]
+    #[param(pattern = "^([a-z_.]+(\\.\\*)?(,[a-z_.]+(\\.\\*)?)*)?$", example = "user.*,api_key.created")]
     pub types: Option<String>,
     /// 1–1000, default 100.
     #[param(minimum = 1, maximum = 1000, example = 100)]

@@ -22,6 +22,8 @@ use crate::scope::Scope;
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The keys the check below accepts, as the contract states them: 1–255 visible ASCII characters.
+pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
 const KEEP_HOURS: i64 = 24;
 /// A key still "in flight" this long after it began belongs to a request that died.
 const ABANDONED_AFTER_SECS: i64 = 120;
@@ -41,7 +43,7 @@ pub async fn idempotency(
     let (Some(key), Some(actor), Some(state), true) = (key, actor, state, req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if !is_valid_key(&key) {
         return Ok(refuse(
             req,
             ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1–255 visible ASCII characters."),
@@ -189,7 +191,8 @@ fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, has
     match existing {
         Some((stored_hash, status, body, headers, created_at)) if created_at > now - Duration::hours(KEEP_HOURS) => {
             if stored_hash != hash {
-                return Err(ApiError::unprocessable(
+                // 409, not 422: the request itself is valid; it conflicts with what the key holds.
+                return Err(ApiError::conflict(
                     "idempotency_key_reused",
                     "This Idempotency-Key was used with a different request: use a new key.",
                 ));
@@ -237,6 +240,11 @@ fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, has
 }
 
 /// The hourly job deleting expired keys.
+/// Whether `key` matches [`KEY_PATTERN`].
+fn is_valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 pub const PURGE_KIND: &str = "idempotency_keys.purge";
 
 /// Deletes the organization's keys older than 24 h (the hourly `idempotency_keys.purge` job).
@@ -244,4 +252,18 @@ pub fn purge_expired(conn: &mut DbConnection, scope: &Scope) -> ApiResult<usize>
     let org_id = scope.org_id();
     let cutoff = crate::time::now() - Duration::hours(KEEP_HOURS);
     Ok(diesel::delete(keys::table.filter(keys::org_id.eq(org_id)).filter(keys::created_at.lt(cutoff))).execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_pattern_and_the_check_agree() {
+        let pattern = regex::Regex::new(KEY_PATTERN).unwrap();
+        let long = "k".repeat(256);
+        for key in ["a", "create-once-1", "~!", &long[..255], &long, "", "has space", "é", "tab\t", "\u{7f}"] {
+            assert_eq!(pattern.is_match(key), is_valid_key(key), "{key:?}");
+        }
+    }
 }

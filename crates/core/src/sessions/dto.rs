@@ -9,8 +9,10 @@ use validator::Validate;
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     /// Needed only when the e-mail belongs to users of several organizations.
     pub organization_id: Option<String>,
@@ -21,6 +23,7 @@ pub struct TokenRequest {
 #[schema(example = json!({"refresh_token": "crm_rt_Q2hhbmdlIG1lIGZvciBhIHJlYWwgdG9rZW4gcGxlYXNl"}))]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: String,
 }
 
@@ -29,6 +32,7 @@ pub struct RefreshRequest {
 #[schema(example = json!({"invitation_token": "crm_inv_Q2hhbmdlIG1lIGZvciBhIHJlYWwgdG9rZW4gcGxlYXNl", "password": "correct horse battery staple"}))]
 pub struct AcceptInvitation {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub invitation_token: String,
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]

@@ -26,7 +26,7 @@ async fn idempotent_post_replays(app: TestApp) {
     assert_eq!(app.count("users"), users, "the replay created nothing");
 
     let different = send("create-once-1", json!({"email": "twice@acme.test", "name": "Twice", "role": "sales"})).await;
-    different.expect_problem(422, "idempotency_key_reused");
+    different.expect_problem(409, "idempotency_key_reused");
     assert_eq!(app.count("users"), users);
 
     // An error response is replayed too (it is the answer to that request)…
