@@ -1,6 +1,6 @@
 # crm: the two commands a new user needs are `make run` and `make test`.
 
-.PHONY: run test test-fast openapi bench fmt lint
+.PHONY: run test test-fast openapi sdk bench fmt lint
 
 # Serve the API on http://127.0.0.1:8080 with an embedded SQLite file in ./data.
 run:
@@ -17,6 +17,11 @@ test-fast:
 # Rewrite openapi/openapi.json from the code.
 openapi:
 	cargo run -q -p crm-gateway --bin crm -- openapi > openapi/openapi.json
+
+# Generate the Python and TypeScript SDKs from openapi/openapi.json into the target directory
+# (sdk/python, sdk/typescript) and compile the TypeScript examples; see examples/README.md.
+sdk:
+	bash scripts/sdk.sh
 
 # Load-test the release build next to pgbench: the platform on PostgreSQL, then contacts at
 # 1,000,000 records on PostgreSQL and SQLite; see docs/benchmarks.md.
