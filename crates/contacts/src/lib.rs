@@ -182,3 +182,30 @@ fn register_jobs(registry: &mut crm_core::jobs::Registry) {
     registry.register(import::model::REVERT_KIND, import::job::run_revert);
     registry.register(export::model::EXPORT_KIND, export::job::run_export);
 }
+
+#[cfg(test)]
+mod tests {
+    use crm_core::openapi::query_parameter_pattern as sort_of;
+
+    #[test]
+    fn each_list_states_its_own_sorts() {
+        assert_eq!(
+            sort_of::<crate::contact::dto::ContactsQuery>("sort"),
+            Some(crate::contact::model::SORTS.pattern(true))
+        );
+        assert_eq!(
+            sort_of::<crate::company::dto::CompaniesQuery>("sort"),
+            Some(crate::company::model::SORTS.pattern(true))
+        );
+        let activities = Some(crate::activity::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::activity::dto::ActivitiesQuery>("sort"), activities);
+        let subscriptions = Some(crate::subscription::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::subscription::dto::SubscriptionTypesQuery>("sort"), subscriptions);
+        let suppressions = Some(crate::suppression::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::suppression::dto::SuppressionsQuery>("sort"), suppressions);
+        assert_eq!(
+            sort_of::<crate::import::dto::ImportsQuery>("sort"),
+            Some(crm_core::jobs::model::SORTS.pattern(false))
+        );
+    }
+}

@@ -474,7 +474,6 @@ pub struct SearchRequest {
     #[schema(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (with the same filter and sort).
-    #[schema(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 

@@ -49,6 +49,28 @@ impl utoipa::Modify for StandardResponses {
     }
 }
 
+/// The pattern the contract gives query parameter `name` of `Q`, for tests that hold a literal
+/// in a `#[param]` to the code it describes.
+pub fn query_parameter_pattern<Q: utoipa::IntoParams>(name: &str) -> Option<String> {
+    let parameter = Q::into_params(|| Some(ParameterIn::Query)).into_iter().find(|p| p.name == name)?;
+    let schema = serde_json::to_value(parameter.schema?).ok()?;
+    schema.get("pattern")?.as_str().map(String::from)
+}
+
+/// Every `cursor` (a query parameter, or a property of a search body) is an encoded cursor.
+fn pattern_cursors(map: &mut serde_json::Map<String, serde_json::Value>) {
+    let cursor_parameter =
+        map.get("name").is_some_and(|n| n == "cursor") && map.get("in").is_some_and(|i| i == "query");
+    let schema = if cursor_parameter {
+        map.get_mut("schema")
+    } else {
+        map.get_mut("properties").and_then(|properties| properties.get_mut("cursor"))
+    };
+    if let Some(serde_json::Value::Object(schema)) = schema {
+        schema.insert("pattern".into(), crate::http::CURSOR_PATTERN.into());
+    }
+}
+
 /// What every free string of the contract matches: the body parser and the URL check refuse
 /// U+0000 anywhere (PostgreSQL cannot store it), so the contract says so for each string
 /// (and each key of a free-form object) that has no stricter format, pattern or enum.
@@ -58,6 +80,7 @@ fn forbid_nul_in_strings(openapi: &mut OpenApi) {
     fn walk(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
+                pattern_cursors(map);
                 let is_string = map.get("type").is_some_and(|t| {
                     t == "string" || t.as_array().is_some_and(|types| types.iter().any(|t| t == "string"))
                 });
@@ -125,6 +148,8 @@ fn add_idempotency_key(operation: &mut Operation) {
     responses.entry("409".to_string()).or_insert_with(|| {
         problem("The Idempotency-Key is still in flight or was used with a different request, or the change conflicts")
     });
+    // Not for the key (its reuse is a 409), but bodyless actions such as a restore can still
+    // meet stored values that no longer pass (a custom field's rules changed, say).
     responses
         .entry("422".to_string())
         .or_insert_with(|| problem("Invalid input: `errors` points at each invalid field"));

@@ -303,7 +303,6 @@ pub struct ActivitiesQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `occurred_at` or `due_at` (tasks with a due date), `-` for descending. Default `-occurred_at`.
     #[param(pattern = "^-?(occurred_at|due_at)$")]

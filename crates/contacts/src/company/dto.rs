@@ -174,7 +174,6 @@ pub struct CompaniesQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at`, `updated_at` or `name`, `-` for descending. Default `created_at`.
     #[param(

@@ -84,7 +84,6 @@ pub struct SubscriptionTypesQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at` (default) or `name`, `-` for descending.
     #[param(pattern = "^-?(created_at|name)$")]

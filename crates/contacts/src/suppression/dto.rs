@@ -88,10 +88,9 @@ pub struct SuppressionsQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at` (default) or `-created_at`.
-    #[param(pattern = "^-?created_at$")]
+    #[param(pattern = "^-?(created_at)$")]
     pub sort: Option<String>,
     pub reason: Option<SuppressionReason>,
     /// This address only (case-insensitive).

@@ -55,10 +55,9 @@ pub struct AuditQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// `created_at` or `-created_at` (default: newest first).
-    #[param(pattern = "^-?created_at$")]
+    #[param(pattern = "^-?(created_at)$")]
     pub sort: Option<String>,
     #[param(example = "user")]
     pub resource_type: Option<String>,

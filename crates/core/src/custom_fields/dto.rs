@@ -240,7 +240,6 @@ impl From<Definition> for DefinitionOut {
 pub struct DefinitionsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// Only the fields of this record type.
     pub record_type: Option<RecordType>,

@@ -110,7 +110,21 @@ pub struct Sorts<R: 'static> {
     pub custom: fn(&R) -> &str,
 }
 
+/// `custom.<key>` as a sort: the shape of a custom field's key.
+const CUSTOM_SORT_PATTERN: &str = r"custom\.[a-z][a-z0-9_]{0,62}";
+
 impl<R> Sorts<R> {
+    /// The contract's pattern for the list's `sort`: a field, or `custom.<key>` when the list
+    /// sorts by custom fields, `-` before it for descending. Each list's query states it as a
+    /// literal (utoipa takes no other), which a test compares with this.
+    pub fn pattern(&self, custom: bool) -> String {
+        let mut names: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+        if custom {
+            names.push(CUSTOM_SORT_PATTERN);
+        }
+        format!("^-?({})$", names.join("|"))
+    }
+
     /// Checks limit, sort (a field, or `custom.<key>` of one of `custom`, not multi-selects)
     /// and cursor in one go.
     pub fn plan(&self, query: &ListQuery, custom: &[crate::filter::CustomField]) -> ApiResult<ListPlan> {
@@ -335,6 +349,9 @@ impl ListQuery {
     }
 }
 
+/// What every `cursor` matches: [`Cursor::encode`]'s base64url, stated once for the contract.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]*$";
+
 impl Cursor {
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
@@ -373,6 +390,23 @@ pub fn page<R, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_list_states_its_own_sorts() {
+        use crate::openapi::query_parameter_pattern as sort_of;
+        assert_eq!(sort_of::<crate::teams::dto::TeamsQuery>("sort"), Some(crate::teams::model::SORTS.pattern(false)));
+        assert_eq!(sort_of::<crate::users::dto::UsersQuery>("sort"), Some(crate::users::model::SORTS.pattern(false)));
+        assert_eq!(sort_of::<crate::audit::dto::AuditQuery>("sort"), Some(crate::audit::model::SORTS.pattern(false)));
+        let api_keys = Some(crate::api_keys::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::api_keys::dto::ApiKeysQuery>("sort"), api_keys);
+    }
+
+    #[test]
+    fn cursors_match_the_contract_pattern() {
+        let pattern = regex::Regex::new(CURSOR_PATTERN).unwrap();
+        let cursor = Cursor { field: "name".into(), desc: true, value: "Ünïcode / +?".into(), id: "con_1".into() };
+        assert!(pattern.is_match(&cursor.encode()), "{}", cursor.encode());
+    }
 
     #[test]
     fn sort_and_cursor_round_trip() {

@@ -11,7 +11,9 @@ mod version;
 
 pub use extract::{ValidatedJson, field_errors, json_config, parse_json, path_config, query_config, trimmed};
 pub use idempotency::idempotency;
-pub use list::{Cursor, ListPlan, ListQuery, Page, Sort, SortField, SortKind, SortSource, Sorts, SqlSort, page};
+pub use list::{
+    CURSOR_PATTERN, Cursor, ListPlan, ListQuery, Page, Sort, SortField, SortKind, SortSource, Sorts, SqlSort, page,
+};
 pub use patch::Patch;
 pub use rate_limit::{RateLimiter, client_key, rate_limit};
 pub use request_id::{RequestId, request_id};
