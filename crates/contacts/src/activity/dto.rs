@@ -139,7 +139,7 @@ pub struct ActivityPatch {
     #[schema(value_type = Option<String>)]
     pub body: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -310,7 +310,9 @@ pub struct ActivitiesQuery {
     pub kind: Option<ActivityKind>,
     pub status: Option<TaskStatus>,
     pub assignee_id: Option<String>,
+    /// Activities about this contact (and about `company_id`, when both are given).
     pub contact_id: Option<String>,
+    /// Activities about this company.
     pub company_id: Option<String>,
 }
 

@@ -72,8 +72,8 @@ pub struct Filters {
     pub kind: Option<String>,
     pub status: Option<String>,
     pub assignee_id: Option<String>,
-    /// Activities about this record.
-    pub about: Option<Target>,
+    /// Activities about every one of these records.
+    pub about: Vec<Target>,
 }
 
 /// A live activity in the scope's sight.
@@ -187,7 +187,7 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &Li
     if let Some(v) = &filters.assignee_id {
         query = query.filter(activities::assignee_id.eq(v.clone()));
     }
-    if let Some(target) = &filters.about {
+    for target in &filters.about {
         let about = links::table
             .filter(links::org_id.eq(org_id.to_string()))
             .filter(links::record_type.eq(target.record_type.clone()))

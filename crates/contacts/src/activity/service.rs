@@ -157,14 +157,10 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Activ
 pub async fn list(state: &AppState, actor: &Actor, query: ActivitiesQuery) -> ApiResult<Page<ActivityOut>> {
     actor.require(permissions::CONTACTS, Action::Read)?;
     let plan = model::SORTS.plan(&query.paging(), &[])?;
-    let about = match (query.contact_id, query.company_id) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request("invalid_query", "filter by contact_id or company_id, not both."));
-        }
-        (Some(id), None) => Some(Target { record_type: "contact".into(), record_id: id }),
-        (None, Some(id)) => Some(Target { record_type: "company".into(), record_id: id }),
-        (None, None) => None,
-    };
+    let about = [("contact", query.contact_id), ("company", query.company_id)]
+        .into_iter()
+        .filter_map(|(record_type, id)| Some(Target { record_type: record_type.into(), record_id: id? }))
+        .collect();
     let filters = Filters {
         kind: query.kind.map(|k| k.as_str().to_string()),
         status: query.status.map(|s| if s == TaskStatus::Done { "done" } else { "open" }.to_string()),

@@ -55,7 +55,7 @@ pub struct CompanyIn {
 #[schema(example = json!({"employee_count": 300, "parent_id": null}))]
 pub struct CompanyPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub name: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]

@@ -137,7 +137,7 @@ pub struct ContactPatch {
     #[schema(value_type = Option<String>)]
     pub job_title: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<LifecycleStage>)]
+    #[schema(value_type = LifecycleStage)]
     pub lifecycle_stage: Patch<LifecycleStage>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -335,6 +335,7 @@ pub struct BatchInput {
 }))]
 pub struct BatchRequest {
     /// 1 to 1,000.
+    #[schema(min_items = 1, max_items = 1000)]
     pub inputs: Vec<BatchInput>,
     pub mode: BatchMode,
     /// `email` (the first e-mail of the input), `external_id:<source>`, or `id`. Needed to update or upsert.

@@ -31,13 +31,13 @@ pub struct SubscriptionTypeIn {
 #[schema(example = json!({"description": "News and offers, twice a month"}))]
 pub struct SubscriptionTypePatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String)]
     pub name: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Channel>)]
+    #[schema(value_type = Channel)]
     pub channel: Patch<Channel>,
 }
 

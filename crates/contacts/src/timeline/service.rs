@@ -53,7 +53,7 @@ fn activities(
     plan: &ListPlan,
 ) -> ApiResult<Vec<TimelineItem>> {
     let filters = crate::activity::model::Filters {
-        about: Some(Target { record_type: subject.record_type.to_string(), record_id: subject.id.clone() }),
+        about: vec![Target { record_type: subject.record_type.to_string(), record_id: subject.id.clone() }],
         ..Default::default()
     };
     let rows = crate::activity::model::list(

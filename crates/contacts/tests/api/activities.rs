@@ -67,6 +67,12 @@ async fn activities_by_kind(app: TestApp) {
     assert_eq!(about_contact.body["data"].as_array().unwrap().len(), 5);
     let about_company = app.get(&format!("/v1/activities?company_id={company}"), &app.admin_key).await;
     assert_eq!(about_company.body["data"].as_array().unwrap().len(), 2);
+    // Both filters: only the note is about the contact and the company.
+    let about_both =
+        app.get(&format!("/v1/activities?contact_id={contact}&company_id={company}"), &app.admin_key).await;
+    about_both.expect(200);
+    assert_eq!(about_both.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(about_both.body["data"][0]["kind"], "note");
     let open_tasks = app.get("/v1/activities?kind=task&status=open", &app.admin_key).await;
     assert_eq!(open_tasks.body["data"].as_array().unwrap().len(), 1);
     let by_due = app.get("/v1/activities?sort=due_at", &app.admin_key).await;

@@ -102,10 +102,10 @@ pub struct ApiKeyCreated {
 #[schema(example = json!({"name": "ERP sync (prod)"}))]
 pub struct ApiKeyPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Vec<String>, min_items = 1)]
     pub scopes: Patch<Vec<String>>,
 }
 

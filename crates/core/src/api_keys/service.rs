@@ -120,7 +120,7 @@ pub async fn update(
     let mut changes = ApiKeyChangeset::default();
     match patch.name {
         Patch::Absent => {}
-        Patch::Value(name) if !name.trim().is_empty() && name.len() <= 100 => {
+        Patch::Value(name) if !name.trim().is_empty() && name.chars().count() <= 100 => {
             changes.name = Some(name.trim().to_string())
         }
         _ => {

@@ -30,9 +30,9 @@ pub struct OrganizationOut {
 #[schema(example = json!({"phone_region": "GB"}))]
 pub struct OrganizationPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "GB")]
+    #[schema(value_type = String, example = "GB")]
     pub phone_region: Patch<String>,
 }

@@ -66,7 +66,7 @@ pub struct TeamIn {
 #[schema(example = json!({"member_ids": ["user_01jbz3m3x7f6ks6q0vd1tq2n5b", "user_01jbz3m3x7f6ks6q0vd1tq2n5d"]}))]
 pub struct TeamPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>, max_length = 1000)]

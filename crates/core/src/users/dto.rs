@@ -91,10 +91,10 @@ pub struct UserCreated {
 #[schema(example = json!({"role": "manager"}))]
 pub struct UserPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Role>)]
+    #[schema(value_type = Role)]
     pub role: Patch<Role>,
 }
 

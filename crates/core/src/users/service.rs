@@ -118,7 +118,7 @@ pub async fn update(
     let mut changes = UserChangeset::default();
     match patch.name {
         Patch::Absent => {}
-        Patch::Value(name) if !name.trim().is_empty() && name.len() <= 200 => {
+        Patch::Value(name) if !name.trim().is_empty() && name.chars().count() <= 200 => {
             changes.name = Some(name.trim().to_string())
         }
         _ => errors.push(FieldError::new("/name", "length", "must be 1 to 200 characters")),
