@@ -36,9 +36,19 @@ pub struct Address {
     #[schema(max_length = 20)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
-    #[validate(length(equal = 2))]
-    #[schema(min_length = 2, max_length = 2, example = "GB")]
+    #[validate(custom(function = "two_letters"))]
+    #[schema(pattern = "^[A-Za-z]{2}$", example = "GB")]
     pub country: Option<String>,
+}
+
+/// Two ASCII letters: checked as such, not by length, since `ß` upper-cases to `SS`.
+fn two_letters(country: &str) -> Result<(), validator::ValidationError> {
+    if country.len() == 2 && country.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_country")
+            .with_message("must be two letters (ISO 3166-1 alpha-2)".into()))
+    }
 }
 
 /// Upper-cases country codes; the rest is checked by `Validate`.
@@ -47,7 +57,7 @@ pub fn normalize_addresses(addresses: Option<Vec<Address>>) -> Vec<Address> {
         .unwrap_or_default()
         .into_iter()
         .map(|mut a| {
-            a.country = a.country.map(|c| c.to_uppercase());
+            a.country = a.country.map(|c| c.to_ascii_uppercase());
             a
         })
         .collect()

@@ -82,6 +82,9 @@ async fn bad_contacts_change_nothing(app: TestApp) {
         (json!({"first_name": "A", "owner_id": "user_nobody"}), "/owner_id"),
         (json!({"first_name": "A", "emails": [{"address": "a@b.co", "kind": "work"}]}), "/emails/0/kind"),
         (json!({"first_name": "x".repeat(101)}), "/first_name"),
+        // Two characters, but `ß` upper-cases to `SS`: a country is two ASCII letters.
+        (json!({"first_name": "A", "addresses": [{"country": "ßb"}]}), "/addresses/0/country"),
+        (json!({"first_name": "A", "addresses": [{"country": "GBR"}]}), "/addresses/0/country"),
     ];
     for (body, pointer) in cases {
         let reply = app.post("/v1/contacts", &app.admin_key, body.clone()).await;
