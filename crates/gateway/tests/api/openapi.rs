@@ -1,4 +1,8 @@
-//! The committed contract matches the code, and every operation is documented.
+//! The committed contract matches the code, every operation is documented and every create
+//! example works.
+
+use crate::support::TestApp;
+use serde_json::Value;
 
 #[test]
 fn committed_spec_matches_the_code() {
@@ -33,3 +37,116 @@ fn every_operation_is_documented() {
     }
     assert!(ids.contains("list_users") && ids.contains("create_api_key") && ids.contains("list_events"));
 }
+
+/// The request example of a JSON body: the media type's own, or its schema's.
+fn request_example<'a>(spec: &'a Value, op: &'a Value) -> Option<&'a Value> {
+    let media = op.pointer("/requestBody/content/application~1json")?;
+    if let Some(example) = media.get("example") {
+        return Some(example);
+    }
+    let name = media.pointer("/schema/$ref")?.as_str()?.rsplit('/').next()?;
+    spec["components"]["schemas"][name].get("example")
+}
+
+/// Every operation that creates something from a JSON example: a `POST` answering 201 or 202
+/// and a `PUT` answering 201. Its method, path (path parameters at their examples) and body.
+fn create_examples(spec: &Value) -> Vec<(String, String, Value)> {
+    let mut creates = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            let creates_something = match method.as_str() {
+                "post" => responses.get("201").is_some() || responses.get("202").is_some(),
+                "put" => responses.get("201").is_some(),
+                _ => false,
+            };
+            let Some(example) = request_example(spec, op).filter(|_| creates_something) else { continue };
+            let mut url = path.clone();
+            for parameter in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
+                let value = parameter["example"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{path}: a path parameter lacks an example"));
+                url = url.replace(&format!("{{{}}}", parameter["name"].as_str().unwrap()), value);
+            }
+            creates.push((method.clone(), url, example.clone()));
+        }
+    }
+    creates
+}
+
+/// `example` with each record id it names replaced by the id of a record created in the
+/// organization of `key` from its own collection's example; `created` remembers them so an id
+/// named twice is one record.
+async fn with_real_ids(
+    app: &TestApp,
+    spec: &Value,
+    key: &str,
+    example: &Value,
+    created: &mut std::collections::HashMap<String, String>,
+) -> Value {
+    let mut text = example.to_string();
+    let ids: Vec<String> = {
+        let mut found = Vec::new();
+        collect_strings(example, &mut found);
+        found
+    };
+    for id in ids {
+        let Some((prefix, suffix)) = id.split_once('_') else { continue };
+        let is_id = suffix.len() == 26 && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
+        let Some(resource) = crm_core::registry::resources(crm_gateway::DOMAINS)
+            .find(|r| is_id && !r.id_prefix.is_empty() && r.id_prefix == prefix)
+        else {
+            continue;
+        };
+        if !created.contains_key(&id) {
+            let op = &spec["paths"][resource.path]["post"];
+            let own = request_example(spec, op).unwrap_or_else(|| panic!("{} has no create example", resource.path));
+            let body = Box::pin(with_real_ids(app, spec, key, own, created)).await;
+            let reply = app.post(resource.path, key, body).await;
+            assert_eq!(
+                reply.status, 201,
+                "creating the {} that an example names: {}",
+                resource.record_type, reply.text
+            );
+            created.insert(id.clone(), reply.body["id"].as_str().unwrap().to_string());
+        }
+        text = text.replace(&format!("\"{id}\""), &format!("\"{}\"", created[&id]));
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+fn collect_strings(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => found.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, found)),
+        Value::Object(fields) => fields.values().for_each(|v| collect_strings(v, found)),
+        _ => {}
+    }
+}
+
+/// What a new integrator does first: send each create example of the docs, as it stands, to a
+/// new organization. The records an example names (an activity's contact, a team's member) are
+/// created first from their own examples.
+async fn every_create_example_succeeds_on_a_fresh_organization(app: TestApp) {
+    let spec = serde_json::to_value(crm_gateway::openapi()).unwrap();
+    let creates = create_examples(&spec);
+    assert!(creates.len() >= 10, "only {} create examples found", creates.len());
+    for (n, (method, url, example)) in creates.into_iter().enumerate() {
+        let org = crm_core::organizations::create_with_admin(
+            &mut app.conn(),
+            &app.state.keys,
+            "Fresh",
+            &format!("admin{n}@fresh.test"),
+        )
+        .unwrap();
+        let body = with_real_ids(&app, &spec, &org.api_key, &example, &mut Default::default()).await;
+        let request = match method.as_str() {
+            "post" => app.client.post(app.url(&url)),
+            _ => app.client.put(app.url(&url)),
+        };
+        let reply = app.send(request.json(&body), &org.api_key).await;
+        assert!((200..300).contains(&reply.status), "{method} {url} with its example: {} {}", reply.status, reply.text);
+    }
+}
+
+crate::both!(every_create_example_succeeds_on_a_fresh_organization);
