@@ -19,6 +19,7 @@ pub struct Config {
     pub listen: String,
     pub database_url: String,
     pub database_pool_size: u32,
+    pub database_wait_ms: u64,
     pub secret_key: Secret,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
@@ -197,6 +198,9 @@ impl Config {
         crate::db::Backend::from_url(&self.database_url)?;
         if self.database_pool_size == 0 {
             return Err("CRM_DATABASE_POOL_SIZE must be at least 1".into());
+        }
+        if !(100..=60_000).contains(&self.database_wait_ms) {
+            return Err("CRM_DATABASE_WAIT_MS must be 100 to 60000".into());
         }
         if !self.secret_key.is_empty() && self.secret_key.expose().len() < 32 {
             return Err("CRM_SECRET_KEY must be at least 32 characters".into());

@@ -4,7 +4,9 @@
 //! calls on actix's blocking pool. On SQLite, writes share a single connection, so writers
 //! queue in the process instead of failing with `SQLITE_BUSY`.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -103,9 +105,44 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// Opens connections for the pool, applying the SQLite PRAGMAs to each.
+///
+/// Connections are not tested on every checkout (a round trip per request). Instead, once a
+/// connection has failed (the database restarted, failed over or went away), every connection
+/// is tested before it is reused, for [`SUSPECT_FOR`]: the dead ones leave the pool rather than
+/// failing one request each.
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: String,
+    wait_ms: u64,
+    faults: Arc<Faults>,
+}
+
+/// When a connection last failed, shared by a [`Db`]'s pools and their managers.
+#[derive(Debug)]
+struct Faults {
+    started: Instant,
+    /// Milliseconds from `started` to just after the last connection failure; 0 for none.
+    last_fault_ms: AtomicU64,
+}
+
+/// How long after a connection failure connections are tested before reuse.
+const SUSPECT_FOR: Duration = Duration::from_secs(30);
+
+impl Faults {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1)
+    }
+
+    /// Records that a connection failed or could not be opened.
+    fn note_fault(&self) {
+        self.last_fault_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Whether connections must be tested before reuse.
+    fn suspect(&self) -> bool {
+        let last = self.last_fault_ms.load(Ordering::Relaxed);
+        last != 0 && self.now_ms().saturating_sub(last) < SUSPECT_FOR.as_millis() as u64
+    }
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -113,16 +150,24 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        DbConnection::open(&self.url)
-            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e)))
+        let mut conn = DbConnection::open(&self.url)
+            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e)))?;
+        if conn.backend() == Backend::Sqlite {
+            // A lock held elsewhere is waited for as long as a connection is, then answered 503.
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {}", self.wait_ms))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a transaction or with a failed transaction manager is dropped;
+    /// after a fault, so is one that no longer answers.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn) || (self.faults.suspect() && self.is_valid(conn).is_err())
     }
 }
 
@@ -135,11 +180,13 @@ pub struct Db {
     backend: Backend,
     read: Pool,
     write: Pool,
+    faults: Arc<Faults>,
 }
 
 impl Db {
     /// Connects, creating the SQLite file's folder if needed. Does not migrate.
-    pub fn connect(url: &str, pool_size: u32) -> Result<Db, String> {
+    /// A request waits up to `wait_ms` for a connection, then answers 503.
+    pub fn connect(url: &str, pool_size: u32, wait_ms: u64) -> Result<Db, String> {
         let backend = Backend::from_url(url)?;
         if backend == Backend::Sqlite
             && let Some(dir) = std::path::Path::new(sqlite_path(url)).parent()
@@ -147,13 +194,14 @@ impl Db {
         {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
+        let faults = Arc::new(Faults { started: Instant::now(), last_fault_ms: AtomicU64::new(0) });
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
-                .connection_timeout(Duration::from_secs(10))
+                .connection_timeout(Duration::from_millis(wait_ms))
                 .test_on_check_out(false)
-                .build(ConnectionManager { url: url.to_string() })
+                .build(ConnectionManager { url: url.to_string(), wait_ms, faults: faults.clone() })
                 .map_err(|e| e.to_string())
         };
         let read = build(pool_size)?;
@@ -161,7 +209,7 @@ impl Db {
             Backend::Postgres => read.clone(),
             Backend::Sqlite => build(1)?,
         };
-        Ok(Db { backend, read, write })
+        Ok(Db { backend, read, write, faults })
     }
 
     pub fn backend(&self) -> Backend {
@@ -170,7 +218,7 @@ impl Db {
 
     /// A connection outside any request (start-up, CLI, tests).
     pub fn conn(&self) -> ApiResult<PooledConnection> {
-        Ok(self.write.get()?)
+        self.checkout(&self.write)
     }
 
     /// Runs `f` on a read connection in the blocking pool.
@@ -179,13 +227,8 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.read.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(ApiError::internal)?
+        let db = self.clone();
+        actix_web::web::block(move || db.read_now(f)).await.map_err(ApiError::internal)?
     }
 
     /// Runs `f` in one write transaction in the blocking pool: all of it commits, or none.
@@ -194,30 +237,51 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.write.clone();
-        actix_web::web::block(move || {
-            let mut pooled = pool.get()?;
-            let conn: &mut DbConnection = &mut pooled;
-            conn.transaction(f)
-        })
-        .await
-        .map_err(ApiError::internal)?
+        let db = self.clone();
+        actix_web::web::block(move || db.write_now(f)).await.map_err(ApiError::internal)?
     }
-}
 
-impl Db {
     /// Runs `f` on a read connection in the calling thread: for code already off the async
     /// executor (job handlers), which must not hold a connection longer than one step.
     pub fn read_now<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
-        let mut conn = self.read.get()?;
-        f(&mut conn)
+        let mut conn = self.checkout(&self.read)?;
+        self.watch(f(&mut conn))
     }
 
     /// Runs `f` in one write transaction in the calling thread (see [`Db::read_now`]).
     pub fn write_now<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
-        let mut pooled = self.write.get()?;
+        let mut pooled = self.checkout(&self.write)?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(f)
+        self.watch(conn.transaction(f))
+    }
+
+    /// A connection from `pool`; after a fault, one that answers (the dead ones are dropped on
+    /// the way, as [`ConnectionManager::has_broken`] refuses them back).
+    fn checkout(&self, pool: &Pool) -> ApiResult<PooledConnection> {
+        let get = || {
+            pool.get().map_err(|e| {
+                self.faults.note_fault();
+                ApiError::from(e)
+            })
+        };
+        let mut conn = get()?;
+        let mut tries = pool.max_size();
+        while self.faults.suspect() && conn.batch_execute("SELECT 1").is_err() {
+            tries = tries.checked_sub(1).ok_or_else(ApiError::database_unavailable)?;
+            drop(conn);
+            conn = get()?;
+        }
+        Ok(conn)
+    }
+
+    /// Passes `result` on, noting a lost connection so that the pools test theirs for a while.
+    fn watch<T>(&self, result: ApiResult<T>) -> ApiResult<T> {
+        if let Err(e) = &result
+            && e.is_database_unavailable()
+        {
+            self.faults.note_fault();
+        }
+        result
     }
 }
 

@@ -69,6 +69,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+
 /// The most field errors one problem lists.
 pub const MAX_FIELD_ERRORS: usize = 100;
 
@@ -147,6 +149,25 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "The server failed to complete the request.")
     }
 
+    /// 503 while the database cannot be reached or is busy: send the same request again after
+    /// `Retry-After` (a create with its `Idempotency-Key`, in case the connection died as it
+    /// committed). Never a failed credential.
+    pub fn database_unavailable() -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                DATABASE_UNAVAILABLE,
+                "The database is not reachable right now: retry after Retry-After, a create with the same Idempotency-Key.",
+            )
+        }
+    }
+
+    /// Whether this is [`ApiError::database_unavailable`].
+    pub fn is_database_unavailable(&self) -> bool {
+        self.code == DATABASE_UNAVAILABLE
+    }
+
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
     }
@@ -198,15 +219,49 @@ impl From<diesel::result::Error> for ApiError {
                 retry_after: Some(1),
                 ..ApiError::conflict("concurrent_update", "A concurrent change interfered: retry.")
             },
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                log::warn!("database connection lost: {}", info.message());
+                ApiError::database_unavailable()
+            }
+            Error::BrokenTransactionManager => ApiError::database_unavailable(),
+            Error::DatabaseError(_, info) if is_busy(info.message()) => {
+                log::warn!("database busy: {}", info.message());
+                ApiError::database_unavailable()
+            }
+            Error::DatabaseError(_, info) if is_full(info.message()) => {
+                log::error!("database storage full: {}", info.message());
+                ApiError {
+                    retry_after: Some(60),
+                    ..ApiError::new(
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        "insufficient_storage",
+                        "The database has no space left to store this change; nothing was written.",
+                    )
+                }
+            }
             other => ApiError::internal(format!("database: {other}")),
         }
     }
 }
 
+/// SQLite's `SQLITE_BUSY` and `SQLITE_LOCKED` (a writer outside this process held the lock past
+/// the busy timeout): a retry later succeeds.
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked")
+}
+
+/// SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full` and a failed file extension.
+fn is_full(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
+}
+
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
-        log::error!("database pool: {e}");
-        ApiError { retry_after: Some(1), ..ApiError::service_unavailable("The database is not reachable right now.") }
+        log::warn!("database pool: {e}");
+        ApiError::database_unavailable()
     }
 }
 

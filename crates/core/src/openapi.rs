@@ -39,10 +39,11 @@ impl utoipa::Modify for StandardResponses {
             if let Some(post) = item.post.as_mut().filter(|op| is_secured(op)) {
                 add_idempotency_key(post);
             }
-            for operation in
-                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
-            {
-                add_standard(operation);
+            if let Some(get) = item.get.as_mut() {
+                add_standard(get, false);
+            }
+            for operation in [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                add_standard(operation, true);
             }
         }
         forbid_nul_in_strings(openapi);
@@ -155,7 +156,10 @@ fn add_idempotency_key(operation: &mut Operation) {
         .or_insert_with(|| problem("Invalid input: `errors` points at each invalid field"));
 }
 
-fn add_standard(operation: &mut Operation) {
+/// The errors any operation can answer; `writes` for the methods that change something.
+fn add_standard(operation: &mut Operation, writes: bool) {
+    // Liveness is the one operation that never reaches the database.
+    let uses_database = operation.operation_id.as_deref() != Some("get_liveness");
     let secured = is_secured(operation);
     let has_body = operation.request_body.is_some();
     let takes_if_match = operation
@@ -188,4 +192,10 @@ fn add_standard(operation: &mut Operation) {
     }
     add("429", "Rate limited: retry after the `Retry-After` seconds");
     add("500", "The server failed; the body reveals nothing internal");
+    if uses_database {
+        add("503", "The database is unreachable or busy (`database_unavailable`): retry after `Retry-After`");
+    }
+    if writes {
+        add("507", "The database has no space left (`insufficient_storage`): nothing was written");
+    }
 }

@@ -21,7 +21,7 @@ pub struct AppState {
 impl AppState {
     /// Connects to the database (without migrating) and derives the keys from the secret.
     pub fn new(mut config: Config, domains: &'static [&'static Domain]) -> Result<AppState, String> {
-        let db = Db::connect(&config.database_url, config.database_pool_size)?;
+        let db = Db::connect(&config.database_url, config.database_pool_size, config.database_wait_ms)?;
         if config.secret_key.is_empty() {
             config.secret_key = match db.backend() {
                 Backend::Sqlite => local_secret(&config.database_url)?,

@@ -8,6 +8,9 @@
 
 pub use crm_gateway;
 
+mod private_postgres;
+pub use private_postgres::PrivatePostgres;
+
 use std::net::SocketAddr;
 use std::sync::mpsc;
 
@@ -61,7 +64,12 @@ pub struct TestApp {
 
 enum Database {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A database the test manages itself.
+    External,
 }
 
 impl Drop for Database {
@@ -167,7 +175,17 @@ impl TestApp {
                 (url, Database::Postgres { admin_url, name })
             }
         };
-        let config = test_config(&url, overrides);
+        Self::spawn_at(&url, database, overrides).await
+    }
+
+    /// Starts the app on a migrated database the test manages itself (such as one on a
+    /// [`PrivatePostgres`]).
+    pub async fn spawn_on(url: &str, overrides: &[(&str, &str)]) -> TestApp {
+        Self::spawn_at(url, Database::External, overrides).await
+    }
+
+    async fn spawn_at(url: &str, database: Database, overrides: &[(&str, &str)]) -> TestApp {
+        let config = test_config(url, overrides);
         let state = web::Data::new(crm_gateway::server::prepare(config).unwrap());
         let mut conn = state.db.conn().unwrap();
         let main =

@@ -113,6 +113,11 @@ pub async fn authenticate(
             req.extensions_mut().insert(actor);
             Ok(next.call(req).await?.map_into_left_body())
         }
+        // A database fault is not a failed credential: it is answered as it is, counting nothing.
+        Err(error) if error.status != actix_web::http::StatusCode::UNAUTHORIZED => {
+            let (req, _) = req.into_parts();
+            Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body())
+        }
         Err(error) => {
             // Failed attempts count against the client's address, so guessing is rate limited.
             let decision =

@@ -14,6 +14,7 @@ mod auth;
 mod concurrency;
 mod conventions;
 mod custom_fields;
+mod database_faults;
 mod events;
 mod global_search;
 mod jobs;
