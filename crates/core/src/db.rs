@@ -4,11 +4,11 @@
 //! calls on actix's blocking pool. On SQLite, writes share a single connection, so writers
 //! queue in the process instead of failing with `SQLITE_BUSY`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -227,6 +227,11 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(request) = RequestTransaction::current() {
+            // In a savepoint too: on PostgreSQL a failed statement outside one would abort
+            // the whole request's transaction.
+            return request.run(|conn| conn.transaction(f)).await;
+        }
         let db = self.clone();
         actix_web::web::block(move || db.read_now(f)).await.map_err(ApiError::internal)?
     }
@@ -237,8 +242,26 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(request) = RequestTransaction::current() {
+            // A savepoint inside the request's transaction: `f` still applies whole or not at all.
+            return request.run(|conn| conn.transaction(f)).await;
+        }
         let db = self.clone();
         actix_web::web::block(move || db.write_now(f)).await.map_err(ApiError::internal)?
+    }
+
+    /// Opens a transaction that the reads and writes of a request join (see
+    /// [`RequestTransaction`]).
+    pub async fn begin_request_transaction(&self) -> ApiResult<RequestTransaction> {
+        let db = self.clone();
+        let conn = actix_web::web::block(move || {
+            let mut conn = db.checkout(&db.write)?;
+            db.watch(TxManager::begin_transaction(&mut *conn).map_err(ApiError::from))?;
+            Ok::<_, ApiError>(conn)
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        Ok(RequestTransaction { db: self.clone(), conn: Arc::new(Mutex::new(Some(conn))) })
     }
 
     /// Runs `f` on a read connection in the calling thread: for code already off the async
@@ -282,6 +305,72 @@ impl Db {
             self.faults.note_fault();
         }
         result
+    }
+}
+
+type TxManager = <DbConnection as Connection>::TransactionManager;
+
+tokio::task_local! {
+    static REQUEST_TRANSACTION: RequestTransaction;
+}
+
+/// One transaction, on one connection, for everything a request reads and writes: what the
+/// idempotency middleware needs to store a response in the same transaction as the change it
+/// answers. Inside [`RequestTransaction::scope`], [`Db::read`] runs on this connection (a
+/// request reads its own writes) and [`Db::write`] in a savepoint of it. Nothing is visible to
+/// others until [`RequestTransaction::commit`]; dropped without it, the connection goes back
+/// to the pool inside its transaction, and the pool discards it, which rolls it back.
+#[derive(Clone)]
+pub struct RequestTransaction {
+    db: Db,
+    conn: Arc<Mutex<Option<PooledConnection>>>,
+}
+
+impl RequestTransaction {
+    fn current() -> Option<RequestTransaction> {
+        REQUEST_TRANSACTION.try_with(Clone::clone).ok()
+    }
+
+    /// Runs `future` (a request's handler) with its database work inside this transaction.
+    pub async fn scope<F: std::future::Future>(&self, future: F) -> F::Output {
+        REQUEST_TRANSACTION.scope(self.clone(), future).await
+    }
+
+    /// Runs `f` on the transaction's connection in the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (db, conn) = (self.db.clone(), self.conn.clone());
+        actix_web::web::block(move || {
+            let mut guard = conn.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
+            let conn = guard.as_mut().ok_or_else(|| ApiError::internal("request transaction already ended"))?;
+            db.watch(f(conn))
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Commits: everything the request wrote becomes visible at once.
+    pub async fn commit(self) -> ApiResult<()> {
+        self.end(|conn| TxManager::commit_transaction(conn).map_err(ApiError::from)).await
+    }
+
+    /// Rolls back everything the request wrote.
+    pub async fn rollback(self) -> ApiResult<()> {
+        self.end(|conn| TxManager::rollback_transaction(conn).map_err(ApiError::from)).await
+    }
+
+    async fn end(self, finish: fn(&mut DbConnection) -> ApiResult<()>) -> ApiResult<()> {
+        let (db, conn) = (self.db.clone(), self.conn.clone());
+        actix_web::web::block(move || {
+            let mut guard = conn.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
+            let mut conn = guard.take().ok_or_else(|| ApiError::internal("request transaction already ended"))?;
+            db.watch(finish(&mut conn))
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 }
 

@@ -1,7 +1,13 @@
 //! `Idempotency-Key` on POST: the first request's status and body are stored for 24 h per
 //! (principal, key) with a hash of the request; a repeat gets them again with
-//! `Idempotent-Replayed: true`; the same key with another request is a 422; a repeat while
-//! the first is still running is a 409. Server errors are not stored, so they can be retried.
+//! `Idempotent-Replayed: true`; the same key with another request is a 409
+//! `idempotency_key_reused`, and so is a repeat while the first is still running
+//! (`idempotency_in_progress`). Server errors are not stored, so they can be retried.
+//!
+//! The key's claim, the change and the stored response are one database transaction (a
+//! [`crate::db::RequestTransaction`]), so a crash at any point either leaves nothing or leaves
+//! the change with its response: a retry never runs a committed change twice. Streamed uploads
+//! are the exception ([`in_steps`]).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -84,69 +90,153 @@ pub async fn idempotency(
         req.set_payload(bytes_payload(body));
     }
 
-    let (scope, org_id) = (actor.scope(), actor.org_id.clone());
-    let principal = actor.principal_id().to_string();
-    let claim = {
-        let (scope, principal, key, hash) = (scope.clone(), principal.clone(), key.clone(), hash.clone());
-        state.db.write(move |conn| claim(conn, &scope, &principal, &key, &hash)).await
+    let target = Target { org_id: actor.org_id.clone(), principal: actor.principal_id().to_string(), key };
+    if streamed {
+        return in_steps(&state, actor.scope(), target, hash, req, next).await;
+    }
+
+    // The claim, the change and the stored response commit together, or not at all: a crash
+    // at any point leaves either nothing (a retry runs the request) or all three (it replays).
+    let transaction = match state.db.begin_request_transaction().await {
+        Ok(transaction) => transaction,
+        Err(error) => return Ok(refuse(req, error)),
     };
-    match claim {
-        Err(error) => Ok(refuse(req, error)),
+    let claimed = {
+        let (scope, target) = (actor.scope(), target.clone());
+        transaction.run(move |conn| claim(conn, &scope, &target.principal, &target.key, &hash)).await
+    };
+    let response = match claimed {
+        Ok(Claim::Fresh) => transaction.scope(next.call(req)).await,
         Ok(Claim::Replay { status, body, headers }) => {
-            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-            let mut response = HttpResponse::build(status);
-            response.insert_header((HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")));
-            for (name, value) in headers {
-                response.insert_header((name, value));
-            }
-            let (req, _) = req.into_parts();
-            Ok(ServiceResponse::new(req, response.body(body)))
+            end(transaction.rollback().await);
+            return Ok(replay(req, status, body, headers));
         }
+        Err(error) => {
+            end(transaction.rollback().await);
+            return Ok(refuse(req, error));
+        }
+    };
+    let response = match response {
+        Ok(response) if !response.status().is_server_error() => response.map_into_boxed_body(),
+        // Server errors are not kept: the retry runs the request again.
+        other => {
+            end(transaction.rollback().await);
+            return other.map(ServiceResponse::map_into_boxed_body);
+        }
+    };
+    let (req, head, answer) = take_answer(response).await;
+    let bytes = answer.body.clone();
+    let stored = transaction.run(move |conn| store(conn, &target, answer)).await;
+    let committed = match stored {
+        Ok(()) => transaction.commit().await,
+        Err(error) => {
+            end(transaction.rollback().await);
+            Err(error)
+        }
+    };
+    match committed {
+        Ok(()) => Ok(ServiceResponse::new(req, head.set_body(bytes).map_into_boxed_body())),
+        // Not committed, so not done: the client must not see a success.
+        Err(error) => Ok(ServiceResponse::new(req, error.error_response())),
+    }
+}
+
+/// Whose key it is.
+#[derive(Clone)]
+struct Target {
+    org_id: String,
+    principal: String,
+    key: String,
+}
+
+/// A response as the key keeps it.
+struct Answer {
+    status: StatusCode,
+    body: web::Bytes,
+    /// The headers that belong to the answer itself, replayed with it, as JSON pairs.
+    headers: String,
+}
+
+/// A streamed upload cannot be held in one transaction with its change (the upload may take
+/// minutes), so its key is claimed, the request run, and the response stored, in three steps:
+/// a crash between the last two leaves the key claimed without a response, released after
+/// [`ABANDONED_AFTER_SECS`].
+async fn in_steps(
+    state: &AppState,
+    scope: Scope,
+    target: Target,
+    hash: String,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let claimed = {
+        let target = target.clone();
+        state.db.write(move |conn| claim(conn, &scope, &target.principal, &target.key, &hash)).await
+    };
+    match claimed {
+        Err(error) => Ok(refuse(req, error)),
+        Ok(Claim::Replay { status, body, headers }) => Ok(replay(req, status, body, headers)),
         Ok(Claim::Fresh) => {
-            let response = next.call(req).await;
-            let response = match response {
-                Ok(r) => r.map_into_boxed_body(),
-                Err(e) => {
-                    forget(&state, org_id, principal, key).await;
-                    return Err(e);
+            let response = match next.call(req).await {
+                Ok(response) if !response.status().is_server_error() => response.map_into_boxed_body(),
+                other => {
+                    forget(state, target).await;
+                    return other.map(ServiceResponse::map_into_boxed_body);
                 }
             };
-            if response.status().is_server_error() {
-                forget(&state, org_id, principal, key).await;
-                return Ok(response);
-            }
-            let status = response.status();
-            // The headers that belong to the answer itself, replayed with it.
-            let kept: Vec<(String, String)> = [CONTENT_TYPE, LOCATION, ETAG, RETRY_AFTER]
-                .iter()
-                .filter_map(|name| {
-                    let value = response.headers().get(name)?.to_str().ok()?;
-                    Some((name.to_string(), value.to_string()))
-                })
-                .collect();
-            let headers = serde_json::to_string(&kept).unwrap_or_default();
-            let (req, res) = response.into_parts();
-            let (head, body) = res.into_parts();
-            let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let stored = state
-                .db
-                .write(move |conn| {
-                    diesel::update(keys::table.find((&org_id, &principal, &key)))
-                        .set((
-                            keys::response_status.eq(status.as_u16() as i32),
-                            keys::response_body.eq(text),
-                            keys::response_headers.eq(headers),
-                        ))
-                        .execute(conn)?;
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = stored {
+            let (req, head, answer) = take_answer(response).await;
+            let bytes = answer.body.clone();
+            if let Err(e) = state.db.write(move |conn| store(conn, &target, answer)).await {
                 log::error!("could not store idempotent response: {e}");
             }
             Ok(ServiceResponse::new(req, head.set_body(bytes).map_into_boxed_body()))
         }
+    }
+}
+
+fn replay(req: ServiceRequest, status: i32, body: String, headers: Vec<(String, String)>) -> ServiceResponse<BoxBody> {
+    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")));
+    for (name, value) in headers {
+        response.insert_header((name, value));
+    }
+    let (req, _) = req.into_parts();
+    ServiceResponse::new(req, response.body(body))
+}
+
+/// Splits a response into its request, its head and what the key keeps of it.
+async fn take_answer(response: ServiceResponse<BoxBody>) -> (actix_web::HttpRequest, HttpResponse<()>, Answer) {
+    let status = response.status();
+    let kept: Vec<(String, String)> = [CONTENT_TYPE, LOCATION, ETAG, RETRY_AFTER]
+        .iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name)?.to_str().ok()?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect();
+    let headers = serde_json::to_string(&kept).unwrap_or_default();
+    let (req, res) = response.into_parts();
+    let (head, body) = res.into_parts();
+    let body = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    (req, head, Answer { status, body, headers })
+}
+
+fn store(conn: &mut DbConnection, target: &Target, answer: Answer) -> ApiResult<()> {
+    diesel::update(keys::table.find((&target.org_id, &target.principal, &target.key)))
+        .set((
+            keys::response_status.eq(i32::from(answer.status.as_u16())),
+            keys::response_body.eq(String::from_utf8_lossy(&answer.body).into_owned()),
+            keys::response_headers.eq(answer.headers),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Logs a rollback that failed: the pool discards the connection, which rolls it back anyway.
+fn end(result: ApiResult<()>) {
+    if let Err(e) = result {
+        log::warn!("could not roll back a request's transaction: {e}");
     }
 }
 
@@ -159,11 +249,11 @@ fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
     actix_web::dev::Payload::from(bytes)
 }
 
-async fn forget(state: &AppState, org_id: String, principal: String, key: String) {
+async fn forget(state: &AppState, target: Target) {
     let result = state
         .db
         .write(move |conn| {
-            diesel::delete(keys::table.find((&org_id, &principal, &key))).execute(conn)?;
+            diesel::delete(keys::table.find((&target.org_id, &target.principal, &target.key))).execute(conn)?;
             Ok(())
         })
         .await;

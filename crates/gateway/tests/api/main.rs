@@ -13,6 +13,7 @@ mod api_keys;
 mod auth;
 mod concurrency;
 mod conventions;
+mod crash_safety;
 mod custom_fields;
 mod database_faults;
 mod events;

@@ -1,0 +1,193 @@
+//! `kill -9` at random points of a burst of keyed creates, then retries of every request that
+//! got no answer with its `Idempotency-Key`: exactly one contact and one `contact.created`
+//! event per key, and every answer for a key names the same contact. The real server binary,
+//! really killed, on both databases.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, new_pg_database};
+
+const KEYS: usize = 150;
+const KILLS: usize = 4;
+const SECRET: &str = "crash-test-secret-crash-test-secret-0001";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(database_url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = crm(database_url)
+            .arg("serve")
+            .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while !client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(started.elapsed() < Duration::from_secs(20), "the server did not start");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn crm(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crm"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("CRM_SECRET_KEY", SECRET)
+        .env("CRM_BOOTSTRAP", "false")
+        .env("CRM_RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("RUST_LOG", "off");
+    command
+}
+
+/// Sends the keyed create of every key in `keys` at once; the answers that came back.
+/// `answered` counts them as they arrive.
+async fn burst(base: &str, api_key: &str, keys: &[usize], answered: Arc<AtomicUsize>) -> Vec<(usize, u16, Value)> {
+    let client = reqwest::Client::new();
+    let requests = keys.iter().map(|&i| {
+        let request = client
+            .post(format!("{base}/v1/contacts"))
+            .bearer_auth(api_key)
+            .header("Idempotency-Key", format!("crash-{i}"))
+            .json(&json!({"first_name": format!("K{i}"), "last_name": "Crash"}));
+        let answered = answered.clone();
+        actix_web::rt::spawn(async move {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            let answer = (i, status, response.json::<Value>().await.ok()?);
+            answered.fetch_add(1, Ordering::SeqCst);
+            Some(answer)
+        })
+    });
+    let mut answers = Vec::new();
+    for task in requests.collect::<Vec<_>>() {
+        if let Ok(Some(answer)) = task.await {
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
+fn count(database_url: &str, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = crm_core::db::DbConnection::open(database_url).unwrap();
+    diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().n
+}
+
+async fn keyed_creates_survive_kill_9(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, _pg) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
+        Backend::Postgres => {
+            let (url, admin_url, name) = new_pg_database();
+            (url, Some(DropDatabase { admin_url, name }))
+        }
+    };
+    let init = crm(&database_url).args(["init", "--org", "Crash", "--email", "admin@crash.test"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let api_key = String::from_utf8_lossy(&init.stdout).lines().last().unwrap().trim().to_string();
+
+    let mut contact_of: HashMap<usize, String> = HashMap::new();
+    for round in 0..=KILLS + 5 {
+        let server = Server::start(&database_url).await;
+        let pending: Vec<usize> = (0..KEYS).filter(|i| !contact_of.contains_key(i)).collect();
+        if pending.is_empty() {
+            break;
+        }
+        // Every key again, the answered ones too: their answer is replayed.
+        let all: Vec<usize> = (0..KEYS).collect();
+        let base = server.base.clone();
+        let answered = Arc::new(AtomicUsize::new(0));
+        let sending = burst(&base, &api_key, &all, answered.clone());
+        let answers = if round < KILLS {
+            // The kill lands inside the burst: after a random number of its answers.
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+            let kill_after = 1 + nanos as usize % (KEYS - 1);
+            let mut server = server;
+            let killer = async move {
+                while answered.load(Ordering::SeqCst) < kill_after {
+                    actix_web::rt::time::sleep(Duration::from_micros(200)).await;
+                }
+                server.child.kill().unwrap();
+                server.child.wait().unwrap();
+            };
+            let (answers, ()) = futures_util::future::join(sending, killer).await;
+            answers
+        } else {
+            sending.await
+        };
+        for (i, status, body) in answers {
+            match status {
+                201 => {
+                    let id = body["id"].as_str().unwrap().to_string();
+                    let first = contact_of.entry(i).or_insert_with(|| id.clone());
+                    assert_eq!(*first, id, "key crash-{i} answered two different contacts");
+                }
+                // The database was busy or the request still in flight elsewhere: retried.
+                409 | 503 => {}
+                other => panic!("key crash-{i}: unexpected {other} {body}"),
+            }
+        }
+    }
+    assert_eq!(contact_of.len(), KEYS, "every key was answered in the end");
+    let contacts = count(&database_url, "SELECT COUNT(*) AS n FROM contacts WHERE last_name = 'Crash'");
+    let distinct =
+        count(&database_url, "SELECT COUNT(DISTINCT first_name) AS n FROM contacts WHERE last_name = 'Crash'");
+    let events = count(&database_url, "SELECT COUNT(*) AS n FROM events WHERE type = 'contact.created'");
+    assert_eq!(
+        (contacts, distinct, events),
+        (KEYS as i64, KEYS as i64, KEYS as i64),
+        "one contact and one event per key"
+    );
+}
+
+struct DropDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+mod keyed_creates_survive_kill_9 {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::keyed_creates_survive_kill_9(crate::support::Backend::Sqlite).await
+    }
+    #[actix_web::test]
+    async fn postgres() {
+        super::keyed_creates_survive_kill_9(crate::support::Backend::Postgres).await
+    }
+}
