@@ -35,6 +35,7 @@ pub mod sessions;
 pub mod sql;
 pub mod state;
 pub mod teams;
+pub mod text;
 pub mod time;
 pub mod users;
 pub mod write;

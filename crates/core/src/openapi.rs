@@ -46,7 +46,7 @@ impl utoipa::Modify for StandardResponses {
                 add_standard(operation, true);
             }
         }
-        forbid_nul_in_strings(openapi);
+        pattern_free_strings(openapi);
     }
 }
 
@@ -77,8 +77,17 @@ fn pattern_cursors(map: &mut serde_json::Map<String, serde_json::Value>) {
 /// (and each key of a free-form object) that has no stricter format, pattern or enum.
 pub const NO_NUL_PATTERN: &str = r"^[^\u0000]*$";
 
-fn forbid_nul_in_strings(openapi: &mut OpenApi) {
-    fn walk(value: &mut serde_json::Value) {
+/// Gives each free string its pattern: in what a client sends (request bodies and the schemas
+/// they use), the text rules of [`crate::text`], multi-line or not by the property's name;
+/// elsewhere (parameters, responses only), [`NO_NUL_PATTERN`].
+fn pattern_free_strings(openapi: &mut OpenApi) {
+    let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
+    let sent = schemas_in_request_bodies(&document);
+    let single_line = crate::text::pattern(false);
+    let multi_line = crate::text::pattern(true);
+    let text = |multiline: bool| if multiline { multi_line.as_str() } else { single_line.as_str() };
+    // `text`: None outside request bodies; Some(multiline) inside.
+    fn walk(value: &mut serde_json::Value, text: Option<bool>, pattern: &dyn Fn(Option<bool>) -> String) {
         match value {
             serde_json::Value::Object(map) => {
                 pattern_cursors(map);
@@ -87,25 +96,80 @@ fn forbid_nul_in_strings(openapi: &mut OpenApi) {
                 });
                 let constrained = ["format", "pattern", "enum", "const"].iter().any(|k| map.contains_key(*k));
                 if is_string && !constrained {
-                    map.insert("pattern".into(), NO_NUL_PATTERN.into());
+                    map.insert("pattern".into(), pattern(text).into());
                 }
                 if map.get("additionalProperties").is_some_and(|extra| extra != false)
                     && !map.contains_key("propertyNames")
                 {
-                    map.insert("propertyNames".into(), serde_json::json!({"pattern": NO_NUL_PATTERN}));
+                    map.insert("propertyNames".into(), serde_json::json!({"pattern": pattern(text.map(|_| false))}));
                 }
-                // Examples are data, not schemas.
-                map.iter_mut().filter(|(k, _)| *k != "example" && *k != "examples").for_each(|(_, v)| walk(v));
+                for (key, child) in map.iter_mut() {
+                    match key.as_str() {
+                        // Examples are data, not schemas.
+                        "example" | "examples" => {}
+                        "properties" => {
+                            let Some(properties) = child.as_object_mut() else { continue };
+                            for (name, property) in properties.iter_mut() {
+                                let multiline = crate::text::is_multiline(name) || name == "custom";
+                                walk(property, text.map(|inherited| inherited || multiline), pattern);
+                            }
+                        }
+                        _ => walk(child, text, pattern),
+                    }
+                }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| walk(item, text, pattern)),
             _ => {}
         }
     }
-    let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
-    walk(&mut document);
+    let pattern = |text_rules: Option<bool>| text_rules.map_or(NO_NUL_PATTERN, text).to_string();
+    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
+        for (name, schema) in schemas.iter_mut() {
+            walk(schema, sent.contains(name).then_some(false), &pattern);
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for operation in paths.values_mut().filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut()) {
+            let Some(operation) = operation.as_object_mut() else { continue };
+            for (key, part) in operation.iter_mut() {
+                walk(part, (key == "requestBody").then_some(false), &pattern);
+            }
+        }
+    }
     if let Ok(finished) = serde_json::from_value(document) {
         *openapi = finished;
     }
+}
+
+/// The component schemas a request body uses, directly or through others.
+fn schemas_in_request_bodies(document: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(name) =
+                    map.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.push(name.to_string());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for item in document["paths"].as_object().into_iter().flat_map(|paths| paths.values()) {
+        for operation in item.as_object().into_iter().flat_map(|item| item.values()) {
+            refs(&operation["requestBody"], &mut pending);
+        }
+    }
+    let mut sent = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if sent.insert(name.clone()) {
+            refs(&document["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    sent
 }
 
 /// utoipa inlines a generic's type argument, so each `Page_X` would carry a copy of `X`: point

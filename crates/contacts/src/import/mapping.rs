@@ -213,7 +213,13 @@ pub fn row_input(plan: &Plan, header: &[String], row: &[String]) -> ApiResult<Ro
         let Some(value) = row.get(*index).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
             continue;
         };
-        let value = value.to_string();
+        // The same rules as a JSON body's strings (crm_core::text): custom values may be long text.
+        if let Err(message) = crm_core::text::check(value, matches!(target, Target::Custom(_))) {
+            let column = header.get(*index).map(String::as_str).unwrap_or_default();
+            errors.push(FieldError::new(format!("/{column}"), "invalid_character", message));
+            continue;
+        }
+        let value = crm_core::text::nfc(value).into_owned();
         let c = &mut input.contact;
         match target {
             Target::Id => input.id = Some(value),

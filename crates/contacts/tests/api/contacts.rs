@@ -13,7 +13,8 @@ both!(
     upsert_by_external_id,
     trash_and_restore,
     roles_and_other_organizations,
-    a_patch_rewrites_only_what_changed
+    a_patch_rewrites_only_what_changed,
+    text_is_clean_at_the_edge
 );
 
 fn ada() -> Value {
@@ -85,6 +86,13 @@ async fn bad_contacts_change_nothing(app: TestApp) {
         // Two characters, but `ß` upper-cases to `SS`: a country is two ASCII letters.
         (json!({"first_name": "A", "addresses": [{"country": "ßb"}]}), "/addresses/0/country"),
         (json!({"first_name": "A", "addresses": [{"country": "GBR"}]}), "/addresses/0/country"),
+        // Text that is not what it shows (crm_core::text).
+        (json!({"first_name": "\u{200b}"}), "/first_name"),
+        (json!({"first_name": "A", "last_name": "ring\u{7}"}), "/last_name"),
+        (json!({"first_name": "A", "job_title": "abc\u{202e}fdp.exe"}), "/job_title"),
+        (json!({"first_name": "two\nlines"}), "/first_name"),
+        (json!({"first_name": "A", "tags": ["\u{1b}[31mred"]}), "/tags/0"),
+        (json!({"first_name": "A", "external_ids": {"shop\u{85}": "1"}}), "/external_ids/shop\u{85}"),
     ];
     for (body, pointer) in cases {
         let reply = app.post("/v1/contacts", &app.admin_key, body.clone()).await;
@@ -465,4 +473,47 @@ async fn a_patch_rewrites_only_what_changed(app: TestApp) {
     app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "grace@example.com"}]}))
         .await
         .expect_problem(409, "duplicate_contact");
+}
+
+/// Text is stored in NFC; a body in another charset, or of another shape, is refused with a
+/// detail that names no type of the server's.
+async fn text_is_clean_at_the_edge(app: TestApp) {
+    let created =
+        app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Zoe\u{308}", "last_name": "Brontë"})).await;
+    created.expect(201);
+    assert_eq!(created.body["first_name"], "Zo\u{eb}", "stored composed (NFC)");
+    // Typed composed, found whichever way it was sent.
+    let found = app.get("/v1/search?q=zo%C3%AB", &app.admin_key).await;
+    found.expect(200);
+    assert!(found.text.contains(created.body["id"].as_str().unwrap()), "{}", found.text);
+
+    let contacts = app.count("contacts");
+    let latin1 = app
+        .send(
+            app.client
+                .post(app.url("/v1/contacts"))
+                .header("Content-Type", "application/json; charset=iso-8859-1")
+                .body(b"{\"first_name\": \"Jos\xe9\"}".to_vec()),
+            &app.admin_key,
+        )
+        .await;
+    latin1.expect_problem(415, "unsupported_media_type");
+    for body in ["[]", "null", "\"Ada\"", r#"{"first_name": ["\u00c9"]}"#] {
+        let reply = app
+            .send(
+                app.client.post(app.url("/v1/contacts")).header("Content-Type", "application/json").body(body),
+                &app.admin_key,
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.text);
+        assert!(!reply.text.contains("ContactIn") && !reply.text.contains("struct"), "{body}: {}", reply.text);
+    }
+    assert_eq!(app.count("contacts"), contacts);
+
+    // Multi-line fields keep their lines and tabs.
+    let contact = created.body["id"].as_str().unwrap();
+    let note = json!({"kind": "note", "body": "Called.\n\tWants the annual plan.", "contact_ids": [contact]});
+    let activity = app.post("/v1/activities", &app.admin_key, note).await;
+    activity.expect(201);
+    assert_eq!(activity.body["body"], "Called.\n\tWants the annual plan.");
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::support::{Backend, Reply, TestApp};
 
-both!(import_modes_dry_run_and_revert, import_refuses_bad_input);
+both!(import_modes_dry_run_and_revert, import_refuses_bad_input, imported_text_is_clean);
 
 const BOUNDARY: &str = "crm-test-boundary-7MA4YWxkTrZu0gW";
 
@@ -421,4 +421,26 @@ async fn import_reads_custom_fields(app: TestApp) {
     )
     .await;
     bad.expect_problem(422, "validation_failed");
+}
+
+/// A CSV cell is held to the rules of a JSON string: stored in NFC, refused (its row only)
+/// when it holds control characters, a bidirectional override or only invisible characters.
+async fn imported_text_is_clean(app: TestApp) {
+    let csv = "First Name,Last Name\nZoe\u{308},Bront\u{eb}\nRing\u{7},Bell\nA,abc\u{202e}fdp\n\u{200b},Ghost\n";
+    let done = import(&app, json!({"mapping": {"First Name": "first_name", "Last Name": "last_name"}}), csv).await;
+    assert_eq!(
+        done["counts"],
+        json!({"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 3}),
+        "{done}"
+    );
+    let listed = app.get("/v1/contacts", &app.admin_key).await;
+    assert_eq!(listed.body["data"][0]["first_name"], "Zo\u{eb}");
+    let id = done["id"].as_str().unwrap();
+    let failed = app.get(&format!("/v1/imports/{id}/failed-rows"), &app.admin_key).await;
+    let reasons: Vec<String> = csv::Reader::from_reader(failed.text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().next_back().unwrap().to_string())
+        .collect();
+    assert_eq!(reasons.len(), 3);
+    assert!(reasons.iter().all(|r| r.contains("First Name") || r.contains("Last Name")), "{reasons:?}");
 }

@@ -23,23 +23,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        let media_type = json_media_type(req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()));
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send the body as application/json.",
-                )
-                .into());
-            }
+            media_type?;
             let bytes = bytes.await?;
             let value = parse_json::<T>(&bytes)?;
             value.validate().map_err(|e| ApiError::validation(field_errors(&e)))?;
@@ -48,32 +35,67 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     }
 }
 
+/// 415 unless the content type is `application/json` or `*+json`, in UTF-8 (JSON's only
+/// encoding, RFC 8259): a `charset` other than UTF-8 would have the body read as something it
+/// is not.
+pub fn json_media_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let unsupported = |detail: &str| {
+        ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", detail)
+    };
+    let mut parts = content_type.unwrap_or("").split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return Err(unsupported("Send the body as application/json."));
+    }
+    for parameter in parts {
+        let Some((name, value)) = parameter.split_once('=') else { continue };
+        let value = value.trim().trim_matches('"').to_ascii_lowercase();
+        if name.trim().eq_ignore_ascii_case("charset") && value != "utf-8" && value != "utf8" {
+            return Err(unsupported("Send the body as application/json in UTF-8 (no other charset)."));
+        }
+    }
+    Ok(())
+}
+
 /// Trimmed text, with blank text as none: how optional text fields are stored.
 pub fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// Parses a JSON body, mapping serde's errors to 400 (not JSON) or 422 (wrong field).
+/// Parses a JSON body, mapping serde's errors to 400 (not JSON) or 422 (wrong field). Every
+/// string is held to [`crate::text`] (422 with pointers) and stored in NFC.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if has_escaped_nul(bytes) {
-        // PostgreSQL cannot store U+0000 in text, and no field needs it.
-        return Err(ApiError::invalid_field(
-            "",
-            "invalid_character",
-            "strings must not contain the NUL character (\\u0000)",
-        ));
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let mut parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
-    if parsed.is_ok()
-        && let Err(e) = deserializer.end()
-    {
-        return Err(ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}.")));
-    }
+    let malformed = |e: &dyn std::fmt::Display| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {}.", public_message(e)))
+    };
+    // Most bodies are plain ASCII without escapes: nothing to check or normalize, one pass.
+    let cleaned = if crate::text::is_plain_json(bytes) {
+        None
+    } else {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+        let errors = crate::text::clean_json(&mut value);
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Some(value)
+    };
+    let mut parsed: Result<T, _> = match &cleaned {
+        Some(value) => serde_path_to_error::deserialize(value),
+        None => {
+            let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+            let parsed = serde_path_to_error::deserialize(&mut deserializer);
+            if parsed.is_ok()
+                && let Err(e) = deserializer.end()
+            {
+                return Err(malformed(&e));
+            }
+            parsed
+        }
+    };
     // JSON Schema's `integer` includes 3.0, serde's i64 does not: a body refused for its types
     // is read again with its integral numbers as integers (rare, so the common path stays one pass).
     if parsed.as_ref().is_err_and(|e| e.inner().is_data())
-        && let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(mut value) = cleaned.or_else(|| serde_json::from_slice::<serde_json::Value>(bytes).ok())
         && integral_floats_to_integers(&mut value)
     {
         parsed = serde_path_to_error::deserialize(value);
@@ -81,10 +103,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     parsed.map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() || bytes.iter().all(u8::is_ascii_whitespace) {
-            return ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {inner}."));
+            return malformed(inner);
         }
         let mut pointer = path_pointer(error.path());
-        let message = inner.to_string();
+        let message = public_message(inner);
         let message = message.split(" at line ").next().unwrap_or(&message).to_string();
         let code = if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(name) = rest.split('`').next() {
@@ -103,6 +125,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// serde's message without the server's own type names ("expected struct ContactIn" says
+/// nothing to a client and names an internal type): "expected an object".
+fn public_message(error: &dyn std::fmt::Display) -> String {
+    let message = error.to_string();
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(at) = rest.find("expected ") {
+        let (head, tail) = rest.split_at(at + "expected ".len());
+        out.push_str(head);
+        let (replacement, kind) = [
+            ("a JSON object", "struct "),
+            ("a JSON object", "tuple struct "),
+            ("a JSON object", "unit struct "),
+            ("one of the documented values", "enum "),
+            ("one of the documented values", "variant identifier"),
+        ]
+        .into_iter()
+        .find(|(_, kind)| tail.starts_with(kind))
+        .unwrap_or(("", ""));
+        if kind.is_empty() {
+            rest = tail;
+            continue;
+        }
+        out.push_str(replacement);
+        let name = &tail[kind.len()..];
+        rest = &name[name.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(name.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Rewrites every float with no fractional part (in i64's range) as an integer; says whether
 /// it rewrote any.
 fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
@@ -118,14 +171,6 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
         serde_json::Value::Object(map) => map.values_mut().fold(false, |any, v| integral_floats_to_integers(v) | any),
         _ => false,
     }
-}
-
-/// Whether a JSON text contains the escape `\u0000` (an unescaped backslash, then u0000).
-fn has_escaped_nul(bytes: &[u8]) -> bool {
-    bytes
-        .windows(6)
-        .enumerate()
-        .any(|(i, w)| w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
 }
 
 /// `parent/name`, unless serde's path already ends at `name`.
@@ -249,6 +294,46 @@ mod tests {
         let input = parse_json::<Input>(br#"{"email": "nope", "count": 1}"#).unwrap();
         let errors = field_errors(&input.validate().unwrap_err());
         assert_eq!(errors[0].pointer, "/email");
+    }
+
+    #[test]
+    fn json_in_utf_8_only() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/merge-patch+json",
+            "Application/JSON;charset=\"UTF-8\"",
+        ] {
+            assert!(json_media_type(Some(ok)).is_ok(), "{ok}");
+        }
+        for refused in ["text/plain", "application/json; charset=iso-8859-1", "application/json;charset=utf-16"] {
+            assert_eq!(json_media_type(Some(refused)).unwrap_err().status, 415, "{refused}");
+        }
+        assert!(json_media_type(None).is_err());
+    }
+
+    #[test]
+    fn details_name_no_internal_type() {
+        for body in [&b"[]"[..], b"null", b"\"text\"", br#"{"email": "\u00e9@b.co", "count": []}"#] {
+            let error = parse_json::<Input>(body).unwrap_err();
+            let text = format!("{} {:?}", error.detail, error.errors);
+            assert!(!text.contains("Input") && !text.contains("struct"), "{text}");
+        }
+        assert_eq!(
+            public_message(&"invalid type: sequence, expected struct ContactIn"),
+            "invalid type: sequence, expected a JSON object"
+        );
+        assert_eq!(public_message(&"expected enum crm::Kind or null"), "expected one of the documented values or null");
+    }
+
+    #[test]
+    fn strings_are_clean_and_nfc() {
+        let bell = parse_json::<Input>("{\"email\": \"a\\u0007@b.co\", \"count\": 1}".as_bytes()).unwrap_err();
+        assert_eq!((bell.errors[0].pointer.as_str(), bell.errors[0].code.as_str()), ("/email", "invalid_character"));
+        let raw_del = parse_json::<Input>("{\"email\": \"a\u{7f}@b.co\", \"count\": 1}".as_bytes()).unwrap_err();
+        assert_eq!(raw_del.errors[0].pointer, "/email");
+        let decomposed = parse_json::<Input>("{\"email\": \"zoe\u{308}@b.co\", \"count\": 1}".as_bytes()).unwrap();
+        assert_eq!(decomposed.email, "zo\u{eb}@b.co");
     }
 
     #[test]
