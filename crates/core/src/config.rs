@@ -26,6 +26,9 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     pub rate_limit_anonymous_per_minute: u32,
     pub max_body_bytes: usize,
+    pub client_header_timeout_ms: u64,
+    pub client_body_timeout_ms: u64,
+    pub max_connections_per_address: usize,
     pub cors_origins: String,
     pub bootstrap: bool,
     pub http_workers: usize,
@@ -216,6 +219,12 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err("CRM_MAX_BODY_BYTES must be at least 1024".into());
+        }
+        if self.client_header_timeout_ms < 100 || self.client_body_timeout_ms < 100 {
+            return Err("CRM_CLIENT_HEADER_TIMEOUT_MS and CRM_CLIENT_BODY_TIMEOUT_MS must be at least 100".into());
+        }
+        if self.max_connections_per_address == 0 {
+            return Err("CRM_MAX_CONNECTIONS_PER_ADDRESS must be at least 1".into());
         }
         Ok(())
     }

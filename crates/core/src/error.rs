@@ -199,6 +199,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.content_type(PROBLEM_JSON);
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // What is left of the body would be read as the next request.
+            response.force_close();
+        }
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));
         }

@@ -247,6 +247,7 @@ fn add_standard(operation: &mut Operation, writes: bool) {
         add("404", "No such record in your organization");
     }
     if has_body {
+        add("408", "The request body stopped arriving (`request_timeout`): the connection is closed");
         add("413", "The request body is too large");
         add("415", "The body is not application/json");
         add("422", "Invalid input: `errors` points at each invalid field");

@@ -97,6 +97,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.get_ref().clone()))
         .default_service(web::to(no_route))
         .wrap(cors)
+        .wrap(from_fn(crm_core::http::client_limits))
         .wrap(from_fn(request_id))
 }
 

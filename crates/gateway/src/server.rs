@@ -17,14 +17,33 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let spec = web::Data::new(crate::openapi());
     actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
     spawn_workers(&state);
-    let app_state = state.clone();
-    let server = HttpServer::new(move || crate::app(app_state.clone(), spec.clone()))
+    let listener = std::net::TcpListener::bind(&listen)
+        .map_err(|e| std::io::Error::other(format!("cannot listen on {listen}: {e}")))?;
+    let server = http_server(state, spec, listener, workers, true)?;
+    log::info!("crm listening on http://{listen} (docs at http://{listen}/docs/)");
+    server.await
+}
+
+/// The HTTP server of `crm serve` (and of the tests): the app, with the server's own limits
+/// on clients (slow request heads, connections per address: `crm_core::http::client_limits`).
+/// Without `signals`, it stops only when told (the tests' servers).
+pub fn http_server(
+    state: web::Data<AppState>,
+    spec: web::Data<utoipa::openapi::OpenApi>,
+    listener: std::net::TcpListener,
+    workers: usize,
+    signals: bool,
+) -> std::io::Result<actix_web::dev::Server> {
+    let counts = crm_core::http::ConnectionCounts::default();
+    let allowed = state.config.max_connections_per_address;
+    let head_timeout = std::time::Duration::from_millis(state.config.client_header_timeout_ms);
+    let server = HttpServer::new(move || crate::app(state.clone(), spec.clone()))
         .workers(workers)
         .shutdown_timeout(20)
-        .bind(&listen)
-        .map_err(|e| std::io::Error::other(format!("cannot listen on {listen}: {e}")))?;
-    log::info!("crm listening on http://{listen} (docs at http://{listen}/docs/)");
-    server.run().await
+        .client_request_timeout(head_timeout)
+        .on_connect(move |connection, data| counts.on_connect(connection, data, allowed));
+    let server = if signals { server } else { server.disable_signals() };
+    Ok(server.listen(listener)?.run())
 }
 
 /// Runs background jobs (and the event sequencer) without HTTP until SIGTERM/SIGINT.

@@ -14,7 +14,7 @@ pub use private_postgres::PrivatePostgres;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 
-use actix_web::{HttpServer, web};
+use actix_web::web;
 use crm_core::AppState;
 use crm_core::auth::secrets::AccessClaims;
 use crm_core::config::Config;
@@ -205,13 +205,9 @@ impl TestApp {
                 let spec = web::Data::new(crm_gateway::openapi());
                 actix_web::rt::spawn(crm_core::events::service::run_sequencer(server_state.db.clone()));
                 crm_gateway::server::spawn_workers(&server_state);
-                let server = HttpServer::new(move || crm_gateway::app(server_state.clone(), spec.clone()))
-                    .workers(1)
-                    .disable_signals()
-                    .bind("127.0.0.1:0")
-                    .unwrap();
-                let addr = server.addrs()[0];
-                let running = server.run();
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                let running = crm_gateway::server::http_server(server_state, spec, listener, 1, false).unwrap();
                 tx.send(addr).unwrap();
                 running.await
             })

@@ -62,6 +62,14 @@ fn bad_upload(detail: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_upload", detail)
 }
 
+/// A part that could not be read: a 408 when the upload stopped arriving.
+fn unreadable_part(error: actix_multipart::MultipartError, part: &str) -> ApiError {
+    match error {
+        actix_multipart::MultipartError::Payload(e) => crm_core::http::client_limits::unreadable(&e),
+        other => bad_upload(format!("The {part} part is unreadable: {other}.")),
+    }
+}
+
 /// The parts of the upload, read: the options and the stored file with its header row.
 struct Received {
     options: Option<ImportOptions>,
@@ -78,7 +86,7 @@ async fn receive(state: &AppState, actor: &Actor, form: &mut Multipart, received
             "options" => {
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(|e| bad_upload(format!("The options part is unreadable: {e}.")))?;
+                    let chunk = chunk.map_err(|e| unreadable_part(e, "options"))?;
                     if bytes.len() + chunk.len() > MAX_OPTIONS_BYTES {
                         return Err(ApiError::invalid_field("/options", "too_large", "options are at most 64 KiB"));
                     }
@@ -116,7 +124,7 @@ async fn receive(state: &AppState, actor: &Actor, form: &mut Multipart, received
                 received.file = Some((upload, filename, Vec::new()));
                 let Some((upload, _, head)) = received.file.as_mut() else { continue };
                 while let Some(chunk) = field.next().await {
-                    let chunk: Bytes = chunk.map_err(|e| bad_upload(format!("The file part is unreadable: {e}.")))?;
+                    let chunk: Bytes = chunk.map_err(|e| unreadable_part(e, "file"))?;
                     if !head.contains(&b'\n') && head.len() < MAX_HEADER_BYTES {
                         head.extend_from_slice(&chunk[..chunk.len().min(MAX_HEADER_BYTES - head.len())]);
                     }

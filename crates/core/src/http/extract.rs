@@ -27,7 +27,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             media_type?;
-            let bytes = bytes.await?;
+            let bytes = bytes.await.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                Some(unreadable) => super::client_limits::unreadable(unreadable).into(),
+                None => e,
+            })?;
             let value = parse_json::<T>(&bytes)?;
             value.validate().map_err(|e| ApiError::validation(field_errors(&e)))?;
             Ok(ValidatedJson(value))

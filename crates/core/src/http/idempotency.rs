@@ -67,8 +67,9 @@ pub async fn idempotency(
     let mut body = web::BytesMut::new();
     let mut payload = if streamed { actix_web::dev::Payload::None } else { req.take_payload() };
     while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return Ok(refuse(req, ApiError::bad_request("unreadable_body", "The request body could not be read.")));
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(refuse(req, super::client_limits::unreadable(&e))),
         };
         if body.len() + chunk.len() > state.config.max_body_bytes {
             return Ok(refuse(

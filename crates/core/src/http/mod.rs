@@ -1,6 +1,7 @@
 //! The HTTP conventions, implemented once: request ids and problem+json for every error,
 //! rate limits, idempotency keys, validated extractors, merge-patch fields, ETags, lists.
 
+pub mod client_limits;
 mod extract;
 pub mod idempotency;
 mod list;
@@ -9,6 +10,7 @@ mod rate_limit;
 mod request_id;
 mod version;
 
+pub use client_limits::{ConnectionCounts, client_limits};
 pub use extract::{ValidatedJson, field_errors, json_config, parse_json, path_config, query_config, trimmed};
 pub use idempotency::idempotency;
 pub use list::{

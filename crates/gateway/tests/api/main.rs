@@ -11,6 +11,7 @@ pub use crm_test_support::both;
 
 mod api_keys;
 mod auth;
+mod client_limits;
 mod concurrency;
 mod conventions;
 mod crash_safety;
