@@ -10,6 +10,8 @@ pub const SECTION: &str = "contacts";
 #[serde(deny_unknown_fields)]
 pub struct ContactsSettings {
     pub trash_retention_days: i64,
+    pub import_max_row_bytes: usize,
+    pub import_max_cell_bytes: usize,
 }
 
 impl ContactsSettings {
@@ -27,6 +29,10 @@ fn check(config: &Config) -> Result<(), String> {
     let settings = ContactsSettings::of(config)?;
     if !(1..=3650).contains(&settings.trash_retention_days) {
         return Err("CRM_CONTACTS_TRASH_RETENTION_DAYS must be 1 to 3650".into());
+    }
+    let limits = 1024..=16 << 20;
+    if !limits.contains(&settings.import_max_row_bytes) || !limits.contains(&settings.import_max_cell_bytes) {
+        return Err("CRM_CONTACTS_IMPORT_MAX_ROW_BYTES and _MAX_CELL_BYTES must be 1024 to 16777216".into());
     }
     Ok(())
 }

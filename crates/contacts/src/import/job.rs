@@ -13,6 +13,7 @@ use crm_core::records;
 use crm_core::scope::Scope;
 use serde::{Deserialize, Serialize};
 
+use super::bounded::{BoundedRows, Row};
 use super::dto::{ImportCounts, ImportMode, ImportOptions};
 use super::mapping::{CompanyRef, Plan, RowInput, row_input};
 use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
@@ -69,11 +70,8 @@ fn permanent(e: impl std::fmt::Display) -> JobError {
     JobError::Permanent(e.to_string())
 }
 
-pub(crate) fn csv_reader(
-    ctx: &JobContext,
-    file_id: &str,
-    options: &ImportOptions,
-) -> Result<csv::Reader<FileReader>, JobError> {
+/// The upload's rows after its header row, read in bounded memory ([`BoundedRows`]).
+fn rows(ctx: &JobContext, file_id: &str, options: &ImportOptions) -> Result<BoundedRows<FileReader>, JobError> {
     let file = FileReader::open(&ctx.db, &ctx.actor.scope(), file_id).map_err(|e| {
         if e.status == actix_web::http::StatusCode::NOT_FOUND {
             JobError::Permanent("the uploaded file is gone".into())
@@ -81,17 +79,15 @@ pub(crate) fn csv_reader(
             JobError::from(e)
         }
     })?;
+    let settings = crate::settings::ContactsSettings::of(&ctx.state.config).map_err(permanent)?;
     let delimiter = options.delimiter.as_deref().and_then(|d| d.bytes().next()).unwrap_or(b',');
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .buffer_capacity(256 * 1024)
-        .from_reader(file))
+    let mut rows = BoundedRows::new(file, delimiter, settings.import_max_row_bytes, settings.import_max_cell_bytes);
+    next_row(&mut rows)?; // the header row, read when the file was uploaded
+    Ok(rows)
 }
 
-fn fields(record: &csv::ByteRecord) -> Vec<String> {
-    record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
+fn next_row(rows: &mut BoundedRows<FileReader>) -> Result<Option<Row>, JobError> {
+    rows.next_row().map_err(|e| JobError::Retry(e.to_string()))
 }
 
 /// The import job (`contacts.import`). An import that cannot work ends as failed with an
@@ -124,23 +120,20 @@ fn import(ctx: &JobContext) -> JobResult {
     let mut progress: Progress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
     let plan = Plan::new(&payload.header, payload.options.mapping.as_ref()).map_err(|e| permanent(e.detail))?;
     let key = payload.options.match_on.as_deref().and_then(MatchKey::parse);
-    let mut record = csv::ByteRecord::new();
     if progress.rows_total.is_none() {
         // A counting pass, so the import can show how far along it is.
-        let mut reader = csv_reader(ctx, &payload.file_id, &payload.options)?;
+        let mut reader = rows(ctx, &payload.file_id, &payload.options)?;
         let mut total = 0u64;
-        while reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))? {
+        while next_row(&mut reader)?.is_some() {
             total += 1;
         }
         progress.rows_total = Some(total);
         let snapshot = serde_json::to_value(&progress).map_err(permanent)?;
         ctx.write(|conn| ctx.checkpoint(conn, &snapshot))?;
     }
-    let mut reader = csv_reader(ctx, &payload.file_id, &payload.options)?;
+    let mut reader = rows(ctx, &payload.file_id, &payload.options)?;
     let mut row_number = 0u64;
-    while row_number < progress.rows_processed
-        && reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))?
-    {
+    while row_number < progress.rows_processed && next_row(&mut reader)?.is_some() {
         row_number += 1;
     }
     let mut chunks = 0u64;
@@ -151,10 +144,10 @@ fn import(ctx: &JobContext) -> JobResult {
         }
         let mut batch = Vec::with_capacity(CHUNK_ROWS);
         while batch.len() < CHUNK_ROWS
-            && reader.read_byte_record(&mut record).map_err(|e| JobError::Retry(e.to_string()))?
+            && let Some(row) = next_row(&mut reader)?
         {
             row_number += 1;
-            batch.push((row_number, fields(&record)));
+            batch.push((row_number, row));
         }
         if batch.is_empty() {
             break;
@@ -204,7 +197,7 @@ fn apply_chunk(
     payload: &ImportPayload,
     plan: &Plan,
     key: Option<&MatchKey>,
-    batch: Vec<(u64, Vec<String>)>,
+    batch: Vec<(u64, Row)>,
     progress: &mut Progress,
 ) -> ApiResult<()> {
     let mut records = Vec::with_capacity(batch.len());
@@ -215,9 +208,12 @@ fn apply_chunk(
             custom: crm_core::custom_fields::Schema::load(c, &ctx.actor.scope(), crate::contact::model::RECORD_TYPE)?,
         };
         for (number, row) in &batch {
-            let outcome = diesel::Connection::transaction(c, |c| {
-                apply_row(c, &ctx.state.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
-            });
+            let outcome = match row {
+                Ok(row) => diesel::Connection::transaction(c, |c| {
+                    apply_row(c, &ctx.state.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
+                }),
+                Err(too_large) => Err(ApiError::invalid_field("", "row_too_large", too_large.clone())),
+            };
             let counts = &mut progress.counts;
             let mut record = ImportRow {
                 org_id: ctx.actor.org_id.clone(),
@@ -254,7 +250,7 @@ fn apply_chunk(
                     counts.failed += 1;
                     record.outcome = FAILED.into();
                     record.reason = Some(reason(&error));
-                    record.raw = Some(serde_json::to_string(row)?);
+                    record.raw = row.as_ref().ok().map(serde_json::to_string).transpose()?;
                 }
             }
             records.push(record);

@@ -2,6 +2,7 @@
 //! mapping, create / update / upsert matched on e-mail, external id or id, dry runs, failed
 //! rows with reasons, and a revert.
 
+mod bounded;
 pub mod dto;
 pub mod job;
 pub mod mapping;

@@ -4,64 +4,18 @@
 //! really killed, on both databases.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use crate::server_process::{ServerProcess, count, init};
 use crate::support::{Backend, new_pg_database};
 
 const KEYS: usize = 150;
 const KILLS: usize = 4;
-const SECRET: &str = "crash-test-secret-crash-test-secret-0001";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(database_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = crm(database_url)
-            .arg("serve")
-            .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        while !client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
-            assert!(started.elapsed() < Duration::from_secs(20), "the server did not start");
-            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-        }
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn crm(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_crm"));
-    command
-        .env("DATABASE_URL", database_url)
-        .env("CRM_SECRET_KEY", SECRET)
-        .env("CRM_BOOTSTRAP", "false")
-        .env("CRM_RATE_LIMIT_PER_MINUTE", "1000000")
-        .env("RUST_LOG", "off");
-    command
-}
-
 /// Sends the keyed create of every key in `keys` at once; the answers that came back.
 /// `answered` counts them as they arrive.
 async fn burst(base: &str, api_key: &str, keys: &[usize], answered: Arc<AtomicUsize>) -> Vec<(usize, u16, Value)> {
@@ -90,16 +44,6 @@ async fn burst(base: &str, api_key: &str, keys: &[usize], answered: Arc<AtomicUs
     answers
 }
 
-fn count(database_url: &str, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = crm_core::db::DbConnection::open(database_url).unwrap();
-    diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().n
-}
-
 async fn keyed_creates_survive_kill_9(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, _pg) = match backend {
@@ -109,13 +53,11 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
             (url, Some(DropDatabase { admin_url, name }))
         }
     };
-    let init = crm(&database_url).args(["init", "--org", "Crash", "--email", "admin@crash.test"]).output().unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let api_key = String::from_utf8_lossy(&init.stdout).lines().last().unwrap().trim().to_string();
+    let api_key = init(&database_url);
 
     let mut contact_of: HashMap<usize, String> = HashMap::new();
     for round in 0..=KILLS + 5 {
-        let server = Server::start(&database_url).await;
+        let server = ServerProcess::start(&database_url, &[]).await;
         let pending: Vec<usize> = (0..KEYS).filter(|i| !contact_of.contains_key(i)).collect();
         if pending.is_empty() {
             break;

@@ -1,0 +1,83 @@
+//! The real `crm` binary as a process of its own, for tests that kill it or watch its memory.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+const SECRET: &str = "process-test-secret-process-test-secret-01";
+
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `crm serve` on a free port with `env` added, and waits until it is ready.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = crm(database_url)
+            .arg("serve")
+            .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while !client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(started.elapsed() < Duration::from_secs(20), "the server did not start");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        ServerProcess { child, base }
+    }
+
+    /// Its resident memory now, in bytes (Linux).
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok());
+        kib.unwrap_or(0) * 1024
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `crm` binary on `database_url`, quiet, with rate limits out of the way.
+pub fn crm(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crm"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("CRM_SECRET_KEY", SECRET)
+        .env("CRM_BOOTSTRAP", "false")
+        .env("CRM_RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("RUST_LOG", "off");
+    command
+}
+
+/// `crm init`: an organization and its admin's API key.
+pub fn init(database_url: &str) -> String {
+    let init = crm(database_url).args(["init", "--org", "Process", "--email", "admin@process.test"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    String::from_utf8_lossy(&init.stdout).lines().last().unwrap().trim().to_string()
+}
+
+/// The number a `SELECT COUNT(*) AS n …` gives.
+pub fn count(database_url: &str, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = crm_core::db::DbConnection::open(database_url).unwrap();
+    diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().n
+}
