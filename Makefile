@@ -1,6 +1,6 @@
 # crm: the two commands a new user needs are `make run` and `make test`.
 
-.PHONY: run test test-fast openapi sdk bench fmt lint
+.PHONY: run test test-fast fuzz openapi sdk bench fmt lint
 
 # Serve the API on http://127.0.0.1:8080 with an embedded SQLite file in ./data.
 run:
@@ -13,6 +13,13 @@ test:
 # Only the Rust tests (needs CRM_TEST_PG_URL or a PostgreSQL on 127.0.0.1:5432).
 test-fast:
 	cargo nextest run --workspace
+
+# The property tests of every parser that takes outside input (filters, sorts, cursors, CSV
+# rows and mappings, e-mail, phone and domain normalization, text), with a larger budget than
+# `make test` gives them (proptest's 256 cases): FUZZ_CASES each, 20,000 by default.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo nextest run --workspace --no-fail-fast -E 'test(properties) | test(fuzz::)'
 
 # Rewrite openapi/openapi.json from the code.
 openapi:

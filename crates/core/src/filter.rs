@@ -550,4 +550,75 @@ mod tests {
         assert_eq!(time.errors[0].code, "invalid_value");
         assert!(check(serde_json::json!({"any": []})).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// JSON shaped like filters: mostly the language's own keys and operators, with
+        /// arbitrary values, nested a few levels.
+        fn filters() -> impl Strategy<Value = Value> {
+            let scalar = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                ".{0,20}".prop_map(Value::from),
+                Just(Value::from("2026-01-01T00:00:00Z")),
+                Just(Value::from("lead")),
+            ];
+            let field = prop_oneof![Just("name"), Just("stage"), Just("created_at"), Just("custom.tier"), Just("x")];
+            let op = prop_oneof![
+                Just("eq"),
+                Just("ne"),
+                Just("lt"),
+                Just("lte"),
+                Just("gt"),
+                Just("gte"),
+                Just("in"),
+                Just("not_in"),
+                Just("contains"),
+                Just("starts_with"),
+                Just("is_set"),
+                Just("like")
+            ];
+            let value = prop_oneof![scalar.clone(), prop::collection::vec(scalar, 0..4).prop_map(Value::from)];
+            let condition =
+                (field, op, value).prop_map(|(f, o, v)| serde_json::json!({"field": f, "op": o, "value": v}));
+            condition.prop_recursive(4, 40, 5, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..5).prop_map(|all| serde_json::json!({"all": all})),
+                    prop::collection::vec(inner.clone(), 0..5).prop_map(|any| serde_json::json!({"any": any})),
+                    inner.prop_map(|not| serde_json::json!({"not": not})),
+                ]
+            })
+        }
+
+        proptest! {
+            /// A filter compiles or is refused with a 4xx pointing into it; never a panic.
+            #[test]
+            fn any_filter_compiles_or_is_refused(json in filters()) {
+                let text = json.to_string();
+                match from_query(Some(&text)) {
+                    Ok(Some(filter)) => {
+                        let spec = Spec { fields: FIELDS, record_type: "thing", id_column: "t.id", org_id: "org_1", custom: &[] };
+                        if let Err(e) = compile::<crate::schema::users::table>(&filter, &spec, "/filter") {
+                            prop_assert!(e.status.is_client_error(), "{e}");
+                            prop_assert!(e.errors.iter().all(|f| f.pointer.starts_with("/filter")), "{:?}", e.errors);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => prop_assert!(e.status.is_client_error(), "{e}"),
+                }
+            }
+
+            /// Any text as `?filter=`: read or a 4xx.
+            #[test]
+            fn any_query_text_is_read_or_refused(raw in ".{0,200}") {
+                if let Err(e) = from_query(Some(&raw)) {
+                    prop_assert!(e.status.is_client_error(), "{e}");
+                }
+            }
+        }
+    }
 }

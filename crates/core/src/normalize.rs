@@ -104,4 +104,35 @@ mod tests {
         assert!(Phone::parse("12", "US").is_err());
         assert!(Phone::parse("call me", "US").is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// What normalization accepts, it accepts again unchanged: stored values are stable.
+            #[test]
+            fn normal_forms_are_fixed_points(raw in ".{0,40}", local in "[A-Za-z0-9._%+-]{1,20}", host in "[A-Za-z0-9-]{1,12}\\.[A-Za-z]{2,6}") {
+                for candidate in [raw.clone(), format!("{local}@{host}"), format!(" {}@{} ", local.to_uppercase(), host)] {
+                    if let Ok(email) = Email::parse(&candidate) {
+                        prop_assert_eq!(Email::parse(email.as_str()).map(Email::into_string), Ok(email.into_string()));
+                    }
+                }
+                for candidate in [raw.clone(), format!("https://www.{host}/{local}"), host.clone()] {
+                    if let Ok(domain) = Domain::parse(&candidate) {
+                        let domain = domain.into_string();
+                        prop_assert_eq!(Domain::parse(&domain).map(Domain::into_string), Ok(domain));
+                    }
+                }
+            }
+
+            #[test]
+            fn phone_numbers_are_fixed_points(raw in "[0-9 ()+.-]{0,20}", region in prop_oneof![Just("US"), Just("GB"), Just("DE"), Just("FR")]) {
+                if let Ok(phone) = Phone::parse(&raw, region) {
+                    let e164 = phone.into_string();
+                    prop_assert_eq!(Phone::parse(&e164, "US").map(Phone::into_string), Ok(e164));
+                }
+            }
+        }
+    }
 }

@@ -218,4 +218,45 @@ mod tests {
         assert!(!is_plain_json(br#"{"a": "b\u0007"}"#));
         assert!(!is_plain_json("{\"a\": \"é\"}".as_bytes()));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from)
+            ];
+            leaf.prop_recursive(3, 30, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map(any::<String>(), inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Cleaning is a fixed point: what it accepts and normalizes, it accepts again unchanged.
+            #[test]
+            fn clean_text_stays_clean(mut value in json()) {
+                if clean_json(&mut value).is_empty() {
+                    let mut again = value.clone();
+                    prop_assert!(clean_json(&mut again).is_empty());
+                    prop_assert_eq!(again, value);
+                }
+            }
+
+            #[test]
+            fn nfc_is_idempotent_and_keeps_the_verdict(text in any::<String>(), multiline in any::<bool>()) {
+                let once = nfc(&text).into_owned();
+                prop_assert_eq!(nfc(&once).into_owned(), once.clone());
+                if check(&text, multiline).is_ok() {
+                    prop_assert!(check(&once, multiline).is_ok());
+                }
+            }
+        }
+    }
 }

@@ -348,4 +348,49 @@ mod tests {
         assert_eq!(e.errors[0].code, "invalid_target");
         assert!(Plan::new(&h, Some(&map("a", "favourite_colour"))).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn target() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("first_name".to_string()),
+                Just("email".to_string()),
+                Just("phone".to_string()),
+                Just("tags".to_string()),
+                Just("lifecycle_stage".to_string()),
+                Just("address.country".to_string()),
+                Just("company.name".to_string()),
+                Just("custom.tier".to_string()),
+                Just("external_id:shop".to_string()),
+                ".{0,16}",
+            ]
+        }
+
+        proptest! {
+            /// Any header, mapping and row: a plan and an input, or a 4xx pointing at a column.
+            #[test]
+            fn any_mapping_and_row_is_read_or_refused(
+                header in prop::collection::vec(".{0,12}", 0..6),
+                mapped in prop::collection::vec((0usize..6, target()), 0..6),
+                row in prop::collection::vec(".{0,30}", 0..8),
+            ) {
+                let mapping: BTreeMap<String, Targets> = mapped
+                    .into_iter()
+                    .filter_map(|(i, t)| header.get(i).map(|h| (h.clone(), Targets::One(t))))
+                    .collect();
+                for mapping in [None, Some(&mapping)] {
+                    match Plan::new(&header, mapping) {
+                        Ok(plan) => {
+                            if let Err(e) = row_input(&plan, &header, &row) {
+                                prop_assert!(e.status.is_client_error(), "{e}");
+                            }
+                        }
+                        Err(e) => prop_assert!(e.status.is_client_error(), "{e}"),
+                    }
+                }
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod companies;
 mod contacts;
 mod dedupe;
 mod exports;
+mod fuzz;
 mod imports;
 mod privacy;
 mod search;

@@ -423,4 +423,32 @@ mod tests {
         assert!(ListQuery { sort: Some("password".into()), ..Default::default() }.sort(&["email"], other).is_err());
         assert!(ListQuery { limit: Some(201), ..Default::default() }.limit().is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a client sends as `sort` and `cursor`: an answer or a 400, never a panic.
+            #[test]
+            fn any_sort_and_cursor_is_read_or_refused(sort in ".{0,40}", cursor in ".{0,200}", limit in any::<i64>()) {
+                let q = ListQuery { sort: Some(sort), cursor: Some(cursor), limit: Some(limit) };
+                let by = Sort { field: "created_at", desc: false };
+                if let Err(e) = q.plan(&["created_at", "email"], by) {
+                    prop_assert_eq!(e.status.as_u16(), 400);
+                }
+            }
+
+            /// A cursor the server wrote reads back as it was, and matches the contract.
+            #[test]
+            fn cursors_round_trip(value in ".{0,100}", id in "[a-z]{1,4}_[0-9a-z]{26}", desc in any::<bool>()) {
+                let cursor = Cursor { field: "email".into(), desc, value: value.clone(), id: id.clone() };
+                let encoded = cursor.encode();
+                prop_assert!(regex::Regex::new(CURSOR_PATTERN).unwrap().is_match(&encoded));
+                let q = ListQuery { cursor: Some(encoded), ..Default::default() };
+                let read = q.cursor(&Sort { field: "email", desc }).unwrap().unwrap();
+                prop_assert_eq!((read.value, read.id), (value, id));
+            }
+        }
+    }
 }
