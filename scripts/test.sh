@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite, on SQLite and PostgreSQL, then the contract checks.
+# `make test`: the whole suite, on SQLite and PostgreSQL (with the fault soak on the release
+# server), then the contract checks.
 # Starts a throwaway PostgreSQL when none answers (scripts/ensure-postgres.sh) and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,5 +14,10 @@ echo "PostgreSQL for the tests: $CRM_TEST_PG_URL"
 scripts/ensure-tools.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -q -- -D warnings
-cargo nextest run --workspace --no-fail-fast
+# The tests that run the server as a process of its own (kill -9, hostile import, the fault
+# soak) run the release build, as deployed.
+cargo build --release -q -p crm-gateway --bin crm
+# shellcheck source=scripts/target-dir.sh
+source scripts/target-dir.sh
+CRM_TEST_SERVER_BINARY="$(target_dir)/release/crm" cargo nextest run --workspace --no-fail-fast
 scripts/contract-checks.sh

@@ -24,6 +24,7 @@ mod jobs;
 mod openapi;
 mod schema;
 mod server_process;
+mod soak;
 mod timelines;
 mod users;
 mod visibility;

@@ -52,9 +52,12 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The `crm` binary on `database_url`, quiet, with rate limits out of the way.
+/// The `crm` binary on `database_url`, quiet, with rate limits out of the way: the one
+/// `CRM_TEST_SERVER_BINARY` names (`scripts/test.sh` passes the release build), else this
+/// build's.
 pub fn crm(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_crm"));
+    let binary = std::env::var("CRM_TEST_SERVER_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_crm").to_string());
+    let mut command = Command::new(binary);
     command
         .env("DATABASE_URL", database_url)
         .env("CRM_SECRET_KEY", SECRET)
