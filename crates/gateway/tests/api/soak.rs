@@ -47,19 +47,23 @@ async fn worker(n: usize, base: Arc<Mutex<String>>, key: String, ledger: Arc<Mut
                 .json(&json!({"first_name": name, "last_name": "Soak"}))
                 .send()
                 .await;
-            let mut ledger_now = ledger.lock().unwrap();
-            ledger_now.requests += 1;
-            match sent {
-                Ok(r) if r.status() == 201 => {
-                    drop(ledger_now);
-                    let body: Value = r.json().await.unwrap_or_default();
-                    break body["id"].as_str().map(str::to_string);
+            // The status and the body, or nothing when the server died before answering whole.
+            let answer = match sent {
+                Ok(r) => Some((r.status().as_u16(), r.json::<Value>().await.ok())),
+                Err(_) => None,
+            };
+            {
+                let mut ledger_now = ledger.lock().unwrap();
+                ledger_now.requests += 1;
+                match answer {
+                    Some((201, Some(body))) if body["id"].is_string() => {
+                        break body["id"].as_str().map(str::to_string);
+                    }
+                    Some((503 | 409, _)) => ledger_now.unavailable += 1,
+                    Some((201, _)) | None => ledger_now.unanswered += 1,
+                    Some((status, body)) => panic!("create {name}: unexpected {status} {body:?}"),
                 }
-                Ok(r) if r.status() == 503 || r.status() == 409 => ledger_now.unavailable += 1,
-                Ok(r) => panic!("create {name}: unexpected {}", r.status()),
-                Err(_) => ledger_now.unanswered += 1,
             }
-            drop(ledger_now);
             if stop.load(Ordering::SeqCst) {
                 break None;
             }
@@ -77,27 +81,29 @@ async fn worker(n: usize, base: Arc<Mutex<String>>, key: String, ledger: Arc<Mut
             .json(&json!({"job_title": title}))
             .send()
             .await;
-        let mut ledger_now = ledger.lock().unwrap();
-        ledger_now.requests += 1;
-        match sent {
-            Ok(r) if r.status().is_success() => ledger_now.updated.push((target.clone(), title)),
-            Ok(r) if r.status() == 503 || r.status() == 409 => ledger_now.unavailable += 1,
-            Ok(r) => panic!("update {target}: unexpected {}", r.status()),
-            Err(_) => ledger_now.unanswered += 1,
+        let status = sent.map(|r| r.status().as_u16()).ok();
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            ledger.lock().unwrap().updated.push((target.clone(), title));
         }
-        drop(ledger_now);
+        tally(&ledger, status, &[200], &format!("update {target}"));
         // Reads: a page, and the record.
         for path in ["/v1/contacts?limit=20".to_string(), format!("/v1/contacts/{target}")] {
-            let sent = client.get(url(&path)).bearer_auth(&key).send().await;
-            let mut ledger_now = ledger.lock().unwrap();
-            ledger_now.requests += 1;
-            match sent {
-                Ok(r) if r.status() == 200 => {}
-                Ok(r) if r.status() == 503 => ledger_now.unavailable += 1,
-                Ok(r) => panic!("GET {path}: unexpected {}", r.status()),
-                Err(_) => ledger_now.unanswered += 1,
-            }
+            let status = client.get(url(&path)).bearer_auth(&key).send().await.map(|r| r.status().as_u16()).ok();
+            tally(&ledger, status, &[200], &format!("GET {path}"));
         }
+    }
+}
+
+/// Counts a request by its answer (`None`: none came); an answer neither `ok` nor a 503/409
+/// fails the test.
+fn tally(ledger: &Mutex<Ledger>, status: Option<u16>, ok: &[u16], what: &str) {
+    let mut ledger = ledger.lock().unwrap();
+    ledger.requests += 1;
+    match status {
+        Some(status) if ok.contains(&status) => {}
+        Some(503 | 409) => ledger.unavailable += 1,
+        Some(status) => panic!("{what}: unexpected {status}"),
+        None => ledger.unanswered += 1,
     }
 }
 
@@ -165,7 +171,7 @@ async fn soak(database_url: &str, postgres: Option<&PrivatePostgres>) {
         worker.await.unwrap();
     }
 
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     assert!(
         kills >= 2 && ledger.created.len() > 50,
         "too little happened: {kills} kills, {} creates",
