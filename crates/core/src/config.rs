@@ -29,6 +29,7 @@ pub struct Config {
     pub client_header_timeout_ms: u64,
     pub client_body_timeout_ms: u64,
     pub max_connections_per_address: usize,
+    pub max_header_bytes: usize,
     pub cors_origins: String,
     pub bootstrap: bool,
     pub http_workers: usize,
@@ -222,6 +223,9 @@ impl Config {
         }
         if self.client_header_timeout_ms < 100 || self.client_body_timeout_ms < 100 {
             return Err("CRM_CLIENT_HEADER_TIMEOUT_MS and CRM_CLIENT_BODY_TIMEOUT_MS must be at least 100".into());
+        }
+        if !(1024..=131_072).contains(&self.max_header_bytes) {
+            return Err("CRM_MAX_HEADER_BYTES must be 1024 to 131072 (the HTTP server's own limit)".into());
         }
         if self.max_connections_per_address == 0 {
             return Err("CRM_MAX_CONNECTIONS_PER_ADDRESS must be at least 1".into());

@@ -256,6 +256,7 @@ fn add_standard(operation: &mut Operation, writes: bool) {
         add("412", "The record changed since that ETag: fetch it again and retry");
     }
     add("429", "Rate limited: retry after the `Retry-After` seconds");
+    add("431", "The request's headers are over `CRM_MAX_HEADER_BYTES` (`headers_too_large`)");
     add("500", "The server failed; the body reveals nothing internal");
     if uses_database {
         add("503", "The database is unreachable or busy (`database_unavailable`): retry after `Retry-After`");

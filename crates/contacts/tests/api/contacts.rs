@@ -92,7 +92,7 @@ async fn bad_contacts_change_nothing(app: TestApp) {
         (json!({"first_name": "A", "job_title": "abc\u{202e}fdp.exe"}), "/job_title"),
         (json!({"first_name": "two\nlines"}), "/first_name"),
         (json!({"first_name": "A", "tags": ["\u{1b}[31mred"]}), "/tags/0"),
-        (json!({"first_name": "A", "external_ids": {"shop\u{85}": "1"}}), "/external_ids/shop\u{85}"),
+        (json!({"first_name": "A", "external_ids": {"shop\u{85}": "1"}}), "/external_ids"),
     ];
     for (body, pointer) in cases {
         let reply = app.post("/v1/contacts", &app.admin_key, body.clone()).await;

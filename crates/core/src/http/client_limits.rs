@@ -1,8 +1,8 @@
 //! Limits on what one client can hold: a body must keep arriving (no more than
 //! `client_body_timeout_ms` between two of its chunks, else 408 and the connection is closed),
 //! and one address holds at most `max_connections_per_address` connections at once (the
-//! connections past it are answered 429 and closed). Slow headers are the HTTP server's own
-//! `client_request_timeout` (`client_header_timeout_ms`).
+//! connections past it are answered 429 and closed); headers over `max_header_bytes` are a 431.
+//! Slow headers are the HTTP server's own `client_request_timeout` (`client_header_timeout_ms`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -100,8 +100,18 @@ pub async fn client_limits(
         response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
         return Ok(ServiceResponse::new(req, response).map_into_right_body());
     }
-    let idle = req
-        .app_data::<web::Data<AppState>>()
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let header_bytes: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if state.as_ref().is_some_and(|state| header_bytes > state.config.max_header_bytes) {
+        let (req, _) = req.into_parts();
+        let error = ApiError::new(
+            actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "The request's headers are larger than the server accepts.",
+        );
+        return Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body());
+    }
+    let idle = state
         .map(|state| Duration::from_millis(state.config.client_body_timeout_ms))
         .unwrap_or(Duration::from_secs(10));
     let payload = req.take_payload();

@@ -97,3 +97,14 @@ async fn one_address_holds_at_most_its_allowance_of_connections() {
         .unwrap()
     });
 }
+
+#[actix_web::test]
+async fn headers_over_the_limit_are_a_431() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("CRM_MAX_HEADER_BYTES", "2048")]).await;
+    let big =
+        app.send(app.client.get(app.url("/v1/contacts")).header("X-Padding", "x".repeat(3000)), &app.admin_key).await;
+    big.expect_problem(431, "headers_too_large");
+    let fine =
+        app.send(app.client.get(app.url("/v1/contacts")).header("X-Padding", "x".repeat(500)), &app.admin_key).await;
+    fine.expect(200);
+}

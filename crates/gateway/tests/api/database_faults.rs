@@ -78,3 +78,62 @@ async fn a_locked_sqlite_database_is_a_503_then_serves_again() {
     app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Ada"})).await.expect(201);
     assert_eq!(app.count("contacts"), 1);
 }
+
+/// A tmpfs of a few MiB, mounted for the test (root only, as in CI) and unmounted after.
+struct TinyDisk(tempfile::TempDir);
+
+impl TinyDisk {
+    fn mount(size: &str) -> Option<TinyDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(TinyDisk(dir))
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[actix_web::test]
+async fn a_full_disk_is_a_507_and_corrupts_nothing() {
+    let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let Some(disk) = TinyDisk::mount("4m") else {
+        // Mounting needs root: CI (and this project's machines) run as root, so there it runs.
+        assert!(!root, "root could not mount a tmpfs");
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let url = format!("sqlite://{}", disk.0.path().join("crm.db").display());
+    crm_core::db::DbConnection::open(&url).unwrap().migrate().unwrap();
+    let app = TestApp::spawn_on(&url, &[]).await;
+    let contact = app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Ada"})).await;
+    contact.expect(201);
+    let contact = contact.body["id"].as_str().unwrap().to_string();
+    let note = json!({"kind": "note", "body": "x".repeat(90_000), "contact_ids": [contact]});
+    let mut created = 0;
+    let full = loop {
+        let reply = app.post("/v1/activities", &app.admin_key, note.clone()).await;
+        match reply.status {
+            201 => created += 1,
+            _ => break reply,
+        }
+        assert!(created < 200, "4 MiB never filled up");
+    };
+    full.expect_problem(507, "insufficient_storage");
+    // Reads go on, and what was acknowledged is all there is: nothing half-written, no corruption.
+    app.get(&format!("/v1/contacts/{contact}"), &app.admin_key).await.expect(200);
+    assert_eq!(app.count("activities"), created);
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Check = diesel::sql_query("PRAGMA integrity_check").get_result(&mut *app.conn()).unwrap();
+    assert_eq!(check.integrity_check, "ok");
+}
