@@ -227,9 +227,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        if let Some(request) = RequestTransaction::current() {
-            // In a savepoint too: on PostgreSQL a failed statement outside one would abort
-            // the whole request's transaction.
+        // Once the request has written, it reads its own writes: in its transaction (in a
+        // savepoint, as on PostgreSQL a failed statement outside one would abort it all).
+        if let Some(request) = RequestTransaction::current().filter(RequestTransaction::has_begun) {
             return request.run(|conn| conn.transaction(f)).await;
         }
         let db = self.clone();
@@ -246,22 +246,24 @@ impl Db {
             // A savepoint inside the request's transaction: `f` still applies whole or not at all.
             return request.run(|conn| conn.transaction(f)).await;
         }
+        self.write_apart(f).await
+    }
+
+    /// Like [`Db::write`], but in a transaction of its own even inside a request's: for what
+    /// must commit as it goes, such as the chunks of an upload.
+    pub async fn write_apart<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let db = self.clone();
         actix_web::web::block(move || db.write_now(f)).await.map_err(ApiError::internal)?
     }
 
-    /// Opens a transaction that the reads and writes of a request join (see
-    /// [`RequestTransaction`]).
-    pub async fn begin_request_transaction(&self) -> ApiResult<RequestTransaction> {
-        let db = self.clone();
-        let conn = actix_web::web::block(move || {
-            let mut conn = db.checkout(&db.write)?;
-            db.watch(TxManager::begin_transaction(&mut *conn).map_err(ApiError::from))?;
-            Ok::<_, ApiError>(conn)
-        })
-        .await
-        .map_err(ApiError::internal)??;
-        Ok(RequestTransaction { db: self.clone(), conn: Arc::new(Mutex::new(Some(conn))) })
+    /// A transaction that the writes of a request join, and its reads once it has written (see
+    /// [`RequestTransaction`]). It begins with its first statement.
+    pub fn request_transaction(&self) -> RequestTransaction {
+        RequestTransaction { db: self.clone(), conn: Arc::new(Mutex::new(Stage::NotBegun)) }
     }
 
     /// Runs `f` on a read connection in the calling thread: for code already off the async
@@ -314,16 +316,24 @@ tokio::task_local! {
     static REQUEST_TRANSACTION: RequestTransaction;
 }
 
-/// One transaction, on one connection, for everything a request reads and writes: what the
-/// idempotency middleware needs to store a response in the same transaction as the change it
-/// answers. Inside [`RequestTransaction::scope`], [`Db::read`] runs on this connection (a
-/// request reads its own writes) and [`Db::write`] in a savepoint of it. Nothing is visible to
-/// others until [`RequestTransaction::commit`]; dropped without it, the connection goes back
-/// to the pool inside its transaction, and the pool discards it, which rolls it back.
+/// One transaction, on one connection, for what a request writes: what the idempotency
+/// middleware needs to store a response in the same transaction as the change it answers.
+/// Inside [`RequestTransaction::scope`], [`Db::write`] runs in a savepoint of it, and
+/// [`Db::read`] too once it has begun (a request reads its own writes); before, reads use the
+/// read pool. It begins with its first statement, so a request that uploads first (writing
+/// apart, [`Db::write_apart`]) does not hold the connection meanwhile. Nothing is visible to
+/// others until [`RequestTransaction::commit`]; dropped without it, the connection goes back to
+/// the pool inside its transaction, and the pool discards it, which rolls it back.
 #[derive(Clone)]
 pub struct RequestTransaction {
     db: Db,
-    conn: Arc<Mutex<Option<PooledConnection>>>,
+    conn: Arc<Mutex<Stage>>,
+}
+
+enum Stage {
+    NotBegun,
+    Open(PooledConnection),
+    Ended,
 }
 
 impl RequestTransaction {
@@ -331,21 +341,32 @@ impl RequestTransaction {
         REQUEST_TRANSACTION.try_with(Clone::clone).ok()
     }
 
-    /// Runs `future` (a request's handler) with its database work inside this transaction.
+    fn has_begun(&self) -> bool {
+        self.conn.lock().is_ok_and(|stage| !matches!(*stage, Stage::NotBegun))
+    }
+
+    /// Runs `future` (a request's handler) with its writes inside this transaction.
     pub async fn scope<F: std::future::Future>(&self, future: F) -> F::Output {
         REQUEST_TRANSACTION.scope(self.clone(), future).await
     }
 
-    /// Runs `f` on the transaction's connection in the blocking pool.
+    /// Runs `f` in the transaction, in the blocking pool; the first call begins it.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (db, conn) = (self.db.clone(), self.conn.clone());
+        let (db, stage) = (self.db.clone(), self.conn.clone());
         actix_web::web::block(move || {
-            let mut guard = conn.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
-            let conn = guard.as_mut().ok_or_else(|| ApiError::internal("request transaction already ended"))?;
+            let mut stage = stage.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
+            if matches!(*stage, Stage::NotBegun) {
+                let mut conn = db.checkout(&db.write)?;
+                db.watch(TxManager::begin_transaction(&mut *conn).map_err(ApiError::from))?;
+                *stage = Stage::Open(conn);
+            }
+            let Stage::Open(conn) = &mut *stage else {
+                return Err(ApiError::internal("request transaction already ended"));
+            };
             db.watch(f(conn))
         })
         .await
@@ -363,11 +384,14 @@ impl RequestTransaction {
     }
 
     async fn end(self, finish: fn(&mut DbConnection) -> ApiResult<()>) -> ApiResult<()> {
-        let (db, conn) = (self.db.clone(), self.conn.clone());
+        let (db, stage) = (self.db.clone(), self.conn.clone());
         actix_web::web::block(move || {
-            let mut guard = conn.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
-            let mut conn = guard.take().ok_or_else(|| ApiError::internal("request transaction already ended"))?;
-            db.watch(finish(&mut conn))
+            let mut stage = stage.lock().map_err(|_| ApiError::internal("request transaction poisoned"))?;
+            match std::mem::replace(&mut *stage, Stage::Ended) {
+                Stage::Open(mut conn) => db.watch(finish(&mut conn)),
+                Stage::NotBegun => Ok(()),
+                Stage::Ended => Err(ApiError::internal("request transaction already ended")),
+            }
         })
         .await
         .map_err(ApiError::internal)?

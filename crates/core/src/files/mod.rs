@@ -31,12 +31,15 @@ pub struct Upload {
     pub size: i64,
 }
 
+/// An upload commits as it streams ([`Db::write_apart`]), outside the transaction of the
+/// request that sends it: a file of minutes holds no transaction open. A file never finished
+/// is purged by the hourly `files.purge_abandoned` job.
 impl Upload {
     /// Starts a file (status `writing`).
     pub async fn start(db: &Db, scope: &Scope, purpose: &str, filename: &str, content_type: &str) -> ApiResult<Upload> {
         let (owner, purpose, filename, content_type) =
             (scope.clone(), purpose.to_string(), filename.to_string(), content_type.to_string());
-        let file_id = db.write(move |conn| new_file(conn, &owner, &purpose, &filename, &content_type)).await?;
+        let file_id = db.write_apart(move |conn| new_file(conn, &owner, &purpose, &filename, &content_type)).await?;
         Ok(Upload {
             db: db.clone(),
             scope: scope.clone(),
@@ -67,7 +70,7 @@ impl Upload {
         }
         let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
         let (scope, id, seq) = (self.scope.clone(), self.file_id.clone(), self.next_seq);
-        self.db.write(move |conn| model::append_chunk(conn, &scope, &id, seq, &data)).await?;
+        self.db.write_apart(move |conn| model::append_chunk(conn, &scope, &id, seq, &data)).await?;
         self.next_seq += 1;
         Ok(())
     }
@@ -76,14 +79,14 @@ impl Upload {
     pub async fn finish(mut self) -> ApiResult<String> {
         self.flush().await?;
         let (scope, id) = (self.scope.clone(), self.file_id.clone());
-        self.db.write(move |conn| model::complete(conn, &scope, &id)).await?;
+        self.db.write_apart(move |conn| model::complete(conn, &scope, &id)).await?;
         Ok(self.file_id)
     }
 
     /// Drops what was written (a refused upload).
     pub async fn discard(self) {
         let (scope, id) = (self.scope.clone(), self.file_id.clone());
-        if let Err(e) = self.db.write(move |conn| model::delete(conn, &scope, &id)).await {
+        if let Err(e) = self.db.write_apart(move |conn| model::delete(conn, &scope, &id)).await {
             log::warn!("discarding upload {}: {e}", self.file_id);
         }
     }

@@ -6,8 +6,9 @@
 //!
 //! The key's claim, the change and the stored response are one database transaction (a
 //! [`crate::db::RequestTransaction`]), so a crash at any point either leaves nothing or leaves
-//! the change with its response: a retry never runs a committed change twice. Streamed uploads
-//! are the exception ([`in_steps`]).
+//! the change with its response: a retry never runs a committed change twice. A streamed upload
+//! commits its chunks as they come (it may take minutes) and claims its key at the end, with
+//! what it created and its response.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -31,8 +32,6 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The keys the check below accepts, as the contract states them: 1–255 visible ASCII characters.
 pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
 const KEEP_HOURS: i64 = 24;
-/// A key still "in flight" this long after it began belongs to a request that died.
-const ABANDONED_AFTER_SECS: i64 = 120;
 
 enum Claim {
     Fresh,
@@ -92,21 +91,18 @@ pub async fn idempotency(
     }
 
     let target = Target { org_id: actor.org_id.clone(), principal: actor.principal_id().to_string(), key };
-    if streamed {
-        return in_steps(&state, actor.scope(), target, hash, req, next).await;
-    }
 
     // The claim, the change and the stored response commit together, or not at all: a crash
     // at any point leaves either nothing (a retry runs the request) or all three (it replays).
-    let transaction = match state.db.begin_request_transaction().await {
-        Ok(transaction) => transaction,
-        Err(error) => return Ok(refuse(req, error)),
+    // An upload is only looked up first, so that no transaction is held while it streams (its
+    // chunks commit as they come): its key is claimed at the end, with what it created.
+    let transaction = state.db.request_transaction();
+    let looked_up = {
+        let (scope, target, hash) = (actor.scope(), target.clone(), hash.clone());
+        let look = move |conn: &mut DbConnection| claim(conn, &scope, &target, &hash, !streamed);
+        if streamed { state.db.write_apart(look).await } else { transaction.run(look).await }
     };
-    let claimed = {
-        let (scope, target) = (actor.scope(), target.clone());
-        transaction.run(move |conn| claim(conn, &scope, &target.principal, &target.key, &hash)).await
-    };
-    let response = match claimed {
+    let response = match looked_up {
         Ok(Claim::Fresh) => transaction.scope(next.call(req)).await,
         Ok(Claim::Replay { status, body, headers }) => {
             end(transaction.rollback().await);
@@ -127,9 +123,26 @@ pub async fn idempotency(
     };
     let (req, head, answer) = take_answer(response).await;
     let bytes = answer.body.clone();
-    let stored = transaction.run(move |conn| store(conn, &target, answer)).await;
+    let stored = {
+        let scope = actor.scope();
+        transaction
+            .run(move |conn| {
+                if streamed {
+                    // Another upload with this key may have finished meanwhile: its answer stands.
+                    if let Claim::Replay { status, body, headers } = claim(conn, &scope, &target, &hash, true)? {
+                        return Ok(Some((status, body, headers)));
+                    }
+                }
+                store(conn, &target, answer).map(|()| None)
+            })
+            .await
+    };
     let committed = match stored {
-        Ok(()) => transaction.commit().await,
+        Ok(None) => transaction.commit().await,
+        Ok(Some((status, body, headers))) => {
+            end(transaction.rollback().await);
+            return Ok(replay(ServiceRequest::from_parts(req, actix_web::dev::Payload::None), status, body, headers));
+        }
         Err(error) => {
             end(transaction.rollback().await);
             Err(error)
@@ -156,43 +169,6 @@ struct Answer {
     body: web::Bytes,
     /// The headers that belong to the answer itself, replayed with it, as JSON pairs.
     headers: String,
-}
-
-/// A streamed upload cannot be held in one transaction with its change (the upload may take
-/// minutes), so its key is claimed, the request run, and the response stored, in three steps:
-/// a crash between the last two leaves the key claimed without a response, released after
-/// [`ABANDONED_AFTER_SECS`].
-async fn in_steps(
-    state: &AppState,
-    scope: Scope,
-    target: Target,
-    hash: String,
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let claimed = {
-        let target = target.clone();
-        state.db.write(move |conn| claim(conn, &scope, &target.principal, &target.key, &hash)).await
-    };
-    match claimed {
-        Err(error) => Ok(refuse(req, error)),
-        Ok(Claim::Replay { status, body, headers }) => Ok(replay(req, status, body, headers)),
-        Ok(Claim::Fresh) => {
-            let response = match next.call(req).await {
-                Ok(response) if !response.status().is_server_error() => response.map_into_boxed_body(),
-                other => {
-                    forget(state, target).await;
-                    return other.map(ServiceResponse::map_into_boxed_body);
-                }
-            };
-            let (req, head, answer) = take_answer(response).await;
-            let bytes = answer.body.clone();
-            if let Err(e) = state.db.write(move |conn| store(conn, &target, answer)).await {
-                log::error!("could not store idempotent response: {e}");
-            }
-            Ok(ServiceResponse::new(req, head.set_body(bytes).map_into_boxed_body()))
-        }
-    }
 }
 
 fn replay(req: ServiceRequest, status: i32, body: String, headers: Vec<(String, String)>) -> ServiceResponse<BoxBody> {
@@ -250,22 +226,12 @@ fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
     actix_web::dev::Payload::from(bytes)
 }
 
-async fn forget(state: &AppState, target: Target) {
-    let result = state
-        .db
-        .write(move |conn| {
-            diesel::delete(keys::table.find((&target.org_id, &target.principal, &target.key))).execute(conn)?;
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        log::error!("could not release idempotency key: {e}");
-    }
-}
-
 type Stored = (String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
 
-fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, hash: &str) -> ApiResult<Claim> {
+/// What the key holds for this request: its stored answer (replay), a conflict, or nothing, in
+/// which case `take` claims it (a row without an answer, committed with the answer).
+fn claim(conn: &mut DbConnection, scope: &Scope, key: &Target, hash: &str, take: bool) -> ApiResult<Claim> {
+    let (principal, key) = (key.principal.as_str(), key.key.as_str());
     let org_id = scope.org_id();
     let now = crate::time::now();
     let existing: Option<Stored> = keys::table
@@ -288,18 +254,10 @@ fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, has
                     "This Idempotency-Key was used with a different request: use a new key.",
                 ));
             }
-            match status {
-                Some(status) => {
-                    let headers = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-                    return Ok(Claim::Replay { status, body: body.unwrap_or_default(), headers });
-                }
-                None if created_at > now - Duration::seconds(ABANDONED_AFTER_SECS) => {
-                    return Err(ApiError::conflict(
-                        "idempotency_in_progress",
-                        "A request with this Idempotency-Key is still being processed: retry later.",
-                    ));
-                }
-                None => {}
+            // A key is committed with its answer, so one without is from before that rule: stale.
+            if let Some(status) = status {
+                let headers = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+                return Ok(Claim::Replay { status, body: body.unwrap_or_default(), headers });
             }
             diesel::delete(keys::table.find((org_id, principal, key))).execute(conn)?;
         }
@@ -307,6 +265,9 @@ fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, has
             diesel::delete(keys::table.find((org_id, principal, key))).execute(conn)?;
         }
         None => {}
+    }
+    if !take {
+        return Ok(Claim::Fresh);
     }
     diesel::insert_into(keys::table)
         .values((
@@ -322,7 +283,7 @@ fn claim(conn: &mut DbConnection, scope: &Scope, principal: &str, key: &str, has
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::conflict(
                     "idempotency_in_progress",
-                    "A request with this Idempotency-Key is still being processed: retry later.",
+                    "A request with this Idempotency-Key is being processed: retry later.",
                 )
             }
             other => other.into(),

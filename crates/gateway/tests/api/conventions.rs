@@ -49,7 +49,8 @@ async fn idempotent_post_replays(app: TestApp) {
     other.expect(201);
     assert!(other.header("idempotent-replayed").is_none());
 
-    // A key still in flight is a 409.
+    // A key is committed with its answer; a row without one (from an older server) is stale
+    // and taken over.
     let mut conn = app.conn();
     use crm_core::schema::idempotency_keys as k;
     use diesel::prelude::*;
@@ -58,18 +59,33 @@ async fn idempotent_post_replays(app: TestApp) {
         .select(crm_core::schema::api_keys::id)
         .first(&mut *conn)
         .unwrap();
+    let stale_body = json!({"email": "stale@acme.test", "name": "Stale", "role": "sales"});
     diesel::insert_into(k::table)
         .values((
             k::org_id.eq(&app.org_id),
             k::principal_id.eq(&principal),
-            k::key.eq("busy"),
-            k::request_hash.eq(crm_core::auth::secrets::sha256_hex(format!("POST /v1/users\n{body}").as_bytes())),
+            k::key.eq("stale"),
+            k::request_hash.eq(crm_core::auth::secrets::sha256_hex(format!("POST /v1/users\n{stale_body}").as_bytes())),
             k::created_at.eq(crm_core::time::now()),
         ))
         .execute(&mut *conn)
         .unwrap();
     drop(conn);
-    send("busy", body.clone()).await.expect_problem(409, "idempotency_in_progress");
+    send("stale", stale_body).await.expect(201);
+
+    // The same key twice at once: one creates; the other gets its answer or a 409 in progress.
+    let twin = json!({"email": "twin@acme.test", "name": "Twin", "role": "sales"});
+    let (a, b) = futures_util::future::join(send("twin", twin.clone()), send("twin", twin.clone())).await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert!(statuses == [201, 201] || statuses == [201, 409], "{statuses:?}");
+    let fresh = [&a, &b].iter().filter(|r| r.status == 201 && r.header("idempotent-replayed").is_none()).count();
+    assert_eq!(fresh, 1, "exactly one of the two ran");
+    for reply in [&a, &b].into_iter().filter(|r| r.status == 409) {
+        assert_eq!(reply.body["code"], "idempotency_in_progress");
+    }
+    let twins = app.get("/v1/users?email=twin@acme.test", &app.admin_key).await;
+    assert_eq!(twins.body["data"].as_array().unwrap().len(), 1);
 }
 
 async fn unknown_paths_and_methods_are_problems(app: TestApp) {

@@ -1,12 +1,13 @@
 //! `kill -9` at random points of a burst of keyed creates, then retries of every request that
-//! got no answer with its `Idempotency-Key`: exactly one contact and one `contact.created`
-//! event per key, and every answer for a key names the same contact. The real server binary,
-//! really killed, on both databases.
+//! got no answer with its `Idempotency-Key`: exactly one record and one creation event per key,
+//! and every answer for a key names the same record. The real server binary, really killed, on
+//! both databases; for contacts (a JSON body) and for imports (a streamed multipart upload,
+//! whose key is claimed when the upload has arrived).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -14,18 +15,48 @@ use serde_json::{Value, json};
 use crate::server_process::{ServerProcess, count, init};
 use crate::support::{Backend, new_pg_database};
 
-const KEYS: usize = 150;
 const KILLS: usize = 4;
-/// Sends the keyed create of every key in `keys` at once; the answers that came back.
-/// `answered` counts them as they arrive.
-async fn burst(base: &str, api_key: &str, keys: &[usize], answered: Arc<AtomicUsize>) -> Vec<(usize, u16, Value)> {
+
+/// A kind of keyed create: how to send the `i`th, and the status that means it was created.
+struct Create {
+    keys: usize,
+    created: u16,
+    request: fn(&reqwest::Client, &str, usize) -> reqwest::RequestBuilder,
+}
+
+const CONTACTS: Create = Create {
+    keys: 150,
+    created: 201,
+    request: |client, base, i| {
+        client.post(format!("{base}/v1/contacts")).json(&json!({"first_name": format!("K{i}"), "last_name": "Crash"}))
+    },
+};
+
+const IMPORTS: Create = Create {
+    keys: 40,
+    created: 202,
+    request: |client, base, i| {
+        let boundary = "crash-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n\
+             {{\"mapping\": {{\"First Name\": \"first_name\", \"Last Name\": \"last_name\"}}}}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"k.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\nFirst Name,Last Name\nI{i},Crash\n\r\n--{boundary}--\r\n"
+        );
+        client
+            .post(format!("{base}/v1/imports"))
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+    },
+};
+
+/// Sends the keyed create of every key at once; the answers that came back. `answered` counts
+/// them as they arrive.
+async fn burst(kind: &Create, base: &str, api_key: &str, answered: Arc<AtomicUsize>) -> Vec<(usize, u16, Value)> {
     let client = reqwest::Client::new();
-    let requests = keys.iter().map(|&i| {
-        let request = client
-            .post(format!("{base}/v1/contacts"))
-            .bearer_auth(api_key)
-            .header("Idempotency-Key", format!("crash-{i}"))
-            .json(&json!({"first_name": format!("K{i}"), "last_name": "Crash"}));
+    let requests = (0..kind.keys).map(|i| {
+        let request =
+            (kind.request)(&client, base, i).bearer_auth(api_key).header("Idempotency-Key", format!("crash-{i}"));
         let answered = answered.clone();
         actix_web::rt::spawn(async move {
             let response = request.send().await.ok()?;
@@ -44,33 +75,29 @@ async fn burst(base: &str, api_key: &str, keys: &[usize], answered: Arc<AtomicUs
     answers
 }
 
-async fn keyed_creates_survive_kill_9(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let (database_url, _pg) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
-        Backend::Postgres => {
-            let (url, admin_url, name) = new_pg_database();
-            (url, Some(DropDatabase { admin_url, name }))
-        }
-    };
-    let api_key = init(&database_url);
-
-    let mut contact_of: HashMap<usize, String> = HashMap::new();
+/// Bursts with kills inside, then bursts until every key is answered; the server left running,
+/// and the id each key was answered with (the same at every answer).
+async fn keyed_burst_with_kills(
+    kind: &Create,
+    database_url: &str,
+    api_key: &str,
+) -> (ServerProcess, HashMap<usize, String>) {
+    let mut created_by: HashMap<usize, String> = HashMap::new();
     for round in 0..=KILLS + 5 {
-        let server = ServerProcess::start(&database_url, &[]).await;
-        let pending: Vec<usize> = (0..KEYS).filter(|i| !contact_of.contains_key(i)).collect();
-        if pending.is_empty() {
-            break;
+        // Short leases: an import claimed by a killed server is taken up again soon.
+        let server =
+            ServerProcess::start(database_url, &[("CRM_JOB_LEASE_SECONDS", "2"), ("CRM_JOB_POLL_MS", "50")]).await;
+        if created_by.len() == kind.keys {
+            return (server, created_by);
         }
         // Every key again, the answered ones too: their answer is replayed.
-        let all: Vec<usize> = (0..KEYS).collect();
-        let base = server.base.clone();
         let answered = Arc::new(AtomicUsize::new(0));
-        let sending = burst(&base, &api_key, &all, answered.clone());
-        let answers = if round < KILLS {
+        let base = server.base.clone();
+        let sending = burst(kind, &base, api_key, answered.clone());
+        let (answers, server) = if round < KILLS {
             // The kill lands inside the burst: after a random number of its answers.
             let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-            let kill_after = 1 + nanos as usize % (KEYS - 1);
+            let kill_after = 1 + nanos as usize % (kind.keys - 1);
             let mut server = server;
             let killer = async move {
                 while answered.load(Ordering::SeqCst) < kill_after {
@@ -79,34 +106,90 @@ async fn keyed_creates_survive_kill_9(backend: Backend) {
                 server.child.kill().unwrap();
                 server.child.wait().unwrap();
             };
-            let (answers, ()) = futures_util::future::join(sending, killer).await;
-            answers
+            (futures_util::future::join(sending, killer).await.0, None)
         } else {
-            sending.await
+            (sending.await, Some(server))
         };
         for (i, status, body) in answers {
             match status {
-                201 => {
+                s if s == kind.created => {
                     let id = body["id"].as_str().unwrap().to_string();
-                    let first = contact_of.entry(i).or_insert_with(|| id.clone());
-                    assert_eq!(*first, id, "key crash-{i} answered two different contacts");
+                    let first = created_by.entry(i).or_insert_with(|| id.clone());
+                    assert_eq!(*first, id, "key crash-{i} answered two different records");
                 }
                 // The database was busy or the request still in flight elsewhere: retried.
                 409 | 503 => {}
                 other => panic!("key crash-{i}: unexpected {other} {body}"),
             }
         }
+        if let Some(server) = server
+            && created_by.len() == kind.keys
+        {
+            return (server, created_by);
+        }
     }
-    assert_eq!(contact_of.len(), KEYS, "every key was answered in the end");
+    panic!("{} of {} keys answered", created_by.len(), kind.keys);
+}
+
+fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<DropDatabase>) {
+    match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
+        Backend::Postgres => {
+            let (url, admin_url, name) = new_pg_database();
+            (url, Some(DropDatabase { admin_url, name }))
+        }
+    }
+}
+
+async fn keyed_creates_survive_kill_9(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, _drop) = database(backend, &dir);
+    let api_key = init(&database_url);
+    let (_server, _) = keyed_burst_with_kills(&CONTACTS, &database_url, &api_key).await;
     let contacts = count(&database_url, "SELECT COUNT(*) AS n FROM contacts WHERE last_name = 'Crash'");
     let distinct =
         count(&database_url, "SELECT COUNT(DISTINCT first_name) AS n FROM contacts WHERE last_name = 'Crash'");
     let events = count(&database_url, "SELECT COUNT(*) AS n FROM events WHERE type = 'contact.created'");
+    let keys = CONTACTS.keys as i64;
+    assert_eq!((contacts, distinct, events), (keys, keys, keys), "one contact and one event per key");
+}
+
+async fn keyed_imports_survive_kill_9(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, _drop) = database(backend, &dir);
+    let api_key = init(&database_url);
+    let (server, jobs) = keyed_burst_with_kills(&IMPORTS, &database_url, &api_key).await;
+    let keys = IMPORTS.keys as i64;
     assert_eq!(
-        (contacts, distinct, events),
-        (KEYS as i64, KEYS as i64, KEYS as i64),
-        "one contact and one event per key"
+        count(&database_url, "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'contacts.import'"),
+        keys,
+        "one import per key"
     );
+    // Each import runs once: one contact per key.
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    for job in jobs.values() {
+        loop {
+            let import: Value = client
+                .get(format!("{}/v1/imports/{job}", server.base))
+                .bearer_auth(&api_key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if import["status"] == "succeeded" {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "{import}");
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let contacts = count(&database_url, "SELECT COUNT(*) AS n FROM contacts WHERE last_name = 'Crash'");
+    let distinct =
+        count(&database_url, "SELECT COUNT(DISTINCT first_name) AS n FROM contacts WHERE last_name = 'Crash'");
+    assert_eq!((contacts, distinct), (keys, keys), "one imported contact per key");
 }
 
 struct DropDatabase {
@@ -123,13 +206,19 @@ impl Drop for DropDatabase {
     }
 }
 
-mod keyed_creates_survive_kill_9 {
-    #[actix_web::test]
-    async fn sqlite() {
-        super::keyed_creates_survive_kill_9(crate::support::Backend::Sqlite).await
-    }
-    #[actix_web::test]
-    async fn postgres() {
-        super::keyed_creates_survive_kill_9(crate::support::Backend::Postgres).await
-    }
+macro_rules! on_both_databases {
+    ($($scenario:ident),*) => {$(
+        mod $scenario {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$scenario(crate::support::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$scenario(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
 }
+
+on_both_databases!(keyed_creates_survive_kill_9, keyed_imports_survive_kill_9);
