@@ -93,7 +93,7 @@ pub fn pattern(multiline: bool) -> String {
     let class = |sets: &[Ranges]| -> String {
         sets.iter()
             .flat_map(|ranges| ranges.iter())
-            .map(|&(low, high)| format!("{}-{}", escape(low), escape(high)))
+            .map(|&(low, high)| if low == high { escape(low) } else { format!("{}-{}", escape(low), escape(high)) })
             .collect()
     };
     let never = if multiline { class(&[CONTROLS]) } else { class(&[CONTROLS, LINE_BREAKS]) };

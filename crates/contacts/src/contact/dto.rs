@@ -339,7 +339,7 @@ pub struct BatchRequest {
     pub inputs: Vec<BatchInput>,
     pub mode: BatchMode,
     /// `email` (the first e-mail of the input), `external_id:<source>`, or `id`. Needed to update or upsert.
-    #[schema(example = "email")]
+    #[schema(example = "email", pattern = r"^(email|id|external_id:[a-z0-9_-]{1,32})$")]
     pub match_on: Option<String>,
     /// All inputs commit together or none does (then a failure answers 422). Default false:
     /// each input commits or fails on its own.
@@ -367,4 +367,57 @@ pub struct BatchResponse {
     pub updated: usize,
     pub unchanged: usize,
     pub failed: usize,
+}
+
+/// How a batch input or an imported row finds the contact it means (`match_on`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchOn {
+    /// Its first e-mail address.
+    Email,
+    /// Its contact id.
+    Id,
+    /// Its id in another system: `external_id:<source>`.
+    ExternalId(String),
+}
+
+/// What every `match_on` matches, as the contract states it.
+pub const MATCH_ON_PATTERN: &str = r"^(email|id|external_id:[a-z0-9_-]{1,32})$";
+
+impl MatchOn {
+    pub fn parse(raw: &str) -> Option<MatchOn> {
+        match raw {
+            "email" => Some(MatchOn::Email),
+            "id" => Some(MatchOn::Id),
+            other => other
+                .strip_prefix("external_id:")
+                .filter(|source| crm_core::records::is_source(source))
+                .map(|source| MatchOn::ExternalId(source.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod match_on_tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_pattern_and_the_parser_agree() {
+        let pattern = regex::Regex::new(MATCH_ON_PATTERN).unwrap();
+        for raw in
+            ["email", "id", "external_id:shopify", "external_id:a-b_9", "external_id:", "external_id:Shop", "name", ""]
+        {
+            assert_eq!(pattern.is_match(raw), MatchOn::parse(raw).is_some(), "{raw}");
+        }
+        let long = format!("external_id:{}", "a".repeat(33));
+        assert_eq!(pattern.is_match(&long), MatchOn::parse(&long).is_some());
+    }
+
+    #[test]
+    fn batches_and_imports_state_the_pattern() {
+        use utoipa::PartialSchema;
+        for schema in [BatchRequest::schema(), crate::import::dto::ImportOptions::schema()] {
+            let schema = serde_json::to_value(schema).unwrap();
+            assert_eq!(schema["properties"]["match_on"]["pattern"], MATCH_ON_PATTERN);
+        }
+    }
 }

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::dto::{
     BatchInput, BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch,
-    ContactsQuery, EmailEntry, LifecycleStage, PhoneEntry,
+    ContactsQuery, EmailEntry, LifecycleStage, MatchOn, PhoneEntry,
 };
 use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{DEFAULT_REGION, Email, Phone};
@@ -498,28 +498,12 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
         .await
 }
 
-/// How a batch finds the contact an input means.
-enum MatchOn {
-    Email,
-    ExternalId(String),
-    Id,
-}
-
 fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
     let parsed = match request.match_on.as_deref() {
         None => None,
-        Some("email") => Some(MatchOn::Email),
-        Some("id") => Some(MatchOn::Id),
-        Some(other) => match other.strip_prefix("external_id:") {
-            Some(source) if records::is_source(source) => Some(MatchOn::ExternalId(source.to_string())),
-            _ => {
-                return Err(ApiError::invalid_field(
-                    "/match_on",
-                    "invalid_match",
-                    "email, id, or external_id:<source>",
-                ));
-            }
-        },
+        Some(raw) => Some(MatchOn::parse(raw).ok_or_else(|| {
+            ApiError::invalid_field("/match_on", "invalid_match", "email, id, or external_id:<source>")
+        })?),
     };
     if parsed.is_none() && request.mode != BatchMode::Create {
         return Err(ApiError::invalid_field("/match_on", "required", "updates and upserts need match_on"));

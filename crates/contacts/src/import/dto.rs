@@ -41,7 +41,7 @@ pub struct ImportOptions {
     #[serde(default)]
     pub mode: ImportMode,
     /// `email` (the row's first e-mail), `external_id:<source>` or `id`; needed by update and upsert.
-    #[schema(example = "email")]
+    #[schema(example = "email", pattern = r"^(email|id|external_id:[a-z0-9_-]{1,32})$")]
     pub match_on: Option<String>,
     /// Count what would happen and report failing rows, changing nothing.
     #[serde(default)]

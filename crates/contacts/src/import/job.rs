@@ -18,6 +18,7 @@ use super::dto::{ImportCounts, ImportMode, ImportOptions};
 use super::mapping::{CompanyRef, Plan, RowInput, row_input};
 use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
 use crate::company::dto::CompanyIn;
+use crate::contact::dto::MatchOn;
 use crate::contact::dto::{ContactIn, ContactOut};
 use crate::contact::service as contacts;
 use crate::normalize::{Domain, Email};
@@ -43,27 +44,6 @@ pub struct Progress {
     /// Set when a revert was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revert_job_id: Option<String>,
-}
-
-/// How rows are matched to existing contacts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MatchKey {
-    Email,
-    Id,
-    ExternalId(String),
-}
-
-impl MatchKey {
-    pub fn parse(s: &str) -> Option<MatchKey> {
-        match s {
-            "email" => Some(MatchKey::Email),
-            "id" => Some(MatchKey::Id),
-            other => other
-                .strip_prefix("external_id:")
-                .filter(|source| records::is_source(source))
-                .map(|source| MatchKey::ExternalId(source.to_string())),
-        }
-    }
 }
 
 fn permanent(e: impl std::fmt::Display) -> JobError {
@@ -119,7 +99,7 @@ fn import(ctx: &JobContext) -> JobResult {
     let payload: ImportPayload = serde_json::from_value(ctx.payload.clone()).map_err(permanent)?;
     let mut progress: Progress = serde_json::from_value(ctx.progress.clone()).unwrap_or_default();
     let plan = Plan::new(&payload.header, payload.options.mapping.as_ref()).map_err(|e| permanent(e.detail))?;
-    let key = payload.options.match_on.as_deref().and_then(MatchKey::parse);
+    let key = payload.options.match_on.as_deref().and_then(MatchOn::parse);
     if progress.rows_total.is_none() {
         // A counting pass, so the import can show how far along it is.
         let mut reader = rows(ctx, &payload.file_id, &payload.options)?;
@@ -196,7 +176,7 @@ fn apply_chunk(
     ctx: &JobContext,
     payload: &ImportPayload,
     plan: &Plan,
-    key: Option<&MatchKey>,
+    key: Option<&MatchOn>,
     batch: Vec<(u64, Row)>,
     progress: &mut Progress,
 ) -> ApiResult<()> {
@@ -310,7 +290,7 @@ fn apply_row(
     plan: &Plan,
     shape: &RowShape,
     header: &[String],
-    key: Option<&MatchKey>,
+    key: Option<&MatchOn>,
     row: &[String],
 ) -> ApiResult<Done> {
     if row.iter().all(|v| v.trim().is_empty()) {
@@ -367,10 +347,10 @@ fn merge(base: &mut ContactIn, mut row: ContactIn) {
     contacts::overlay(base, row);
 }
 
-fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchKey, row: &RowInput) -> ApiResult<Option<ContactOut>> {
+fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchOn, row: &RowInput) -> ApiResult<Option<ContactOut>> {
     let id = match key {
-        MatchKey::Id => row.id.clone(),
-        MatchKey::Email => {
+        MatchOn::Id => row.id.clone(),
+        MatchOn::Email => {
             let first = row.contact.emails.as_ref().and_then(|e| e.first()).map(|e| Email::parse(&e.address));
             match first {
                 Some(Ok(email)) => crate::contact::model::holder_of_emails(conn, scope, &[email.into_string()], None)?
@@ -378,7 +358,7 @@ fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchKey, row: &RowI
                 _ => None,
             }
         }
-        MatchKey::ExternalId(source) => match row.contact.external_ids.as_ref().and_then(|ids| ids.get(source)) {
+        MatchOn::ExternalId(source) => match row.contact.external_ids.as_ref().and_then(|ids| ids.get(source)) {
             Some(external_id) => {
                 records::find_by_external_id(conn, scope, crate::contact::model::RECORD_TYPE, source, external_id)?
             }

@@ -12,9 +12,10 @@ use crm_core::state::AppState;
 use futures_util::{Stream, StreamExt};
 
 use super::dto::{ImportMode, ImportOptions, ImportOut, ImportsQuery, RevertOut};
-use super::job::{ImportPayload, MatchKey, Progress, RevertPayload, RevertProgress};
+use super::job::{ImportPayload, Progress, RevertPayload, RevertProgress};
 use super::mapping::{Plan, Target};
 use super::model::{self, IMPORT_KIND, REVERT_KIND};
+use crate::contact::dto::MatchOn;
 use crate::permissions;
 use crm_core::scope::Scope;
 
@@ -178,7 +179,7 @@ fn check(options: &ImportOptions, header: &[String], custom_keys: &[String]) -> 
     }
     let key = match options.match_on.as_deref() {
         None => None,
-        Some(raw) => Some(MatchKey::parse(raw).ok_or_else(|| {
+        Some(raw) => Some(MatchOn::parse(raw).ok_or_else(|| {
             ApiError::invalid_field("/options/match_on", "invalid_match", "email, id, or external_id:<source>")
         })?),
     };
@@ -187,9 +188,9 @@ fn check(options: &ImportOptions, header: &[String], custom_keys: &[String]) -> 
         (None, _) => {
             return Err(ApiError::invalid_field("/options/match_on", "required", "update and upsert need match_on"));
         }
-        (Some(MatchKey::Email), _) => Target::Email,
-        (Some(MatchKey::Id), _) => Target::Id,
-        (Some(MatchKey::ExternalId(source)), _) => Target::ExternalId(source.clone()),
+        (Some(MatchOn::Email), _) => Target::Email,
+        (Some(MatchOn::Id), _) => Target::Id,
+        (Some(MatchOn::ExternalId(source)), _) => Target::ExternalId(source.clone()),
     };
     if !plan.has(&needed) {
         return Err(ApiError::invalid_field(
