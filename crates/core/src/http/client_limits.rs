@@ -111,6 +111,12 @@ pub async fn client_limits(
         );
         return Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body());
     }
+    // Most requests (GET, DELETE) have no body to wait for.
+    let has_body = req.headers().contains_key(actix_web::http::header::CONTENT_LENGTH)
+        || req.headers().contains_key(actix_web::http::header::TRANSFER_ENCODING);
+    if !has_body {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
     let idle = state
         .map(|state| Duration::from_millis(state.config.client_body_timeout_ms))
         .unwrap_or(Duration::from_secs(10));
