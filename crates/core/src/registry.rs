@@ -94,14 +94,22 @@ pub fn resources<'a>(domains: &'a [&'a Domain]) -> impl Iterator<Item = &'a Reso
 }
 
 /// Lists the registered record types in the contract: the `RecordType` schema (types taking
-/// custom fields) and the `SearchType` schema (searchable types) become enums of their names.
+/// custom fields) and the `SearchType` schema (searchable types) become enums of their names,
+/// `OwnedType` of the types with owners (record visibility), and `ScopeName` of every API-key
+/// scope.
 pub fn document_record_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Domain]) {
     use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
     let Some(components) = spec.components.as_mut() else { return };
-    type Included = fn(&ResourceSpec) -> bool;
-    let lists: [(&str, Included); 2] = [("RecordType", |r| r.custom_fields), ("SearchType", |r| r.search)];
-    for (schema, included) in lists {
-        let names: Vec<&str> = resources(domains).filter(|r| included(r)).map(|r| r.record_type).collect();
+    let names = |included: fn(&ResourceSpec) -> bool| -> Vec<String> {
+        resources(domains).filter(|r| included(r)).map(|r| r.record_type.to_string()).collect()
+    };
+    let lists = [
+        ("RecordType", names(|r| r.custom_fields)),
+        ("SearchType", names(|r| r.search)),
+        ("OwnedType", names(|r| r.owner.is_some())),
+        ("ScopeName", crate::auth::permissions::all_scopes(domains)),
+    ];
+    for (schema, names) in lists {
         if let Some(utoipa::openapi::RefOr::T(Schema::Object(existing))) = components.schemas.get(schema) {
             let documented = ObjectBuilder::new()
                 .schema_type(Type::String)

@@ -23,6 +23,7 @@ pub struct ApiKeyOut {
     /// The user who created the key; it stops working if they are deactivated.
     pub user_id: String,
     pub role: Role,
+    #[schema(value_type = Vec<crate::auth::permissions::ScopeName>)]
     pub scopes: Vec<String>,
     #[serde(with = "crate::time::rfc3339_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -70,6 +71,7 @@ pub struct ApiKeyIn {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `*`, or `<domain>:read` / `<domain>:write` (write implies read). Default `["*"]`.
+    #[schema(value_type = Option<Vec<crate::auth::permissions::ScopeName>>)]
     pub scopes: Option<Vec<String>>,
     /// The key's role, at most the creator's own. Default: the creator's role.
     pub role: Option<Role>,
@@ -105,7 +107,7 @@ pub struct ApiKeyPatch {
     #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Vec<String>, min_items = 1)]
+    #[schema(value_type = Vec<crate::auth::permissions::ScopeName>, min_items = 1)]
     pub scopes: Patch<Vec<String>>,
 }
 

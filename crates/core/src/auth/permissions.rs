@@ -120,6 +120,12 @@ pub fn role_allows(role: Role, resource: Resource, action: Action) -> bool {
     }
 }
 
+/// An API-key scope: `*`, or `<domain>:read` / `<domain>:write` (the contract lists every one
+/// of the registered domains).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a name for the contract only; scopes travel as strings
+pub struct ScopeName(String);
+
 /// Scopes an API key may carry: `*`, and `<scope>:read` / `<scope>:write` for each scope the
 /// registered domains' permission rows name (`platform`, `events`, `contacts`…).
 pub fn all_scopes(domains: &[&crate::registry::Domain]) -> Vec<String> {

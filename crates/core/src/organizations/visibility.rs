@@ -16,15 +16,33 @@ use crate::scope::Scope;
 use crate::scope::Visibility;
 use crate::state::AppState;
 
+/// The roles a visibility rule can name: every role but `admin`.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // a name for the contract only; rules carry a Role
+pub enum RuleRole {
+    Manager,
+    Sales,
+    Marketing,
+    Support,
+    ReadOnly,
+}
+
+/// A record type that has owners (the contract lists those of the registered domains).
+#[derive(ToSchema)]
+#[allow(dead_code)] // a name for the contract only
+pub struct OwnedType(String);
+
 /// What one role sees of one record type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "sales", "record_type": "contact", "visibility": "team"}))]
 pub struct VisibilityRule {
     /// Any role but `admin` (admins see every record).
+    #[schema(value_type = RuleRole)]
     pub role: Role,
     /// A record type that has owners: `contact`, `company`, `activity`, and those of other domains.
-    #[schema(example = "contact", min_length = 1, max_length = 64)]
+    #[schema(value_type = OwnedType, example = "contact")]
     pub record_type: String,
     /// `all` the organization's records, its `team`s' (owned by anyone in one of the user's
     /// teams), or its `own`.
@@ -146,4 +164,17 @@ pub async fn replace(state: &AppState, actor: &Actor, input: RecordVisibilityIn)
             Ok(after)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_roles_are_every_role_but_admin() {
+        let schema = serde_json::to_value(<RuleRole as utoipa::PartialSchema>::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let expected: Vec<&str> = Role::ALL.iter().filter(|r| **r != Role::Admin).map(|r| r.as_str()).collect();
+        assert_eq!(listed, expected);
+    }
 }
