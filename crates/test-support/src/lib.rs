@@ -142,6 +142,20 @@ pub fn new_pg_database() -> (String, String, String) {
     (format!("{server}/{name}"), admin_url, name)
 }
 
+/// Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.into()),

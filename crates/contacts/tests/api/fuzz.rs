@@ -11,7 +11,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 use crate::both;
-use crate::support::TestApp;
+use crate::support::{TestApp, percent_encode};
 
 both!(filters_sorts_and_cursors_never_fail_the_server);
 
@@ -29,18 +29,6 @@ fn status(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> u16 
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn filters() -> impl Strategy<Value = Value> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::server_process::{ServerProcess, count, init};
+use crate::server_process::{ServerProcess, count, get_json, init};
 use crate::support::{Backend, new_pg_database};
 
 const KILLS: usize = 4;
@@ -170,15 +170,7 @@ async fn keyed_imports_survive_kill_9(backend: Backend) {
     let started = Instant::now();
     for job in jobs.values() {
         loop {
-            let import: Value = client
-                .get(format!("{}/v1/imports/{job}", server.base))
-                .bearer_auth(&api_key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let import = get_json(&client, &server.base, &api_key, &format!("/v1/imports/{job}")).await;
             if import["status"] == "succeeded" {
                 break;
             }

@@ -12,20 +12,6 @@ fn names(reply: &Reply) -> Vec<String> {
     reply.body["data"].as_array().unwrap().iter().map(|c| c["first_name"].as_str().unwrap_or("").to_string()).collect()
 }
 
-/// Percent-encodes a query parameter value.
-fn encoded(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 async fn define(app: &TestApp, body: Value) -> String {
     let reply = app.post("/v1/custom-fields", &app.admin_key, body).await;
     reply.expect(201);
@@ -238,7 +224,8 @@ async fn filters_and_sorts(app: TestApp) {
 
     // The lists take the same filter language in `filter` (any field, custom ones too).
     let listed = |filter: Value| {
-        let url = app.url(&format!("/v1/contacts?sort=name&filter={}", encoded(&filter.to_string())));
+        let url =
+            app.url(&format!("/v1/contacts?sort=name&filter={}", crate::support::percent_encode(&filter.to_string())));
         app.send(app.client.get(url), &app.read_only_token)
     };
     assert_eq!(names(&listed(json!({"field": "custom.plan", "op": "eq", "value": "pro"})).await), ["Ada", "Grace"]);
@@ -247,7 +234,7 @@ async fn filters_and_sorts(app: TestApp) {
     bad.expect_problem(422, "validation_failed");
     assert_eq!(bad.body["errors"][0]["pointer"], "/filter/field");
     app.get("/v1/contacts?filter=%7Bnot-json", &app.read_only_token).await.expect_problem(422, "validation_failed");
-    let filter = encoded(&json!({"field": "name", "op": "eq", "value": "x"}).to_string());
+    let filter = crate::support::percent_encode(&json!({"field": "name", "op": "eq", "value": "x"}).to_string());
     let companies = app.get(&format!("/v1/companies?filter={filter}"), &app.read_only_token).await;
     companies.expect(200);
 

@@ -52,6 +52,11 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `GET base + path` with the key: the JSON body.
+pub async fn get_json(client: &reqwest::Client, base: &str, key: &str, path: &str) -> serde_json::Value {
+    client.get(format!("{base}{path}")).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+}
+
 /// The `crm` binary on `database_url`, quiet, with rate limits out of the way: the one
 /// `CRM_TEST_SERVER_BINARY` names (`scripts/test.sh` passes the release build), else this
 /// build's.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::server_process::{ServerProcess, count, init};
+use crate::server_process::{ServerProcess, count, get_json, init};
 use crate::support::PrivatePostgres;
 
 const WORKERS: usize = 6;
@@ -113,15 +113,7 @@ async fn feed(base: &str, key: &str) -> Vec<Value> {
     let mut events = Vec::new();
     let mut after = 0;
     loop {
-        let page: Value = client
-            .get(format!("{base}/v1/events?after={after}&limit=1000"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(&client, base, key, &format!("/v1/events?after={after}&limit=1000")).await;
         let data = page["data"].as_array().unwrap();
         events.extend(data.iter().cloned());
         after = page["next_after"].as_i64().unwrap_or(after);
