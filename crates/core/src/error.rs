@@ -132,6 +132,20 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
+    /// 413: the body is over `CRM_MAX_BODY_BYTES`.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than the server accepts.",
+        )
+    }
+
+    /// 415: the body is not JSON in UTF-8.
+    pub fn unsupported_media_type(detail: &str) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", detail)
+    }
+
     pub fn too_many_requests(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after),

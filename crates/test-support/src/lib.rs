@@ -156,6 +156,16 @@ pub fn percent_encode(value: &str) -> String {
         .collect()
 }
 
+/// A fresh, migrated PostgreSQL database for a test that runs the server itself: its URL, and a
+/// guard that drops it.
+pub fn temporary_pg_database() -> (String, TemporaryDatabase) {
+    let (url, admin_url, name) = new_pg_database();
+    (url, TemporaryDatabase(Database::Postgres { admin_url, name }))
+}
+
+/// Drops its database when dropped.
+pub struct TemporaryDatabase(#[allow(dead_code)] Database);
+
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.into()),

@@ -31,6 +31,14 @@ impl PrivatePostgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// Creates database `name`; its URL.
+    pub fn create_database(&self, name: &str) -> String {
+        use diesel::connection::SimpleConnection;
+        let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&self.url("postgres")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        self.url(name)
+    }
+
     /// Starts the server and waits until it accepts connections.
     pub fn start_again(&self) {
         let options = format!(

@@ -74,11 +74,7 @@ pub fn body_timed_out() -> ApiError {
 pub fn unreadable(error: &PayloadError) -> ApiError {
     match error {
         PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => body_timed_out(),
-        PayloadError::Overflow => ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "The request body is larger than the server accepts.",
-        ),
+        PayloadError::Overflow => ApiError::payload_too_large(),
         _ => ApiError::bad_request("unreadable_body", "The request body could not be read."),
     }
 }

@@ -42,9 +42,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 /// encoding, RFC 8259): a `charset` other than UTF-8 would have the body read as something it
 /// is not.
 pub fn json_media_type(content_type: Option<&str>) -> Result<(), ApiError> {
-    let unsupported = |detail: &str| {
-        ApiError::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", detail)
-    };
+    let unsupported = ApiError::unsupported_media_type;
     let mut parts = content_type.unwrap_or("").split(';');
     let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" && !essence.ends_with("+json") {
@@ -250,18 +248,12 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit).error_handler(|err, _| {
         use actix_web::error::JsonPayloadError;
         match err {
-            JsonPayloadError::ContentType => ApiError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as application/json.",
-            )
-            .into(),
-            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The request body is larger than the server accepts.",
-            )
-            .into(),
+            JsonPayloadError::ContentType => {
+                ApiError::unsupported_media_type("Send the body as application/json.").into()
+            }
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::payload_too_large().into()
+            }
             other => ApiError::bad_request("malformed_json", other.to_string()).into(),
         }
     })

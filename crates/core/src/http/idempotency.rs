@@ -71,14 +71,7 @@ pub async fn idempotency(
             Err(e) => return Ok(refuse(req, super::client_limits::unreadable(&e))),
         };
         if body.len() + chunk.len() > state.config.max_body_bytes {
-            return Ok(refuse(
-                req,
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "The request body is larger than the server accepts.",
-                ),
-            ));
+            return Ok(refuse(req, ApiError::payload_too_large()));
         }
         body.extend_from_slice(&chunk);
     }

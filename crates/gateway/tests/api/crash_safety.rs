@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::server_process::{ServerProcess, count, get_json, init};
-use crate::support::{Backend, new_pg_database};
+use crate::support::{Backend, TemporaryDatabase, temporary_pg_database};
 
 const KILLS: usize = 4;
 
@@ -131,12 +130,12 @@ async fn keyed_burst_with_kills(
     panic!("{} of {} keys answered", created_by.len(), kind.keys);
 }
 
-fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<DropDatabase>) {
+fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<TemporaryDatabase>) {
     match backend {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
         Backend::Postgres => {
-            let (url, admin_url, name) = new_pg_database();
-            (url, Some(DropDatabase { admin_url, name }))
+            let (url, database) = temporary_pg_database();
+            (url, Some(database))
         }
     }
 }
@@ -182,20 +181,6 @@ async fn keyed_imports_survive_kill_9(backend: Backend) {
     let distinct =
         count(&database_url, "SELECT COUNT(DISTINCT first_name) AS n FROM contacts WHERE last_name = 'Crash'");
     assert_eq!((contacts, distinct), (keys, keys), "one imported contact per key");
-}
-
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        use diesel::connection::SimpleConnection;
-        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
 }
 
 macro_rules! on_both_databases {

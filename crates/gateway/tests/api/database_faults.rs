@@ -24,9 +24,9 @@ fn assert_unavailable(reply: &Reply, what: &str) {
 #[actix_web::test]
 async fn a_postgresql_restart_costs_a_few_503s_and_nothing_else() {
     let pg = PrivatePostgres::start();
-    diesel::PgConnection::establish(&pg.url("postgres")).unwrap().batch_execute("CREATE DATABASE crm").unwrap();
-    crm_core::db::DbConnection::open(&pg.url("crm")).unwrap().migrate().unwrap();
-    let app = TestApp::spawn_on(&pg.url("crm"), STRICT_LIMITS).await;
+    let url = pg.create_database("crm");
+    crm_core::db::DbConnection::open(&url).unwrap().migrate().unwrap();
+    let app = TestApp::spawn_on(&url, STRICT_LIMITS).await;
     let before = app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Ada"})).await;
     before.expect(201);
 

@@ -233,11 +233,6 @@ async fn soak_sqlite() {
 #[actix_web::test]
 async fn soak_postgres() {
     let pg = PrivatePostgres::start();
-    diesel::Connection::establish(&pg.url("postgres"))
-        .map(|mut c: diesel::PgConnection| {
-            diesel::connection::SimpleConnection::batch_execute(&mut c, "CREATE DATABASE crm")
-        })
-        .unwrap()
-        .unwrap();
-    soak(&pg.url("crm"), Some(&pg)).await;
+    let url = pg.create_database("crm");
+    soak(&url, Some(&pg)).await;
 }
