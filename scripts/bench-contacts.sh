@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Benchmarks the contacts domain at scale on both databases: seeds BENCH_CONTACTS contacts (and a
-# tenth as many companies, three activities per contact) with SQL, then measures the API with oha
-# and, on PostgreSQL, pgbench on the SQL each request costs, so the API's rate reads as a ratio.
+# tenth as many companies, three activities per contact) with SQL, then measures each scenario
+# three ways in the same run, BENCH_RUNS times, and reports the medians:
+#   - the API, with oha;
+#   - on PostgreSQL, the SQL the API runs for it, with pgbench (what the database costs us);
+#   - on PostgreSQL, the reference: the least work PostgreSQL needs for the same user-visible
+#     result on an equivalent table of the same contacts (`reference_contacts`: a point select
+#     by primary key, a keyset page of 50 on a matching index, an indexed prefix search, a
+#     one-row insert, a one-row update, one 1,000-row insert), with pgbench.
+# The figure is API ÷ reference. oha, pgbench, the server and PostgreSQL share the machine's
+# cores unless BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS pin them (taskset lists, e.g. 0 and 1).
 #
 #   scripts/bench-contacts.sh                         # what `make bench` runs after bench.sh
-#   BENCH_CONTACTS=100000 scripts/bench-contacts.sh   # a smaller run
+#   BENCH_QUICK=1 scripts/bench-contacts.sh           # 100,000 contacts, 5 s runs: for reviews
 #   BENCH_BACKENDS=postgres scripts/bench-contacts.sh # one backend
 #
-# Environment: BENCH_PG_URL, BENCH_CONNECTIONS (32), BENCH_DURATION (10), BENCH_LISTEN
-# (127.0.0.1:18081), BENCH_CONTACTS (1000000), BENCH_BACKENDS ("postgres sqlite").
+# Environment: BENCH_PG_URL, BENCH_CONNECTIONS (32), BENCH_DURATION (10; 5 quick), BENCH_RUNS
+# (3), BENCH_LISTEN (127.0.0.1:18081), BENCH_CONTACTS (1000000; 100000 quick), BENCH_BACKENDS
+# ("postgres sqlite"), BENCH_SERVER_CPUS, BENCH_CLIENT_CPUS.
 # Needs: cargo, psql, pgbench, sqlite3, curl, jq, oha (installed with cargo if missing).
 set -euo pipefail
 
@@ -17,9 +26,16 @@ cd "$ROOT"
 
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-DURATION=${BENCH_DURATION:-10}
+QUICK=${BENCH_QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+    DURATION=${BENCH_DURATION:-5}
+    CONTACTS=${BENCH_CONTACTS:-100000}
+else
+    DURATION=${BENCH_DURATION:-10}
+    CONTACTS=${BENCH_CONTACTS:-1000000}
+fi
+RUNS=${BENCH_RUNS:-3}
 LISTEN=${BENCH_LISTEN:-127.0.0.1:18081}
-CONTACTS=${BENCH_CONTACTS:-1000000}
 BACKENDS=${BENCH_BACKENDS:-postgres sqlite}
 COMPANIES=$((CONTACTS / 10))
 ACTIVITIES=$((CONTACTS * 3))
@@ -44,6 +60,7 @@ NICE=()
 # shellcheck source=scripts/bench-lib.sh
 source "$ROOT/scripts/bench-lib.sh"
 find_oha
+declare -A RSS=()
 
 SERVER=${PG_URL%%\?*}
 [[ $SERVER =~ ^(postgres(ql)?://[^/]+)(/.*)?$ ]] || die "BENCH_PG_URL must look like postgres://user@host:port"
@@ -114,6 +131,26 @@ SELECT org_id, id, 'contact', 'con_bench' || (1 + (CAST(substr(id, 10) AS BIGINT
 SQL
 }
 
+# The search index of the seeded documents: the migration's own statement that built it.
+search_terms_sql() {
+    awk '/^(WITH RECURSIVE words|INSERT INTO search_terms)/ { on = 1 } on { print } on && /;$/ { exit }' \
+        "$ROOT"/migrations/"$1"/*_search_terms/up.sql
+}
+
+# The reference: the same contacts in a plain table with the indexes each scenario needs, and
+# nothing else (no tenant, no audit, no events, no search index).
+REFERENCE_SQL="
+CREATE TABLE reference_contacts AS SELECT id, first_name, last_name, email, job_title, lifecycle_stage,
+    created_at, updated_at FROM contacts;
+ALTER TABLE reference_contacts ADD PRIMARY KEY (id);
+CREATE INDEX reference_contacts_stage ON reference_contacts (lifecycle_stage, updated_at DESC, id DESC);
+CREATE INDEX reference_contacts_first ON reference_contacts ((lower(first_name)) COLLATE \"C\", id);
+CREATE INDEX reference_contacts_last ON reference_contacts ((lower(last_name)) COLLATE \"C\", id);
+ANALYZE reference_contacts;"
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+
 declare -a ROWS=()
 for BACKEND in $BACKENDS; do
     if [[ $BACKEND == postgres ]]; then
@@ -141,14 +178,15 @@ for BACKEND in $BACKENDS; do
     log "$BACKEND: seeding $CONTACTS contacts, $COMPANIES companies, $ACTIVITIES activities"
     start=$(date +%s)
     if [[ $BACKEND == postgres ]]; then
-        seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID" | run_sql -f - >/dev/null
-        run_sql -c "ANALYZE" >/dev/null
+        { seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID"; search_terms_sql postgres; echo "$REFERENCE_SQL"; } | run_sql -f - >/dev/null
+        run_sql -c "VACUUM ANALYZE" >/dev/null
     else
-        { echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN;"; seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID"; echo "COMMIT; ANALYZE;"; } | run_sql >/dev/null
+        { echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN;"; seed_sql "$SERIES" "$TS" "$ORG_ID" "$USER_ID"
+          search_terms_sql sqlite; echo "COMMIT; ANALYZE;"; } | run_sql >/dev/null
     fi
     log "$BACKEND: seeded in $(($(date +%s) - start)) s"
 
-    "$CRM" serve >"$WORK/server.log" 2>&1 &
+    "${SERVER_PIN[@]}" "$CRM" serve >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 150); do
         curl -fs -o /dev/null "$BASE/health/ready" && break
@@ -157,18 +195,45 @@ for BACKEND in $BACKENDS; do
     curl -fs -o /dev/null "$BASE/health/ready" || die "the server did not become ready"
     "$OHA" -c "$CONNECTIONS" -z 2s --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$BASE/v1/contacts/con_bench1" >/dev/null
 
-    MID=con_bench$((CONTACTS / 2))
+    # Requests and statements pick a random contact among the seeded ones (oha by a regex of
+    # numbers below CONTACTS, pgbench by random()).
+    SOME="con_bench[1-9][0-9]{0,$((${#CONTACTS} - 2))}"
     CONTACT_COLUMNS="id, org_id, first_name, last_name, sort_name, email, phone, emails, phones, addresses, job_title, lifecycle_stage, lead_source, owner_id, tags, external_ids, created_at, updated_at, deleted_at, version, custom"
+    REFERENCE_COLUMNS="id, first_name, last_name, email, job_title, lifecycle_stage, created_at, updated_at"
     cat >"$WORK/get.sql" <<SQL
-SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = '$MID' AND deleted_at IS NULL LIMIT 1;
+\set n random(1, $CONTACTS)
+SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n AND deleted_at IS NULL LIMIT 1;
+SQL
+    cat >"$WORK/get.ref.sql" <<SQL
+\set n random(1, $CONTACTS)
+SELECT $REFERENCE_COLUMNS FROM reference_contacts WHERE id = 'con_bench' || :n;
 SQL
     cat >"$WORK/list.sql" <<SQL
 SELECT id, key FROM custom_field_definitions WHERE org_id = '$ORG_ID' AND record_type = 'contact' ORDER BY created_at, id;
 SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND deleted_at IS NULL AND lifecycle_stage = 'customer' ORDER BY updated_at DESC, id DESC LIMIT 51;
 SQL
-    cat >"$WORK/search.sql" <<SQL
-SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', 'person12345:*') AND d.org_id = '$ORG_ID' AND d.record_type IN ('contact', 'company') ORDER BY CASE WHEN d.title_key = 'person12345' THEN 0 WHEN d.title_key LIKE 'person12345 %' THEN 1 WHEN (' ' || d.terms || ' ') LIKE '% person12345 %' THEN 2 WHEN d.title_key LIKE 'person12345%' THEN 3 ELSE 4 END, length(d.title), d.title_key, d.record_id LIMIT 20;
+    cat >"$WORK/list.ref.sql" <<SQL
+SELECT $REFERENCE_COLUMNS FROM reference_contacts WHERE lifecycle_stage = 'customer' ORDER BY updated_at DESC, id DESC LIMIT 50;
 SQL
+    # A search reads the records with the word first, then those with longer words it starts.
+    search_sql() {
+        local word=$1 scan
+        for scan in "t.term = '$word'" "t.term > '$word' AND t.term < '$word' || chr(1114111)"; do
+            echo "SELECT t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle FROM search_terms t JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id WHERE t.org_id = '$ORG_ID' AND $scan AND t.record_type IN ('contact', 'company') ORDER BY t.term, t.rank, t.record_id LIMIT 20;"
+        done
+    }
+    # The reference: the first 20 contacts by the name the prefix starts, from its own index.
+    search_ref_sql() {
+        local prefix=$1 column="lower($2) COLLATE \"C\""
+        echo "SELECT $REFERENCE_COLUMNS FROM reference_contacts WHERE $column >= '$prefix' AND $column < '$prefix' || chr(1114111) ORDER BY $column, id LIMIT 20;"
+    }
+    for word in ad marg pe person12345; do
+        search_sql "$word" >"$WORK/search-$word.sql"
+    done
+    search_ref_sql ad first_name >"$WORK/search-ad.ref.sql"
+    search_ref_sql marg first_name >"$WORK/search-marg.ref.sql"
+    search_ref_sql pe last_name >"$WORK/search-pe.ref.sql"
+    search_ref_sql person12345 last_name >"$WORK/search-person12345.ref.sql"
     # What a PATCH must do at the least: change one row under its version, with its audit row and event.
     cat >"$WORK/patch.sql" <<SQL
 \set n random(1000, 9999)
@@ -179,14 +244,20 @@ INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, 
 INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || :r, '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
 COMMIT;
 SQL
+    cat >"$WORK/patch.ref.sql" <<SQL
+\set n random(1000, 9999)
+UPDATE reference_contacts SET job_title = 'Bench', updated_at = now() WHERE id = 'con_bench' || :n;
+SQL
     cat >"$WORK/create.sql" <<SQL
 \set r random(1, 1000000000000000)
 BEGIN;
 SELECT id, key FROM custom_field_definitions WHERE org_id = '$ORG_ID' AND record_type = 'contact';
 INSERT INTO contacts (id, org_id, first_name, sort_name, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, custom) VALUES ('con_pgb' || :client_id || '_' || :r, '$ORG_ID', 'Bench', 'bench', '[]', '[]', '[]', 'lead', '[]', '{}', now(), now(), '{}');
 DELETE FROM contact_emails WHERE org_id = '$ORG_ID' AND contact_id = 'con_pgb' || :client_id || '_' || :r;
-DELETE FROM search_documents WHERE record_id = 'con_pgb' || :client_id || '_' || :r;
+DELETE FROM search_terms WHERE org_id = '$ORG_ID' AND record_id = 'con_pgb' || :client_id || '_' || :r;
+DELETE FROM search_documents WHERE org_id = '$ORG_ID' AND record_id = 'con_pgb' || :client_id || '_' || :r;
 INSERT INTO search_documents (record_id, org_id, record_type, title, title_key, terms) VALUES ('con_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact', 'Bench', 'bench', 'bench');
+INSERT INTO search_terms (org_id, record_id, term, record_type, rank) VALUES ('$ORG_ID', 'con_pgb' || :client_id || '_' || :r, 'bench', 'contact', 5);
 DELETE FROM record_tags WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
 DELETE FROM external_ids WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
 SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_pgb' || :client_id || '_' || :r;
@@ -194,46 +265,67 @@ INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, 
 INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact.created', 'api_key', 'key_admin', '{"object":{"first_name":"Bench"}}', now());
 COMMIT;
 SQL
+    cat >"$WORK/create.ref.sql" <<SQL
+\set r random(1, 1000000000000000)
+INSERT INTO reference_contacts (id, first_name, lifecycle_stage, created_at, updated_at) VALUES ('con_ref' || :client_id || '_' || :r, 'Bench', 'lead', now(), now());
+SQL
+    # measure NAME LABEL STATUS OHA-ARGS...: RUNS rounds of oha, then pgbench on NAME.sql and
+    # NAME.ref.sql (PostgreSQL); one row of medians.
     measure() {
         local name=$1 label=$2 expect=$3
         shift 3
-        log "$BACKEND $label: oha ${DURATION}s at $CONNECTIONS connections"
-        local rps p50 p99 pg="-" ratio="-"
-        read -r rps p50 p99 <<<"$(run_oha "$name" "$expect" "$@")"
-        if [[ $BACKEND == postgres ]]; then
-            pg=$(run_pgbench "$name")
-            ratio=$(awk -v a="$rps" -v b="$pg" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
-        fi
-        ROWS+=("$BACKEND|$label|$rps|$p50|$p99|$pg|$ratio")
-        log "$BACKEND $label: $rps req/s, p50 $p50 ms, p99 $p99 ms; pgbench $pg tps ($ratio)"
+        local run rps p50 p99 api=() lat50=() lat99=() sql=() ref=()
+        for run in $(seq 1 "$RUNS"); do
+            log "$BACKEND $label: run $run of $RUNS, ${DURATION}s each at $CONNECTIONS connections"
+            read -r rps p50 p99 <<<"$(run_oha "$name" "$expect" "$@")"
+            api+=("$rps") lat50+=("$p50") lat99+=("$p99")
+            if [[ $BACKEND == postgres ]]; then
+                sql+=("$(run_pgbench "$name")")
+                ref+=("$(run_pgbench "$name.ref")")
+            fi
+        done
+        rps=$(median "${api[@]}")
+        local sql_tps ref_tps
+        sql_tps=$(median "${sql[@]}") ref_tps=$(median "${ref[@]}")
+        ROWS+=("$BACKEND|$label|$rps|$(median "${lat50[@]}")|$(median "${lat99[@]}")|$sql_tps|$ref_tps|$(ratio "$rps" "$ref_tps")")
+        log "$BACKEND $label: ${ROWS[-1]}"
     }
-    measure get "GET /v1/contacts/{id}" 200 "$BASE/v1/contacts/$MID"
+    measure get "GET /v1/contacts/{id}" 200 --rand-regex-url "$BASE/v1/contacts/$SOME"
     measure list "GET /v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50" 200 "$BASE/v1/contacts?lifecycle_stage=customer&sort=-updated_at&limit=50"
-    measure search "GET /v1/search?q=person12345" 200 "$BASE/v1/search?q=person12345"
+    measure search-ad "GET /v1/search?q=ad (2 letters, 1 in 8 contacts)" 200 "$BASE/v1/search?q=ad"
+    measure search-marg "GET /v1/search?q=marg (4 letters, 1 in 8 contacts)" 200 "$BASE/v1/search?q=marg"
+    measure search-pe "GET /v1/search?q=pe (2 letters, every contact)" 200 "$BASE/v1/search?q=pe"
+    measure search-person12345 "GET /v1/search?q=person12345 (1 to 11 contacts)" 200 "$BASE/v1/search?q=person12345"
     measure patch "PATCH /v1/contacts/{id} (a different contact each time)" 200 --rand-regex-url -m PATCH -H 'Content-Type: application/json' -d '{"job_title":"Bench"}' "$BASE/v1/contacts/con_bench[1-9][0-9]{3}"
     measure create "POST /v1/contacts" 201 -m POST -H 'Content-Type: application/json' -d '{"first_name":"Bench"}' "$BASE/v1/contacts"
 
-    # One request at a time: three batches of 1,000 upserts of new e-mails (each creates 1,000
-    # contacts; the median counts), then the duplicate scan of the whole organization.
-    times=()
-    for run in 1 2 3; do
+    # One request at a time: RUNS batches of 1,000 upserts of new e-mails (each creates 1,000
+    # contacts), beside one 1,000-row insert into the reference table; then the duplicate scan.
+    times=() refs=()
+    for run in $(seq 1 "$RUNS"); do
         jq -n --arg r "$run" '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {first_name: "Batch", emails: [{address: "batch\($r)-\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
         times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")")
         jq -e '[.results[] | select(.status == "created")] | length == 1000' "$WORK/timed.out" >/dev/null ||
             log "batch: not 1,000 creates: $(head -c 300 "$WORK/timed.out")"
+        if [[ $BACKEND == postgres ]]; then
+            refs+=("$(run_sql -c "\\timing on" -c "INSERT INTO reference_contacts (id, first_name, email, lifecycle_stage, created_at, updated_at) SELECT 'con_batch$run' || i, 'Batch', 'batch$run-' || i || '@bench.example', 'lead', now(), now() FROM generate_series(1, 1000) AS i" |
+                awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
+        fi
     done
-    batch=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
-    ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request|$(awk -v t="$batch" 'BEGIN { printf "%.2f s", t }')|||-|-")
-    log "$BACKEND batch of 1,000 upserts: $batch s (median of 3)"
+    batch=$(median "${times[@]}") batch_ref=$(median "${refs[@]}")
+    ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request: seconds|$(printf '%.3f' "$batch")|||-|${batch_ref}|$(ratio "$batch_ref" "$batch")")
+    log "$BACKEND batch of 1,000 upserts: $batch s (median of $RUNS)"
     scan=$(curl -sS -o "$WORK/scan.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d '{}' "$BASE/v1/contacts/duplicates")
-    ROWS+=("$BACKEND|POST /v1/contacts/duplicates (whole organization), one request|$(awk -v t="$scan" 'BEGIN { printf "%.1f s", t }')|||-|-")
+    ROWS+=("$BACKEND|POST /v1/contacts/duplicates (whole organization), one request: seconds|$(printf '%.1f' "$scan")|||-|-|-")
     log "$BACKEND duplicate scan: $scan s, $(jq -c '{scanned, groups: (.groups | length)}' "$WORK/scan.out" 2>/dev/null)"
+    RSS[$BACKEND]=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")
     stop_server
 done
 
 echo
-echo "| backend | scenario | API req/s (or time) | p50 ms | p99 ms | pgbench tps | API / pgbench |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| backend | scenario | API req/s | p50 ms | p99 ms | API's SQL, pgbench tps | reference, pgbench tps | API ÷ reference |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for row in "${ROWS[@]}"; do echo "| ${row//|/ | } |"; done
 echo
-echo "$CONTACTS contacts, $COMPANIES companies, $ACTIVITIES activities; $(nproc) cores; $CONNECTIONS connections; ${DURATION} s per run."
+echo "$CONTACTS contacts, $COMPANIES companies, $ACTIVITIES activities; medians of $RUNS runs of ${DURATION} s at $CONNECTIONS connections; $(nproc) cores; $PLACEMENT."
+for BACKEND in $BACKENDS; do echo "Server peak RSS on $BACKEND: ${RSS[$BACKEND]} MB."; done

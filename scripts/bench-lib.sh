@@ -1,6 +1,13 @@
 # Shared by bench.sh and bench-contacts.sh (sourced): oha and pgbench runs.
 # Expects: WORK, CONNECTIONS, DURATION, AUTH, DB_URL, and log/die functions.
 
+# Where the load runs: BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS pin the server and the load
+# generators (oha, pgbench) with taskset; PostgreSQL is never pinned.
+SERVER_PIN=() CLIENT_PIN=()
+[[ -n ${BENCH_SERVER_CPUS:-} ]] && SERVER_PIN=(taskset -c "$BENCH_SERVER_CPUS")
+[[ -n ${BENCH_CLIENT_CPUS:-} ]] && CLIENT_PIN=(taskset -c "$BENCH_CLIENT_CPUS")
+PLACEMENT="server on CPUs ${BENCH_SERVER_CPUS:-all}, oha and pgbench on CPUs ${BENCH_CLIENT_CPUS:-all}, PostgreSQL on all"
+
 # Installs oha if missing and sets OHA and OHA_JSON.
 find_oha() {
     if ! command -v oha >/dev/null; then
@@ -21,7 +28,7 @@ run_oha() {
     local name=$1 expect=$2
     shift 2
     local out=$WORK/oha-$name.json
-    "$OHA" -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$@" >"$out"
+    "${CLIENT_PIN[@]}" "$OHA" -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${OHA_JSON[@]}" -H "$AUTH" "$@" >"$out"
     local other
     other=$(jq -r --arg s "$expect" '[.statusCodeDistribution // {} | to_entries[] | select(.key != $s) | "\(.key)×\(.value)"] | join(" ")' "$out")
     [[ -z $other ]] || log "$name: unexpected statuses: $other"
@@ -32,7 +39,7 @@ run_oha() {
 # pgbench on $WORK/<name>.sql: prints transactions per second.
 run_pgbench() {
     local name=$1
-    pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/$name.sql" "$DB_URL" \
+    "${CLIENT_PIN[@]}" pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/$name.sql" "$DB_URL" \
         >"$WORK/pgbench-$name.log" 2>&1 || { cat "$WORK/pgbench-$name.log" >&2; die "pgbench $name failed"; }
     awk '/^tps = / { printf "%.2f\n", $3; exit }' "$WORK/pgbench-$name.log"
 }

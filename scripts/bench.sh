@@ -111,7 +111,7 @@ export RUST_LOG=${RUST_LOG:-warn}
 ADMIN_KEY=$("$CRM" init --org Bench --email bench@example.com 2>"$WORK/init.log" | tail -n 1)
 [[ $ADMIN_KEY == crm_sk_* ]] || { cat "$WORK/init.log" >&2; die "crm init printed no API key"; }
 
-"$CRM" serve >"$WORK/server.log" 2>&1 &
+"${SERVER_PIN[@]}" "$CRM" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     curl -fs -o /dev/null "$BASE/health/ready" && break
@@ -202,6 +202,7 @@ table() {
 echo
 table
 echo
+echo "$(nproc) cores; $CONNECTIONS connections; ${DURATION} s per run; $PLACEMENT."
 
 if [[ ${BENCH_RECORD:-0} == 1 ]]; then
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the contract checks and the SDKs need, when missing: Chromium (Debian's package)
-# for the docs test, a Python virtualenv with schemathesis and openapi-python-client (pinned),
+# Installs what the contract checks and the SDKs need, when missing: Chromium and HAProxy
+# (Debian's packages) for the docs and scale-out tests, a Python virtualenv with schemathesis and openapi-python-client (pinned),
 # the Node tools pinned in scripts/node (openapi-typescript, openapi-fetch, typescript, …) and
 # cargo-nextest. `scripts/ensure-tools.sh sdk` installs only what `make sdk` needs: the
 # virtualenv and the Node tools. Both live in cargo's target directory; install chatter goes to
@@ -13,13 +13,18 @@ case "$what" in
   *) echo "usage: scripts/ensure-tools.sh [sdk]" >&2; exit 2 ;;
 esac
 
-if [ "$what" = all ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+# Debian packages: Chromium for the docs test, HAProxy for the scale-out test (two gateways
+# behind a load balancer).
+packages=()
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then packages+=(chromium); fi
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then packages+=(haproxy); fi
+if [ "$what" = all ] && [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing chromium (Debian package) for the docs test" >&2
+    echo "installing ${packages[*]} (Debian packages) for the docs and scale-out tests" >&2
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >&2
   else
-    echo "The docs test needs Chromium: install it (apt-get install chromium)." >&2
+    echo "The tests need ${packages[*]}: install them (apt-get install ${packages[*]})." >&2
     exit 1
   fi
 fi

@@ -331,7 +331,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    search_documents (record_id) {
+    search_documents (org_id, record_id) {
         record_id -> Text,
         org_id -> Text,
         record_type -> Text,
@@ -340,6 +340,24 @@ diesel::table! {
         subtitle -> Nullable<Text>,
         terms -> Text,
         owner_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rate_limit_counters (key, window_start) {
+        key -> Text,
+        window_start -> BigInt,
+        used -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_terms (org_id, record_id, term) {
+        org_id -> Text,
+        record_id -> Text,
+        term -> Text,
+        record_type -> Text,
+        rank -> BigInt,
     }
 }
 
@@ -448,6 +466,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     file_chunks,
     import_rows,
     search_documents,
+    search_terms,
+    rate_limit_counters,
     custom_field_definitions,
     custom_field_values,
     organizations,

@@ -2,23 +2,35 @@
 //! companies today; deals and tickets later), kept in the record's transaction.
 //!
 //! The application tokenizes (lower-cased alphanumeric runs, phone digits with and without the
-//! country code) and stores the tokens space-separated in `terms`; SQLite's FTS5 and
-//! PostgreSQL's `to_tsvector('simple', …)` then index exactly the same tokens, so a query
-//! finds the same records on both. Ranking is one portable SQL expression (the whole title, a title
-//! starting with the query as a word, the query as a word anywhere, a title starting with it,
-//! the rest), then the shorter title, the title and the id.
+//! country code) and writes one `search_terms` row per distinct word of a record, beside the
+//! document's title and subtitle. The index `(org_id, term, rank, record_id)` lists each word's
+//! records best first, so a search reads one range of it in order and stops after its page:
+//! the cost does not grow with the number of matches, even for a two-letter prefix. The same
+//! query runs on both databases.
+//!
+//! Ranking: records with a word equal to the query's (longest) word come before records with a
+//! word it only prefixes, and those in word order; records sharing a word by `rank`: the word
+//! is the whole title, then the title's first word, another title word, elsewhere (an e-mail, a
+//! domain, a phone); then the shorter title and the id. Every other query word must prefix
+//! some word of the record too.
+
+use std::collections::HashSet;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
-use crate::db::{Backend, DbConnection};
+use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::schema::search_documents;
+use crate::schema::{search_documents, search_terms};
 use crate::scope::Scope;
 use crate::sql::{Piece, Statement};
 
 /// Longest query, in tokens.
 const MAX_QUERY_TOKENS: usize = 8;
+
+/// Above every character a word may hold: `prefix` + this bounds the words starting with
+/// `prefix` (both databases compare the words byte-wise, and UTF-8 keeps code point order).
+const PAST_PREFIX: char = '\u{10FFFF}';
 
 /// What a record puts in the index.
 pub struct Document<'a> {
@@ -47,6 +59,17 @@ pub struct Hit {
     pub subtitle: Option<String>,
 }
 
+/// A hit with its place in the index, where the next page of a scan starts.
+#[derive(QueryableByName)]
+struct Entry {
+    #[diesel(sql_type = Text)]
+    term: String,
+    #[diesel(sql_type = BigInt)]
+    rank: i64,
+    #[diesel(embed)]
+    hit: Hit,
+}
+
 /// Lower-cased runs of letters and digits.
 pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase)
@@ -61,6 +84,18 @@ fn phone_tokens(e164: &str) -> Vec<String> {
     out
 }
 
+/// Where a record ranks among the records sharing `term` (see the module's comment; the
+/// migration that built `search_terms` computes the same in SQL).
+fn rank(term: &str, title_words: &[String], title: &str) -> i64 {
+    let place = match title_words {
+        [only] if only == term => 0,
+        [first, ..] if first == term => 1,
+        words if words.iter().any(|w| w == term) => 2,
+        _ => 3,
+    };
+    place * 1000 + title.chars().count().min(999) as i64
+}
+
 /// Writes (or rewrites) a record's document.
 pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
     let org_id = scope.org_id();
@@ -70,6 +105,7 @@ pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
             terms.push(token);
         }
     }
+    let title_words: Vec<String> = tokens(doc.title).collect();
     remove(conn, scope, doc.record_id)?;
     diesel::insert_into(search_documents::table)
         .values((
@@ -77,17 +113,45 @@ pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
             search_documents::org_id.eq(org_id),
             search_documents::record_type.eq(doc.record_type),
             search_documents::title.eq(doc.title),
-            search_documents::title_key.eq(tokens(doc.title).collect::<Vec<_>>().join(" ")),
+            search_documents::title_key.eq(title_words.join(" ")),
             search_documents::subtitle.eq(doc.subtitle),
             search_documents::terms.eq(terms.join(" ")),
             search_documents::owner_id.eq(doc.owner_id),
         ))
         .execute(conn)?;
+    if terms.is_empty() {
+        return Ok(());
+    }
+    // One statement for all of the record's words.
+    let mut pieces =
+        vec![Piece::Sql("INSERT INTO search_terms (org_id, record_id, term, record_type, rank) VALUES ".into())];
+    for (i, term) in terms.iter().enumerate() {
+        pieces.extend([
+            Piece::Sql(if i == 0 { "(" } else { ", (" }.into()),
+            Piece::Text(org_id.to_string()),
+            Piece::Sql(", ".into()),
+            Piece::Text(doc.record_id.to_string()),
+            Piece::Sql(", ".into()),
+            Piece::Text(term.clone()),
+            Piece::Sql(", ".into()),
+            Piece::Text(doc.record_type.to_string()),
+            Piece::Sql(", ".into()),
+            Piece::BigInt(rank(term, &title_words, doc.title)),
+            Piece::Sql(")".into()),
+        ]);
+    }
+    Statement::new(pieces).execute(conn)?;
     Ok(())
 }
 
 /// Takes a record out of the index (trashed, merged, erased).
 pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiResult<()> {
+    diesel::delete(
+        search_terms::table
+            .filter(search_terms::org_id.eq(scope.org_id()))
+            .filter(search_terms::record_id.eq(record_id)),
+    )
+    .execute(conn)?;
     diesel::delete(
         search_documents::table
             .filter(search_documents::org_id.eq(scope.org_id()))
@@ -97,8 +161,17 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiRes
     Ok(())
 }
 
-/// The best `limit` records of `record_types` in the scope's sight whose words start with
-/// every word of `query`.
+/// Which words of the index a scan reads.
+#[derive(Clone, Copy)]
+enum Words {
+    /// Exactly the query word.
+    Equal,
+    /// The words the query word prefixes, itself excluded.
+    Longer,
+}
+
+/// The best `limit` records of `record_types` in the scope's sight with a word starting with
+/// each word of `query`.
 pub fn search(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -106,30 +179,80 @@ pub fn search(
     record_types: &[&'static str],
     limit: i64,
 ) -> ApiResult<Vec<Hit>> {
-    let words: Vec<String> = tokens(query).take(MAX_QUERY_TOKENS).collect();
-    if words.is_empty() || record_types.is_empty() {
+    let mut words: Vec<String> = tokens(query).take(MAX_QUERY_TOKENS).collect();
+    if words.is_empty() || record_types.is_empty() || limit < 1 {
         return Ok(Vec::new());
     }
-    let key = words.join(" ");
-    let escaped = crate::filter::escape_like(&key);
-    let (sql, text) = (|s: &str| Piece::Sql(s.to_string()), |s: String| Piece::Text(s));
-    let mut pieces = match conn.backend() {
-        Backend::Sqlite => vec![
-            sql("SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_fts \
-                 JOIN search_documents d ON d.rowid = search_fts.rowid WHERE search_fts MATCH "),
-            text(words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ")),
-        ],
-        Backend::Postgres => vec![
-            sql("SELECT d.record_type, d.record_id, d.title, d.subtitle FROM search_documents d \
-                 WHERE to_tsvector('simple', d.terms) @@ to_tsquery('simple', "),
-            text(words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ")),
+    // The longest word leads (the fewest records share it); the others filter.
+    let lead = (0..words.len()).max_by_key(|&i| (words[i].chars().count(), std::cmp::Reverse(i))).unwrap_or(0);
+    let lead = words.remove(lead);
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut hits = Vec::new();
+    let mut seen = HashSet::new();
+    for which in [Words::Equal, Words::Longer] {
+        let mut after: Option<(String, i64, String)> = None;
+        loop {
+            let page = scan(conn, scope, &lead, which, &words, record_types, after.as_ref(), limit)?;
+            let full = page.len() as i64 == limit;
+            after = page.last().map(|e| (e.term.clone(), e.rank, e.hit.record_id.clone()));
+            for entry in page {
+                // A record with several words the query word prefixes is listed once.
+                if seen.insert(entry.hit.record_id.clone()) {
+                    hits.push(entry.hit);
+                    if hits.len() == wanted {
+                        return Ok(hits);
+                    }
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(hits)
+}
+
+/// One page of index entries for the lead word, in index order, from `after` on.
+#[allow(clippy::too_many_arguments)]
+fn scan(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    lead: &str,
+    which: Words,
+    others: &[String],
+    record_types: &[&'static str],
+    after: Option<&(String, i64, String)>,
+    limit: i64,
+) -> ApiResult<Vec<Entry>> {
+    let (sql, text) = (|s: &str| Piece::Sql(s.to_string()), |s: &str| Piece::Text(s.to_string()));
+    let mut pieces = vec![
+        sql("SELECT t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle FROM search_terms t \
+             JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id WHERE t.org_id = "),
+        text(scope.org_id()),
+    ];
+    match which {
+        Words::Equal => pieces.extend([sql(" AND t.term = "), text(lead)]),
+        Words::Longer => pieces.extend([
+            sql(" AND t.term > "),
+            text(lead),
+            sql(" AND t.term < "),
+            Piece::Text(format!("{lead}{PAST_PREFIX}")),
+        ]),
+    }
+    if let Some((term, rank, record_id)) = after {
+        pieces.extend([
+            sql(" AND (t.term, t.rank, t.record_id) > ("),
+            text(term),
+            sql(", "),
+            Piece::BigInt(*rank),
+            sql(", "),
+            text(record_id),
             sql(")"),
-        ],
-    };
-    pieces.extend([sql(" AND d.org_id = "), text(scope.org_id().to_string())]);
+        ]);
+    }
     // Record types come from a closed list of names, never from the request's text.
     let types = record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-    pieces.push(sql(&format!(" AND d.record_type IN ({types})")));
+    pieces.push(sql(&format!(" AND t.record_type IN ({types})")));
     for record_type in record_types {
         if let Some(sight) = scope.sight(record_type, "d.owner_id") {
             pieces.push(sql(&format!(" AND (d.record_type <> '{record_type}' OR ")));
@@ -137,21 +260,18 @@ pub fn search(
             pieces.push(sql(")"));
         }
     }
-    // The whole title, a title starting with the query as a word, the query as a word
-    // anywhere, a title starting with it, the rest.
-    pieces.extend([
-        sql(" ORDER BY CASE WHEN d.title_key = "),
-        text(key.clone()),
-        sql(" THEN 0 WHEN d.title_key LIKE "),
-        text(format!("{escaped} %")),
-        sql(" ESCAPE '\\' THEN 1 WHEN (' ' || d.terms || ' ') LIKE "),
-        text(format!("% {escaped} %")),
-        sql(" ESCAPE '\\' THEN 2 WHEN d.title_key LIKE "),
-        text(format!("{escaped}%")),
-        sql(" ESCAPE '\\' THEN 3 ELSE 4 END, length(d.title), d.title_key, d.record_id LIMIT "),
-        Piece::BigInt(limit),
-    ]);
-    Ok(Statement::new(pieces).load::<Hit>(conn)?)
+    for word in others {
+        pieces.extend([
+            sql(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.org_id = t.org_id AND o.record_id = t.record_id \
+                 AND o.term >= "),
+            text(word),
+            sql(" AND o.term < "),
+            Piece::Text(format!("{word}{PAST_PREFIX}")),
+            sql(")"),
+        ]);
+    }
+    pieces.extend([sql(" ORDER BY t.term, t.rank, t.record_id LIMIT "), Piece::BigInt(limit)]);
+    Ok(Statement::new(pieces).load::<Entry>(conn)?)
 }
 
 #[cfg(test)]
@@ -165,5 +285,15 @@ mod tests {
             ["ada", "lovelace", "analytical", "engine", "example"]
         );
         assert_eq!(phone_tokens("+14155552671"), ["14155552671", "4155552671"]);
+    }
+
+    #[test]
+    fn a_word_ranks_by_its_place_in_the_title() {
+        let title = |t: &str| tokens(t).collect::<Vec<_>>();
+        assert_eq!(rank("acme", &title("Acme"), "Acme"), 4);
+        assert_eq!(rank("ada", &title("Ada Lovelace"), "Ada Lovelace"), 1012);
+        assert_eq!(rank("ada", &title("Bob Ada"), "Bob Ada"), 2007);
+        assert_eq!(rank("acme", &title("Bob Ada"), "Bob Ada"), 3007);
+        assert_eq!(rank("x", &title("x"), &"x".repeat(5000)), 999);
     }
 }

@@ -431,6 +431,7 @@ async fn privacy_erase_leaves_nothing(app: TestApp) {
             ("contacts", "custom"),
             ("search_documents", "terms"),
             ("search_documents", "title_key"),
+            ("search_terms", "term"),
             ("custom_field_values", "text_value"),
             ("contact_emails", "email"),
             ("external_ids", "external_id"),

@@ -1,6 +1,8 @@
 //! Credentials are checked on every request: a keyed hash and an in-memory cache keep that to
 //! microseconds. Entries live briefly, so a change made on another gateway (a revoked key, a
 //! deactivated or demoted user) takes effect there within [`TTL`]; here it is dropped at once.
+//! Half a second costs each gateway two lookups a second per busy credential, and keeps every
+//! gateway's answer within a second of the change.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -13,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::schema::{api_keys, users};
 use crate::state::AppState;
 
-const TTL: Duration = Duration::from_secs(10);
+const TTL: Duration = Duration::from_millis(500);
 const LAST_USED_EVERY: Duration = Duration::from_secs(60);
 
 /// What a valid API key grants.

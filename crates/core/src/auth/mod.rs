@@ -120,8 +120,10 @@ pub async fn authenticate(
         }
         Err(error) => {
             // Failed attempts count against the client's address, so guessing is rate limited.
-            let decision =
-                state.rate_limiter.check(&crate::http::client_key(&req), state.config.rate_limit_anonymous_per_minute);
+            let decision = state
+                .rate_limiter
+                .check(&state.db, &crate::http::client_key(&req), state.config.rate_limit_anonymous_per_minute)
+                .await;
             let error = if decision.allowed { error } else { ApiError::too_many_requests(decision.reset_secs.max(1)) };
             let (req, _) = req.into_parts();
             let mut response = error.error_response();

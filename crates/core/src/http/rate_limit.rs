@@ -2,28 +2,59 @@
 //! a fixed one-minute window, announced with `RateLimit-Limit`, `RateLimit-Remaining`,
 //! `RateLimit-Reset`, and 429 with `Retry-After` past the limit.
 //!
-//! Counters live in the gateway's memory: with several gateways behind a load balancer the
-//! effective limit is per gateway.
+//! The count is shared by every gateway on the database: a gateway leases a twentieth of a
+//! window's allowance at a time (`rate_limit_counters`, one upsert per lease) and counts it
+//! down in memory, so the limit holds across gateways at the cost of one statement per lease,
+//! not per request. A gateway may refuse up to one lease per other gateway early (what those
+//! hold unused). While the database does not answer, each gateway counts alone.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use crate::auth::Actor;
-use crate::error::ApiError;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::sql::{Piece, Statement};
 use crate::state::AppState;
 
 const WINDOW_SECS: u64 = 60;
+/// A lease is this fraction of the window's limit (at least one request).
+const LEASES_PER_WINDOW: u32 = 20;
+/// How long a gateway counts alone after the database failed to grant a lease.
+const STORE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// One key's window as this gateway sees it.
+struct Window {
+    start: u64,
+    /// Requests this gateway let through in the window.
+    used: u32,
+    /// Requests this gateway may let through: what it leased.
+    leased: u32,
+    /// The window's count across gateways at the last lease.
+    shared: u32,
+    /// The shared allowance is spent: refuse without asking the database again.
+    spent: bool,
+}
 
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (u64, u32)>>,
+    windows: Mutex<HashMap<String, Window>>,
+    store_down_until: Mutex<Option<Instant>>,
+    /// One lease at a time: a burst that empties this gateway's lease waits for one more
+    /// rather than each request claiming its own (which would gather the whole window here).
+    leasing: tokio::sync::Mutex<()>,
+    /// The last window whose expired counters this gateway deleted.
+    swept: AtomicU64,
 }
 
 /// The outcome of one request against its window.
@@ -34,26 +65,127 @@ pub struct Decision {
     pub reset_secs: u64,
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    used: i64,
+}
+
 impl RateLimiter {
-    pub fn check(&self, key: &str, limit: u32) -> Decision {
+    pub async fn check(&self, db: &Db, key: &str, limit: u32) -> Decision {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let window = now - now % WINDOW_SECS;
-        let reset_secs = window + WINDOW_SECS - now;
+        let start = now - now % WINDOW_SECS;
+        let reset_secs = start + WINDOW_SECS - now;
+        if let Some(decision) = self.take(key, start, limit, reset_secs) {
+            return decision;
+        }
+        let _leasing = self.leasing.lock().await;
+        // Another request may have leased while this one waited.
+        if let Some(decision) = self.take(key, start, limit, reset_secs) {
+            return decision;
+        }
+        let lease = (limit / LEASES_PER_WINDOW).max(1);
+        let granted = match self.store_usable() {
+            true => match self.lease(db, key, start, lease).await {
+                Ok(shared) => Some(shared),
+                Err(_) => {
+                    self.set_store_down();
+                    None
+                }
+            },
+            false => None,
+        };
+        if let Ok(mut windows) = self.windows.lock() {
+            let window = windows.entry(key.to_string()).or_insert_with(|| Window::new(start));
+            if window.start != start {
+                *window = Window::new(start);
+            }
+            match granted {
+                // The shared count after this lease: what of it fits under the limit is ours.
+                Some(shared) => {
+                    let before = shared.saturating_sub(u64::from(lease));
+                    let ours = u64::from(limit).saturating_sub(before).min(u64::from(lease)) as u32;
+                    window.leased += ours;
+                    window.shared = shared.min(u64::from(limit)) as u32;
+                    window.spent = ours < lease;
+                }
+                // The database is out of reach: this gateway counts the whole limit alone.
+                None => window.leased = window.leased.max(limit),
+            }
+        }
+        self.take(key, start, limit, reset_secs).unwrap_or(Decision { allowed: false, limit, remaining: 0, reset_secs })
+    }
+
+    /// Counts the request against what this gateway holds: `None` when it must lease more.
+    fn take(&self, key: &str, start: u64, limit: u32, reset_secs: u64) -> Option<Decision> {
         let Ok(mut windows) = self.windows.lock() else {
-            return Decision { allowed: true, limit, remaining: limit, reset_secs };
+            return Some(Decision { allowed: true, limit, remaining: limit, reset_secs });
         };
         if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| *start == window);
+            windows.retain(|_, w| w.start == start);
         }
-        let entry = windows.entry(key.to_string()).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
+        let window = windows.get_mut(key).filter(|w| w.start == start)?;
+        if window.used < window.leased {
+            window.used += 1;
+        } else if !window.spent {
+            return None;
+        } else {
+            return Some(Decision { allowed: false, limit, remaining: 0, reset_secs });
         }
-        let allowed = entry.1 < limit;
-        if allowed {
-            entry.1 += 1;
+        // Left in the window: what no gateway had leased at the last lease, and what this one
+        // still holds.
+        let remaining = limit.saturating_sub(window.shared) + (window.leased - window.used);
+        Some(Decision { allowed: true, limit, remaining: remaining.min(limit), reset_secs })
+    }
+
+    /// Adds a lease to the key's shared count and answers the count after it.
+    async fn lease(&self, db: &Db, key: &str, start: u64, lease: u32) -> ApiResult<u64> {
+        let sweep = self.swept.swap(start, Ordering::Relaxed) != start;
+        let (key, start) = (key.to_string(), i64::try_from(start).unwrap_or(i64::MAX));
+        db.write_apart(move |conn| {
+            if sweep {
+                Statement::new(vec![
+                    Piece::Sql("DELETE FROM rate_limit_counters WHERE window_start < ".into()),
+                    Piece::BigInt(start),
+                ])
+                .execute(conn)?;
+            }
+            let count: Count = Statement::new(vec![
+                Piece::Sql("INSERT INTO rate_limit_counters (key, window_start, used) VALUES (".into()),
+                Piece::Text(key),
+                Piece::Sql(", ".into()),
+                Piece::BigInt(start),
+                Piece::Sql(", ".into()),
+                Piece::BigInt(i64::from(lease)),
+                Piece::Sql(
+                    ") ON CONFLICT (key, window_start) DO UPDATE SET used = rate_limit_counters.used + excluded.used \
+                     RETURNING used"
+                        .into(),
+                ),
+            ])
+            .get_result(conn)?;
+            Ok(u64::try_from(count.used).unwrap_or(0))
+        })
+        .await
+    }
+
+    fn store_usable(&self) -> bool {
+        match self.store_down_until.lock() {
+            Ok(until) => until.is_none_or(|t| Instant::now() >= t),
+            Err(_) => false,
         }
-        Decision { allowed, limit, remaining: limit - entry.1, reset_secs }
+    }
+
+    fn set_store_down(&self) {
+        if let Ok(mut until) = self.store_down_until.lock() {
+            *until = Some(Instant::now() + STORE_BACKOFF);
+        }
+    }
+}
+
+impl Window {
+    fn new(start: u64) -> Window {
+        Window { start, used: 0, leased: 0, shared: 0, spent: false }
     }
 }
 
@@ -78,7 +210,7 @@ pub async fn rate_limit(
         Some(id) => (id, state.config.rate_limit_per_minute),
         None => (client_key(&req), state.config.rate_limit_anonymous_per_minute),
     };
-    let decision = state.rate_limiter.check(&key, limit);
+    let decision = state.rate_limiter.check(&state.db, &key, limit).await;
     let mut response = if decision.allowed {
         next.call(req).await?.map_into_left_body()
     } else {
@@ -103,14 +235,22 @@ pub async fn rate_limit(
 mod tests {
     use super::*;
 
-    #[test]
-    fn counts_down_then_refuses() {
-        let limiter = RateLimiter::default();
-        let first = limiter.check("k", 2);
-        assert!(first.allowed && first.remaining == 1);
-        assert!(limiter.check("k", 2).allowed);
-        let third = limiter.check("k", 2);
-        assert!(!third.allowed && third.remaining == 0 && third.reset_secs <= 60);
-        assert!(limiter.check("other", 2).allowed);
+    #[actix_web::test]
+    async fn counts_down_then_refuses_and_leases_from_the_shared_count() {
+        let dir = std::env::temp_dir().join(format!("crm-rate-limit-{}", crate::id::new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}/crm.db", dir.display()), 2, 1000).unwrap();
+        db.conn().unwrap().migrate().unwrap();
+        // Two gateways on one database: the limit of 3 holds across them.
+        let (one, two) = (RateLimiter::default(), RateLimiter::default());
+        let first = one.check(&db, "k", 3).await;
+        assert!(first.allowed && first.remaining == 2, "{}", first.remaining);
+        assert!(two.check(&db, "k", 3).await.allowed);
+        assert!(one.check(&db, "k", 3).await.allowed);
+        let fourth = two.check(&db, "k", 3).await;
+        assert!(!fourth.allowed && fourth.remaining == 0 && fourth.reset_secs <= 60);
+        assert!(!one.check(&db, "k", 3).await.allowed);
+        assert!(one.check(&db, "other", 3).await.allowed);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

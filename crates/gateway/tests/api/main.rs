@@ -22,6 +22,7 @@ mod global_search;
 mod hostile_import;
 mod jobs;
 mod openapi;
+mod scale_out;
 mod schema;
 mod server_process;
 mod soak;
