@@ -261,19 +261,15 @@ fn condition<QS: 'static>(
             let set = value
                 .as_bool()
                 .ok_or_else(|| ApiError::invalid_field(&value_pointer, "invalid_value", "must be true or false"))?;
-            let sql_text = match (kind, set) {
-                (Kind::Tags, true) => format!(
-                    "{column} IN (SELECT record_id FROM record_tags WHERE record_type = '{}')",
+            if kind == Kind::Tags {
+                let head = format!(
+                    "{column} {}IN (SELECT record_id FROM record_tags WHERE record_type = '{}' AND org_id = ",
+                    if set { "" } else { "NOT " },
                     spec.record_type
-                ),
-                (Kind::Tags, false) => format!(
-                    "{column} NOT IN (SELECT record_id FROM record_tags WHERE record_type = '{}')",
-                    spec.record_type
-                ),
-                (_, true) => format!("{column} IS NOT NULL"),
-                (_, false) => format!("{column} IS NULL"),
-            };
-            Ok(Box::new(sql::<Bool>(&sql_text)))
+                );
+                return Ok(Box::new(sql::<Bool>(&head).bind::<Text, _>(spec.org_id.to_string()).sql(")")));
+            }
+            Ok(Box::new(sql::<Bool>(&format!("{column} IS {}NULL", if set { "NOT " } else { "" }))))
         }
         (Kind::Tags, "contains") => match scalar(kind, value, &value_pointer)? {
             Scalar::Text(tag) => Ok(has_tag(spec, column, tag)),

@@ -87,7 +87,7 @@ pub fn count_for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &st
 pub fn for_contact(conn: &mut DbConnection, scope: &Scope, contact_id: &str) -> ApiResult<Vec<(Link, Company)>> {
     let org_id = scope.org_id();
     Ok(links::table
-        .inner_join(companies::table.on(companies::id.eq(links::company_id)))
+        .inner_join(companies::table.on(companies::org_id.eq(links::org_id).and(companies::id.eq(links::company_id))))
         .filter(links::org_id.eq(org_id))
         .filter(links::contact_id.eq(contact_id))
         .filter(companies::deleted_at.is_null())

@@ -180,7 +180,13 @@ pub fn set_values(
     values: &[IndexedValue],
 ) -> ApiResult<()> {
     let org_id = scope.org_id();
-    diesel::delete(vals::table.filter(vals::record_id.eq(record_id))).execute(conn)?;
+    diesel::delete(
+        vals::table
+            .filter(vals::org_id.eq(org_id))
+            .filter(vals::record_type.eq(record_type))
+            .filter(vals::record_id.eq(record_id)),
+    )
+    .execute(conn)?;
     for value in values {
         diesel::insert_into(vals::table)
             .values((

@@ -51,8 +51,10 @@ pub fn emit(
     if let DbConnection::Sqlite(c) = conn {
         // One writer at a time: insert order is commit order.
         diesel::sql_query(
-            "UPDATE events SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE org_id = ?) WHERE id = ?",
+            "UPDATE events SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE org_id = ?) \
+             WHERE org_id = ? AND id = ?",
         )
+        .bind::<Text, _>(&actor.org_id)
         .bind::<Text, _>(&actor.org_id)
         .bind::<Text, _>(&id)
         .execute(c)?;
@@ -85,9 +87,9 @@ pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
         }
         diesel::sql_query(
             "UPDATE events SET seq = stamped.n \
-             FROM (SELECT id, nextval('events_seq') AS n \
-                   FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT 10000) pending) stamped \
-             WHERE events.id = stamped.id",
+             FROM (SELECT org_id, id, nextval('events_seq') AS n \
+                   FROM (SELECT org_id, id FROM events WHERE seq IS NULL ORDER BY id LIMIT 10000) pending) stamped \
+             WHERE events.org_id = stamped.org_id AND events.id = stamped.id",
         )
         .execute(c)
     })?;

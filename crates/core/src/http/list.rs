@@ -236,8 +236,11 @@ impl SqlSort {
             SortSource::Column(column) => column.to_string(),
             SortSource::Custom(key) => {
                 let column = if self.kind == SortKind::Number { "number_value" } else { "text_value" };
+                // `id_column` is `table.id`: the record's organization is `table.org_id`.
+                let table = id_column.rsplit_once('.').map_or("", |(table, _)| table);
                 format!(
-                    "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE record_id = {id_column} AND field_key = '{}'), {missing})",
+                    "COALESCE((SELECT MIN({column}) FROM custom_field_values WHERE org_id = {table}.org_id \
+                     AND record_id = {id_column} AND field_key = '{}'), {missing})",
                     key.replace('\'', "''")
                 )
             }

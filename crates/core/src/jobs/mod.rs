@@ -85,7 +85,7 @@ pub struct JobContext {
     pub payload: Value,
     /// The progress saved by the last checkpoint (a resumed job continues from it).
     pub progress: Value,
-    owner: String,
+    lease: model::Lease,
     lost: Arc<AtomicBool>,
 }
 
@@ -114,13 +114,13 @@ impl JobContext {
     /// Saves the progress inside the caller's transaction, fenced by the lease: when another
     /// worker took the job, this fails and the whole transaction rolls back.
     pub fn checkpoint(&self, conn: &mut DbConnection, progress: &Value) -> ApiResult<()> {
-        model::set_progress(conn, &self.job.id, &self.owner, progress)
+        model::set_progress(conn, &self.lease, progress)
     }
 
     /// Ends the job as succeeded inside the caller's transaction (with its last writes and
     /// events), so a crash can never redo a finished job.
     pub fn complete(&self, conn: &mut DbConnection, progress: &Value) -> ApiResult<()> {
-        if model::finish(conn, &self.job.id, &self.owner, model::SUCCEEDED, Some(progress), None)? {
+        if model::finish(conn, &self.lease, model::SUCCEEDED, Some(progress), None)? {
             Ok(())
         } else {
             Err(model::lease_lost())
@@ -129,7 +129,7 @@ impl JobContext {
 
     /// Ends the job as failed (no retry) inside the caller's transaction.
     pub fn fail(&self, conn: &mut DbConnection, progress: &Value, error: &str) -> ApiResult<()> {
-        if model::finish(conn, &self.job.id, &self.owner, model::FAILED, Some(progress), Some(error))? {
+        if model::finish(conn, &self.lease, model::FAILED, Some(progress), Some(error))? {
             Ok(())
         } else {
             Err(model::lease_lost())

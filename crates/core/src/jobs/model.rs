@@ -177,8 +177,22 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, kind: &str, plan: &ListPlan)
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
 
-/// Jobs of these kinds that are due, or whose lease has expired, oldest first.
-pub fn claimable(conn: &mut DbConnection, kinds: &[String], now: NaiveDateTime, limit: i64) -> ApiResult<Vec<String>> {
+/// A job a worker holds: whose it is, which, and the worker's lease owner name. Every write of
+/// a running job is fenced by it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub org_id: String,
+    pub id: String,
+    pub owner: String,
+}
+
+/// Jobs of these kinds that are due, or whose lease has expired, oldest first: (org_id, id).
+pub fn claimable(
+    conn: &mut DbConnection,
+    kinds: &[String],
+    now: NaiveDateTime,
+    limit: i64,
+) -> ApiResult<Vec<(String, String)>> {
     Ok(jobs::table
         .filter(jobs::kind.eq_any(kinds))
         .filter(
@@ -189,7 +203,7 @@ pub fn claimable(conn: &mut DbConnection, kinds: &[String], now: NaiveDateTime, 
         )
         .order(jobs::run_after.asc())
         .limit(limit)
-        .select(jobs::id)
+        .select((jobs::org_id, jobs::id))
         .load(conn)?)
 }
 
@@ -199,13 +213,12 @@ pub fn claimable(conn: &mut DbConnection, kinds: &[String], now: NaiveDateTime, 
 /// concurrent claimer's row lock; SQLite has one writer), so two workers never both win.
 pub fn try_claim(
     conn: &mut DbConnection,
-    id: &str,
-    owner: &str,
+    lease: &Lease,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> ApiResult<bool> {
     let changed = diesel::update(
-        jobs::table.filter(jobs::id.eq(id)).filter(
+        jobs::table.filter(jobs::org_id.eq(&lease.org_id)).filter(jobs::id.eq(&lease.id)).filter(
             jobs::status
                 .eq(PENDING)
                 .and(jobs::run_after.le(now))
@@ -214,7 +227,7 @@ pub fn try_claim(
     )
     .set((
         jobs::status.eq(RUNNING),
-        jobs::lease_owner.eq(owner),
+        jobs::lease_owner.eq(&lease.owner),
         jobs::lease_until.eq(lease_until),
         jobs::attempts.eq(jobs::attempts + 1),
         jobs::started_at.eq(now),
@@ -224,10 +237,14 @@ pub fn try_claim(
     Ok(changed == 1)
 }
 
-/// A job by its id alone: only for the workers, which claim jobs of every organization before
-/// they know whose a job is.
-pub(crate) fn by_id(conn: &mut DbConnection, id: &str) -> ApiResult<Option<Job>> {
-    Ok(jobs::table.filter(jobs::id.eq(id)).select(Job::as_select()).first(conn).optional()?)
+/// The job a worker holds: for the workers, which claim jobs of every organization.
+pub(crate) fn held(conn: &mut DbConnection, lease: &Lease) -> ApiResult<Option<Job>> {
+    Ok(jobs::table
+        .filter(jobs::org_id.eq(&lease.org_id))
+        .filter(jobs::id.eq(&lease.id))
+        .select(Job::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// A job of the organization, of any kind.
@@ -242,21 +259,25 @@ pub fn find_any(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<O
 
 /// The job row while this worker holds its lease (every write of a running job is fenced by it).
 macro_rules! held {
-    ($id:expr, $owner:expr) => {
-        jobs::table.filter(jobs::id.eq($id)).filter(jobs::lease_owner.eq($owner)).filter(jobs::status.eq(RUNNING))
+    ($lease:expr) => {
+        jobs::table
+            .filter(jobs::org_id.eq(&$lease.org_id))
+            .filter(jobs::id.eq(&$lease.id))
+            .filter(jobs::lease_owner.eq(&$lease.owner))
+            .filter(jobs::status.eq(RUNNING))
     };
 }
 
 /// Extends the lease; false when the job is no longer this worker's.
-pub fn heartbeat(conn: &mut DbConnection, id: &str, owner: &str, lease_until: NaiveDateTime) -> ApiResult<bool> {
-    let changed = diesel::update(held!(id, owner)).set(jobs::lease_until.eq(lease_until)).execute(conn)?;
+pub fn heartbeat(conn: &mut DbConnection, lease: &Lease, lease_until: NaiveDateTime) -> ApiResult<bool> {
+    let changed = diesel::update(held!(lease)).set(jobs::lease_until.eq(lease_until)).execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Fenced write of the progress: fails with [`LEASE_LOST`] when another worker took the job,
 /// so the caller's transaction (the work this progress describes) rolls back.
-pub fn set_progress(conn: &mut DbConnection, id: &str, owner: &str, progress: &Value) -> ApiResult<()> {
-    let changed = diesel::update(held!(id, owner))
+pub fn set_progress(conn: &mut DbConnection, lease: &Lease, progress: &Value) -> ApiResult<()> {
+    let changed = diesel::update(held!(lease))
         .set((jobs::progress.eq(progress.to_string()), jobs::updated_at.eq(crate::time::now())))
         .execute(conn)?;
     if changed == 1 { Ok(()) } else { Err(lease_lost()) }
@@ -269,14 +290,13 @@ pub fn lease_lost() -> ApiError {
 /// Ends a job this worker holds: `succeeded`, `failed` or `cancelled`, with the final progress.
 pub fn finish(
     conn: &mut DbConnection,
-    id: &str,
-    owner: &str,
+    lease: &Lease,
     status: &str,
     progress: Option<&Value>,
     error: Option<&str>,
 ) -> ApiResult<bool> {
     let now = crate::time::now();
-    let target = held!(id, owner);
+    let target = held!(lease);
     let changed = match progress {
         Some(p) => diesel::update(target)
             .set((
@@ -304,14 +324,8 @@ pub fn finish(
 }
 
 /// Puts a failed attempt back in the queue to run again after `run_after`.
-pub fn retry_later(
-    conn: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    run_after: NaiveDateTime,
-    error: &str,
-) -> ApiResult<bool> {
-    let changed = diesel::update(held!(id, owner))
+pub fn retry_later(conn: &mut DbConnection, lease: &Lease, run_after: NaiveDateTime, error: &str) -> ApiResult<bool> {
+    let changed = diesel::update(held!(lease))
         .set((
             jobs::status.eq(PENDING),
             jobs::run_after.eq(run_after),

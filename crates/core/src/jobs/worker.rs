@@ -112,10 +112,11 @@ pub async fn claim_next(
     let (owner, lease) = (settings.owner.clone(), settings.lease);
     db.write(move |conn| {
         let now = crate::time::now();
-        for id in candidates {
+        for (org_id, id) in candidates {
             let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-            if model::try_claim(conn, &id, &owner, now, until)? {
-                return model::by_id(conn, &id);
+            let held = model::Lease { org_id, id, owner: owner.clone() };
+            if model::try_claim(conn, &held, now, until)? {
+                return model::held(conn, &held);
             }
         }
         Ok(None)
@@ -125,20 +126,21 @@ pub async fn claim_next(
 
 async fn run_one(state: &web::Data<AppState>, registry: &Registry, settings: &WorkerSettings, job: model::Job) {
     let db = &state.db;
-    let (id, owner) = (job.id.clone(), settings.owner.clone());
+    let lease = model::Lease { org_id: job.org_id.clone(), id: job.id.clone(), owner: settings.owner.clone() };
+    let id = &lease.id;
     if job.attempts > job.max_attempts {
         let error = format!("gave up after {} attempts (the job's worker stopped each time)", job.max_attempts);
-        finish(db, &id, &owner, model::FAILED, Some(error)).await;
+        finish(db, &lease, model::FAILED, Some(error)).await;
         return;
     }
     let Some(handler) = registry.get(&job.kind) else {
-        finish(db, &id, &owner, model::FAILED, Some(format!("no handler for {}", job.kind))).await;
+        finish(db, &lease, model::FAILED, Some(format!("no handler for {}", job.kind))).await;
         return;
     };
     let actor = match serde_json::from_str::<ActorRecord>(&job.actor) {
         Ok(record) => record.into(),
         Err(e) => {
-            finish(db, &id, &owner, model::FAILED, Some(format!("unreadable actor: {e}"))).await;
+            finish(db, &lease, model::FAILED, Some(format!("unreadable actor: {e}"))).await;
             return;
         }
     };
@@ -151,27 +153,27 @@ async fn run_one(state: &web::Data<AppState>, registry: &Registry, settings: &Wo
         progress: job.progress_value(),
         actor,
         job,
-        owner: owner.clone(),
+        lease: lease.clone(),
         lost: lost.clone(),
     };
-    let heartbeat = actix_web::rt::spawn(heartbeat(db.clone(), id.clone(), owner.clone(), settings.lease, lost));
+    let heartbeat = actix_web::rt::spawn(heartbeat(db.clone(), lease.clone(), settings.lease, lost));
     let outcome = actix_web::web::block(move || handler(&ctx)).await;
     heartbeat.abort();
     match outcome {
-        Ok(Ok(())) => finish(db, &id, &owner, model::SUCCEEDED, None).await,
+        Ok(Ok(())) => finish(db, &lease, model::SUCCEEDED, None).await,
         Ok(Err(JobError::LeaseLost)) => log::warn!("job {id}: lease lost, another worker continues it"),
-        Ok(Err(JobError::Permanent(error))) => finish(db, &id, &owner, model::FAILED, Some(error)).await,
-        Ok(Err(JobError::Retry(error))) => retry(db, settings, &id, &owner, attempts, error).await,
-        Err(e) => retry(db, settings, &id, &owner, attempts, format!("the handler stopped: {e}")).await,
+        Ok(Err(JobError::Permanent(error))) => finish(db, &lease, model::FAILED, Some(error)).await,
+        Ok(Err(JobError::Retry(error))) => retry(db, settings, &lease, attempts, error).await,
+        Err(e) => retry(db, settings, &lease, attempts, format!("the handler stopped: {e}")).await,
     }
 }
 
 /// Renews the lease every third of its length; flags `lost` when the job is no longer ours.
-async fn heartbeat(db: Db, id: String, owner: String, lease: Duration, lost: Arc<AtomicBool>) {
+async fn heartbeat(db: Db, held: model::Lease, lease: Duration, lost: Arc<AtomicBool>) {
     loop {
         actix_web::rt::time::sleep(lease / 3).await;
-        let (id, owner) = (id.clone(), owner.clone());
-        match db.write(move |conn| model::heartbeat(conn, &id, &owner, later(lease))).await {
+        let held = held.clone();
+        match db.write(move |conn| model::heartbeat(conn, &held, later(lease))).await {
             Ok(true) => {}
             Ok(false) => {
                 lost.store(true, Ordering::Relaxed);
@@ -183,29 +185,29 @@ async fn heartbeat(db: Db, id: String, owner: String, lease: Duration, lost: Arc
 }
 
 /// Records the end of a job this worker holds (a no-op when the handler already completed it).
-async fn finish(db: &Db, id: &str, owner: &str, status: &'static str, error: Option<String>) {
+async fn finish(db: &Db, lease: &model::Lease, status: &'static str, error: Option<String>) {
     if let Some(error) = &error {
-        log::warn!("job {id} {status}: {error}");
+        log::warn!("job {} {status}: {error}", lease.id);
     }
-    let (id, owner) = (id.to_string(), owner.to_string());
-    if let Err(e) = db.write(move |conn| model::finish(conn, &id, &owner, status, None, error.as_deref())).await {
+    let lease = lease.clone();
+    if let Err(e) = db.write(move |conn| model::finish(conn, &lease, status, None, error.as_deref())).await {
         log::warn!("job finish: {e}");
     }
 }
 
-async fn retry(db: &Db, settings: &WorkerSettings, id: &str, owner: &str, attempts: i32, error: String) {
-    let (id, owner) = (id.to_string(), owner.to_string());
+async fn retry(db: &Db, settings: &WorkerSettings, lease: &model::Lease, attempts: i32, error: String) {
     let max = {
-        let id = id.clone();
-        db.read(move |conn| Ok(model::by_id(conn, &id)?.map(|j| j.max_attempts).unwrap_or(1))).await.unwrap_or(1)
+        let lease = lease.clone();
+        db.read(move |conn| Ok(model::held(conn, &lease)?.map(|j| j.max_attempts).unwrap_or(1))).await.unwrap_or(1)
     };
     if attempts >= max {
-        finish(db, &id, &owner, model::FAILED, Some(error)).await;
+        finish(db, lease, model::FAILED, Some(error)).await;
         return;
     }
-    log::info!("job {id}: attempt {attempts} failed ({error}), retrying");
+    log::info!("job {}: attempt {attempts} failed ({error}), retrying", lease.id);
     let run_after = later(settings.backoff(attempts));
-    if let Err(e) = db.write(move |conn| model::retry_later(conn, &id, &owner, run_after, &error)).await {
+    let lease = lease.clone();
+    if let Err(e) = db.write(move |conn| model::retry_later(conn, &lease, run_after, &error)).await {
         log::warn!("job retry: {e}");
     }
 }

@@ -72,6 +72,45 @@ fn unindexed_foreign_keys(conn: &mut DbConnection) -> Vec<String> {
     fks.into_iter().map(|f| format!("{}.{}", f.tbl, f.col)).collect()
 }
 
+/// Tables read before an organization is known (by a key's hash, a login's e-mail, a job
+/// schedule's kind, a rate-limit key): reference tables when distributed by organization.
+const REFERENCE_TABLES: [&str; 6] =
+    ["organizations", "users", "api_keys", "refresh_tokens", "job_schedules", "rate_limit_counters"];
+
+/// `table` for every table whose primary key does not start with org_id, and `table.index`
+/// for every unique index that does not: what distributing by organization (Citus) forbids.
+/// (custom_field_values has no primary key: a record may hold several values of a field.)
+fn keys_without_org(conn: &mut DbConnection) -> Vec<String> {
+    let rows: Vec<Row> = match conn {
+        DbConnection::Postgres(c) => diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> '__diesel_schema_migrations' \
+               AND EXISTS (SELECT 1 FROM pg_index x JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0] \
+                 WHERE x.indrelid = c.oid AND x.indisprimary AND a.attname <> 'org_id') \
+             UNION ALL \
+             SELECT c.relname::text || '.' || i.relname::text FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid \
+               JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND x.indisunique AND c.relname <> '__diesel_schema_migrations' \
+               AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = x.indkey[0] AND a.attname = 'org_id')",
+        )
+        .load(c)
+        .unwrap(),
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT m.name AS name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+               AND m.name <> '__diesel_schema_migrations' \
+               AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.pk = 1 AND p.name <> 'org_id') \
+             UNION ALL \
+             SELECT m.name || '.' || il.name FROM sqlite_master m, pragma_index_list(m.name) il \
+             WHERE m.type = 'table' AND m.name <> '__diesel_schema_migrations' AND il.\"unique\" = 1 \
+               AND NOT EXISTS (SELECT 1 FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = 'org_id')",
+        )
+        .load(c)
+        .unwrap(),
+    };
+    let reference = |name: &str| REFERENCE_TABLES.contains(&name.split('.').next().unwrap_or(name));
+    rows.into_iter().map(|r| r.name).filter(|name| !reference(name)).collect()
+}
+
 fn check_rules(conn: &mut DbConnection) {
     let all = tables(conn);
     assert!(all.contains(&"users".to_string()), "{all:?}");
@@ -84,6 +123,8 @@ fn check_rules(conn: &mut DbConnection) {
     }
     // An index (org_id, x) serves lookups by org and x, so it counts for x.
     assert_eq!(unindexed_foreign_keys(conn), Vec::<String>::new());
+    // Ready to distribute by organization.
+    assert_eq!(keys_without_org(conn), Vec::<String>::new());
 }
 
 async fn migrations_round_trip(backend: Backend) {
@@ -212,3 +253,78 @@ async fn sqlite_and_postgres_migrations_agree() {
 }
 
 crate::both!(schema_rs_matches_the_database);
+
+/// The migration to keys that start with org_id keeps every row of a database in use, and the
+/// records read the same through the API after it; the composite foreign keys hold.
+async fn organization_keys_migration_keeps_the_data(app: TestApp) {
+    use serde_json::json;
+    let company = app.post("/v1/companies", &app.admin_key, json!({"name": "Acme", "domain": "acme.example"})).await;
+    company.expect(201);
+    let company_id = company.body["id"].as_str().unwrap().to_string();
+    let contact = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "Ada", "emails": [{"address": "ada@acme.example"}], "tags": ["vip"]}),
+        )
+        .await;
+    contact.expect(201);
+    let contact_id = contact.body["id"].as_str().unwrap().to_string();
+    let link = app.put(&format!("/v1/contacts/{contact_id}/companies/{company_id}"), &app.admin_key, json!({})).await;
+    assert!(link.status == 200 || link.status == 201, "{}", link.text);
+    app.post("/v1/activities", &app.admin_key, json!({"kind": "note", "body": "Met", "contact_ids": [contact_id]}))
+        .await
+        .expect(201);
+    app.post("/v1/teams", &app.admin_key, json!({"name": "Sales"})).await.expect(201);
+    let tables = [
+        "contacts",
+        "companies",
+        "contact_companies",
+        "contact_emails",
+        "activities",
+        "activity_links",
+        "teams",
+        "events",
+        "audit_log",
+        "search_terms",
+    ];
+    let counts = |app: &TestApp| tables.map(|t| app.count(t));
+    let before = counts(&app);
+    assert!(before.iter().all(|&n| n > 0), "{tables:?} {before:?}");
+    let last = |conn: &mut DbConnection, up: bool| -> String {
+        use crm_core::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+        use diesel_migrations::MigrationHarness;
+        let version = match (conn, up) {
+            (DbConnection::Postgres(c), false) => c.revert_last_migration(POSTGRES_MIGRATIONS).unwrap(),
+            (DbConnection::Sqlite(c), false) => c.revert_last_migration(SQLITE_MIGRATIONS).unwrap(),
+            (DbConnection::Postgres(c), true) => c.run_next_migration(POSTGRES_MIGRATIONS).unwrap(),
+            (DbConnection::Sqlite(c), true) => c.run_next_migration(SQLITE_MIGRATIONS).unwrap(),
+        };
+        version.to_string()
+    };
+    assert!(last(&mut app.conn(), false).contains("000090"));
+    assert_eq!(counts(&app), before, "reverting lost rows");
+    assert!(!keys_without_org(&mut app.conn()).is_empty());
+    assert!(last(&mut app.conn(), true).contains("000090"));
+    assert_eq!(counts(&app), before, "migrating lost rows");
+    assert_eq!(keys_without_org(&mut app.conn()), Vec::<String>::new());
+    let read = app.get(&format!("/v1/contacts/{contact_id}"), &app.admin_key).await;
+    read.expect(200);
+    assert_eq!(read.body["emails"][0]["address"], "ada@acme.example");
+    let timeline = app.get(&format!("/v1/contacts/{contact_id}/timeline"), &app.admin_key).await;
+    timeline.expect(200);
+    // (org_id, contact_id) → contacts (org_id, id): a link to another organization's contact fails.
+    let mut conn = app.conn();
+    let orphan = diesel::sql_query(format!(
+        "INSERT INTO contact_emails (org_id, email, contact_id) VALUES ('{}', 'x@y.example', '{contact_id}')",
+        crm_core::schema::organizations::table
+            .filter(crm_core::schema::organizations::id.ne(&app.org_id))
+            .select(crm_core::schema::organizations::id)
+            .first::<String>(&mut *conn)
+            .unwrap()
+    ))
+    .execute(&mut *conn);
+    assert!(orphan.is_err(), "a contact e-mail of another organization's contact was accepted");
+}
+
+crate::both!(organization_keys_migration_keeps_the_data);
