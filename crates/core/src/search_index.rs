@@ -98,6 +98,12 @@ fn rank(term: &str, title_words: &[String], title: &str) -> i64 {
 
 /// Writes (or rewrites) a record's document.
 pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
+    remove(conn, scope, doc.record_id)?;
+    add(conn, scope, doc)
+}
+
+/// Writes the document of a record the index does not hold yet (a new one).
+pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
     let org_id = scope.org_id();
     let mut terms: Vec<String> = Vec::new();
     for token in doc.texts.iter().flat_map(|t| tokens(t)).chain(doc.phones.iter().flat_map(|p| phone_tokens(p))) {
@@ -106,7 +112,6 @@ pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
         }
     }
     let title_words: Vec<String> = tokens(doc.title).collect();
-    remove(conn, scope, doc.record_id)?;
     diesel::insert_into(search_documents::table)
         .values((
             search_documents::record_id.eq(doc.record_id),

@@ -176,7 +176,8 @@ fn store(
     } else {
         model::insert(conn, &scope, id, &fields)?;
     }
-    if emails_changed {
+    // A new record has nothing to replace: its empty sets are not written at all.
+    if emails_changed && (exists || !contact.emails.is_empty()) {
         model::set_emails(conn, &scope, id, &contact.emails)?;
     }
     // What the search index holds of a contact: its names, e-mails, phones and owner.
@@ -186,24 +187,26 @@ fn store(
             == (&b.first_name, &b.last_name, &b.email, &b.phones, &b.owner_id, &contact.emails)
     };
     if !previous.is_some_and(same_document) {
-        index(conn, &scope, id, contact, fields.owner_id.as_deref())?;
+        index(conn, &scope, id, contact, fields.owner_id.as_deref(), exists)?;
     }
-    if previous.is_none_or(|p| p.tags != contact.tags) {
+    if previous.is_none_or(|p| p.tags != contact.tags) && (exists || !contact.tags.is_empty()) {
         records::set_tags(conn, &scope, RECORD_TYPE, id, &contact.tags)?;
     }
-    if previous.is_none_or(|p| p.external_ids != contact.external_ids) {
+    if previous.is_none_or(|p| p.external_ids != contact.external_ids) && (exists || !contact.external_ids.is_empty()) {
         records::set_external_ids(conn, &scope, RECORD_TYPE, id, &contact.external_ids)?;
     }
     Ok(())
 }
 
-/// Puts the contact's names, e-mails and phones in the search index.
+/// Puts the contact's names, e-mails and phones in the search index (in place of what the
+/// index held of it when it `exists`).
 fn index(
     conn: &mut DbConnection,
     scope: &Scope,
     id: &str,
     contact: &Normalized,
     owner_id: Option<&str>,
+    exists: bool,
 ) -> ApiResult<()> {
     let f = &contact.fields;
     let name = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
@@ -211,7 +214,8 @@ fn index(
     let phones: Vec<PhoneEntry> = serde_json::from_str(&f.phones)?;
     let mut texts: Vec<&str> = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect();
     texts.extend(contact.emails.iter().map(String::as_str));
-    search_index::put(
+    let put = if exists { search_index::put } else { search_index::add };
+    put(
         conn,
         scope,
         &search_index::Document {
