@@ -30,11 +30,14 @@ openapi:
 sdk:
 	bash scripts/sdk.sh
 
-# Load-test the release build next to pgbench: the platform on PostgreSQL, then contacts at
-# 1,000,000 records on PostgreSQL and SQLite; see docs/benchmarks.md.
+# Load-test the release build next to pgbench: the platform on PostgreSQL, contacts at
+# 1,000,000 records on PostgreSQL and SQLite (each scenario beside PostgreSQL's reference for the
+# same result; BENCH_QUICK=1 for 100,000), then one and two gateways behind HAProxy; see
+# docs/benchmarks.md.
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench-contacts.sh
+	bash scripts/bench-scale-out.sh
 
 fmt:
 	cargo fmt --all

@@ -12,10 +12,10 @@
 # cores unless BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS pin them (taskset lists, e.g. 0 and 1).
 #
 #   scripts/bench-contacts.sh                         # what `make bench` runs after bench.sh
-#   BENCH_QUICK=1 scripts/bench-contacts.sh           # 100,000 contacts, 5 s runs: for reviews
+#   BENCH_QUICK=1 scripts/bench-contacts.sh           # 100,000 contacts, 3 s runs: for reviews
 #   BENCH_BACKENDS=postgres scripts/bench-contacts.sh # one backend
 #
-# Environment: BENCH_PG_URL, BENCH_CONNECTIONS (32), BENCH_DURATION (10; 5 quick), BENCH_RUNS
+# Environment: BENCH_PG_URL, BENCH_CONNECTIONS (32), BENCH_DURATION (10; 3 quick), BENCH_RUNS
 # (3), BENCH_LISTEN (127.0.0.1:18081), BENCH_CONTACTS (1000000; 100000 quick), BENCH_BACKENDS
 # ("postgres sqlite"), BENCH_SERVER_CPUS, BENCH_CLIENT_CPUS.
 # Needs: cargo, psql, pgbench, sqlite3, curl, jq, oha (installed with cargo if missing).
@@ -28,7 +28,7 @@ PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then
-    DURATION=${BENCH_DURATION:-5}
+    DURATION=${BENCH_DURATION:-3}
     CONTACTS=${BENCH_CONTACTS:-100000}
 else
     DURATION=${BENCH_DURATION:-10}
@@ -215,12 +215,15 @@ SQL
     cat >"$WORK/list.ref.sql" <<SQL
 SELECT $REFERENCE_COLUMNS FROM reference_contacts WHERE lifecycle_stage = 'customer' ORDER BY updated_at DESC, id DESC LIMIT 50;
 SQL
-    # A search reads the records with the word first, then those with longer words it starts.
+    # A search reads the records with the word first, then those with longer words it starts,
+    # in one statement.
     search_sql() {
-        local word=$1 scan
+        local word=$1 scan phase=0 parts=()
         for scan in "t.term = '$word'" "t.term > '$word' AND t.term < '$word' || chr(1114111)"; do
-            echo "SELECT t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle FROM search_terms t JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id WHERE t.org_id = '$ORG_ID' AND $scan AND t.record_type IN ('contact', 'company') ORDER BY t.term, t.rank, t.record_id LIMIT 20;"
+            parts+=("SELECT * FROM (SELECT $phase AS phase, t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle FROM search_terms t JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id WHERE t.org_id = '$ORG_ID' AND $scan AND t.record_type IN ('contact', 'company') ORDER BY t.term, t.rank, t.record_id LIMIT 20) s$phase")
+            phase=$((phase + 1))
         done
+        echo "${parts[0]} UNION ALL ${parts[1]} ORDER BY phase, term, rank, record_id;"
     }
     # The reference: the first 20 contacts by the name the prefix starts, from its own index.
     search_ref_sql() {
@@ -240,7 +243,7 @@ SQL
 \set r random(1, 1000000000000000)
 BEGIN;
 UPDATE contacts SET job_title = 'Bench', version = version + 1, updated_at = now() WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n;
-INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before":null,"after":"Bench"}}', now());
+INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before": null,"after":"Bench"}}', now());
 INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || :r, '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
 COMMIT;
 SQL
@@ -261,7 +264,7 @@ INSERT INTO search_terms (org_id, record_id, term, record_type, rank) VALUES ('$
 DELETE FROM record_tags WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
 DELETE FROM external_ids WHERE org_id = '$ORG_ID' AND record_type = 'contact' AND record_id = 'con_pgb' || :client_id || '_' || :r;
 SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_pgb' || :client_id || '_' || :r;
-INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'contact', 'con_pgb' || :client_id || '_' || :r, '{"first_name":{"before":null,"after":"Bench"}}', now());
+INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'contact', 'con_pgb' || :client_id || '_' || :r, '{"first_name":{"before": null,"after":"Bench"}}', now());
 INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact.created', 'api_key', 'key_admin', '{"object":{"first_name":"Bench"}}', now());
 COMMIT;
 SQL

@@ -59,9 +59,11 @@ pub struct Hit {
     pub subtitle: Option<String>,
 }
 
-/// A hit with its place in the index, where the next page of a scan starts.
+/// A hit with its scan and its place in the index, where the scan's next page starts.
 #[derive(QueryableByName)]
 struct Entry {
+    #[diesel(sql_type = BigInt)]
+    phase: i64,
     #[diesel(sql_type = Text)]
     term: String,
     #[diesel(sql_type = BigInt)]
@@ -167,12 +169,22 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiRes
 }
 
 /// Which words of the index a scan reads.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Words {
     /// Exactly the query word.
-    Equal,
+    Equal = 0,
     /// The words the query word prefixes, itself excluded.
-    Longer,
+    Longer = 1,
+}
+
+/// What a search looks for: the longest query word leads (the fewest records share it), the
+/// other words filter.
+struct Query<'a> {
+    scope: &'a Scope,
+    lead: String,
+    others: Vec<String>,
+    record_types: &'a [&'static str],
+    limit: i64,
 }
 
 /// The best `limit` records of `record_types` in the scope's sight with a word starting with
@@ -188,20 +200,27 @@ pub fn search(
     if words.is_empty() || record_types.is_empty() || limit < 1 {
         return Ok(Vec::new());
     }
-    // The longest word leads (the fewest records share it); the others filter.
     let lead = (0..words.len()).max_by_key(|&i| (words[i].chars().count(), std::cmp::Reverse(i))).unwrap_or(0);
     let lead = words.remove(lead);
+    let query = Query { scope, lead, others: words, record_types, limit };
+    // The first page of both scans in one statement. A scan whose page came back full may
+    // hold more, read page by page after it: needed only when records repeat among the
+    // longer words (each record is listed once).
+    let mut pieces = vec![Piece::Sql("SELECT * FROM (".into())];
+    pieces.extend(query.scan(Words::Equal, None));
+    pieces.push(Piece::Sql(") e UNION ALL SELECT * FROM (".into()));
+    pieces.extend(query.scan(Words::Longer, None));
+    pieces.push(Piece::Sql(") l ORDER BY phase, term, rank, record_id".into()));
+    let first: Vec<Entry> = Statement::new(pieces).load(conn)?;
+    let (equal, longer): (Vec<Entry>, Vec<Entry>) = first.into_iter().partition(|e| e.phase == Words::Equal as i64);
     let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut hits = Vec::new();
     let mut seen = HashSet::new();
-    for which in [Words::Equal, Words::Longer] {
-        let mut after: Option<(String, i64, String)> = None;
+    for (which, mut page) in [(Words::Equal, equal), (Words::Longer, longer)] {
         loop {
-            let page = scan(conn, scope, &lead, which, &words, record_types, after.as_ref(), limit)?;
             let full = page.len() as i64 == limit;
-            after = page.last().map(|e| (e.term.clone(), e.rank, e.hit.record_id.clone()));
+            let after = page.last().map(|e| (e.term.clone(), e.rank, e.hit.record_id.clone()));
             for entry in page {
-                // A record with several words the query word prefixes is listed once.
                 if seen.insert(entry.hit.record_id.clone()) {
                     hits.push(entry.hit);
                     if hits.len() == wanted {
@@ -212,71 +231,71 @@ pub fn search(
             if !full {
                 break;
             }
+            page = Statement::new(query.scan(which, after.as_ref())).load(conn)?;
         }
     }
     Ok(hits)
 }
 
-/// One page of index entries for the lead word, in index order, from `after` on.
-#[allow(clippy::too_many_arguments)]
-fn scan(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    lead: &str,
-    which: Words,
-    others: &[String],
-    record_types: &[&'static str],
-    after: Option<&(String, i64, String)>,
-    limit: i64,
-) -> ApiResult<Vec<Entry>> {
-    let (sql, text) = (|s: &str| Piece::Sql(s.to_string()), |s: &str| Piece::Text(s.to_string()));
-    let mut pieces = vec![
-        sql("SELECT t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle FROM search_terms t \
-             JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id WHERE t.org_id = "),
-        text(scope.org_id()),
-    ];
-    match which {
-        Words::Equal => pieces.extend([sql(" AND t.term = "), text(lead)]),
-        Words::Longer => pieces.extend([
-            sql(" AND t.term > "),
-            text(lead),
-            sql(" AND t.term < "),
-            Piece::Text(format!("{lead}{PAST_PREFIX}")),
-        ]),
-    }
-    if let Some((term, rank, record_id)) = after {
-        pieces.extend([
-            sql(" AND (t.term, t.rank, t.record_id) > ("),
-            text(term),
-            sql(", "),
-            Piece::BigInt(*rank),
-            sql(", "),
-            text(record_id),
-            sql(")"),
-        ]);
-    }
-    // Record types come from a closed list of names, never from the request's text.
-    let types = record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-    pieces.push(sql(&format!(" AND t.record_type IN ({types})")));
-    for record_type in record_types {
-        if let Some(sight) = scope.sight(record_type, "d.owner_id") {
-            pieces.push(sql(&format!(" AND (d.record_type <> '{record_type}' OR ")));
-            pieces.extend(sight);
-            pieces.push(sql(")"));
+impl Query<'_> {
+    /// One page of index entries for the lead word, in index order, from `after` on.
+    fn scan(&self, which: Words, after: Option<&(String, i64, String)>) -> Vec<Piece> {
+        let (sql, text) = (|s: &str| Piece::Sql(s.to_string()), |s: &str| Piece::Text(s.to_string()));
+        let lead = self.lead.as_str();
+        let mut pieces = vec![
+            sql(&format!(
+                "SELECT CAST({} AS BIGINT) AS phase, t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle \
+                 FROM search_terms t JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id \
+                 WHERE t.org_id = ",
+                which as i64
+            )),
+            text(self.scope.org_id()),
+        ];
+        match which {
+            Words::Equal => pieces.extend([sql(" AND t.term = "), text(lead)]),
+            Words::Longer => pieces.extend([
+                sql(" AND t.term > "),
+                text(lead),
+                sql(" AND t.term < "),
+                Piece::Text(format!("{lead}{PAST_PREFIX}")),
+            ]),
         }
+        if let Some((term, rank, record_id)) = after {
+            pieces.extend([
+                sql(" AND (t.term, t.rank, t.record_id) > ("),
+                text(term),
+                sql(", "),
+                Piece::BigInt(*rank),
+                sql(", "),
+                text(record_id),
+                sql(")"),
+            ]);
+        }
+        // Record types come from a closed list of names, never from the request's text.
+        let types = self.record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
+        pieces.push(sql(&format!(" AND t.record_type IN ({types})")));
+        for record_type in self.record_types {
+            if let Some(sight) = self.scope.sight(record_type, "d.owner_id") {
+                pieces.push(sql(&format!(" AND (d.record_type <> '{record_type}' OR ")));
+                pieces.extend(sight);
+                pieces.push(sql(")"));
+            }
+        }
+        for word in &self.others {
+            pieces.extend([
+                sql(
+                    " AND EXISTS (SELECT 1 FROM search_terms o WHERE o.org_id = t.org_id AND o.record_id = t.record_id \
+                     AND o.term >= ",
+                ),
+                text(word),
+                sql(" AND o.term < "),
+                Piece::Text(format!("{word}{PAST_PREFIX}")),
+                sql(")"),
+            ]);
+        }
+        pieces.extend([sql(" ORDER BY t.term, t.rank, t.record_id LIMIT "), Piece::BigInt(self.limit)]);
+        pieces
     }
-    for word in others {
-        pieces.extend([
-            sql(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.org_id = t.org_id AND o.record_id = t.record_id \
-                 AND o.term >= "),
-            text(word),
-            sql(" AND o.term < "),
-            Piece::Text(format!("{word}{PAST_PREFIX}")),
-            sql(")"),
-        ]);
-    }
-    pieces.extend([sql(" ORDER BY t.term, t.rank, t.record_id LIMIT "), Piece::BigInt(limit)]);
-    Ok(Statement::new(pieces).load::<Entry>(conn)?)
 }
 
 #[cfg(test)]

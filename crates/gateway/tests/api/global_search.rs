@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::both;
 use crate::support::{Reply, TestApp};
 
-both!(finds_and_ranks_across_types, index_follows_changes, bad_queries_are_4xx);
+both!(finds_and_ranks_across_types, index_follows_changes, bad_queries_are_4xx, a_record_is_listed_once_across_pages);
 
 fn titles(reply: &Reply) -> Vec<String> {
     reply.expect(200);
@@ -86,4 +86,19 @@ async fn bad_queries_are_4xx(app: TestApp) {
     app.get("/v1/search?q=ada", "").await.expect(401);
     // Punctuation alone finds nothing rather than failing; FTS syntax is not interpreted.
     assert_eq!(titles(&app.get("/v1/search?q=%22*%20OR%20NEAR(", &app.admin_key).await), Vec::<String>::new());
+}
+
+/// A record with several words the query starts is one hit: when those fill a page of the
+/// index, the next page is read.
+async fn a_record_is_listed_once_across_pages(app: TestApp) {
+    for body in [
+        json!({"first_name": "Zyxa", "last_name": "Zyxb", "emails": [{"address": "zyxc@zyxd.example"}]}),
+        json!({"first_name": "Zyxe"}),
+        json!({"first_name": "Zyxf"}),
+    ] {
+        app.post("/v1/contacts", &app.admin_key, body).await.expect(201);
+    }
+    assert_eq!(titles(&app.get("/v1/search?q=zyx&limit=2", &app.read_only_token).await), ["Zyxa Zyxb", "Zyxe"]);
+    assert_eq!(titles(&app.get("/v1/search?q=zyx&limit=3", &app.read_only_token).await), ["Zyxa Zyxb", "Zyxe", "Zyxf"]);
+    assert_eq!(titles(&app.get("/v1/search?q=zyxb%20zyx&limit=3", &app.read_only_token).await), ["Zyxa Zyxb"]);
 }
