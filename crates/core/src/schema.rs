@@ -331,19 +331,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    search_documents (org_id, record_id) {
-        record_id -> Text,
-        org_id -> Text,
-        record_type -> Text,
-        title -> Text,
-        title_key -> Text,
-        subtitle -> Nullable<Text>,
-        terms -> Text,
-        owner_id -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
     rate_limit_counters (key, window_start) {
         key -> Text,
         window_start -> BigInt,
@@ -358,6 +345,9 @@ diesel::table! {
         term -> Text,
         record_type -> Text,
         rank -> BigInt,
+        title -> Text,
+        subtitle -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
     }
 }
 
@@ -465,7 +455,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     files,
     file_chunks,
     import_rows,
-    search_documents,
     search_terms,
     rate_limit_counters,
     custom_field_definitions,

@@ -2,8 +2,9 @@
 //! companies today; deals and tickets later), kept in the record's transaction.
 //!
 //! The application tokenizes (lower-cased alphanumeric runs, phone digits with and without the
-//! country code) and writes one `search_terms` row per distinct word of a record, beside the
-//! document's title and subtitle. The index `(org_id, term, rank, record_id)` lists each word's
+//! country code) and writes one `search_terms` row per distinct word of a record, with what a
+//! hit shows (title, subtitle) and the record's owner (for record visibility), so a search
+//! reads that table alone. The index `(org_id, term, rank, record_id)` lists each word's
 //! records best first, so a search reads one range of it in order and stops after its page:
 //! the cost does not grow with the number of matches, even for a two-letter prefix. The same
 //! query runs on both databases.
@@ -21,7 +22,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::schema::{search_documents, search_terms};
+use crate::schema::search_terms;
 use crate::scope::Scope;
 use crate::sql::{Piece, Statement};
 
@@ -106,44 +107,41 @@ pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
 
 /// Writes the document of a record the index does not hold yet (a new one).
 pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
-    let org_id = scope.org_id();
     let mut terms: Vec<String> = Vec::new();
     for token in doc.texts.iter().flat_map(|t| tokens(t)).chain(doc.phones.iter().flat_map(|p| phone_tokens(p))) {
         if !terms.contains(&token) {
             terms.push(token);
         }
     }
-    let title_words: Vec<String> = tokens(doc.title).collect();
-    diesel::insert_into(search_documents::table)
-        .values((
-            search_documents::record_id.eq(doc.record_id),
-            search_documents::org_id.eq(org_id),
-            search_documents::record_type.eq(doc.record_type),
-            search_documents::title.eq(doc.title),
-            search_documents::title_key.eq(title_words.join(" ")),
-            search_documents::subtitle.eq(doc.subtitle),
-            search_documents::terms.eq(terms.join(" ")),
-            search_documents::owner_id.eq(doc.owner_id),
-        ))
-        .execute(conn)?;
     if terms.is_empty() {
         return Ok(());
     }
+    let title_words: Vec<String> = tokens(doc.title).collect();
+    let text = |s: &str| Piece::Text(s.to_string());
+    let optional = |s: Option<&str>| s.map_or(Piece::Sql("NULL".into()), text);
     // One statement for all of the record's words.
-    let mut pieces =
-        vec![Piece::Sql("INSERT INTO search_terms (org_id, record_id, term, record_type, rank) VALUES ".into())];
+    let mut pieces = vec![Piece::Sql(
+        "INSERT INTO search_terms (org_id, record_id, term, record_type, rank, title, subtitle, owner_id) VALUES "
+            .into(),
+    )];
     for (i, term) in terms.iter().enumerate() {
         pieces.extend([
             Piece::Sql(if i == 0 { "(" } else { ", (" }.into()),
-            Piece::Text(org_id.to_string()),
+            text(scope.org_id()),
             Piece::Sql(", ".into()),
-            Piece::Text(doc.record_id.to_string()),
+            text(doc.record_id),
             Piece::Sql(", ".into()),
-            Piece::Text(term.clone()),
+            text(term),
             Piece::Sql(", ".into()),
-            Piece::Text(doc.record_type.to_string()),
+            text(doc.record_type),
             Piece::Sql(", ".into()),
             Piece::BigInt(rank(term, &title_words, doc.title)),
+            Piece::Sql(", ".into()),
+            text(doc.title),
+            Piece::Sql(", ".into()),
+            optional(doc.subtitle),
+            Piece::Sql(", ".into()),
+            optional(doc.owner_id),
             Piece::Sql(")".into()),
         ]);
     }
@@ -157,12 +155,6 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiRes
         search_terms::table
             .filter(search_terms::org_id.eq(scope.org_id()))
             .filter(search_terms::record_id.eq(record_id)),
-    )
-    .execute(conn)?;
-    diesel::delete(
-        search_documents::table
-            .filter(search_documents::org_id.eq(scope.org_id()))
-            .filter(search_documents::record_id.eq(record_id)),
     )
     .execute(conn)?;
     Ok(())
@@ -244,9 +236,8 @@ impl Query<'_> {
         let lead = self.lead.as_str();
         let mut pieces = vec![
             sql(&format!(
-                "SELECT CAST({} AS BIGINT) AS phase, t.term, t.rank, d.record_type, d.record_id, d.title, d.subtitle \
-                 FROM search_terms t JOIN search_documents d ON d.org_id = t.org_id AND d.record_id = t.record_id \
-                 WHERE t.org_id = ",
+                "SELECT CAST({} AS BIGINT) AS phase, t.term, t.rank, t.record_type, t.record_id, t.title, t.subtitle \
+                 FROM search_terms t WHERE t.org_id = ",
                 which as i64
             )),
             text(self.scope.org_id()),
@@ -275,8 +266,8 @@ impl Query<'_> {
         let types = self.record_types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
         pieces.push(sql(&format!(" AND t.record_type IN ({types})")));
         for record_type in self.record_types {
-            if let Some(sight) = self.scope.sight(record_type, "d.owner_id") {
-                pieces.push(sql(&format!(" AND (d.record_type <> '{record_type}' OR ")));
+            if let Some(sight) = self.scope.sight(record_type, "t.owner_id") {
+                pieces.push(sql(&format!(" AND (t.record_type <> '{record_type}' OR ")));
                 pieces.extend(sight);
                 pieces.push(sql(")"));
             }

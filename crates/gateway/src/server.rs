@@ -37,12 +37,8 @@ pub fn http_server(
     let counts = crm_core::http::ConnectionCounts::default();
     let allowed = state.config.max_connections_per_address;
     let head_timeout = std::time::Duration::from_millis(state.config.client_header_timeout_ms);
-    // Database work runs on each worker's blocking threads: more of them than connections
-    // only wait for one, each with its own stack and allocator arena.
-    let blocking = state.config.database_pool_size as usize + 1;
     let server = HttpServer::new(move || crate::app(state.clone(), spec.clone()))
         .workers(workers)
-        .worker_max_blocking_threads(blocking)
         .shutdown_timeout(20)
         .client_request_timeout(head_timeout)
         .on_connect(move |connection, data| counts.on_connect(connection, data, allowed));

@@ -1,6 +1,6 @@
-DROP TABLE search_terms;
-
-CREATE TABLE search_documents_old (
+-- Back to one document per record (its title lower-cased by SQL, an approximation of the
+-- application's tokens).
+CREATE TABLE search_documents (
     record_id    TEXT PRIMARY KEY,
     org_id       TEXT NOT NULL REFERENCES organizations (id),
     record_type  TEXT NOT NULL,
@@ -10,11 +10,12 @@ CREATE TABLE search_documents_old (
     terms        TEXT NOT NULL,
     owner_id     TEXT
 );
-INSERT INTO search_documents_old (record_id, org_id, record_type, title, title_key, subtitle, terms, owner_id)
-SELECT record_id, org_id, record_type, title, title_key, subtitle, terms, owner_id FROM search_documents;
-DROP TABLE search_documents;
-ALTER TABLE search_documents_old RENAME TO search_documents;
+INSERT INTO search_documents (record_id, org_id, record_type, title, title_key, subtitle, terms, owner_id)
+SELECT record_id, min(org_id), min(record_type), min(title), lower(min(title)), min(subtitle),
+    group_concat(term, ' '), min(owner_id)
+FROM search_terms GROUP BY record_id;
 CREATE INDEX search_documents_org ON search_documents (org_id, record_type);
+DROP TABLE search_terms;
 
 CREATE VIRTUAL TABLE search_fts USING fts5 (
     terms,

@@ -17,17 +17,20 @@ use crate::support::temporary_pg_database;
 /// Requests per minute per principal on every gateway of this test.
 const LIMIT: u32 = 40;
 
-struct Balancer {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
+/// A child process killed when the test ends, passed or not.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
-impl Drop for Balancer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+struct Balancer {
+    _haproxy: Killed,
+    base: String,
+    _dir: tempfile::TempDir,
 }
 
 /// HAProxy in front of `gateways`, round robin, checking `/health/ready` every 200 ms; each
@@ -56,7 +59,7 @@ async fn balancer(gateways: &[&ServerProcess]) -> Balancer {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("haproxy.cfg");
     std::fs::File::create(&path).unwrap().write_all(config.as_bytes()).unwrap();
-    let child = Command::new(haproxy).arg("-db").arg("-f").arg(&path).stdout(Stdio::null()).spawn().unwrap();
+    let haproxy = Killed(Command::new(haproxy).arg("-db").arg("-f").arg(&path).stdout(Stdio::null()).spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -71,7 +74,7 @@ async fn balancer(gateways: &[&ServerProcess]) -> Balancer {
         }
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
-    Balancer { child, base, _dir: dir }
+    Balancer { _haproxy: haproxy, base, _dir: dir }
 }
 
 async fn send(request: reqwest::RequestBuilder) -> (u16, String, Value) {
@@ -113,7 +116,7 @@ async fn two_gateways_and_a_worker_behind_haproxy_on_one_postgres() {
     let env = [("CRM_RATE_LIMIT_PER_MINUTE", limit.as_str()), ("CRM_JOB_WORKERS", "0")];
     let one = ServerProcess::start(&url, &env).await;
     let mut two = ServerProcess::start(&url, &env).await;
-    let mut worker = crm(&url).arg("worker").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let worker = Killed(crm(&url).arg("worker").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
     let lb = balancer(&[&one, &two]).await;
     let client = reqwest::Client::new();
     let post = |base: &str, path: &str, token: &str, body: Value| {
@@ -202,8 +205,7 @@ async fn two_gateways_and_a_worker_behind_haproxy_on_one_postgres() {
         assert!(started.elapsed() < Duration::from_secs(30), "the worker did not run the export: {job}");
         actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     }
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    drop(worker);
 
     // One gateway killed: once HAProxy's check has seen it (200 ms), every request is served
     // by the other; a request caught in between is retried there.
