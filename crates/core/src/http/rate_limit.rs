@@ -85,15 +85,14 @@ impl RateLimiter {
             return decision;
         }
         let lease = (limit / LEASES_PER_WINDOW).max(1);
-        let granted = match self.store_usable() {
-            true => match self.lease(db, key, start, lease).await {
-                Ok(shared) => Some(shared),
-                Err(_) => {
-                    self.set_store_down();
-                    None
-                }
-            },
-            false => None,
+        let granted = if self.store_usable() {
+            let leased = self.lease(db, key, start, lease).await;
+            if leased.is_err() {
+                self.set_store_down();
+            }
+            leased.ok()
+        } else {
+            None
         };
         if let Ok(mut windows) = self.windows.lock() {
             let window = windows.entry(key.to_string()).or_insert_with(|| Window::new(start));
