@@ -86,8 +86,10 @@ done
 # HAProxy in front of the first N gateways.
 balancer() {
     local n=$1 port=18099 i
-    kill "${HAPROXY_PID:-0}" 2>/dev/null || true
-    wait "${HAPROXY_PID:-0}" 2>/dev/null || true
+    if [[ -n ${HAPROXY_PID:-} ]]; then
+        kill "$HAPROXY_PID" 2>/dev/null || true
+        wait "$HAPROXY_PID" 2>/dev/null || true
+    fi
     {
         printf 'global\n    maxconn 4000\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n'
         printf 'frontend crm\n    bind 127.0.0.1:%s\n    default_backend gateways\nbackend gateways\n    balance roundrobin\n' "$port"
