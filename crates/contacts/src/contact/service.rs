@@ -515,17 +515,19 @@ fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
     Ok(parsed)
 }
 
-/// The existing contact an input matches, if any.
-fn find_match(
+/// The existing contact an input (a batch input, an import row) matches, if any: by the id it
+/// names, its first e-mail or its external id of the rule's source.
+pub(crate) fn find_match(
     conn: &mut DbConnection,
     scope: &Scope,
     rule: &MatchOn,
-    input: &BatchInput,
+    id: Option<&str>,
+    input: &ContactIn,
 ) -> ApiResult<Option<ContactOut>> {
     let id = match rule {
-        MatchOn::Id => input.id.clone(),
+        MatchOn::Id => id.map(str::to_string),
         MatchOn::Email => {
-            let first = input.properties.emails.as_ref().and_then(|e| e.first()).map(|e| e.address.clone());
+            let first = input.emails.as_ref().and_then(|e| e.first()).map(|e| e.address.clone());
             match first.map(|e| Email::parse(&e)) {
                 Some(Ok(email)) => {
                     model::holder_of_emails(conn, scope, &[email.into_string()], None)?.map(|(id, _)| id)
@@ -533,7 +535,7 @@ fn find_match(
                 _ => None,
             }
         }
-        MatchOn::ExternalId(source) => match input.properties.external_ids.as_ref().and_then(|ids| ids.get(source)) {
+        MatchOn::ExternalId(source) => match input.external_ids.as_ref().and_then(|ids| ids.get(source)) {
             Some(external_id) => records::find_by_external_id(conn, scope, RECORD_TYPE, source, external_id)?,
             None => None,
         },
@@ -558,7 +560,9 @@ fn apply_one(
     validator::Validate::validate(&input.properties)
         .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
     let existing = match rule {
-        Some(rule) if mode != BatchMode::Create => find_match(conn, &actor.scope(), rule, &input)?,
+        Some(rule) if mode != BatchMode::Create => {
+            find_match(conn, &actor.scope(), rule, input.id.as_deref(), &input.properties)?
+        }
         _ => None,
     };
     match (mode, existing) {

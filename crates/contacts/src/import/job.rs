@@ -9,19 +9,17 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
 use crm_core::files::FileReader;
 use crm_core::jobs::{JobContext, JobError, JobResult};
-use crm_core::records;
-use crm_core::scope::Scope;
 use serde::{Deserialize, Serialize};
 
 use super::bounded::{BoundedRows, Row};
 use super::dto::{ImportCounts, ImportMode, ImportOptions};
-use super::mapping::{CompanyRef, Plan, RowInput, row_input};
+use super::mapping::{CompanyRef, Plan, row_input};
 use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
 use crate::company::dto::CompanyIn;
 use crate::contact::dto::MatchOn;
 use crate::contact::dto::{ContactIn, ContactOut};
 use crate::contact::service as contacts;
-use crate::normalize::{Domain, Email};
+use crate::normalize::Domain;
 
 /// Rows per transaction.
 const CHUNK_ROWS: usize = 500;
@@ -301,7 +299,9 @@ fn apply_row(
         input.contact.custom = Some(shape.custom.from_text(custom));
     }
     let existing = match key {
-        Some(key) if options.mode != ImportMode::Create => find_match(conn, &actor.scope(), key, &input)?,
+        Some(key) if options.mode != ImportMode::Create => {
+            contacts::find_match(conn, &actor.scope(), key, input.id.as_deref(), &input.contact)?
+        }
         _ => None,
     };
     let (done, contact_id) = match (options.mode, existing) {
@@ -345,30 +345,6 @@ fn merge(base: &mut ContactIn, mut row: ContactIn) {
         base.tags.get_or_insert_with(Vec::new).extend(tags);
     }
     contacts::overlay(base, row);
-}
-
-fn find_match(conn: &mut DbConnection, scope: &Scope, key: &MatchOn, row: &RowInput) -> ApiResult<Option<ContactOut>> {
-    let id = match key {
-        MatchOn::Id => row.id.clone(),
-        MatchOn::Email => {
-            let first = row.contact.emails.as_ref().and_then(|e| e.first()).map(|e| Email::parse(&e.address));
-            match first {
-                Some(Ok(email)) => crate::contact::model::holder_of_emails(conn, scope, &[email.into_string()], None)?
-                    .map(|(id, _)| id),
-                _ => None,
-            }
-        }
-        MatchOn::ExternalId(source) => match row.contact.external_ids.as_ref().and_then(|ids| ids.get(source)) {
-            Some(external_id) => {
-                records::find_by_external_id(conn, scope, crate::contact::model::RECORD_TYPE, source, external_id)?
-            }
-            None => None,
-        },
-    };
-    match id {
-        Some(id) => Ok(crate::contact::model::find(conn, scope, &id)?.map(ContactOut::from)),
-        None => Ok(None),
-    }
 }
 
 /// Links the contact to the company the row names (by domain, then name), creating it if allowed.

@@ -102,8 +102,7 @@ async fn keyed_burst_with_kills(
                 while answered.load(Ordering::SeqCst) < kill_after {
                     actix_web::rt::time::sleep(Duration::from_micros(200)).await;
                 }
-                server.child.kill().unwrap();
-                server.child.wait().unwrap();
+                server.process.kill();
             };
             (futures_util::future::join(sending, killer).await.0, None)
         } else {

@@ -6,26 +6,16 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::server_process::{ServerProcess, crm, init};
+use crate::server_process::{Killed, ServerProcess, crm, init};
 use crate::support::temporary_pg_database;
 
 /// Requests per minute per principal on every gateway of this test.
 const LIMIT: u32 = 40;
-
-/// A child process killed when the test ends, passed or not.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Balancer {
     _haproxy: Killed,
@@ -209,8 +199,7 @@ async fn two_gateways_and_a_worker_behind_haproxy_on_one_postgres() {
 
     // One gateway killed: once HAProxy's check has seen it (200 ms), every request is served
     // by the other; a request caught in between is retried there.
-    two.child.kill().unwrap();
-    two.child.wait().unwrap();
+    two.process.kill();
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..10 {
         let (status, gateway, _) = send(client.get(format!("{}/health/ready", lb.base))).await;

@@ -7,8 +7,27 @@ use diesel::prelude::*;
 
 const SECRET: &str = "process-test-secret-process-test-secret-01";
 
+/// A child process killed (`SIGKILL`) and reaped when dropped: a test that fails leaves none
+/// running.
+pub struct Killed(pub Child);
+
+impl Killed {
+    /// `kill -9` while it runs, and waits for it to be gone.
+    pub fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub struct ServerProcess {
-    pub child: Child,
+    pub process: Killed,
     pub base: String,
 }
 
@@ -31,24 +50,17 @@ impl ServerProcess {
             assert!(started.elapsed() < Duration::from_secs(20), "the server did not start");
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
         }
-        ServerProcess { child, base }
+        ServerProcess { process: Killed(child), base }
     }
 
     /// Its resident memory now, in bytes (Linux).
     pub fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.0.id())).unwrap_or_default();
         let kib = status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok());
         kib.unwrap_or(0) * 1024
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -149,8 +149,7 @@ async fn soak(database_url: &str, postgres: Option<&PrivatePostgres>) {
                 restarts += 1;
             }
             _ => {
-                server.child.kill().unwrap();
-                server.child.wait().unwrap();
+                server.process.kill();
                 kills += 1;
                 // On a new port: the old one may still be held by its closing connections.
                 server = ServerProcess::start(database_url, &env).await;
