@@ -43,6 +43,36 @@ impl Backend {
     }
 }
 
+/// How many rows of `columns` values one multi-row INSERT takes: both backends cap the bound
+/// parameters of a statement (PostgreSQL at 65,535, SQLite at 32,766).
+pub fn rows_per_statement(columns: usize) -> usize {
+    (30_000 / columns.max(1)).max(1)
+}
+
+/// Inserts a slice of rows of `$columns` values each, a multi-row statement per chunk, on
+/// either backend (diesel's multi-connection writes multi-row inserts for PostgreSQL only, so
+/// each backend's connection builds its own). The rows' `Option`s must insert as NULL, not
+/// DEFAULT (`treat_none_as_default_value = false`), which SQLite cannot take in a multi-row
+/// insert. Evaluates to a `QueryResult<()>`.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {{
+        use diesel::RunQueryDsl as _;
+        let mut result = Ok(());
+        for chunk in $rows.chunks($crate::db::rows_per_statement($columns)) {
+            let done = match &mut *$conn {
+                $crate::db::DbConnection::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c),
+                $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+            };
+            if let Err(e) = done {
+                result = Err(e);
+                break;
+            }
+        }
+        result
+    }};
+}
+
 impl DbConnection {
     pub fn backend(&self) -> Backend {
         match self {

@@ -1,7 +1,7 @@
 //! What any record type can carry: tags, and integrators' external ids
 //! (`{"shopify": "123"}`, unique per organization, source and record type).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
@@ -126,10 +126,7 @@ pub fn set_external_ids(
     .execute(conn)?;
     for (source, external_id) in ids {
         if let Some(holder) = find_by_external_id(conn, scope, record_type, source, external_id)? {
-            return Err(ApiError::conflict(
-                "external_id_taken",
-                format!("{record_type} {holder} already has external id {source}:{external_id}."),
-            ));
+            return Err(external_id_taken(record_type, &holder, source, external_id));
         }
         diesel::insert_into(external_ids::table)
             .values((
@@ -142,6 +139,14 @@ pub fn set_external_ids(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The 409 for an external id another record of the type holds.
+pub fn external_id_taken(record_type: &str, holder: &str, source: &str, external_id: &str) -> ApiError {
+    ApiError::conflict(
+        "external_id_taken",
+        format!("{record_type} {holder} already has external id {source}:{external_id}."),
+    )
 }
 
 /// The id of the record of this type holding `source:external_id`.
@@ -161,6 +166,69 @@ pub fn find_by_external_id(
         .select(external_ids::record_id)
         .first(conn)
         .optional()?)
+}
+
+/// The external ids of `source` among `ids` that a record of this type holds, with its id.
+pub fn holders_of_external_ids(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    source: &str,
+    ids: &[&str],
+) -> ApiResult<HashMap<String, String>> {
+    let mut holders = HashMap::new();
+    for chunk in ids.chunks(crate::db::rows_per_statement(1)) {
+        let found: Vec<(String, String)> = external_ids::table
+            .filter(external_ids::org_id.eq(scope.org_id()))
+            .filter(external_ids::record_type.eq(record_type))
+            .filter(external_ids::source.eq(source))
+            .filter(external_ids::external_id.eq_any(chunk))
+            .select((external_ids::external_id, external_ids::record_id))
+            .load(conn)?;
+        holders.extend(found);
+    }
+    Ok(holders)
+}
+
+/// Tags and external ids of many new records, a multi-row statement per table and chunk. The
+/// caller has checked that no other record holds these external ids.
+pub fn add_many(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    records: &[(&str, &[String], &BTreeMap<String, String>)],
+) -> ApiResult<()> {
+    let org_id = scope.org_id();
+    let tags: Vec<_> = records
+        .iter()
+        .flat_map(|(id, tags, _)| {
+            tags.iter().map(move |tag| {
+                (
+                    record_tags::org_id.eq(org_id),
+                    record_tags::record_type.eq(record_type),
+                    record_tags::record_id.eq(*id),
+                    record_tags::tag.eq(tag.as_str()),
+                )
+            })
+        })
+        .collect();
+    crate::insert_rows!(conn, record_tags::table, tags, 4)?;
+    let ids: Vec<_> = records
+        .iter()
+        .flat_map(|(id, _, ids)| {
+            ids.iter().map(move |(source, external_id)| {
+                (
+                    external_ids::org_id.eq(org_id),
+                    external_ids::record_type.eq(record_type),
+                    external_ids::source.eq(source.as_str()),
+                    external_ids::external_id.eq(external_id.as_str()),
+                    external_ids::record_id.eq(*id),
+                )
+            })
+        })
+        .collect();
+    crate::insert_rows!(conn, external_ids::table, ids, 5)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -105,21 +105,27 @@ pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
     add(conn, scope, doc)
 }
 
-/// Writes the document of a record the index does not hold yet (a new one).
-pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
+/// The distinct words of a document.
+fn terms(doc: &Document<'_>) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     for token in doc.texts.iter().flat_map(|t| tokens(t)).chain(doc.phones.iter().flat_map(|p| phone_tokens(p))) {
         if !terms.contains(&token) {
             terms.push(token);
         }
     }
+    terms
+}
+
+/// Writes the document of a record the index does not hold yet (a new one).
+pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
+    let terms = terms(doc);
     if terms.is_empty() {
         return Ok(());
     }
     let title_words: Vec<String> = tokens(doc.title).collect();
     let text = |s: &str| Piece::Text(s.to_string());
     let optional = |s: Option<&str>| s.map_or(Piece::Sql("NULL".into()), text);
-    // One statement for all of the record's words.
+    // One statement for all of the record's words, cached by its number of words.
     let mut pieces = vec![Piece::Sql(
         "INSERT INTO search_terms (org_id, record_id, term, record_type, rank, title, subtitle, owner_id) VALUES "
             .into(),
@@ -146,6 +152,39 @@ pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiRes
         ]);
     }
     Statement::new(pieces).execute(conn)?;
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_terms, treat_none_as_default_value = false)]
+struct NewTerm<'a> {
+    org_id: &'a str,
+    record_id: &'a str,
+    term: String,
+    record_type: &'a str,
+    rank: i64,
+    title: &'a str,
+    subtitle: Option<&'a str>,
+    owner_id: Option<&'a str>,
+}
+
+/// Writes the documents of many new records: a multi-row statement per chunk of words.
+pub fn add_many(conn: &mut DbConnection, scope: &Scope, docs: &[Document<'_>]) -> ApiResult<()> {
+    let mut rows = Vec::new();
+    for doc in docs {
+        let title_words: Vec<String> = tokens(doc.title).collect();
+        rows.extend(terms(doc).into_iter().map(|term| NewTerm {
+            org_id: scope.org_id(),
+            record_id: doc.record_id,
+            rank: rank(&term, &title_words, doc.title),
+            term,
+            record_type: doc.record_type,
+            title: doc.title,
+            subtitle: doc.subtitle,
+            owner_id: doc.owner_id,
+        }));
+    }
+    crate::insert_rows!(conn, search_terms::table, rows, 8)?;
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Contact rows and their queries; every query takes the organization.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
@@ -45,7 +47,7 @@ pub struct Contact {
 
 /// Every stored field but the id, organization, times and version: what create and update write.
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = contacts, treat_none_as_null = true)]
+#[diesel(table_name = contacts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ContactFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -245,6 +247,44 @@ pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Contact
     Ok(())
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
+struct NewContact<'a> {
+    id: &'a str,
+    org_id: &'a str,
+    #[diesel(embed)]
+    fields: ContactFields,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Inserts many new contacts, a multi-row statement per chunk.
+pub fn insert_many(conn: &mut DbConnection, scope: &Scope, rows: Vec<(&str, ContactFields)>) -> ApiResult<()> {
+    let (org_id, now) = (scope.org_id(), crm_core::time::now());
+    let values: Vec<_> = rows
+        .into_iter()
+        .map(|(id, fields)| NewContact { id, org_id, fields, created_at: now, updated_at: now })
+        .collect();
+    crm_core::insert_rows!(conn, contacts::table, values, 19)?;
+    Ok(())
+}
+
+/// Live contacts by id, in no order: what a batch reads back of the contacts it wrote.
+pub fn find_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<Vec<Contact>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crm_core::db::rows_per_statement(1)) {
+        found.extend(
+            contacts::table
+                .filter(contacts::org_id.eq(scope.org_id()))
+                .filter(contacts::id.eq_any(chunk))
+                .filter(contacts::deleted_at.is_null())
+                .select(Contact::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// Writes the fields; the write runner bumps the version.
 pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {
     let org_id = scope.org_id();
@@ -274,6 +314,37 @@ pub fn holder_of_emails(
         query = query.filter(contact_emails::contact_id.ne(except.to_string()));
     }
     Ok(query.first(conn).optional()?)
+}
+
+/// Which of `emails` live contacts hold, and who: one query per chunk.
+pub fn holders_of_emails(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    emails: &[&str],
+) -> ApiResult<HashMap<String, String>> {
+    let mut holders = HashMap::new();
+    for chunk in emails.chunks(crm_core::db::rows_per_statement(1)) {
+        let found: Vec<(String, String)> = contact_emails::table
+            .filter(contact_emails::org_id.eq(scope.org_id()))
+            .filter(contact_emails::email.eq_any(chunk))
+            .select((contact_emails::email, contact_emails::contact_id))
+            .load(conn)?;
+        holders.extend(found);
+    }
+    Ok(holders)
+}
+
+/// The e-mails of many new contacts, a multi-row statement per chunk.
+pub fn add_emails_many(conn: &mut DbConnection, scope: &Scope, emails: &[(&str, &str)]) -> ApiResult<()> {
+    let org_id = scope.org_id();
+    let values: Vec<_> = emails
+        .iter()
+        .map(|(id, email)| {
+            (contact_emails::org_id.eq(org_id), contact_emails::email.eq(*email), contact_emails::contact_id.eq(*id))
+        })
+        .collect();
+    crm_core::insert_rows!(conn, contact_emails::table, values, 3)?;
+    Ok(())
 }
 
 /// Replaces the e-mails a contact holds (none while it is in the trash).

@@ -1,6 +1,6 @@
 //! Contact use cases: each one transaction, with its audit row and event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor};
@@ -18,8 +18,8 @@ use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
 
 use super::dto::{
-    BatchInput, BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch,
-    ContactsQuery, EmailEntry, LifecycleStage, MatchOn, PhoneEntry,
+    BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch, ContactsQuery,
+    EmailEntry, LifecycleStage, MatchOn, PhoneEntry,
 };
 use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{DEFAULT_REGION, Email, Phone};
@@ -159,10 +159,7 @@ fn store(
     if emails_changed {
         crate::privacy::service::refuse_erased(conn, keys, &scope, &contact.emails)?;
         if let Some((holder, email)) = model::holder_of_emails(conn, &scope, &contact.emails, Some(id))? {
-            return Err(ApiError::conflict(
-                "duplicate_contact",
-                format!("Contact {holder} already has the e-mail {email}."),
-            ));
+            return Err(duplicate(&holder, &email));
         }
     }
     let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
@@ -198,6 +195,48 @@ fn store(
     Ok(())
 }
 
+/// The 409 for an e-mail another contact holds.
+fn duplicate(holder: &str, email: &str) -> ApiError {
+    ApiError::conflict("duplicate_contact", format!("Contact {holder} already has the e-mail {email}."))
+}
+
+/// What the search index holds of a contact: the title a hit shows and the phone numbers.
+struct Indexed {
+    title: String,
+    phones: Vec<PhoneEntry>,
+}
+
+impl Indexed {
+    fn of(contact: &Normalized) -> ApiResult<Indexed> {
+        let f = &contact.fields;
+        let name =
+            [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let title = if name.is_empty() { f.email.clone().unwrap_or_default() } else { name };
+        Ok(Indexed { title, phones: serde_json::from_str(&f.phones)? })
+    }
+
+    /// The contact's names, e-mails and phones as a search document.
+    fn document<'a>(
+        &'a self,
+        id: &'a str,
+        contact: &'a Normalized,
+        owner_id: Option<&'a str>,
+    ) -> search_index::Document<'a> {
+        let f = &contact.fields;
+        let mut texts: Vec<&str> = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect();
+        texts.extend(contact.emails.iter().map(String::as_str));
+        search_index::Document {
+            record_type: RECORD_TYPE,
+            record_id: id,
+            title: &self.title,
+            subtitle: f.email.as_deref().or(f.phone.as_deref()),
+            texts,
+            phones: self.phones.iter().map(|p| p.number.as_str()).collect(),
+            owner_id,
+        }
+    }
+}
+
 /// Puts the contact's names, e-mails and phones in the search index (in place of what the
 /// index held of it when it `exists`).
 fn index(
@@ -208,26 +247,9 @@ fn index(
     owner_id: Option<&str>,
     exists: bool,
 ) -> ApiResult<()> {
-    let f = &contact.fields;
-    let name = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let title = if name.is_empty() { f.email.clone().unwrap_or_default() } else { name };
-    let phones: Vec<PhoneEntry> = serde_json::from_str(&f.phones)?;
-    let mut texts: Vec<&str> = [f.first_name.as_deref(), f.last_name.as_deref()].into_iter().flatten().collect();
-    texts.extend(contact.emails.iter().map(String::as_str));
+    let indexed = Indexed::of(contact)?;
     let put = if exists { search_index::put } else { search_index::add };
-    put(
-        conn,
-        scope,
-        &search_index::Document {
-            record_type: RECORD_TYPE,
-            record_id: id,
-            title: &title,
-            subtitle: f.email.as_deref().or(f.phone.as_deref()),
-            texts,
-            phones: phones.iter().map(|p| p.number.as_str()).collect(),
-            owner_id,
-        },
-    )
+    put(conn, scope, &indexed.document(id, contact, owner_id))
 }
 
 /// Contacts as the write runner takes them.
@@ -526,15 +548,10 @@ pub(crate) fn find_match(
 ) -> ApiResult<Option<ContactOut>> {
     let id = match rule {
         MatchOn::Id => id.map(str::to_string),
-        MatchOn::Email => {
-            let first = input.emails.as_ref().and_then(|e| e.first()).map(|e| e.address.clone());
-            match first.map(|e| Email::parse(&e)) {
-                Some(Ok(email)) => {
-                    model::holder_of_emails(conn, scope, &[email.into_string()], None)?.map(|(id, _)| id)
-                }
-                _ => None,
-            }
-        }
+        MatchOn::Email => match match_key(rule, id, input) {
+            Some(email) => model::holder_of_emails(conn, scope, &[email], None)?.map(|(id, _)| id),
+            None => None,
+        },
         MatchOn::ExternalId(source) => match input.external_ids.as_ref().and_then(|ids| ids.get(source)) {
             Some(external_id) => records::find_by_external_id(conn, scope, RECORD_TYPE, source, external_id)?,
             None => None,
@@ -546,39 +563,367 @@ pub(crate) fn find_match(
     }
 }
 
-/// Applies one input; the status says what happened.
-#[allow(clippy::too_many_arguments)]
-fn apply_one(
+/// What an input is matched by under `rule`: its id, its first e-mail (normalized) or its
+/// external id of the rule's source.
+fn match_key(rule: &MatchOn, id: Option<&str>, input: &ContactIn) -> Option<String> {
+    match rule {
+        MatchOn::Id => id.map(str::to_string),
+        MatchOn::Email => {
+            let first = input.emails.as_ref().and_then(|e| e.first())?;
+            Email::parse(&first.address).ok().map(Email::into_string)
+        }
+        MatchOn::ExternalId(source) => input.external_ids.as_ref()?.get(source).cloned(),
+    }
+}
+
+/// The keys under `rule` by which later inputs would match this contact.
+fn keys_of(rule: &MatchOn, contact: &ContactOut) -> Vec<String> {
+    match rule {
+        MatchOn::Id => vec![contact.id.clone()],
+        MatchOn::Email => contact.emails.iter().map(|e| e.address.clone()).collect(),
+        MatchOn::ExternalId(source) => contact.external_ids.get(source).cloned().into_iter().collect(),
+    }
+}
+
+/// Which of `keys` some live contact holds under `rule` (of any owner: a match out of the
+/// caller's sight is settled one input at a time, as a single write would).
+fn held_keys(conn: &mut DbConnection, scope: &Scope, rule: &MatchOn, keys: &[&str]) -> ApiResult<HashSet<String>> {
+    let unrestricted = scope.unrestricted();
+    Ok(match rule {
+        MatchOn::Id => model::find_many(conn, &unrestricted, keys)?.into_iter().map(|c| c.id).collect(),
+        MatchOn::Email => model::holders_of_emails(conn, scope, keys)?.into_keys().collect(),
+        MatchOn::ExternalId(source) => {
+            records::holders_of_external_ids(conn, scope, RECORD_TYPE, source, keys)?.into_keys().collect()
+        }
+    })
+}
+
+/// Creates many contacts at once: each checked as a single create checks it (its owner,
+/// erased and taken e-mails, custom fields, external ids, and against the contacts before it
+/// here), then those that pass written a statement per table, with their audit rows and
+/// events. One result per contact, in order; an error of the database fails the whole call.
+pub(crate) fn create_many(
     conn: &mut DbConnection,
     keys: &Keys,
     actor: &Actor,
-    mode: BatchMode,
-    rule: Option<&MatchOn>,
-    region: &str,
-    input: BatchInput,
-) -> ApiResult<(String, &'static str)> {
-    validator::Validate::validate(&input.properties)
-        .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
-    let existing = match rule {
-        Some(rule) if mode != BatchMode::Create => {
-            find_match(conn, &actor.scope(), rule, input.id.as_deref(), &input.properties)?
-        }
-        _ => None,
+    contacts: &[Normalized],
+) -> ApiResult<Vec<ApiResult<ContactOut>>> {
+    let scope = actor.scope();
+    let schema = Schema::load(conn, &scope, RECORD_TYPE)?;
+    let region = schema.phone_region(conn, &scope)?;
+    let default_owner = match contacts.iter().any(|c| c.fields.owner_id.is_none()) {
+        true => scope.default_owner(conn, RECORD_TYPE)?,
+        false => None,
     };
-    match (mode, existing) {
-        (BatchMode::Update, None) => Err(ApiError::not_found("contact matching this input")),
-        (BatchMode::Create, _) | (BatchMode::Upsert, None) => {
-            create_in(conn, keys, actor, &normalize(input.properties, region)?).map(|c| (c.id, "created"))
+    let emails: Vec<&str> = contacts.iter().flat_map(|c| c.emails.iter().map(String::as_str)).collect();
+    let erased: HashSet<String> =
+        crate::privacy::model::erased_among(conn, keys, &scope, &emails)?.into_iter().collect();
+    let mut email_holders = model::holders_of_emails(conn, &scope, &emails)?;
+    let mut id_holders: HashMap<(String, String), String> = HashMap::new();
+    let sources: HashSet<&String> = contacts.iter().flat_map(|c| c.external_ids.keys()).collect();
+    for source in sources {
+        let wanted: Vec<&str> =
+            contacts.iter().filter_map(|c| c.external_ids.get(source)).map(String::as_str).collect();
+        let held = records::holders_of_external_ids(conn, &scope, RECORD_TYPE, source, &wanted)?;
+        id_holders.extend(held.into_iter().map(|(external_id, holder)| ((source.clone(), external_id), holder)));
+    }
+    let mut owners: HashMap<String, bool> = HashMap::new();
+    let mut accepted: Vec<(String, &Normalized, ContactFields)> = Vec::new();
+    let mut results: Vec<ApiResult<String>> = Vec::with_capacity(contacts.len());
+    for contact in contacts {
+        let id = crm_core::id::new_id(model::ID_PREFIX);
+        let mut check = || -> ApiResult<ContactFields> {
+            let owner_id = contact.fields.owner_id.clone().or_else(|| default_owner.clone());
+            if let Some(owner) = &owner_id {
+                let active = match owners.get(owner) {
+                    Some(active) => *active,
+                    None => {
+                        let active = crm_core::users::model::check_owner(conn, &scope, owner).is_ok();
+                        *owners.entry(owner.clone()).or_insert(active)
+                    }
+                };
+                if !active {
+                    return Err(crm_core::users::model::unknown_owner());
+                }
+            }
+            if let Some(email) = contact.emails.iter().find(|e| erased.contains(*e)) {
+                return Err(crate::privacy::service::erased(email));
+            }
+            if let Some((email, holder)) =
+                contact.emails.iter().find_map(|e| email_holders.get(e).map(|holder| (e, holder)))
+            {
+                return Err(duplicate(holder, email));
+            }
+            let custom = schema.check(&contact.custom, None, "/custom", &region).map_err(ApiError::validation)?;
+            for (source, external_id) in &contact.external_ids {
+                if let Some(holder) = id_holders.get(&(source.clone(), external_id.clone())) {
+                    return Err(records::external_id_taken(RECORD_TYPE, holder, source, external_id));
+                }
+            }
+            Ok(ContactFields { custom: serde_json::to_string(&custom)?, owner_id, ..contact.fields.clone() })
+        };
+        match check() {
+            Ok(fields) => {
+                email_holders.extend(contact.emails.iter().map(|e| (e.clone(), id.clone())));
+                id_holders.extend(contact.external_ids.iter().map(|(s, e)| ((s.clone(), e.clone()), id.clone())));
+                accepted.push((id.clone(), contact, fields));
+                results.push(Ok(id));
+            }
+            Err(error) => results.push(Err(error)),
         }
-        (_, Some(before)) => {
-            let version = before.version;
-            let after = update_in(conn, keys, actor, &before.id, None, |_, current| {
-                let mut merged = ContactIn::from(current.clone());
-                overlay(&mut merged, input.properties);
-                normalize(merged, region)
-            })?;
-            Ok((after.id, if after.version == version { "unchanged" } else { "updated" }))
+    }
+    model::insert_many(conn, &scope, accepted.iter().map(|(id, _, fields)| (id.as_str(), fields.clone())).collect())?;
+    // Defaults the definitions give count as values too: what was checked decides.
+    for (id, contact, _) in accepted.iter().filter(|(_, _, fields)| fields.custom != "{}") {
+        values::store_with(conn, &scope, &schema, &region, RECORD_TYPE, id, &contact.custom, None)?;
+    }
+    let emails: Vec<(&str, &str)> =
+        accepted.iter().flat_map(|(id, c, _)| c.emails.iter().map(move |e| (id.as_str(), e.as_str()))).collect();
+    model::add_emails_many(conn, &scope, &emails)?;
+    let indexed = accepted.iter().map(|(_, c, _)| Indexed::of(c)).collect::<ApiResult<Vec<_>>>()?;
+    let documents: Vec<_> = accepted
+        .iter()
+        .zip(&indexed)
+        .map(|((id, c, fields), indexed)| indexed.document(id, c, fields.owner_id.as_deref()))
+        .collect();
+    search_index::add_many(conn, &scope, &documents)?;
+    let sets: Vec<_> = accepted.iter().map(|(id, c, _)| (id.as_str(), c.tags.as_slice(), &c.external_ids)).collect();
+    records::add_many(conn, &scope, RECORD_TYPE, &sets)?;
+    // Read back as a single create reads its contact: as its creator sees it, whoever owns it.
+    let ids: Vec<&str> = accepted.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut created: HashMap<String, ContactOut> = model::find_many(conn, &scope.unrestricted(), &ids)?
+        .into_iter()
+        .map(|c| (c.id.clone(), shown(&schema, c)))
+        .collect();
+    let afters =
+        ids.iter().map(|id| created.get(*id).map(serde_json::to_value).transpose()).collect::<Result<Vec<_>, _>>()?;
+    let changes: Vec<Change<'_>> = ids
+        .iter()
+        .zip(&afters)
+        .map(|(id, after)| Change { resource: RECORD_TYPE, id, action: "created", before: None, after: after.as_ref() })
+        .collect();
+    change::record_many(conn, actor, &changes)?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.and_then(|id| created.remove(&id).ok_or_else(|| ApiError::not_found("contact"))))
+        .collect())
+}
+
+/// One input of a bulk write (a batch input, an import row): the id it names and its
+/// properties, or why its caller refused it.
+pub(crate) struct BulkInput {
+    pub id: Option<String>,
+    pub properties: ApiResult<ContactIn>,
+}
+
+/// What a bulk write did with one input.
+pub(crate) enum Written {
+    Created(ContactOut),
+    /// The contact as it was, and as it is.
+    Updated(Box<ContactOut>, ContactOut),
+    Unchanged(ContactOut),
+    /// An update that matched no contact.
+    Unmatched,
+}
+
+/// A bulk write: inputs applied in order, each as a single create, update or upsert would
+/// apply it and rolling back alone when it fails, but runs of inputs that can only create are
+/// created together ([`create_many`]).
+pub(crate) struct BulkWrite<'a> {
+    pub mode: BatchMode,
+    pub rule: Option<&'a MatchOn>,
+    /// The region national phone numbers are read in.
+    pub region: &'a str,
+    /// How an input's properties apply to the contact it matched.
+    pub merge: fn(&mut ContactIn, ContactIn),
+    /// Stop at the first failing input (the caller rolls everything back).
+    pub atomic: bool,
+}
+
+/// The inputs of a run of creates waiting to be written, and the keys they will hold.
+#[derive(Default)]
+struct Pending {
+    inputs: Vec<(usize, Normalized)>,
+    keys: HashSet<String>,
+}
+
+impl BulkWrite<'_> {
+    /// One result per input, in order (fewer when `atomic` stopped at a failure).
+    pub(crate) fn run(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        actor: &Actor,
+        inputs: Vec<BulkInput>,
+    ) -> ApiResult<Vec<ApiResult<Written>>> {
+        let scope = actor.scope();
+        let rule = self.rule.filter(|_| self.mode != BatchMode::Create);
+        let match_keys: Vec<Option<String>> = inputs
+            .iter()
+            .map(|i| match (rule, &i.properties) {
+                (Some(rule), Ok(p)) => match_key(rule, i.id.as_deref(), p),
+                _ => None,
+            })
+            .collect();
+        // Keys some contact holds now, and keys this write may give or take: an input whose key
+        // is in neither matches nothing, with no query of its own.
+        let held = match rule {
+            Some(rule) => {
+                let wanted: Vec<&str> = match_keys.iter().flatten().map(String::as_str).collect();
+                held_keys(conn, &scope, rule, &wanted)?
+            }
+            None => HashSet::new(),
+        };
+        let mut touched: HashSet<String> = HashSet::new();
+        let mut pending = Pending::default();
+        let mut results: Vec<Option<ApiResult<Written>>> = inputs.iter().map(|_| None).collect();
+        for ((index, input), key) in inputs.into_iter().enumerate().zip(match_keys) {
+            let properties = match input.properties {
+                Ok(properties) => properties,
+                Err(error) => {
+                    results[index] = Some(Err(error));
+                    if self.atomic {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let unmatched = match (rule, &key) {
+                (None, _) => true,
+                (Some(_), None) => true,
+                (Some(_), Some(k)) => !held.contains(k) && !touched.contains(k) && !pending.keys.contains(k),
+            };
+            if unmatched && self.mode == BatchMode::Update {
+                results[index] = Some(Ok(Written::Unmatched));
+                continue;
+            }
+            if unmatched {
+                match normalize(properties, self.region) {
+                    Ok(contact) => {
+                        if let Some(rule) = rule {
+                            pending.keys.extend(normalized_keys(rule, &contact));
+                        }
+                        pending.inputs.push((index, contact));
+                    }
+                    Err(error) => {
+                        results[index] = Some(Err(error));
+                        if self.atomic {
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+            // Matched, or perhaps: settled alone, after the creates before it.
+            self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+            if self.atomic && results.iter().flatten().any(Result::is_err) {
+                break;
+            }
+            let outcome = diesel::Connection::transaction(conn, |c| {
+                self.apply_one(c, keys, actor, input.id.as_deref(), properties)
+            });
+            if let (Some(rule), Ok(written)) = (rule, &outcome) {
+                touched.extend(key);
+                match written {
+                    Written::Created(after) | Written::Unchanged(after) => touched.extend(keys_of(rule, after)),
+                    Written::Updated(before, after) => {
+                        touched.extend(keys_of(rule, before));
+                        touched.extend(keys_of(rule, after));
+                    }
+                    Written::Unmatched => {}
+                }
+            }
+            let failed = outcome.is_err();
+            results[index] = Some(outcome);
+            if failed && self.atomic {
+                break;
+            }
         }
+        if !(self.atomic && results.iter().flatten().any(Result::is_err)) {
+            self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+        }
+        let mut ordered = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Some(result) => ordered.push(result),
+                None => break,
+            }
+        }
+        Ok(ordered)
+    }
+
+    /// Creates the pending inputs together, or one at a time when the database refuses the
+    /// whole run (another writer took one of its e-mails meanwhile).
+    fn flush(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        actor: &Actor,
+        pending: &mut Pending,
+        touched: &mut HashSet<String>,
+        results: &mut [Option<ApiResult<Written>>],
+    ) -> ApiResult<()> {
+        let Pending { inputs, keys: claimed } = std::mem::take(pending);
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        touched.extend(claimed);
+        let (indexes, contacts): (Vec<usize>, Vec<Normalized>) = inputs.into_iter().unzip();
+        let together = diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts));
+        let outcomes = match together {
+            Ok(outcomes) => outcomes,
+            Err(error) if error.status.is_server_error() => return Err(error),
+            Err(_) => contacts
+                .iter()
+                .map(|contact| diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, contact)))
+                .collect(),
+        };
+        for (index, outcome) in indexes.into_iter().zip(outcomes) {
+            results[index] = Some(outcome.map(Written::Created));
+        }
+        Ok(())
+    }
+
+    /// Applies one input as a single write would: matched, then created or updated.
+    pub(crate) fn apply_one(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        actor: &Actor,
+        id: Option<&str>,
+        properties: ContactIn,
+    ) -> ApiResult<Written> {
+        let existing = match self.rule {
+            Some(rule) if self.mode != BatchMode::Create => find_match(conn, &actor.scope(), rule, id, &properties)?,
+            _ => None,
+        };
+        match (self.mode, existing) {
+            (BatchMode::Update, None) => Ok(Written::Unmatched),
+            (BatchMode::Create, _) | (BatchMode::Upsert, None) => {
+                create_in(conn, keys, actor, &normalize(properties, self.region)?).map(Written::Created)
+            }
+            (_, Some(before)) => {
+                let after = update_in(conn, keys, actor, &before.id, None, |_, current| {
+                    let mut merged = ContactIn::from(current.clone());
+                    (self.merge)(&mut merged, properties);
+                    normalize(merged, self.region)
+                })?;
+                Ok(if after.version == before.version {
+                    Written::Unchanged(after)
+                } else {
+                    Written::Updated(Box::new(before), after)
+                })
+            }
+        }
+    }
+}
+
+/// The keys under `rule` a new contact will hold.
+fn normalized_keys(rule: &MatchOn, contact: &Normalized) -> Vec<String> {
+    match rule {
+        MatchOn::Id => Vec::new(),
+        MatchOn::Email => contact.emails.clone(),
+        MatchOn::ExternalId(source) => contact.external_ids.get(source).cloned().into_iter().collect(),
     }
 }
 
@@ -591,8 +936,8 @@ fn item_problem(index: usize, error: &ApiError) -> crm_core::error::Problem {
     problem
 }
 
-/// Creates, updates or upserts up to 1,000 contacts: each input in its own savepoint, or all
-/// together when `atomic`.
+/// Creates, updates or upserts up to 1,000 contacts: each input rolls back alone when it
+/// fails, or all of them together when `atomic`.
 pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> ApiResult<BatchResponse> {
     actor.require(permissions::CONTACTS, Action::Write)?;
     if request.inputs.is_empty() || request.inputs.len() > 1000 {
@@ -601,39 +946,68 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
     let rule = match_on(&request)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     let (mode, atomic) = (request.mode, request.atomic);
-    let results = state
+    let inputs: Vec<BulkInput> = request
+        .inputs
+        .into_iter()
+        .map(|input| BulkInput {
+            properties: validator::Validate::validate(&input.properties)
+                .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))
+                .map(|()| input.properties),
+            id: input.id,
+        })
+        .collect();
+    let outcomes = state
         .db
         .write(move |conn| {
-            let mut results = Vec::with_capacity(request.inputs.len());
             let region = organizations::phone_region(conn, &actor.scope())?;
-            for (index, input) in request.inputs.into_iter().enumerate() {
-                let outcome = diesel::Connection::transaction(conn, |c| {
-                    apply_one(c, &keys, &actor, mode, rule.as_ref(), &region, input)
-                });
-                results.push(match outcome {
-                    Ok((id, status)) => BatchResult { index, status: status.into(), id: Some(id), error: None },
-                    Err(error) if atomic => {
-                        let mut failed = ApiError::unprocessable(
-                            "batch_failed",
-                            format!("Input {index} failed: nothing was saved. {}", error.detail),
-                        );
-                        failed.errors = item_problem(index, &error).errors;
-                        if failed.errors.is_empty() {
-                            failed.errors.push(FieldError::new(format!("/inputs/{index}"), &error.code, &error.detail));
-                        }
-                        return Err(failed);
-                    }
-                    Err(error) => BatchResult {
+            let write = BulkWrite { mode, rule: rule.as_ref(), region: &region, merge: overlay, atomic };
+            let outcomes = write.run(conn, &keys, &actor, inputs)?;
+            if atomic
+                && let Some((index, error)) =
+                    outcomes.iter().enumerate().find_map(|(i, o)| o.as_ref().err().map(|e| (i, e)))
+            {
+                let mut failed = ApiError::unprocessable(
+                    "batch_failed",
+                    format!("Input {index} failed: nothing was saved. {}", error.detail),
+                );
+                failed.errors = item_problem(index, error).errors;
+                if failed.errors.is_empty() {
+                    failed.errors.push(FieldError::new(format!("/inputs/{index}"), &error.code, &error.detail));
+                }
+                return Err(failed);
+            }
+            Ok(outcomes)
+        })
+        .await?;
+    let results: Vec<BatchResult> = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            let (status, id) = match outcome {
+                Ok(Written::Created(c)) => ("created", c.id),
+                Ok(Written::Updated(_, c)) => ("updated", c.id),
+                Ok(Written::Unchanged(c)) => ("unchanged", c.id),
+                Ok(Written::Unmatched) => {
+                    let error = ApiError::not_found("contact matching this input");
+                    return BatchResult {
                         index,
                         status: "error".into(),
                         id: None,
                         error: Some(item_problem(index, &error)),
-                    },
-                });
-            }
-            Ok(results)
+                    };
+                }
+                Err(error) => {
+                    return BatchResult {
+                        index,
+                        status: "error".into(),
+                        id: None,
+                        error: Some(item_problem(index, &error)),
+                    };
+                }
+            };
+            BatchResult { index, status: status.into(), id: Some(id), error: None }
         })
-        .await?;
+        .collect();
     let count = |status: &str| results.iter().filter(|r| r.status == status).count();
     Ok(BatchResponse {
         created: count("created"),

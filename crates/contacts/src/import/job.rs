@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use super::bounded::{BoundedRows, Row};
 use super::dto::{ImportCounts, ImportMode, ImportOptions};
-use super::mapping::{CompanyRef, Plan, row_input};
+use super::mapping::{CompanyRef, Plan, RowInput, row_input};
 use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
 use crate::company::dto::CompanyIn;
-use crate::contact::dto::MatchOn;
+use crate::contact::dto::{BatchMode, MatchOn};
 use crate::contact::dto::{ContactIn, ContactOut};
-use crate::contact::service as contacts;
+use crate::contact::service::{self as contacts, Written};
 use crate::normalize::Domain;
 
 /// Rows per transaction.
@@ -181,17 +181,8 @@ fn apply_chunk(
     let mut records = Vec::with_capacity(batch.len());
     let options = &payload.options;
     let mut run = |c: &mut DbConnection| -> ApiResult<()> {
-        let shape = RowShape {
-            region: crm_core::organizations::phone_region(c, &ctx.actor.scope())?,
-            custom: crm_core::custom_fields::Schema::load(c, &ctx.actor.scope(), crate::contact::model::RECORD_TYPE)?,
-        };
-        for (number, row) in &batch {
-            let outcome = match row {
-                Ok(row) => diesel::Connection::transaction(c, |c| {
-                    apply_row(c, &ctx.state.keys, &ctx.actor, options, plan, &shape, &payload.header, key, row)
-                }),
-                Err(too_large) => Err(ApiError::invalid_field("", "row_too_large", too_large.clone())),
-            };
+        let outcomes = apply_rows(c, ctx, options, plan, &payload.header, key, &batch)?;
+        for ((number, row), outcome) in batch.iter().zip(outcomes) {
             let counts = &mut progress.counts;
             let mut record = ImportRow {
                 org_id: ctx.actor.org_id.clone(),
@@ -266,6 +257,92 @@ fn reason(error: &ApiError) -> String {
     text
 }
 
+/// The rows' outcomes, in order: runs of rows without a company are written together
+/// ([`contacts::BulkWrite`]); a row naming a company is written alone with its link, so a link
+/// that fails rolls its contact back too.
+fn apply_rows(
+    conn: &mut DbConnection,
+    ctx: &JobContext,
+    options: &ImportOptions,
+    plan: &Plan,
+    header: &[String],
+    key: Option<&MatchOn>,
+    batch: &[(u64, Row)],
+) -> ApiResult<Vec<ApiResult<Done>>> {
+    let (keys, actor) = (&ctx.state.keys, &ctx.actor);
+    let region = crm_core::organizations::phone_region(conn, &actor.scope())?;
+    let custom = crm_core::custom_fields::Schema::load(conn, &actor.scope(), crate::contact::model::RECORD_TYPE)?;
+    let mode = match options.mode {
+        ImportMode::Create => BatchMode::Create,
+        ImportMode::Update => BatchMode::Update,
+        ImportMode::Upsert => BatchMode::Upsert,
+    };
+    let write = contacts::BulkWrite { mode, rule: key, region: &region, merge, atomic: false };
+    let mut outcomes: Vec<Option<ApiResult<Done>>> = batch.iter().map(|_| None).collect();
+    let mut run: Vec<(usize, contacts::BulkInput)> = Vec::new();
+    for (index, (_, row)) in batch.iter().enumerate() {
+        let input = match row {
+            Err(too_large) => Err(ApiError::invalid_field("", "row_too_large", too_large.clone())),
+            Ok(row) if row.iter().all(|v| v.trim().is_empty()) => {
+                outcomes[index] = Some(Ok(Done::Skipped));
+                continue;
+            }
+            Ok(row) => row_input(plan, header, row).map(|mut input| {
+                if let Some(values) = input.contact.custom.take() {
+                    input.contact.custom = Some(custom.from_text(values));
+                }
+                input
+            }),
+        };
+        match input {
+            Ok(RowInput { id, contact, company: Some(company) }) => {
+                write_run(conn, ctx, &write, &mut run, &mut outcomes)?;
+                outcomes[index] = Some(diesel::Connection::transaction(conn, |c| {
+                    let written = write.apply_one(c, keys, actor, id.as_deref(), contact)?;
+                    if let Some(contact_id) = written_id(&written) {
+                        link_company(c, actor, options.create_companies, contact_id, &company)?;
+                    }
+                    Ok(Done::from(written))
+                }));
+            }
+            Ok(RowInput { id, contact, company: None }) => {
+                run.push((index, contacts::BulkInput { id, properties: Ok(contact) }));
+            }
+            Err(error) => run.push((index, contacts::BulkInput { id: None, properties: Err(error) })),
+        }
+    }
+    write_run(conn, ctx, &write, &mut run, &mut outcomes)?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(ApiError::internal("an import row was left out"))))
+        .collect())
+}
+
+/// Writes a run of rows together and takes their outcomes.
+fn write_run(
+    conn: &mut DbConnection,
+    ctx: &JobContext,
+    write: &contacts::BulkWrite<'_>,
+    run: &mut Vec<(usize, contacts::BulkInput)>,
+    outcomes: &mut [Option<ApiResult<Done>>],
+) -> ApiResult<()> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let (indexes, inputs): (Vec<usize>, Vec<contacts::BulkInput>) = std::mem::take(run).into_iter().unzip();
+    for (index, written) in indexes.into_iter().zip(write.run(conn, &ctx.state.keys, &ctx.actor, inputs)?) {
+        outcomes[index] = Some(written.map(Done::from));
+    }
+    Ok(())
+}
+
+fn written_id(written: &Written) -> Option<&str> {
+    match written {
+        Written::Created(c) | Written::Updated(_, c) | Written::Unchanged(c) => Some(&c.id),
+        Written::Unmatched => None,
+    }
+}
+
 enum Done {
     Created(String),
     Updated(String, Box<ContactOut>),
@@ -273,63 +350,16 @@ enum Done {
     Skipped,
 }
 
-/// What a chunk reads once for all its rows: the phone region and the custom fields.
-struct RowShape {
-    region: String,
-    custom: crm_core::custom_fields::Schema,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn apply_row(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    actor: &Actor,
-    options: &ImportOptions,
-    plan: &Plan,
-    shape: &RowShape,
-    header: &[String],
-    key: Option<&MatchOn>,
-    row: &[String],
-) -> ApiResult<Done> {
-    if row.iter().all(|v| v.trim().is_empty()) {
-        return Ok(Done::Skipped);
-    }
-    let mut input = row_input(plan, header, row)?;
-    if let Some(custom) = input.contact.custom.take() {
-        input.contact.custom = Some(shape.custom.from_text(custom));
-    }
-    let existing = match key {
-        Some(key) if options.mode != ImportMode::Create => {
-            contacts::find_match(conn, &actor.scope(), key, input.id.as_deref(), &input.contact)?
+impl From<Written> for Done {
+    fn from(written: Written) -> Done {
+        match written {
+            Written::Created(c) => Done::Created(c.id),
+            Written::Updated(before, after) => Done::Updated(after.id, before),
+            Written::Unchanged(_) => Done::Unchanged,
+            // An update that matches no contact skips the row.
+            Written::Unmatched => Done::Skipped,
         }
-        _ => None,
-    };
-    let (done, contact_id) = match (options.mode, existing) {
-        (ImportMode::Update, None) => return Ok(Done::Skipped),
-        (ImportMode::Create, _) | (ImportMode::Upsert, None) => {
-            let created =
-                contacts::create_in(conn, keys, actor, &contacts::normalize(input.contact.clone(), &shape.region)?)?;
-            (Done::Created(created.id.clone()), created.id)
-        }
-        (_, Some(before)) => {
-            let version = before.version;
-            let after = contacts::update_in(conn, keys, actor, &before.id, None, |_, current| {
-                let mut merged = ContactIn::from(current.clone());
-                merge(&mut merged, input.contact.clone());
-                contacts::normalize(merged, &shape.region)
-            })?;
-            let id = after.id.clone();
-            if after.version == version {
-                (Done::Unchanged, id)
-            } else {
-                (Done::Updated(id.clone(), Box::new(before)), id)
-            }
-        }
-    };
-    if let Some(company) = &input.company {
-        link_company(conn, actor, options.create_companies, &contact_id, company)?;
     }
-    Ok(done)
 }
 
 /// A row's values on top of the stored contact: e-mails, phones and tags are added to the

@@ -1,5 +1,7 @@
 //! Erased e-mail hashes, erasure records, and the queries an erasure needs across tables.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use crm_core::auth::secrets::Keys;
 use crm_core::db::DbConnection;
@@ -25,6 +27,22 @@ pub fn is_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, email: &st
         .first::<NaiveDateTime>(conn)
         .optional()?
         .is_some())
+}
+
+/// Which of `emails` belonged to erased contacts of the organization.
+pub fn erased_among(conn: &mut DbConnection, keys: &Keys, scope: &Scope, emails: &[&str]) -> ApiResult<Vec<String>> {
+    let hashes: HashMap<String, &str> = emails.iter().map(|e| (keys.hash_erased_email(e), *e)).collect();
+    let wanted: Vec<&String> = hashes.keys().collect();
+    let mut erased = Vec::new();
+    for chunk in wanted.chunks(crm_core::db::rows_per_statement(1)) {
+        let found: Vec<String> = erased_emails::table
+            .filter(erased_emails::org_id.eq(scope.org_id()))
+            .filter(erased_emails::email_hash.eq_any(chunk))
+            .select(erased_emails::email_hash)
+            .load(conn)?;
+        erased.extend(found.iter().filter_map(|h| hashes.get(h)).map(|e| e.to_string()));
+    }
+    Ok(erased)
 }
 
 /// Keeps the hash of an erased e-mail (once).

@@ -33,16 +33,21 @@ const ERASED_NAME: &str = "Erased contact";
 pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, emails: &[String]) -> ApiResult<()> {
     for email in emails {
         if model::is_erased(conn, keys, scope, email)? {
-            return Err(ApiError::conflict(
-                "erased_contact",
-                format!(
-                    "{email} belonged to a contact who was erased at their request. To accept the address \
-                     again, an admin releases it with POST /v1/erased-emails/release."
-                ),
-            ));
+            return Err(erased(email));
         }
     }
     Ok(())
+}
+
+/// The 409 for an e-mail of an erased contact.
+pub fn erased(email: &str) -> ApiError {
+    ApiError::conflict(
+        "erased_contact",
+        format!(
+            "{email} belonged to a contact who was erased at their request. To accept the address again, an \
+             admin releases it with POST /v1/erased-emails/release."
+        ),
+    )
 }
 
 pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<PersonalDataOut> {

@@ -325,7 +325,7 @@ mod batch {
     use crate::both;
     use crate::support::TestApp;
 
-    both!(batch_upserts_with_per_input_results, atomic_batch_is_all_or_nothing);
+    both!(batch_upserts_with_per_input_results, atomic_batch_is_all_or_nothing, batch_checks_each_input_as_alone);
 
     async fn batch_upserts_with_per_input_results(app: TestApp) {
         let existing = app
@@ -413,6 +413,74 @@ mod batch {
         )
         .await
         .expect(403);
+    }
+
+    /// Runs of new contacts are written together: each input is still checked as a single
+    /// write checks it, against the database and against the inputs before it.
+    async fn batch_checks_each_input_as_alone(app: TestApp) {
+        let tier = json!({"record_type": "contact", "key": "tier", "label": "Tier", "type": "select",
+            "options": [{"value": "gold"}, {"value": "silver"}]});
+        app.post("/v1/custom-fields", &app.admin_key, tier).await.expect(201);
+        app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Held", "external_ids": {"shop": "9"}}))
+            .await
+            .expect(201);
+        let (contacts, events, audit) = (app.count("contacts"), app.count("events"), app.count("audit_log"));
+        let body = json!({"mode": "upsert", "match_on": "email", "inputs": [
+            {"properties": {"first_name": "Ada", "emails": [{"address": "ada@bulk.example"}], "phones": [{"number": "+14155550100"}],
+                "tags": ["vip"], "external_ids": {"shop": "1"}, "custom": {"tier": "gold"}, "owner_id": app.sales_id}},
+            {"properties": {"last_name": "Lovelace", "emails": [{"address": "ADA@bulk.example"}]}},
+            {"properties": {"first_name": "Bob", "emails": [{"address": "bob@bulk.example"}], "external_ids": {"shop": "1"}}},
+            {"properties": {"first_name": "Cy", "emails": [{"address": "cy@bulk.example"}], "owner_id": "usr_01h455vb4pex5vsknk084sn02q"}},
+            {"properties": {"first_name": "Di", "emails": [{"address": "di@bulk.example"}], "custom": {"tier": "bronze"}}},
+            {"properties": {"first_name": "Eve", "emails": [{"address": "eve@bulk.example"}]}},
+            {"properties": {"first_name": "Fay", "emails": [{"address": "fay@bulk.example"}, {"address": "eve@bulk.example"}]}},
+            {"properties": {"first_name": "Gus", "emails": [{"address": "gus@bulk.example"}], "external_ids": {"shop": "9"}}}
+        ]});
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        reply.expect(200);
+        let results = reply.body["results"].as_array().unwrap();
+        let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(
+            statuses,
+            ["created", "updated", "error", "error", "error", "created", "error", "error"],
+            "{results:?}"
+        );
+        assert_eq!(results[1]["id"], results[0]["id"]);
+        let code = |i: usize| results[i]["error"]["code"].as_str().unwrap().to_string();
+        assert_eq!(code(2), "external_id_taken");
+        assert_eq!(code(3), "validation_failed");
+        assert_eq!(results[3]["error"]["errors"][0]["pointer"], "/inputs/3/properties/owner_id");
+        assert_eq!(results[4]["error"]["errors"][0]["pointer"], "/inputs/4/properties/custom/tier");
+        assert_eq!(code(6), "duplicate_contact");
+        assert!(results[6]["error"]["detail"].as_str().unwrap().contains(results[5]["id"].as_str().unwrap()));
+        assert_eq!(code(7), "external_id_taken");
+        // Two contacts created and one updated: a row, an audit row and an event each.
+        assert_eq!(app.count("contacts"), contacts + 2);
+        assert_eq!(app.count("audit_log"), audit + 3);
+        assert_eq!(app.count("events"), events + 3);
+        let ada = app.get(&format!("/v1/contacts/{}", results[0]["id"].as_str().unwrap()), &app.admin_key).await;
+        ada.expect(200);
+        assert_eq!((ada.body["first_name"].as_str(), ada.body["last_name"].as_str()), (Some("Ada"), Some("Lovelace")));
+        assert_eq!(ada.body["version"], 2);
+        assert_eq!(ada.body["tags"], json!(["vip"]));
+        assert_eq!(ada.body["external_ids"], json!({"shop": "1"}));
+        assert_eq!(ada.body["custom"], json!({"tier": "gold"}));
+        assert_eq!(ada.body["owner_id"], app.sales_id.as_str());
+        assert_eq!(ada.body["phones"][0]["number"], "+14155550100");
+        // Indexed, found by its e-mail, tag and external id as a single create's contact is.
+        let hits = app.get("/v1/search?q=lovelace", &app.admin_key).await;
+        assert_eq!(hits.body["data"][0]["id"], results[0]["id"]);
+        let hits = app.get("/v1/search?q=4155550100", &app.admin_key).await;
+        assert_eq!(hits.body["data"][0]["id"], results[0]["id"]);
+        let by_email = app.get("/v1/contacts?email=eve@bulk.example", &app.admin_key).await;
+        assert_eq!(by_email.body["data"][0]["id"], results[5]["id"]);
+        let by_tag = app.get("/v1/contacts?tag=vip", &app.admin_key).await;
+        assert_eq!(by_tag.body["data"].as_array().unwrap().len(), 1);
+        let by_shop =
+            app.put("/v1/external-ids/shop/1/contact", &app.admin_key, json!({"job_title": "Countess"})).await;
+        assert_eq!(by_shop.body["id"], results[0]["id"]);
+        let types = app.event_types();
+        assert_eq!(types.iter().filter(|t| *t == "contact.created").count(), 3);
     }
 
     async fn atomic_batch_is_all_or_nothing(app: TestApp) {

@@ -26,6 +26,45 @@ pub struct AuditEntry {
     pub created_at: NaiveDateTime,
 }
 
+/// An audit row to write.
+#[derive(Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+pub struct NewAuditRow {
+    id: String,
+    org_id: String,
+    actor_type: String,
+    actor_id: String,
+    action: String,
+    resource_type: String,
+    resource_id: String,
+    changes: String,
+    request_id: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl NewAuditRow {
+    pub fn new(
+        actor: &Actor,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        changes: &Map<String, Value>,
+    ) -> Self {
+        NewAuditRow {
+            id: crate::id::new_id("aud"),
+            org_id: actor.org_id.clone(),
+            actor_type: actor.actor_type().to_string(),
+            actor_id: actor.principal_id().to_string(),
+            action: action.to_string(),
+            resource_type: resource_type.to_string(),
+            resource_id: resource_id.to_string(),
+            changes: Value::Object(changes.clone()).to_string(),
+            request_id: (!actor.request_id.is_empty()).then(|| actor.request_id.clone()),
+            created_at: crate::time::now(),
+        }
+    }
+}
+
 pub fn insert(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -35,19 +74,14 @@ pub fn insert(
     changes: &Map<String, Value>,
 ) -> ApiResult<()> {
     diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(crate::id::new_id("aud")),
-            audit_log::org_id.eq(&actor.org_id),
-            audit_log::actor_type.eq(actor.actor_type()),
-            audit_log::actor_id.eq(actor.principal_id()),
-            audit_log::action.eq(action),
-            audit_log::resource_type.eq(resource_type),
-            audit_log::resource_id.eq(resource_id),
-            audit_log::changes.eq(Value::Object(changes.clone()).to_string()),
-            audit_log::request_id.eq((!actor.request_id.is_empty()).then_some(&actor.request_id)),
-            audit_log::created_at.eq(crate::time::now()),
-        ))
+        .values(NewAuditRow::new(actor, action, resource_type, resource_id, changes))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Writes many audit rows, a multi-row statement per chunk.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewAuditRow]) -> ApiResult<()> {
+    crate::insert_rows!(conn, audit_log::table, rows, 10)?;
     Ok(())
 }
 

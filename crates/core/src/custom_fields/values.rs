@@ -175,6 +175,16 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The region national numbers of phone fields are read in: the organization's, read only
+    /// when a live field is a phone.
+    pub fn phone_region(&self, conn: &mut DbConnection, scope: &Scope) -> ApiResult<String> {
+        if self.fields.iter().any(|f| f.field_type == FieldType::Phone && !f.archived) {
+            crate::organizations::phone_region(conn, scope)
+        } else {
+            Ok(crate::normalize::DEFAULT_REGION.to_string())
+        }
+    }
+
     pub fn load(conn: &mut DbConnection, scope: &Scope, record_type: &str) -> ApiResult<Schema> {
         let definitions = model::all_for(conn, scope, record_type)?;
         Ok(Schema { fields: definitions.iter().map(Field::from_definition).collect() })
@@ -298,14 +308,24 @@ pub fn store(
     stored: Option<&str>,
 ) -> ApiResult<String> {
     let schema = Schema::load(conn, scope, record_type)?;
+    let region = schema.phone_region(conn, scope)?;
+    store_with(conn, scope, &schema, &region, record_type, record_id, given, stored)
+}
+
+/// [`store`] with the definitions and phone region already read (once for a whole batch).
+#[allow(clippy::too_many_arguments)]
+pub fn store_with(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    schema: &Schema,
+    region: &str,
+    record_type: &str,
+    record_id: &str,
+    given: &Map<String, Value>,
+    stored: Option<&str>,
+) -> ApiResult<String> {
     let before = stored.map(parse_stored);
-    // National numbers of phone fields are read in the organization's region.
-    let region = if schema.fields.iter().any(|f| f.field_type == FieldType::Phone && !f.archived) {
-        crate::organizations::phone_region(conn, scope)?
-    } else {
-        crate::normalize::DEFAULT_REGION.to_string()
-    };
-    let after = schema.check(given, before.as_ref(), "/custom", &region).map_err(crate::error::ApiError::validation)?;
+    let after = schema.check(given, before.as_ref(), "/custom", region).map_err(crate::error::ApiError::validation)?;
     let untouched = before.as_ref().is_none_or(Map::is_empty) && after.is_empty() || before.as_ref() == Some(&after);
     if !untouched {
         model::set_values(conn, scope, record_type, record_id, &schema.index(&after))?;

@@ -24,6 +24,39 @@ pub struct Event {
     pub created_at: NaiveDateTime,
 }
 
+/// An event to write: `seq` is stamped later on PostgreSQL, at insert on SQLite.
+#[derive(Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEvent {
+    id: String,
+    org_id: String,
+    seq: Option<i64>,
+    event_type: String,
+    actor_type: String,
+    actor_id: String,
+    data: String,
+    created_at: NaiveDateTime,
+}
+
+impl NewEvent {
+    pub fn new(actor: &Actor, event_type: &str, object: Value, previous: Option<Value>) -> Self {
+        let data = match previous {
+            Some(previous) => json!({"object": object, "previous_attributes": previous}),
+            None => json!({"object": object}),
+        };
+        NewEvent {
+            id: crate::id::new_id("evt"),
+            org_id: actor.org_id.clone(),
+            seq: None,
+            event_type: event_type.to_string(),
+            actor_type: actor.actor_type().to_string(),
+            actor_id: actor.principal_id().to_string(),
+            data: data.to_string(),
+            created_at: crate::time::now(),
+        }
+    }
+}
+
 /// Records an event on the caller's connection: it commits or rolls back with the change.
 pub fn emit(
     conn: &mut DbConnection,
@@ -32,22 +65,8 @@ pub fn emit(
     object: Value,
     previous: Option<Value>,
 ) -> ApiResult<()> {
-    let id = crate::id::new_id("evt");
-    let data = match previous {
-        Some(previous) => json!({"object": object, "previous_attributes": previous}),
-        None => json!({"object": object}),
-    };
-    diesel::insert_into(events::table)
-        .values((
-            events::id.eq(&id),
-            events::org_id.eq(&actor.org_id),
-            events::event_type.eq(event_type),
-            events::actor_type.eq(actor.actor_type()),
-            events::actor_id.eq(actor.principal_id()),
-            events::data.eq(data.to_string()),
-            events::created_at.eq(crate::time::now()),
-        ))
-        .execute(conn)?;
+    let event = NewEvent::new(actor, event_type, object, previous);
+    diesel::insert_into(events::table).values(&event).execute(conn)?;
     if let DbConnection::Sqlite(c) = conn {
         // One writer at a time: insert order is commit order.
         diesel::sql_query(
@@ -56,9 +75,23 @@ pub fn emit(
         )
         .bind::<Text, _>(&actor.org_id)
         .bind::<Text, _>(&actor.org_id)
-        .bind::<Text, _>(&id)
+        .bind::<Text, _>(&event.id)
         .execute(c)?;
     }
+    Ok(())
+}
+
+/// Records many events of one organization, in order, a multi-row statement per chunk.
+pub fn emit_many(conn: &mut DbConnection, org_id: &str, mut batch: Vec<NewEvent>) -> ApiResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        // One writer at a time: the next numbers are free until this transaction ends.
+        let last: Option<i64> =
+            events::table.filter(events::org_id.eq(org_id)).select(diesel::dsl::max(events::seq)).first(c)?;
+        for (event, seq) in batch.iter_mut().zip(last.unwrap_or(0) + 1..) {
+            event.seq = Some(seq);
+        }
+    }
+    crate::insert_rows!(conn, events::table, batch, 8)?;
     Ok(())
 }
 

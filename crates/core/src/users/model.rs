@@ -128,12 +128,13 @@ pub fn find_with_organization(conn: &mut DbConnection, scope: &Scope, id: &str) 
 pub fn check_owner(conn: &mut DbConnection, scope: &Scope, owner_id: &str) -> ApiResult<()> {
     match find(conn, scope, owner_id)? {
         Some(user) if user.status == "active" => Ok(()),
-        _ => Err(crate::error::ApiError::invalid_field(
-            "/owner_id",
-            "unknown_user",
-            "must be an active user of the organization",
-        )),
+        _ => Err(unknown_owner()),
     }
+}
+
+/// The 422 for an owner who is not an active user of the organization.
+pub fn unknown_owner() -> crate::error::ApiError {
+    crate::error::ApiError::invalid_field("/owner_id", "unknown_user", "must be an active user of the organization")
 }
 
 pub fn find_by_email(conn: &mut DbConnection, scope: &Scope, email: &str) -> ApiResult<Option<User>> {
