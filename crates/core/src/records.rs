@@ -190,6 +190,37 @@ pub fn holders_of_external_ids(
     Ok(holders)
 }
 
+/// Takes away the tags of the records `tags_of` and the external ids of `external_ids_of`
+/// (before [`add_many`] gives them their new ones).
+pub fn clear_many(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    tags_of: &[&str],
+    external_ids_of: &[&str],
+) -> ApiResult<()> {
+    let org_id = scope.org_id();
+    for chunk in tags_of.chunks(crate::db::rows_per_statement(1)) {
+        diesel::delete(
+            record_tags::table
+                .filter(record_tags::org_id.eq(org_id))
+                .filter(record_tags::record_type.eq(record_type))
+                .filter(record_tags::record_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    for chunk in external_ids_of.chunks(crate::db::rows_per_statement(1)) {
+        diesel::delete(
+            external_ids::table
+                .filter(external_ids::org_id.eq(org_id))
+                .filter(external_ids::record_type.eq(record_type))
+                .filter(external_ids::record_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Tags and external ids of many new records, a multi-row statement per table and chunk. The
 /// caller has checked that no other record holds these external ids.
 pub fn add_many(

@@ -199,6 +199,19 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, record_id: &str) -> ApiRes
     Ok(())
 }
 
+/// Takes many records out of the index (before [`add_many`] puts their new documents in).
+pub fn remove_many(conn: &mut DbConnection, scope: &Scope, record_ids: &[&str]) -> ApiResult<()> {
+    for chunk in record_ids.chunks(crate::db::rows_per_statement(1)) {
+        diesel::delete(
+            search_terms::table
+                .filter(search_terms::org_id.eq(scope.org_id()))
+                .filter(search_terms::record_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Which words of the index a scan reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Words {

@@ -29,12 +29,19 @@ pub enum Piece {
 #[derive(Debug, Clone)]
 pub struct Fragment<T> {
     pieces: Vec<Piece>,
+    cacheable: bool,
     _type: std::marker::PhantomData<T>,
 }
 
 impl<T> Fragment<T> {
     pub fn new(pieces: Vec<Piece>) -> Self {
-        Fragment { pieces, _type: std::marker::PhantomData }
+        Fragment { pieces, cacheable: true, _type: std::marker::PhantomData }
+    }
+
+    /// A fragment whose shape varies with its input (a multi-row statement takes as many rows as
+    /// it is given): kept out of the prepared statement cache, which it would fill.
+    pub fn uncached(pieces: Vec<Piece>) -> Self {
+        Fragment { pieces, cacheable: false, _type: std::marker::PhantomData }
     }
 }
 
@@ -56,6 +63,9 @@ impl<T> QueryId for Fragment<T> {
 
 impl<T> QueryFragment<Backend> for Fragment<T> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> diesel::QueryResult<()> {
+        if !self.cacheable {
+            out.unsafe_to_cache_prepared();
+        }
         for piece in &self.pieces {
             match piece {
                 Piece::Sql(sql) => out.push_sql(sql),

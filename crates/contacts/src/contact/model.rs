@@ -294,6 +294,118 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Contact
     Ok(())
 }
 
+/// Writes the fields of many contacts, with one version more each: one `UPDATE … FROM
+/// (VALUES …)` per chunk (both databases name the columns of a VALUES list column1, column2…).
+pub fn update_many(conn: &mut DbConnection, scope: &Scope, rows: &[(&str, &ContactFields)]) -> ApiResult<()> {
+    use crm_core::sql::{Piece, Statement};
+    const COLUMNS: [&str; 15] = [
+        "first_name",
+        "last_name",
+        "sort_name",
+        "email",
+        "phone",
+        "emails",
+        "phones",
+        "addresses",
+        "job_title",
+        "lifecycle_stage",
+        "lead_source",
+        "owner_id",
+        "tags",
+        "external_ids",
+        "custom",
+    ];
+    let now = crm_core::time::now();
+    for chunk in rows.chunks(crm_core::db::rows_per_statement(COLUMNS.len() + 1)) {
+        let set: Vec<String> = COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = v.column{}", i + 2)).collect();
+        let mut pieces = vec![
+            Piece::Sql(format!(
+                "UPDATE contacts SET {}, version = contacts.version + 1, updated_at = ",
+                set.join(", ")
+            )),
+            Piece::Time(now),
+            Piece::Sql(" FROM (VALUES ".into()),
+        ];
+        for (i, (id, f)) in chunk.iter().enumerate() {
+            let text = |v: &str| Piece::Text(v.to_string());
+            let optional = |v: &Option<String>| v.as_deref().map_or(Piece::Sql("NULL".into()), text);
+            let values = [
+                text(id),
+                optional(&f.first_name),
+                optional(&f.last_name),
+                text(&f.sort_name),
+                optional(&f.email),
+                optional(&f.phone),
+                text(&f.emails),
+                text(&f.phones),
+                text(&f.addresses),
+                optional(&f.job_title),
+                text(&f.lifecycle_stage),
+                optional(&f.lead_source),
+                optional(&f.owner_id),
+                text(&f.tags),
+                text(&f.external_ids),
+                text(&f.custom),
+            ];
+            pieces.push(Piece::Sql(if i == 0 { "(" } else { ", (" }.into()));
+            for (j, value) in values.into_iter().enumerate() {
+                if j > 0 {
+                    pieces.push(Piece::Sql(", ".into()));
+                }
+                pieces.push(value);
+            }
+            pieces.push(Piece::Sql(")".into()));
+        }
+        pieces.extend([
+            Piece::Sql(") AS v WHERE contacts.org_id = ".into()),
+            Piece::Text(scope.org_id().to_string()),
+            Piece::Sql(" AND contacts.id = v.column1".into()),
+        ]);
+        Statement::uncached(pieces).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Live contacts by id in the scope's sight, locked for the caller's transaction (PostgreSQL:
+/// `FOR NO KEY UPDATE`, as the write runner locks one; SQLite has one writer).
+pub fn lock_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<Vec<Contact>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crm_core::db::rows_per_statement(1)) {
+        if let DbConnection::Postgres(c) = conn {
+            contacts::table
+                .filter(contacts::org_id.eq(scope.org_id()))
+                .filter(contacts::id.eq_any(chunk))
+                .select(contacts::id)
+                .for_no_key_update()
+                .load::<String>(c)?;
+        }
+        let query = contacts::table
+            .filter(contacts::org_id.eq(scope.org_id()))
+            .filter(contacts::id.eq_any(chunk))
+            .filter(contacts::deleted_at.is_null())
+            .select(Contact::as_select())
+            .into_boxed();
+        found.extend(match scope.visible(RECORD_TYPE, OWNER) {
+            None => query.load(conn)?,
+            Some(visible) => query.filter(visible).load(conn)?,
+        });
+    }
+    Ok(found)
+}
+
+/// Takes the e-mails of these contacts away (before [`add_emails_many`] gives them theirs).
+pub fn clear_emails_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<()> {
+    for chunk in ids.chunks(crm_core::db::rows_per_statement(1)) {
+        diesel::delete(
+            contact_emails::table
+                .filter(contact_emails::org_id.eq(scope.org_id()))
+                .filter(contact_emails::contact_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The live contact holding any of these e-mails, other than `except`.
 pub fn holder_of_emails(
     conn: &mut DbConnection,

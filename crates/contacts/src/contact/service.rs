@@ -177,13 +177,7 @@ fn store(
     if emails_changed && (exists || !contact.emails.is_empty()) {
         model::set_emails(conn, &scope, id, &contact.emails)?;
     }
-    // What the search index holds of a contact: its names, e-mails, phones and owner.
-    let same_document = |p: &Normalized| {
-        let (a, b) = (&p.fields, &contact.fields);
-        (&a.first_name, &a.last_name, &a.email, &a.phones, &a.owner_id, &p.emails)
-            == (&b.first_name, &b.last_name, &b.email, &b.phones, &b.owner_id, &contact.emails)
-    };
-    if !previous.is_some_and(same_document) {
+    if !previous.is_some_and(|p| same_document(p, contact)) {
         index(conn, &scope, id, contact, fields.owner_id.as_deref(), exists)?;
     }
     if previous.is_none_or(|p| p.tags != contact.tags) && (exists || !contact.tags.is_empty()) {
@@ -193,6 +187,13 @@ fn store(
         records::set_external_ids(conn, &scope, RECORD_TYPE, id, &contact.external_ids)?;
     }
     Ok(())
+}
+
+/// Whether the search index holds the same of both: names, e-mails, phones and owner.
+fn same_document(a: &Normalized, b: &Normalized) -> bool {
+    let (f, g) = (&a.fields, &b.fields);
+    (&f.first_name, &f.last_name, &f.email, &f.phones, &f.owner_id, &a.emails)
+        == (&g.first_name, &g.last_name, &g.email, &g.phones, &g.owner_id, &b.emails)
 }
 
 /// The 409 for an e-mail another contact holds.
@@ -585,16 +586,19 @@ fn keys_of(rule: &MatchOn, contact: &ContactOut) -> Vec<String> {
     }
 }
 
-/// Which of `keys` some live contact holds under `rule` (of any owner: a match out of the
-/// caller's sight is settled one input at a time, as a single write would).
-fn held_keys(conn: &mut DbConnection, scope: &Scope, rule: &MatchOn, keys: &[&str]) -> ApiResult<HashSet<String>> {
+/// Which of `keys` some live contact holds under `rule`, and which contact (of any owner: a
+/// match out of the caller's sight is settled one input at a time, as a single write would).
+fn holders(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    rule: &MatchOn,
+    keys: &[&str],
+) -> ApiResult<HashMap<String, String>> {
     let unrestricted = scope.unrestricted();
     Ok(match rule {
-        MatchOn::Id => model::find_many(conn, &unrestricted, keys)?.into_iter().map(|c| c.id).collect(),
-        MatchOn::Email => model::holders_of_emails(conn, scope, keys)?.into_keys().collect(),
-        MatchOn::ExternalId(source) => {
-            records::holders_of_external_ids(conn, scope, RECORD_TYPE, source, keys)?.into_keys().collect()
-        }
+        MatchOn::Id => model::find_many(conn, &unrestricted, keys)?.into_iter().map(|c| (c.id.clone(), c.id)).collect(),
+        MatchOn::Email => model::holders_of_emails(conn, scope, keys)?,
+        MatchOn::ExternalId(source) => records::holders_of_external_ids(conn, scope, RECORD_TYPE, source, keys)?,
     })
 }
 
@@ -740,11 +744,33 @@ pub(crate) struct BulkWrite<'a> {
     pub atomic: bool,
 }
 
-/// The inputs of a run of creates waiting to be written, and the keys they will hold.
+/// The run of inputs waiting to be written together: creates, or updates of distinct
+/// contacts; and the keys its inputs may give their contacts.
 #[derive(Default)]
 struct Pending {
-    inputs: Vec<(usize, Normalized)>,
+    creates: Vec<(usize, Normalized)>,
+    updates: Vec<Matched>,
+    /// The contacts the updates match.
+    matched: HashSet<String>,
     keys: HashSet<String>,
+}
+
+/// An input matched to a contact, waiting in a run of updates.
+struct Matched {
+    index: usize,
+    /// The id the input named, and the contact its key matched.
+    input_id: Option<String>,
+    contact_id: String,
+    properties: ContactIn,
+}
+
+/// An update checked and ready to write.
+struct Draft {
+    index: usize,
+    before: ContactOut,
+    previous: Option<Normalized>,
+    contact: Normalized,
+    stored_custom: String,
 }
 
 impl BulkWrite<'_> {
@@ -765,18 +791,19 @@ impl BulkWrite<'_> {
                 _ => None,
             })
             .collect();
-        // Keys some contact holds now, and keys this write may give or take: an input whose key
-        // is in neither matches nothing, with no query of its own.
-        let held = match rule {
+        // Who holds each key now; and the keys this write may give or take, whose holders it
+        // no longer knows: an input whose key is in neither is settled without a query.
+        let holders = match rule {
             Some(rule) => {
                 let wanted: Vec<&str> = match_keys.iter().flatten().map(String::as_str).collect();
-                held_keys(conn, &scope, rule, &wanted)?
+                holders(conn, &scope, rule, &wanted)?
             }
-            None => HashSet::new(),
+            None => HashMap::new(),
         };
         let mut touched: HashSet<String> = HashSet::new();
         let mut pending = Pending::default();
         let mut results: Vec<Option<ApiResult<Written>>> = inputs.iter().map(|_| None).collect();
+        let failed = |results: &[Option<ApiResult<Written>>]| results.iter().flatten().any(Result::is_err);
         for ((index, input), key) in inputs.into_iter().enumerate().zip(match_keys) {
             let properties = match input.properties {
                 Ok(properties) => properties,
@@ -788,22 +815,23 @@ impl BulkWrite<'_> {
                     continue;
                 }
             };
-            let unmatched = match (rule, &key) {
-                (None, _) => true,
-                (Some(_), None) => true,
-                (Some(_), Some(k)) => !held.contains(k) && !touched.contains(k) && !pending.keys.contains(k),
-            };
+            let known = key.as_ref().filter(|k| !touched.contains(*k) && !pending.keys.contains(*k));
+            let holder = known.and_then(|k| holders.get(k));
+            let unmatched = rule.is_none() || key.is_none() || (known.is_some() && holder.is_none());
             if unmatched && self.mode == BatchMode::Update {
                 results[index] = Some(Ok(Written::Unmatched));
                 continue;
             }
             if unmatched {
+                if !pending.updates.is_empty() {
+                    self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+                }
                 match normalize(properties, self.region) {
                     Ok(contact) => {
                         if let Some(rule) = rule {
                             pending.keys.extend(normalized_keys(rule, &contact));
                         }
-                        pending.inputs.push((index, contact));
+                        pending.creates.push((index, contact));
                     }
                     Err(error) => {
                         results[index] = Some(Err(error));
@@ -814,24 +842,31 @@ impl BulkWrite<'_> {
                 }
                 continue;
             }
-            // Matched, or perhaps: settled alone, after the creates before it.
+            if let (Some(rule), Some(holder)) = (rule, holder)
+                && !pending.matched.contains(holder)
+            {
+                if !pending.creates.is_empty() {
+                    self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+                    if self.atomic && failed(&results) {
+                        break;
+                    }
+                }
+                pending.keys.extend(input_keys(rule, &properties));
+                pending.matched.insert(holder.clone());
+                pending.updates.push(Matched { index, input_id: input.id, contact_id: holder.clone(), properties });
+                continue;
+            }
+            // Its match may have moved in this write: settled alone, after the run before it.
             self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
-            if self.atomic && results.iter().flatten().any(Result::is_err) {
+            if self.atomic && failed(&results) {
                 break;
             }
             let outcome = diesel::Connection::transaction(conn, |c| {
                 self.apply_one(c, keys, actor, input.id.as_deref(), properties)
             });
+            touched.extend(key);
             if let (Some(rule), Ok(written)) = (rule, &outcome) {
-                touched.extend(key);
-                match written {
-                    Written::Created(after) | Written::Unchanged(after) => touched.extend(keys_of(rule, after)),
-                    Written::Updated(before, after) => {
-                        touched.extend(keys_of(rule, before));
-                        touched.extend(keys_of(rule, after));
-                    }
-                    Written::Unmatched => {}
-                }
+                touched.extend(written_keys(rule, written));
             }
             let failed = outcome.is_err();
             results[index] = Some(outcome);
@@ -839,7 +874,7 @@ impl BulkWrite<'_> {
                 break;
             }
         }
-        if !(self.atomic && results.iter().flatten().any(Result::is_err)) {
+        if !(self.atomic && failed(&results)) {
             self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
         }
         let mut ordered = Vec::with_capacity(results.len());
@@ -852,7 +887,7 @@ impl BulkWrite<'_> {
         Ok(ordered)
     }
 
-    /// Creates the pending inputs together, or one at a time when the database refuses the
+    /// Writes the pending run together, or one input at a time when the database refuses the
     /// whole run (another writer took one of its e-mails meanwhile).
     fn flush(
         &self,
@@ -863,25 +898,263 @@ impl BulkWrite<'_> {
         touched: &mut HashSet<String>,
         results: &mut [Option<ApiResult<Written>>],
     ) -> ApiResult<()> {
-        let Pending { inputs, keys: claimed } = std::mem::take(pending);
-        if inputs.is_empty() {
-            return Ok(());
-        }
+        let Pending { creates, updates, keys: claimed, .. } = std::mem::take(pending);
         touched.extend(claimed);
-        let (indexes, contacts): (Vec<usize>, Vec<Normalized>) = inputs.into_iter().unzip();
-        let together = diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts));
-        let outcomes = match together {
-            Ok(outcomes) => outcomes,
-            Err(error) if error.status.is_server_error() => return Err(error),
-            Err(_) => contacts
-                .iter()
-                .map(|contact| diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, contact)))
-                .collect(),
-        };
-        for (index, outcome) in indexes.into_iter().zip(outcomes) {
-            results[index] = Some(outcome.map(Written::Created));
+        if !creates.is_empty() {
+            let (indexes, contacts): (Vec<usize>, Vec<Normalized>) = creates.into_iter().unzip();
+            let together = diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts));
+            let outcomes = match together {
+                Ok(outcomes) => outcomes,
+                Err(error) if error.status.is_server_error() => return Err(error),
+                Err(_) => contacts
+                    .iter()
+                    .map(|contact| diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, contact)))
+                    .collect(),
+            };
+            for (index, outcome) in indexes.into_iter().zip(outcomes) {
+                results[index] = Some(outcome.map(Written::Created));
+            }
+        }
+        if !updates.is_empty() {
+            let outcomes = match diesel::Connection::transaction(conn, |c| self.update_many(c, keys, actor, &updates)) {
+                Ok(outcomes) => outcomes,
+                Err(error) if error.status.is_server_error() => return Err(error),
+                Err(_) => updates
+                    .into_iter()
+                    .map(|m| {
+                        let outcome = diesel::Connection::transaction(conn, |c| {
+                            self.apply_one(c, keys, actor, m.input_id.as_deref(), m.properties)
+                        });
+                        (m.index, outcome)
+                    })
+                    .collect(),
+            };
+            for (index, outcome) in outcomes {
+                if let (Some(rule), Ok(written)) = (self.rule, &outcome) {
+                    touched.extend(written_keys(rule, written));
+                }
+                results[index] = Some(outcome);
+            }
         }
         Ok(())
+    }
+
+    /// Updates a run of matched contacts (each once) together, each as [`update_in`] would:
+    /// locked, merged and checked one by one, against the database and the updates before it
+    /// here; then written a statement per table, with their audit rows and events. A match out
+    /// of the caller's sight is settled alone, as a single write would.
+    fn update_many(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        actor: &Actor,
+        updates: &[Matched],
+    ) -> ApiResult<Vec<(usize, ApiResult<Written>)>> {
+        let scope = actor.scope();
+        let schema = Schema::load(conn, &scope, RECORD_TYPE)?;
+        let custom_region = schema.phone_region(conn, &scope)?;
+        let ids: Vec<&str> = updates.iter().map(|m| m.contact_id.as_str()).collect();
+        let mut rows: HashMap<String, Contact> =
+            model::lock_many(conn, &scope, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let mut results = Vec::with_capacity(updates.len());
+        let mut drafts = Vec::new();
+        for m in updates {
+            let Some(row) = rows.remove(&m.contact_id) else {
+                let outcome = diesel::Connection::transaction(conn, |c| {
+                    self.apply_one(c, keys, actor, m.input_id.as_deref(), m.properties.clone())
+                });
+                results.push((m.index, outcome));
+                continue;
+            };
+            let stored_custom = row.custom.clone();
+            let before = shown(&schema, row);
+            let mut draft = ContactIn::from(before.clone());
+            (self.merge)(&mut draft, m.properties.clone());
+            match normalize(draft, self.region) {
+                Err(error) => results.push((m.index, Err(error))),
+                Ok(contact) => {
+                    // Stored phones are in E.164, which reads the same in every region.
+                    let previous = normalize(ContactIn::from(before.clone()), DEFAULT_REGION).ok();
+                    if previous.as_ref() == Some(&contact) {
+                        results.push((m.index, Ok(Written::Unchanged(before))));
+                    } else {
+                        drafts.push(Draft { index: m.index, before, previous, contact, stored_custom });
+                    }
+                }
+            }
+        }
+        let emails_changed = |d: &Draft| d.previous.as_ref().is_none_or(|p| p.emails != d.contact.emails);
+        let ids_changed = |d: &Draft| d.previous.as_ref().is_none_or(|p| p.external_ids != d.contact.external_ids);
+        let new_emails: Vec<&str> = drafts
+            .iter()
+            .filter(|d| emails_changed(d))
+            .flat_map(|d| d.contact.emails.iter().map(String::as_str))
+            .collect();
+        let erased: HashSet<String> =
+            crate::privacy::model::erased_among(conn, keys, &scope, &new_emails)?.into_iter().collect();
+        let mut email_holders = model::holders_of_emails(conn, &scope, &new_emails)?;
+        let mut id_holders: HashMap<(String, String), String> = HashMap::new();
+        let sources: HashSet<&String> =
+            drafts.iter().filter(|d| ids_changed(d)).flat_map(|d| d.contact.external_ids.keys()).collect();
+        for source in sources {
+            let wanted: Vec<&str> =
+                drafts.iter().filter_map(|d| d.contact.external_ids.get(source)).map(String::as_str).collect();
+            let held = records::holders_of_external_ids(conn, &scope, RECORD_TYPE, source, &wanted)?;
+            id_holders.extend(held.into_iter().map(|(external_id, holder)| ((source.clone(), external_id), holder)));
+        }
+        let mut owners: HashMap<String, bool> = HashMap::new();
+        let mut accepted: Vec<(Draft, ContactFields)> = Vec::new();
+        for draft in drafts {
+            let (id, contact) = (draft.before.id.clone(), &draft.contact);
+            let mut check = || -> ApiResult<ContactFields> {
+                let owner_id = contact.fields.owner_id.clone();
+                if let Some(owner) = &owner_id
+                    && draft.previous.as_ref().is_none_or(|p| p.fields.owner_id != owner_id)
+                {
+                    let active = match owners.get(owner) {
+                        Some(active) => *active,
+                        None => {
+                            let active = crm_core::users::model::check_owner(conn, &scope, owner).is_ok();
+                            *owners.entry(owner.clone()).or_insert(active)
+                        }
+                    };
+                    if !active {
+                        return Err(crm_core::users::model::unknown_owner());
+                    }
+                }
+                if emails_changed(&draft) {
+                    if let Some(email) = contact.emails.iter().find(|e| erased.contains(*e)) {
+                        return Err(crate::privacy::service::erased(email));
+                    }
+                    let held =
+                        contact.emails.iter().find_map(|e| email_holders.get(e).filter(|h| **h != id).map(|h| (e, h)));
+                    if let Some((email, holder)) = held {
+                        return Err(duplicate(holder, email));
+                    }
+                }
+                let custom = match draft.previous.as_ref().is_some_and(|p| p.custom == contact.custom) {
+                    true => draft.stored_custom.clone(),
+                    false => {
+                        let stored = values::parse_stored(&draft.stored_custom);
+                        let checked = schema.check(&contact.custom, Some(&stored), "/custom", &custom_region);
+                        serde_json::to_string(&checked.map_err(ApiError::validation)?)?
+                    }
+                };
+                if ids_changed(&draft) {
+                    for (source, external_id) in &contact.external_ids {
+                        if let Some(holder) =
+                            id_holders.get(&(source.clone(), external_id.clone())).filter(|h| **h != id)
+                        {
+                            return Err(records::external_id_taken(RECORD_TYPE, holder, source, external_id));
+                        }
+                    }
+                }
+                Ok(ContactFields { custom, owner_id, ..contact.fields.clone() })
+            };
+            match check() {
+                Err(error) => results.push((draft.index, Err(error))),
+                Ok(fields) => {
+                    if emails_changed(&draft) {
+                        let previous = draft.previous.as_ref().map(|p| p.emails.as_slice()).unwrap_or_default();
+                        for email in previous {
+                            email_holders.remove(email);
+                        }
+                        email_holders.extend(contact.emails.iter().map(|e| (e.clone(), id.clone())));
+                    }
+                    if ids_changed(&draft) {
+                        if let Some(p) = &draft.previous {
+                            for (source, external_id) in &p.external_ids {
+                                id_holders.remove(&(source.clone(), external_id.clone()));
+                            }
+                        }
+                        id_holders
+                            .extend(contact.external_ids.iter().map(|(s, e)| ((s.clone(), e.clone()), id.clone())));
+                    }
+                    accepted.push((draft, fields));
+                }
+            }
+        }
+        let rows: Vec<(&str, &ContactFields)> = accepted.iter().map(|(d, f)| (d.before.id.as_str(), f)).collect();
+        model::update_many(conn, &scope, &rows)?;
+        for (draft, fields) in &accepted {
+            if fields.custom != draft.stored_custom {
+                let stored = Some(draft.stored_custom.as_str());
+                values::store_with(
+                    conn,
+                    &scope,
+                    &schema,
+                    &custom_region,
+                    RECORD_TYPE,
+                    &draft.before.id,
+                    &draft.contact.custom,
+                    stored,
+                )?;
+            }
+        }
+        let ids_where = |changed: &dyn Fn(&Draft) -> bool| -> Vec<&str> {
+            accepted.iter().filter(|(d, _)| changed(d)).map(|(d, _)| d.before.id.as_str()).collect()
+        };
+        let with_emails = ids_where(&emails_changed);
+        model::clear_emails_many(conn, &scope, &with_emails)?;
+        let emails: Vec<(&str, &str)> = accepted
+            .iter()
+            .filter(|(d, _)| emails_changed(d))
+            .flat_map(|(d, _)| d.contact.emails.iter().map(move |e| (d.before.id.as_str(), e.as_str())))
+            .collect();
+        model::add_emails_many(conn, &scope, &emails)?;
+        let reindexed: Vec<&(Draft, ContactFields)> = accepted
+            .iter()
+            .filter(|(d, _)| !d.previous.as_ref().is_some_and(|p| same_document(p, &d.contact)))
+            .collect();
+        let indexed = reindexed.iter().map(|(d, _)| Indexed::of(&d.contact)).collect::<ApiResult<Vec<_>>>()?;
+        let documents: Vec<_> = reindexed
+            .iter()
+            .zip(&indexed)
+            .map(|((d, f), indexed)| indexed.document(&d.before.id, &d.contact, f.owner_id.as_deref()))
+            .collect();
+        let reindexed_ids: Vec<&str> = reindexed.iter().map(|(d, _)| d.before.id.as_str()).collect();
+        search_index::remove_many(conn, &scope, &reindexed_ids)?;
+        search_index::add_many(conn, &scope, &documents)?;
+        let tags_changed = |d: &Draft| d.previous.as_ref().is_none_or(|p| p.tags != d.contact.tags);
+        records::clear_many(conn, &scope, RECORD_TYPE, &ids_where(&tags_changed), &ids_where(&ids_changed))?;
+        let no_ids = BTreeMap::new();
+        let sets: Vec<_> = accepted
+            .iter()
+            .map(|(d, _)| {
+                let tags: &[String] = if tags_changed(d) { &d.contact.tags } else { &[] };
+                (d.before.id.as_str(), tags, if ids_changed(d) { &d.contact.external_ids } else { &no_ids })
+            })
+            .collect();
+        records::add_many(conn, &scope, RECORD_TYPE, &sets)?;
+        let written: Vec<&str> = accepted.iter().map(|(d, _)| d.before.id.as_str()).collect();
+        let mut after: HashMap<String, ContactOut> = model::find_many(conn, &scope.unrestricted(), &written)?
+            .into_iter()
+            .map(|c| (c.id.clone(), shown(&schema, c)))
+            .collect();
+        let pairs = accepted
+            .iter()
+            .map(|(d, _)| {
+                let a = after.get(&d.before.id).map(serde_json::to_value).transpose()?;
+                Ok((serde_json::to_value(&d.before)?, a))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let changes: Vec<Change<'_>> = accepted
+            .iter()
+            .zip(&pairs)
+            .map(|((d, _), (b, a))| Change {
+                resource: RECORD_TYPE,
+                id: &d.before.id,
+                action: "updated",
+                before: Some(b),
+                after: a.as_ref(),
+            })
+            .collect();
+        change::record_many(conn, actor, &changes)?;
+        for (draft, _) in accepted {
+            let outcome = after.remove(&draft.before.id).ok_or_else(|| ApiError::not_found("contact"));
+            results.push((draft.index, outcome.map(|a| Written::Updated(Box::new(draft.before), a))));
+        }
+        Ok(results)
     }
 
     /// Applies one input as a single write would: matched, then created or updated.
@@ -915,6 +1188,31 @@ impl BulkWrite<'_> {
                 })
             }
         }
+    }
+}
+
+/// The keys under `rule` an input's properties may give the contact it is written to.
+fn input_keys(rule: &MatchOn, properties: &ContactIn) -> Vec<String> {
+    match rule {
+        MatchOn::Id => Vec::new(),
+        MatchOn::Email => properties
+            .emails
+            .iter()
+            .flatten()
+            .filter_map(|e| Email::parse(&e.address).ok().map(Email::into_string))
+            .collect(),
+        MatchOn::ExternalId(source) => {
+            properties.external_ids.as_ref().and_then(|ids| ids.get(source)).cloned().into_iter().collect()
+        }
+    }
+}
+
+/// The keys under `rule` of the contact(s) a write touched, as they were and are.
+fn written_keys(rule: &MatchOn, written: &Written) -> Vec<String> {
+    match written {
+        Written::Created(c) | Written::Unchanged(c) => keys_of(rule, c),
+        Written::Updated(before, after) => [keys_of(rule, before), keys_of(rule, after)].concat(),
+        Written::Unmatched => Vec::new(),
     }
 }
 

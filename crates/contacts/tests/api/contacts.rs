@@ -325,7 +325,12 @@ mod batch {
     use crate::both;
     use crate::support::TestApp;
 
-    both!(batch_upserts_with_per_input_results, atomic_batch_is_all_or_nothing, batch_checks_each_input_as_alone);
+    both!(
+        batch_upserts_with_per_input_results,
+        atomic_batch_is_all_or_nothing,
+        batch_checks_each_input_as_alone,
+        concurrent_batches_update_the_same_contacts
+    );
 
     async fn batch_upserts_with_per_input_results(app: TestApp) {
         let existing = app
@@ -481,6 +486,87 @@ mod batch {
         assert_eq!(by_shop.body["id"], results[0]["id"]);
         let types = app.event_types();
         assert_eq!(types.iter().filter(|t| *t == "contact.created").count(), 3);
+
+        // Runs of matched contacts are updated together, each checked as a single update.
+        for name in ["kim", "lee", "max"] {
+            let body = json!({"first_name": name, "emails": [{"address": format!("{name}@bulk.example")}]});
+            app.post("/v1/contacts", &app.admin_key, body).await.expect(201);
+        }
+        let updated_events = types.iter().filter(|t| *t == "contact.updated").count();
+        let body = json!({"mode": "upsert", "match_on": "email", "inputs": [
+            {"properties": {"emails": [{"address": "ada@bulk.example"}], "job_title": "Engineer"}},
+            {"properties": {"emails": [{"address": "kim@bulk.example"}], "external_ids": {"shop": "9"}}},
+            {"properties": {"emails": [{"address": "lee@bulk.example"}], "custom": {"tier": "bronze"}}},
+            {"properties": {"emails": [{"address": "max@bulk.example"}, {"address": "eve@bulk.example"}]}},
+            {"properties": {"emails": [{"address": "eve@bulk.example"}], "tags": ["late"]}},
+            {"properties": {"emails": [{"address": "kim@bulk.example"}], "first_name": "Kim"}}
+        ]});
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        reply.expect(200);
+        let results = reply.body["results"].as_array().unwrap();
+        let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["updated", "error", "error", "error", "updated", "updated"], "{results:?}");
+        let code = |i: usize| results[i]["error"]["code"].as_str().unwrap().to_string();
+        assert_eq!(
+            (code(1), code(2), code(3)),
+            ("external_id_taken".into(), "validation_failed".into(), "duplicate_contact".into())
+        );
+        let ada = app.get(&format!("/v1/contacts/{}", results[0]["id"].as_str().unwrap()), &app.admin_key).await;
+        assert_eq!((ada.body["job_title"].as_str(), ada.body["version"].as_i64()), (Some("Engineer"), Some(4)));
+        assert_eq!(ada.body["custom"], json!({"tier": "gold"}));
+        let app = &app;
+        let one = |email: &str| {
+            let url = format!("/v1/contacts?email={email}");
+            async move { app.get(&url, &app.admin_key).await.body["data"][0].clone() }
+        };
+        let kim = one("kim@bulk.example").await;
+        assert_eq!((kim["first_name"].as_str(), kim["external_ids"].clone()), (Some("Kim"), json!({})));
+        assert_eq!(one("max@bulk.example").await["emails"].as_array().unwrap().len(), 1);
+        assert_eq!(one("eve@bulk.example").await["tags"], json!(["late"]));
+        let types = app.event_types();
+        assert_eq!(types.iter().filter(|t| *t == "contact.updated").count(), updated_events + 3);
+        let found = app.get("/v1/search?q=kim", &app.admin_key).await;
+        assert_eq!(found.body["data"][0]["title"], "Kim");
+    }
+
+    /// Two batches updating the same contacts at once: each contact takes both, one after the
+    /// other (no update lost), with an event each.
+    async fn concurrent_batches_update_the_same_contacts(app: TestApp) {
+        let inputs: Vec<_> = (0..50)
+            .map(|i| json!({"properties": {"first_name": "Same", "emails": [{"address": format!("same{i}@bulk.example")}]}}))
+            .collect();
+        let created = app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "create", "inputs": inputs})).await;
+        assert_eq!(created.body["created"], 50);
+        let events = app.count("events");
+        let batch = |field: &'static str| {
+            let inputs: Vec<_> = (0..50)
+                .map(
+                    |i| json!({"properties": {field: "set", "emails": [{"address": format!("same{i}@bulk.example")}]}}),
+                )
+                .collect();
+            app.post(
+                "/v1/contacts/batch",
+                &app.admin_key,
+                json!({"mode": "update", "match_on": "email", "inputs": inputs}),
+            )
+        };
+        let (a, b) = futures_util::future::join(batch("job_title"), batch("lead_source")).await;
+        assert_eq!(
+            (a.body["updated"].as_i64(), b.body["updated"].as_i64()),
+            (Some(50), Some(50)),
+            "{} {}",
+            a.text,
+            b.text
+        );
+        let filter = json!({"filter": {"field": "first_name", "op": "eq", "value": "Same"}, "limit": 100});
+        let listed = app.post("/v1/contacts/search", &app.admin_key, filter).await;
+        let data = listed.body["data"].as_array().unwrap();
+        assert_eq!(data.len(), 50);
+        for contact in data {
+            assert_eq!((contact["job_title"].as_str(), contact["lead_source"].as_str()), (Some("set"), Some("set")));
+            assert_eq!(contact["version"], 3);
+        }
+        assert_eq!(app.count("events"), events + 100);
     }
 
     async fn atomic_batch_is_all_or_nothing(app: TestApp) {
