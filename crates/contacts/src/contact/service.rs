@@ -26,7 +26,7 @@ use crate::normalize::{DEFAULT_REGION, Email, Phone};
 use crate::permissions;
 
 /// A contact checked and in canonical form, ready to store.
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 pub(crate) struct Normalized {
     fields: ContactFields,
     /// As given: checked against the custom field definitions when stored.
@@ -744,15 +744,25 @@ pub(crate) struct BulkWrite<'a> {
     pub atomic: bool,
 }
 
-/// The run of inputs waiting to be written together: creates, or updates of distinct
-/// contacts; and the keys its inputs may give their contacts.
+/// The run of inputs waiting to be written together: creates, or updates; and the keys its
+/// inputs may give their contacts, with the contact they go to (none for a new contact, or
+/// when inputs for different contacts claim the same key).
 #[derive(Default)]
 struct Pending {
     creates: Vec<(usize, Normalized)>,
     updates: Vec<Matched>,
-    /// The contacts the updates match.
-    matched: HashSet<String>,
-    keys: HashSet<String>,
+    keys: HashMap<String, Option<String>>,
+}
+
+impl Pending {
+    fn claim(&mut self, keys: Vec<String>, contact: Option<&String>) {
+        for key in keys {
+            let claim = self.keys.entry(key).or_insert_with(|| contact.cloned());
+            if claim.as_ref() != contact {
+                *claim = None;
+            }
+        }
+    }
 }
 
 /// An input matched to a contact, waiting in a run of updates.
@@ -815,7 +825,12 @@ impl BulkWrite<'_> {
                     continue;
                 }
             };
-            let known = key.as_ref().filter(|k| !touched.contains(*k) && !pending.keys.contains(*k));
+            // A key the pending run claims is known only when claimed for the contact holding it
+            // (an import's lines of one customer): that contact keeps it through the run.
+            let known = key.as_ref().filter(|k| {
+                !touched.contains(*k)
+                    && pending.keys.get(*k).is_none_or(|claim| claim.is_some() && claim.as_ref() == holders.get(*k))
+            });
             let holder = known.and_then(|k| holders.get(k));
             let unmatched = rule.is_none() || key.is_none() || (known.is_some() && holder.is_none());
             if unmatched && self.mode == BatchMode::Update {
@@ -829,7 +844,7 @@ impl BulkWrite<'_> {
                 match normalize(properties, self.region) {
                     Ok(contact) => {
                         if let Some(rule) = rule {
-                            pending.keys.extend(normalized_keys(rule, &contact));
+                            pending.claim(normalized_keys(rule, &contact), None);
                         }
                         pending.creates.push((index, contact));
                     }
@@ -842,17 +857,14 @@ impl BulkWrite<'_> {
                 }
                 continue;
             }
-            if let (Some(rule), Some(holder)) = (rule, holder)
-                && !pending.matched.contains(holder)
-            {
+            if let (Some(rule), Some(holder)) = (rule, holder) {
                 if !pending.creates.is_empty() {
                     self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
                     if self.atomic && failed(&results) {
                         break;
                     }
                 }
-                pending.keys.extend(input_keys(rule, &properties));
-                pending.matched.insert(holder.clone());
+                pending.claim(input_keys(rule, &properties), Some(holder));
                 pending.updates.push(Matched { index, input_id: input.id, contact_id: holder.clone(), properties });
                 continue;
             }
@@ -898,8 +910,26 @@ impl BulkWrite<'_> {
         touched: &mut HashSet<String>,
         results: &mut [Option<ApiResult<Written>>],
     ) -> ApiResult<()> {
-        let Pending { creates, updates, keys: claimed, .. } = std::mem::take(pending);
-        touched.extend(claimed);
+        let Pending { mut creates, mut updates, keys: claimed } = std::mem::take(pending);
+        touched.extend(claimed.into_keys());
+        // A run of one costs fewer statements written alone (the single write's are cached).
+        if let [(index, _)] = creates.as_slice() {
+            let (index, contact) = (*index, creates.remove(0).1);
+            results[index] = Some(
+                diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, &contact)).map(Written::Created),
+            );
+        }
+        if let [single] = updates.as_slice() {
+            let index = single.index;
+            let Matched { input_id, properties, .. } = updates.remove(0);
+            let outcome = diesel::Connection::transaction(conn, |c| {
+                self.apply_one(c, keys, actor, input_id.as_deref(), properties)
+            });
+            if let (Some(rule), Ok(written)) = (self.rule, &outcome) {
+                touched.extend(written_keys(rule, written));
+            }
+            results[index] = Some(outcome);
+        }
         if !creates.is_empty() {
             let (indexes, contacts): (Vec<usize>, Vec<Normalized>) = creates.into_iter().unzip();
             let together = diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts));
@@ -939,10 +969,11 @@ impl BulkWrite<'_> {
         Ok(())
     }
 
-    /// Updates a run of matched contacts (each once) together, each as [`update_in`] would:
+    /// Updates a run of matched contacts together, each input as [`update_in`] would apply it:
     /// locked, merged and checked one by one, against the database and the updates before it
-    /// here; then written a statement per table, with their audit rows and events. A match out
-    /// of the caller's sight is settled alone, as a single write would.
+    /// here; then written a statement per table, with their audit rows and events. Inputs that
+    /// change nothing are settled in memory, even repeated; a match out of the caller's sight,
+    /// and a second change to one contact, are settled alone afterwards, as single writes.
     fn update_many(
         &self,
         conn: &mut DbConnection,
@@ -958,29 +989,41 @@ impl BulkWrite<'_> {
             model::lock_many(conn, &scope, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
         let mut results = Vec::with_capacity(updates.len());
         let mut drafts = Vec::new();
-        for m in updates {
-            let Some(row) = rows.remove(&m.contact_id) else {
-                let outcome = diesel::Connection::transaction(conn, |c| {
-                    self.apply_one(c, keys, actor, m.input_id.as_deref(), m.properties.clone())
-                });
-                results.push((m.index, outcome));
-                continue;
+        // Each contact as it stands, in the form it is compared in. The run is written up to the
+        // first input it cannot settle here (a match out of sight, a second change to a
+        // contact); that input and the rest are settled alone after it, in order.
+        let mut current: HashMap<&str, (ContactOut, Option<Normalized>, String)> = HashMap::new();
+        let mut later: &[Matched] = &[];
+        for (position, m) in updates.iter().enumerate() {
+            let id = m.contact_id.as_str();
+            if !current.contains_key(id)
+                && let Some(row) = rows.remove(id)
+            {
+                let stored_custom = row.custom.clone();
+                let before = shown(&schema, row);
+                // Stored phones are in E.164, which reads the same in every region.
+                let previous = normalize(ContactIn::from(before.clone()), DEFAULT_REGION).ok();
+                current.insert(id, (before, previous, stored_custom));
+            }
+            let settled_here = current.get(id).filter(|_| !drafts.iter().any(|d: &Draft| d.before.id == id));
+            let Some((before, previous, stored_custom)) = settled_here else {
+                later = &updates[position..];
+                break;
             };
-            let stored_custom = row.custom.clone();
-            let before = shown(&schema, row);
             let mut draft = ContactIn::from(before.clone());
             (self.merge)(&mut draft, m.properties.clone());
             match normalize(draft, self.region) {
                 Err(error) => results.push((m.index, Err(error))),
-                Ok(contact) => {
-                    // Stored phones are in E.164, which reads the same in every region.
-                    let previous = normalize(ContactIn::from(before.clone()), DEFAULT_REGION).ok();
-                    if previous.as_ref() == Some(&contact) {
-                        results.push((m.index, Ok(Written::Unchanged(before))));
-                    } else {
-                        drafts.push(Draft { index: m.index, before, previous, contact, stored_custom });
-                    }
+                Ok(contact) if previous.as_ref() == Some(&contact) => {
+                    results.push((m.index, Ok(Written::Unchanged(before.clone()))));
                 }
+                Ok(contact) => drafts.push(Draft {
+                    index: m.index,
+                    before: before.clone(),
+                    previous: previous.clone(),
+                    contact,
+                    stored_custom: stored_custom.clone(),
+                }),
             }
         }
         let emails_changed = |d: &Draft| d.previous.as_ref().is_none_or(|p| p.emails != d.contact.emails);
@@ -1153,6 +1196,12 @@ impl BulkWrite<'_> {
         for (draft, _) in accepted {
             let outcome = after.remove(&draft.before.id).ok_or_else(|| ApiError::not_found("contact"));
             results.push((draft.index, outcome.map(|a| Written::Updated(Box::new(draft.before), a))));
+        }
+        for m in later {
+            let outcome = diesel::Connection::transaction(conn, |c| {
+                self.apply_one(c, keys, actor, m.input_id.as_deref(), m.properties.clone())
+            });
+            results.push((m.index, outcome));
         }
         Ok(results)
     }

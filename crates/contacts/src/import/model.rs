@@ -16,7 +16,7 @@ pub const FAILED: &str = "failed";
 
 /// A row's record: the contact it created or updated (with the before-image), or why it failed.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = import_rows)]
+#[diesel(table_name = import_rows, treat_none_as_default_value = false)]
 pub struct ImportRow {
     pub org_id: String,
     pub job_id: String,
@@ -29,10 +29,7 @@ pub struct ImportRow {
 }
 
 pub fn insert(conn: &mut DbConnection, rows: &[ImportRow]) -> ApiResult<()> {
-    // One statement per row: multi-row VALUES does not compile over the MultiConnection.
-    for row in rows {
-        diesel::insert_into(import_rows::table).values(row).execute(conn)?;
-    }
+    crm_core::insert_rows!(conn, import_rows::table, rows, 8)?;
     Ok(())
 }
 

@@ -527,6 +527,26 @@ mod batch {
         assert_eq!(types.iter().filter(|t| *t == "contact.updated").count(), updated_events + 3);
         let found = app.get("/v1/search?q=kim", &app.admin_key).await;
         assert_eq!(found.body["data"][0]["title"], "Kim");
+
+        // One contact several times in a batch: each input sees the one before.
+        let kim_version = one("kim@bulk.example").await["version"].as_i64().unwrap();
+        let inputs = |titles: &[(&str, &str)]| -> serde_json::Value {
+            let inputs: Vec<_> = titles
+                .iter()
+                .map(|(name, title)| json!({"properties": {"emails": [{"address": format!("{name}@bulk.example")}], "job_title": title}}))
+                .collect();
+            json!({"mode": "upsert", "match_on": "email", "inputs": inputs})
+        };
+        let body = inputs(&[("kim", "One"), ("kim", "One"), ("lee", "Two"), ("kim", "Three")]);
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        let statuses: Vec<&str> =
+            reply.body["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["updated", "unchanged", "updated", "updated"], "{}", reply.text);
+        let kim = one("kim@bulk.example").await;
+        assert_eq!((kim["job_title"].as_str(), kim["version"].as_i64()), (Some("Three"), Some(kim_version + 2)));
+        let body = inputs(&[("lee", "Two"), ("lee", "Two"), ("kim", "Three"), ("lee", "Two")]);
+        let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+        assert_eq!(reply.body["unchanged"], 4, "{}", reply.text);
     }
 
     /// Two batches updating the same contacts at once: each contact takes both, one after the
