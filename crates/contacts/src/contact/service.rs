@@ -610,7 +610,7 @@ pub(crate) fn create_many(
     conn: &mut DbConnection,
     keys: &Keys,
     actor: &Actor,
-    contacts: &[Normalized],
+    contacts: &[&Normalized],
 ) -> ApiResult<Vec<ApiResult<ContactOut>>> {
     let scope = actor.scope();
     let schema = Schema::load(conn, &scope, RECORD_TYPE)?;
@@ -634,7 +634,7 @@ pub(crate) fn create_many(
     let mut owners: HashMap<String, bool> = HashMap::new();
     let mut accepted: Vec<(String, &Normalized, ContactFields)> = Vec::new();
     let mut results: Vec<ApiResult<String>> = Vec::with_capacity(contacts.len());
-    for contact in contacts {
+    for &contact in contacts {
         let id = crm_core::id::new_id(model::ID_PREFIX);
         let mut check = || -> ApiResult<ContactFields> {
             let owner_id = contact.fields.owner_id.clone().or_else(|| default_owner.clone());
@@ -801,16 +801,15 @@ impl BulkWrite<'_> {
                 _ => None,
             })
             .collect();
-        // Who holds each key now; and the keys this write may give or take, whose holders it
-        // no longer knows: an input whose key is in neither is settled without a query.
-        let holders = match rule {
+        // Who holds each key: looked up once, then learnt from each write (an input whose key
+        // no one holds is settled without a query of its own).
+        let mut holders = match rule {
             Some(rule) => {
                 let wanted: Vec<&str> = match_keys.iter().flatten().map(String::as_str).collect();
                 holders(conn, &scope, rule, &wanted)?
             }
             None => HashMap::new(),
         };
-        let mut touched: HashSet<String> = HashSet::new();
         let mut pending = Pending::default();
         let mut results: Vec<Option<ApiResult<Written>>> = inputs.iter().map(|_| None).collect();
         let failed = |results: &[Option<ApiResult<Written>>]| results.iter().flatten().any(Result::is_err);
@@ -828,10 +827,9 @@ impl BulkWrite<'_> {
             // A key the pending run claims is known only when claimed for the contact holding it
             // (an import's lines of one customer): that contact keeps it through the run.
             let known = key.as_ref().filter(|k| {
-                !touched.contains(*k)
-                    && pending.keys.get(*k).is_none_or(|claim| claim.is_some() && claim.as_ref() == holders.get(*k))
+                pending.keys.get(*k).is_none_or(|claim| claim.is_some() && claim.as_ref() == holders.get(*k))
             });
-            let holder = known.and_then(|k| holders.get(k));
+            let holder = known.and_then(|k| holders.get(k)).cloned();
             let unmatched = rule.is_none() || key.is_none() || (known.is_some() && holder.is_none());
             if unmatched && self.mode == BatchMode::Update {
                 results[index] = Some(Ok(Written::Unmatched));
@@ -839,7 +837,7 @@ impl BulkWrite<'_> {
             }
             if unmatched {
                 if !pending.updates.is_empty() {
-                    self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+                    self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
                 }
                 match normalize(properties, self.region) {
                     Ok(contact) => {
@@ -859,26 +857,25 @@ impl BulkWrite<'_> {
             }
             if let (Some(rule), Some(holder)) = (rule, holder) {
                 if !pending.creates.is_empty() {
-                    self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+                    self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
                     if self.atomic && failed(&results) {
                         break;
                     }
                 }
-                pending.claim(input_keys(rule, &properties), Some(holder));
-                pending.updates.push(Matched { index, input_id: input.id, contact_id: holder.clone(), properties });
+                pending.claim(input_keys(rule, &properties), Some(&holder));
+                pending.updates.push(Matched { index, input_id: input.id, contact_id: holder, properties });
                 continue;
             }
             // Its match may have moved in this write: settled alone, after the run before it.
-            self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
             if self.atomic && failed(&results) {
                 break;
             }
             let outcome = diesel::Connection::transaction(conn, |c| {
                 self.apply_one(c, keys, actor, input.id.as_deref(), properties)
             });
-            touched.extend(key);
             if let (Some(rule), Ok(written)) = (rule, &outcome) {
-                touched.extend(written_keys(rule, written));
+                learn(&mut holders, rule, written);
             }
             let failed = outcome.is_err();
             results[index] = Some(outcome);
@@ -887,7 +884,7 @@ impl BulkWrite<'_> {
             }
         }
         if !(self.atomic && failed(&results)) {
-            self.flush(conn, keys, actor, &mut pending, &mut touched, &mut results)?;
+            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
         }
         let mut ordered = Vec::with_capacity(results.len());
         for result in results {
@@ -907,64 +904,50 @@ impl BulkWrite<'_> {
         keys: &Keys,
         actor: &Actor,
         pending: &mut Pending,
-        touched: &mut HashSet<String>,
+        holders: &mut HashMap<String, String>,
         results: &mut [Option<ApiResult<Written>>],
     ) -> ApiResult<()> {
-        let Pending { mut creates, mut updates, keys: claimed } = std::mem::take(pending);
-        touched.extend(claimed.into_keys());
-        // A run of one costs fewer statements written alone (the single write's are cached).
-        if let [(index, _)] = creates.as_slice() {
-            let (index, contact) = (*index, creates.remove(0).1);
-            results[index] = Some(
-                diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, &contact)).map(Written::Created),
-            );
+        let Pending { creates, updates, .. } = std::mem::take(pending);
+        let mut outcomes: Vec<(usize, ApiResult<Written>)> = Vec::new();
+        let alone = |conn: &mut DbConnection, contact: &Normalized| {
+            diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, contact)).map(Written::Created)
+        };
+        match creates.as_slice() {
+            [] => {}
+            // A run of one costs fewer statements written alone (the single write's are cached).
+            [(index, contact)] => outcomes.push((*index, alone(conn, contact))),
+            _ => {
+                let contacts: Vec<&Normalized> = creates.iter().map(|(_, c)| c).collect();
+                match diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts)) {
+                    Ok(created) => outcomes.extend(
+                        creates
+                            .iter()
+                            .zip(created)
+                            .map(|((index, _), outcome)| (*index, outcome.map(Written::Created))),
+                    ),
+                    Err(error) if error.status.is_server_error() => return Err(error),
+                    Err(_) => outcomes.extend(creates.iter().map(|(index, contact)| (*index, alone(conn, contact)))),
+                }
+            }
         }
-        if let [single] = updates.as_slice() {
-            let index = single.index;
-            let Matched { input_id, properties, .. } = updates.remove(0);
-            let outcome = diesel::Connection::transaction(conn, |c| {
-                self.apply_one(c, keys, actor, input_id.as_deref(), properties)
-            });
+        let alone = |conn: &mut DbConnection, m: &Matched| {
+            let input_id = m.input_id.as_deref();
+            diesel::Connection::transaction(conn, |c| self.apply_one(c, keys, actor, input_id, m.properties.clone()))
+        };
+        match updates.as_slice() {
+            [] => {}
+            [single] => outcomes.push((single.index, alone(conn, single))),
+            _ => match diesel::Connection::transaction(conn, |c| self.update_many(c, keys, actor, &updates)) {
+                Ok(updated) => outcomes.extend(updated),
+                Err(error) if error.status.is_server_error() => return Err(error),
+                Err(_) => outcomes.extend(updates.iter().map(|m| (m.index, alone(conn, m)))),
+            },
+        }
+        for (index, outcome) in outcomes {
             if let (Some(rule), Ok(written)) = (self.rule, &outcome) {
-                touched.extend(written_keys(rule, written));
+                learn(holders, rule, written);
             }
             results[index] = Some(outcome);
-        }
-        if !creates.is_empty() {
-            let (indexes, contacts): (Vec<usize>, Vec<Normalized>) = creates.into_iter().unzip();
-            let together = diesel::Connection::transaction(conn, |c| create_many(c, keys, actor, &contacts));
-            let outcomes = match together {
-                Ok(outcomes) => outcomes,
-                Err(error) if error.status.is_server_error() => return Err(error),
-                Err(_) => contacts
-                    .iter()
-                    .map(|contact| diesel::Connection::transaction(conn, |c| create_in(c, keys, actor, contact)))
-                    .collect(),
-            };
-            for (index, outcome) in indexes.into_iter().zip(outcomes) {
-                results[index] = Some(outcome.map(Written::Created));
-            }
-        }
-        if !updates.is_empty() {
-            let outcomes = match diesel::Connection::transaction(conn, |c| self.update_many(c, keys, actor, &updates)) {
-                Ok(outcomes) => outcomes,
-                Err(error) if error.status.is_server_error() => return Err(error),
-                Err(_) => updates
-                    .into_iter()
-                    .map(|m| {
-                        let outcome = diesel::Connection::transaction(conn, |c| {
-                            self.apply_one(c, keys, actor, m.input_id.as_deref(), m.properties)
-                        });
-                        (m.index, outcome)
-                    })
-                    .collect(),
-            };
-            for (index, outcome) in outcomes {
-                if let (Some(rule), Ok(written)) = (self.rule, &outcome) {
-                    touched.extend(written_keys(rule, written));
-                }
-                results[index] = Some(outcome);
-            }
         }
         Ok(())
     }
@@ -1256,12 +1239,21 @@ fn input_keys(rule: &MatchOn, properties: &ContactIn) -> Vec<String> {
     }
 }
 
-/// The keys under `rule` of the contact(s) a write touched, as they were and are.
-fn written_keys(rule: &MatchOn, written: &Written) -> Vec<String> {
-    match written {
-        Written::Created(c) | Written::Unchanged(c) => keys_of(rule, c),
-        Written::Updated(before, after) => [keys_of(rule, before), keys_of(rule, after)].concat(),
-        Written::Unmatched => Vec::new(),
+/// What a write tells of who holds which key: the keys its contact had are its no more, the
+/// keys it has are.
+fn learn(holders: &mut HashMap<String, String>, rule: &MatchOn, written: &Written) {
+    let (before, after) = match written {
+        Written::Created(c) | Written::Unchanged(c) => (None, c),
+        Written::Updated(before, after) => (Some(before.as_ref()), after),
+        Written::Unmatched => return,
+    };
+    for key in before.map(|b| keys_of(rule, b)).unwrap_or_default() {
+        if holders.get(&key) == Some(&after.id) {
+            holders.remove(&key);
+        }
+    }
+    for key in keys_of(rule, after) {
+        holders.insert(key, after.id.clone());
     }
 }
 
