@@ -784,7 +784,8 @@ struct Draft {
 }
 
 impl BulkWrite<'_> {
-    /// One result per input, in order (fewer when `atomic` stopped at a failure).
+    /// One result per input, in order (with `atomic`, up to the first failure, which the
+    /// caller reports and rolls everything back for).
     pub(crate) fn run(
         &self,
         conn: &mut DbConnection,
@@ -819,6 +820,8 @@ impl BulkWrite<'_> {
                 Err(error) => {
                     results[index] = Some(Err(error));
                     if self.atomic {
+                        // The run before it first: an earlier input may fail there.
+                        self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
                         break;
                     }
                     continue;
@@ -838,6 +841,9 @@ impl BulkWrite<'_> {
             if unmatched {
                 if !pending.updates.is_empty() {
                     self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
+                    if self.atomic && failed(&results) {
+                        break;
+                    }
                 }
                 match normalize(properties, self.region) {
                     Ok(contact) => {
@@ -849,6 +855,7 @@ impl BulkWrite<'_> {
                     Err(error) => {
                         results[index] = Some(Err(error));
                         if self.atomic {
+                            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
                             break;
                         }
                     }
@@ -883,9 +890,8 @@ impl BulkWrite<'_> {
                 break;
             }
         }
-        if !(self.atomic && failed(&results)) {
-            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
-        }
+        self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
+        // Every input has its result, or (atomic) every input up to the first that failed.
         let mut ordered = Vec::with_capacity(results.len());
         for result in results {
             match result {

@@ -600,6 +600,27 @@ mod batch {
         assert!(reply.body["detail"].as_str().unwrap().contains("Input 1"));
         assert_eq!(app.count("contacts"), contacts);
         assert_eq!(app.count("events"), events);
+        // The first failure in input order is the one reported, whatever fails it.
+        for (inputs, failing) in [
+            (
+                json!([{"properties": {"first_name": "A"}}, {"properties": {"emails": [{"address": "nope"}]}}]),
+                "Input 1",
+            ),
+            (
+                json!([
+                    {"properties": {"first_name": "A", "emails": [{"address": "b@example.com"}]}},
+                    {"properties": {"first_name": "B", "emails": [{"address": "b@example.com"}]}},
+                    {"properties": {"emails": [{"address": "nope"}]}}
+                ]),
+                "Input 1",
+            ),
+        ] {
+            let body = json!({"mode": "create", "atomic": true, "inputs": inputs});
+            let reply = app.post("/v1/contacts/batch", &app.admin_key, body).await;
+            reply.expect_problem(422, "batch_failed");
+            assert!(reply.body["detail"].as_str().unwrap().contains(failing), "{}", reply.text);
+            assert_eq!((app.count("contacts"), app.count("events")), (contacts, events));
+        }
         let ok = app.post("/v1/contacts/batch", &app.admin_key, json!({"mode": "create", "atomic": true, "inputs": [{"properties": {"first_name": "A"}}, {"properties": {"first_name": "B"}}]})).await;
         assert_eq!(ok.body["created"], 2);
     }
