@@ -16,9 +16,10 @@ use super::dto::{ImportCounts, ImportMode, ImportOptions};
 use super::mapping::{CompanyRef, Plan, RowInput, row_input};
 use super::model::{self, CREATED, FAILED, ImportRow, UPDATED};
 use crate::company::dto::CompanyIn;
+use crate::contact::bulk::{self, Written};
 use crate::contact::dto::{BatchMode, MatchOn};
 use crate::contact::dto::{ContactIn, ContactOut};
-use crate::contact::service::{self as contacts, Written};
+use crate::contact::service as contacts;
 use crate::normalize::Domain;
 
 /// Rows per transaction.
@@ -258,7 +259,7 @@ fn reason(error: &ApiError) -> String {
 }
 
 /// The rows' outcomes, in order: runs of rows without a company are written together
-/// ([`contacts::BulkWrite`]); a row naming a company is written alone with its link, so a link
+/// ([`bulk::BulkWrite`]); a row naming a company is written alone with its link, so a link
 /// that fails rolls its contact back too.
 fn apply_rows(
     conn: &mut DbConnection,
@@ -277,9 +278,9 @@ fn apply_rows(
         ImportMode::Update => BatchMode::Update,
         ImportMode::Upsert => BatchMode::Upsert,
     };
-    let write = contacts::BulkWrite { mode, rule: key, region: &region, merge, atomic: false };
+    let write = bulk::BulkWrite { mode, rule: key, region: &region, merge, atomic: false };
     let mut outcomes: Vec<Option<ApiResult<Done>>> = batch.iter().map(|_| None).collect();
-    let mut run: Vec<(usize, contacts::BulkInput)> = Vec::new();
+    let mut run: Vec<(usize, bulk::BulkInput)> = Vec::new();
     for (index, (_, row)) in batch.iter().enumerate() {
         let input = match row {
             Err(too_large) => Err(ApiError::invalid_field("", "row_too_large", too_large.clone())),
@@ -306,9 +307,9 @@ fn apply_rows(
                 }));
             }
             Ok(RowInput { id, contact, company: None }) => {
-                run.push((index, contacts::BulkInput { id, properties: Ok(contact) }));
+                run.push((index, bulk::BulkInput { id, properties: Ok(contact) }));
             }
-            Err(error) => run.push((index, contacts::BulkInput { id: None, properties: Err(error) })),
+            Err(error) => run.push((index, bulk::BulkInput { id: None, properties: Err(error) })),
         }
     }
     write_run(conn, ctx, &write, &mut run, &mut outcomes)?;
@@ -322,14 +323,14 @@ fn apply_rows(
 fn write_run(
     conn: &mut DbConnection,
     ctx: &JobContext,
-    write: &contacts::BulkWrite<'_>,
-    run: &mut Vec<(usize, contacts::BulkInput)>,
+    write: &bulk::BulkWrite<'_>,
+    run: &mut Vec<(usize, bulk::BulkInput)>,
     outcomes: &mut [Option<ApiResult<Done>>],
 ) -> ApiResult<()> {
     if run.is_empty() {
         return Ok(());
     }
-    let (indexes, inputs): (Vec<usize>, Vec<contacts::BulkInput>) = std::mem::take(run).into_iter().unzip();
+    let (indexes, inputs): (Vec<usize>, Vec<bulk::BulkInput>) = std::mem::take(run).into_iter().unzip();
     for (index, written) in indexes.into_iter().zip(write.run(conn, &ctx.state.keys, &ctx.actor, inputs)?) {
         outcomes[index] = Some(written.map(Done::from));
     }
