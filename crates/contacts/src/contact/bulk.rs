@@ -58,6 +58,44 @@ fn holders(
     })
 }
 
+/// Who holds the external ids these contacts give, by (source, id): one query per source.
+fn external_id_holders<'a>(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    contacts: impl Iterator<Item = &'a Normalized> + Clone,
+) -> ApiResult<HashMap<(String, String), String>> {
+    let mut holders = HashMap::new();
+    let sources: HashSet<&String> = contacts.clone().flat_map(|c| c.external_ids.keys()).collect();
+    for source in sources {
+        let wanted: Vec<&str> =
+            contacts.clone().filter_map(|c| c.external_ids.get(source)).map(String::as_str).collect();
+        let held = records::holders_of_external_ids(conn, scope, RECORD_TYPE, source, &wanted)?;
+        holders.extend(held.into_iter().map(|(external_id, holder)| ((source.clone(), external_id), holder)));
+    }
+    Ok(holders)
+}
+
+/// The owners a write names, each looked up once: whether it is an active user.
+#[derive(Default)]
+struct Owners(HashMap<String, bool>);
+
+impl Owners {
+    fn check(&mut self, conn: &mut DbConnection, scope: &Scope, owner: &str) -> ApiResult<()> {
+        let active = match self.0.get(owner) {
+            Some(active) => *active,
+            None => {
+                let active = match crm_core::users::model::check_owner(conn, scope, owner) {
+                    Ok(()) => true,
+                    Err(error) if error.status.is_client_error() => false,
+                    Err(error) => return Err(error),
+                };
+                *self.0.entry(owner.to_string()).or_insert(active)
+            }
+        };
+        if active { Ok(()) } else { Err(crm_core::users::model::unknown_owner()) }
+    }
+}
+
 /// Creates many contacts at once: each checked as a single create checks it (its owner,
 /// erased and taken e-mails, custom fields, external ids, and against the contacts before it
 /// here), then those that pass written a statement per table, with their audit rows and
@@ -79,15 +117,8 @@ fn create_many(
     let erased: HashSet<String> =
         crate::privacy::model::erased_among(conn, keys, &scope, &emails)?.into_iter().collect();
     let mut email_holders = model::holders_of_emails(conn, &scope, &emails)?;
-    let mut id_holders: HashMap<(String, String), String> = HashMap::new();
-    let sources: HashSet<&String> = contacts.iter().flat_map(|c| c.external_ids.keys()).collect();
-    for source in sources {
-        let wanted: Vec<&str> =
-            contacts.iter().filter_map(|c| c.external_ids.get(source)).map(String::as_str).collect();
-        let held = records::holders_of_external_ids(conn, &scope, RECORD_TYPE, source, &wanted)?;
-        id_holders.extend(held.into_iter().map(|(external_id, holder)| ((source.clone(), external_id), holder)));
-    }
-    let mut owners: HashMap<String, bool> = HashMap::new();
+    let mut id_holders = external_id_holders(conn, &scope, contacts.iter().copied())?;
+    let mut owners = Owners::default();
     let mut accepted: Vec<(String, &Normalized, ContactFields)> = Vec::new();
     let mut results: Vec<ApiResult<String>> = Vec::with_capacity(contacts.len());
     for &contact in contacts {
@@ -95,16 +126,7 @@ fn create_many(
         let mut check = || -> ApiResult<ContactFields> {
             let owner_id = contact.fields.owner_id.clone().or_else(|| default_owner.clone());
             if let Some(owner) = &owner_id {
-                let active = match owners.get(owner) {
-                    Some(active) => *active,
-                    None => {
-                        let active = crm_core::users::model::check_owner(conn, &scope, owner).is_ok();
-                        *owners.entry(owner.clone()).or_insert(active)
-                    }
-                };
-                if !active {
-                    return Err(crm_core::users::model::unknown_owner());
-                }
+                owners.check(conn, &scope, owner)?;
             }
             if let Some(email) = contact.emails.iter().find(|e| erased.contains(*e)) {
                 return Err(crate::privacy::service::erased(email));
@@ -481,16 +503,9 @@ impl BulkWrite<'_> {
         let erased: HashSet<String> =
             crate::privacy::model::erased_among(conn, keys, &scope, &new_emails)?.into_iter().collect();
         let mut email_holders = model::holders_of_emails(conn, &scope, &new_emails)?;
-        let mut id_holders: HashMap<(String, String), String> = HashMap::new();
-        let sources: HashSet<&String> =
-            drafts.iter().filter(|d| ids_changed(d)).flat_map(|d| d.contact.external_ids.keys()).collect();
-        for source in sources {
-            let wanted: Vec<&str> =
-                drafts.iter().filter_map(|d| d.contact.external_ids.get(source)).map(String::as_str).collect();
-            let held = records::holders_of_external_ids(conn, &scope, RECORD_TYPE, source, &wanted)?;
-            id_holders.extend(held.into_iter().map(|(external_id, holder)| ((source.clone(), external_id), holder)));
-        }
-        let mut owners: HashMap<String, bool> = HashMap::new();
+        let changing_ids = drafts.iter().filter(|d| ids_changed(d)).map(|d| &d.contact);
+        let mut id_holders = external_id_holders(conn, &scope, changing_ids)?;
+        let mut owners = Owners::default();
         let mut accepted: Vec<(Draft, ContactFields)> = Vec::new();
         for draft in drafts {
             let (id, contact) = (draft.before.id.clone(), &draft.contact);
@@ -499,16 +514,7 @@ impl BulkWrite<'_> {
                 if let Some(owner) = &owner_id
                     && draft.previous.as_ref().is_none_or(|p| p.fields.owner_id != owner_id)
                 {
-                    let active = match owners.get(owner) {
-                        Some(active) => *active,
-                        None => {
-                            let active = crm_core::users::model::check_owner(conn, &scope, owner).is_ok();
-                            *owners.entry(owner.clone()).or_insert(active)
-                        }
-                    };
-                    if !active {
-                        return Err(crm_core::users::model::unknown_owner());
-                    }
+                    owners.check(conn, &scope, owner)?;
                 }
                 if emails_changed(&draft) {
                     if let Some(email) = contact.emails.iter().find(|e| erased.contains(*e)) {
