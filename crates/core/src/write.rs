@@ -72,6 +72,29 @@ impl<O: Serialize> Versioned<O> {
         Ok(())
     }
 
+    /// [`Versioned::lock`] for many records at once (bulk writes): one statement per chunk.
+    pub fn lock_many(&self, conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<()> {
+        if conn.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        for chunk in ids.chunks(crate::db::rows_per_statement(1)) {
+            let mut pieces = vec![
+                Piece::Sql(format!("SELECT version FROM {} WHERE {} = ", self.table, self.org_column)),
+                Piece::Text(scope.org_id().to_string()),
+                Piece::Sql(" AND id IN (".into()),
+            ];
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    pieces.push(Piece::Sql(", ".into()));
+                }
+                pieces.push(Piece::Text(id.to_string()));
+            }
+            pieces.push(Piece::Sql(") FOR NO KEY UPDATE".into()));
+            Statement::uncached(pieces).load::<VersionRow>(conn)?;
+        }
+        Ok(())
+    }
+
     /// Locks the record and checks `If-Match` (412 when it moved on): the record as it is now,
     /// 404 when it is out of the scope's sight.
     pub fn take(&self, conn: &mut DbConnection, scope: &Scope, id: &str, if_match: Option<i64>) -> ApiResult<O> {

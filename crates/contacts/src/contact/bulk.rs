@@ -16,7 +16,7 @@ use crm_core::{records, search_index};
 use super::dto::{BatchMode, ContactIn, ContactOut, MatchOn};
 use super::model::{self, Contact, ContactFields, RECORD_TYPE};
 use super::service::{
-    Indexed, Normalized, create_in, duplicate, find_match, normalize, same_document, shown, update_in,
+    CONTACTS, Indexed, Normalized, create_in, duplicate, find_match, normalize, same_document, shown, update_in,
 };
 use crate::normalize::{DEFAULT_REGION, Email};
 
@@ -452,8 +452,10 @@ impl BulkWrite<'_> {
         let schema = Schema::load(conn, &scope, RECORD_TYPE)?;
         let custom_region = schema.phone_region(conn, &scope)?;
         let ids: Vec<&str> = updates.iter().map(|m| m.contact_id.as_str()).collect();
+        // Locked as the write runner locks one record, then read in the caller's sight.
+        CONTACTS.lock_many(conn, &scope, &ids)?;
         let mut rows: HashMap<String, Contact> =
-            model::lock_many(conn, &scope, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
+            model::find_many(conn, &scope, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
         let mut results = Vec::with_capacity(updates.len());
         let mut drafts = Vec::new();
         // Each contact as it stands, in the form it is compared in. The run is written up to the

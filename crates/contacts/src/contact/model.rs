@@ -269,18 +269,20 @@ pub fn insert_many(conn: &mut DbConnection, scope: &Scope, rows: Vec<(&str, Cont
     Ok(())
 }
 
-/// Live contacts by id, in no order: what a batch reads back of the contacts it wrote.
+/// Live contacts by id in the scope's sight, in no order (as [`find`] reads one).
 pub fn find_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<Vec<Contact>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(crm_core::db::rows_per_statement(1)) {
-        found.extend(
-            contacts::table
-                .filter(contacts::org_id.eq(scope.org_id()))
-                .filter(contacts::id.eq_any(chunk))
-                .filter(contacts::deleted_at.is_null())
-                .select(Contact::as_select())
-                .load(conn)?,
-        );
+        let query = contacts::table
+            .filter(contacts::org_id.eq(scope.org_id()))
+            .filter(contacts::id.eq_any(chunk))
+            .filter(contacts::deleted_at.is_null())
+            .select(Contact::as_select())
+            .into_boxed();
+        found.extend(match scope.visible(RECORD_TYPE, OWNER) {
+            None => query.load(conn)?,
+            Some(visible) => query.filter(visible).load(conn)?,
+        });
     }
     Ok(found)
 }
@@ -364,33 +366,6 @@ pub fn update_many(conn: &mut DbConnection, scope: &Scope, rows: &[(&str, &Conta
         Statement::uncached(pieces).execute(conn)?;
     }
     Ok(())
-}
-
-/// Live contacts by id in the scope's sight, locked for the caller's transaction (PostgreSQL:
-/// `FOR NO KEY UPDATE`, as the write runner locks one; SQLite has one writer).
-pub fn lock_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiResult<Vec<Contact>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(crm_core::db::rows_per_statement(1)) {
-        if let DbConnection::Postgres(c) = conn {
-            contacts::table
-                .filter(contacts::org_id.eq(scope.org_id()))
-                .filter(contacts::id.eq_any(chunk))
-                .select(contacts::id)
-                .for_no_key_update()
-                .load::<String>(c)?;
-        }
-        let query = contacts::table
-            .filter(contacts::org_id.eq(scope.org_id()))
-            .filter(contacts::id.eq_any(chunk))
-            .filter(contacts::deleted_at.is_null())
-            .select(Contact::as_select())
-            .into_boxed();
-        found.extend(match scope.visible(RECORD_TYPE, OWNER) {
-            None => query.load(conn)?,
-            Some(visible) => query.filter(visible).load(conn)?,
-        });
-    }
-    Ok(found)
 }
 
 /// Takes the e-mails of these contacts away (before [`add_emails_many`] gives them theirs).

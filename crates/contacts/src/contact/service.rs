@@ -548,16 +548,13 @@ pub(crate) fn find_match(
     id: Option<&str>,
     input: &ContactIn,
 ) -> ApiResult<Option<ContactOut>> {
-    let id = match rule {
-        MatchOn::Id => id.map(str::to_string),
-        MatchOn::Email => match match_key(rule, id, input) {
-            Some(email) => model::holder_of_emails(conn, scope, &[email], None)?.map(|(id, _)| id),
-            None => None,
-        },
-        MatchOn::ExternalId(source) => match input.external_ids.as_ref().and_then(|ids| ids.get(source)) {
-            Some(external_id) => records::find_by_external_id(conn, scope, RECORD_TYPE, source, external_id)?,
-            None => None,
-        },
+    let id = match (rule, match_key(rule, id, input)) {
+        (_, None) => None,
+        (MatchOn::Id, key) => key,
+        (MatchOn::Email, Some(email)) => model::holder_of_emails(conn, scope, &[email], None)?.map(|(id, _)| id),
+        (MatchOn::ExternalId(source), Some(external_id)) => {
+            records::find_by_external_id(conn, scope, RECORD_TYPE, source, &external_id)?
+        }
     };
     match id {
         Some(id) => Ok(model::find(conn, scope, &id)?.map(ContactOut::from)),

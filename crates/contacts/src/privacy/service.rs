@@ -31,12 +31,11 @@ const ERASED_NAME: &str = "Erased contact";
 /// Called by the contact service before it stores a contact (create, update, upsert, batch,
 /// restore); `POST /v1/erased-emails/release` is the explicit way to accept such an address again.
 pub fn refuse_erased(conn: &mut DbConnection, keys: &Keys, scope: &Scope, emails: &[String]) -> ApiResult<()> {
-    for email in emails {
-        if model::is_erased(conn, keys, scope, email)? {
-            return Err(erased(email));
-        }
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    match model::erased_among(conn, keys, scope, &emails)?.first() {
+        Some(email) => Err(erased(email)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The 409 for an e-mail of an erased contact.
