@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the contract checks and the SDKs need, when missing: Chromium and HAProxy
+# Installs what the contract checks and the SDKs need, when missing: Chromium, HAProxy and Redis
 # (Debian's packages) for the docs and scale-out tests, a Python virtualenv with schemathesis and openapi-python-client (pinned),
 # the Node tools pinned in scripts/node (openapi-typescript, openapi-fetch, typescript, …) and
 # cargo-nextest. `scripts/ensure-tools.sh sdk` installs only what `make sdk` needs: the
@@ -13,11 +13,12 @@ case "$what" in
   *) echo "usage: scripts/ensure-tools.sh [sdk]" >&2; exit 2 ;;
 esac
 
-# Debian packages: Chromium for the docs test, HAProxy for the scale-out test (two gateways
-# behind a load balancer).
+# Debian packages: Chromium for the docs test, HAProxy and Redis for the scale-out tests (two
+# gateways behind a load balancer; the rate limit shared on Redis).
 packages=()
 if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then packages+=(chromium); fi
 if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then packages+=(haproxy); fi
+if ! command -v redis-server >/dev/null; then packages+=(redis-server); fi
 if [ "$what" = all ] && [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${packages[*]} (Debian packages) for the docs and scale-out tests" >&2

@@ -25,6 +25,7 @@ pub struct Config {
     pub refresh_token_ttl: i64,
     pub rate_limit_per_minute: u32,
     pub rate_limit_anonymous_per_minute: u32,
+    pub redis_url: Secret,
     pub max_body_bytes: usize,
     pub client_header_timeout_ms: u64,
     pub client_body_timeout_ms: u64,

@@ -31,14 +31,8 @@ impl AppState {
             };
         }
         let keys = std::sync::Arc::new(Keys::new(config.secret_key.expose()));
-        Ok(AppState {
-            db,
-            domains,
-            config,
-            keys,
-            credentials: CredentialCache::default(),
-            rate_limiter: RateLimiter::default(),
-        })
+        let rate_limiter = RateLimiter::new(config.redis_url.expose())?;
+        Ok(AppState { db, domains, config, keys, credentials: CredentialCache::default(), rate_limiter })
     }
 }
 

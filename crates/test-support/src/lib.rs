@@ -9,7 +9,9 @@
 pub use crm_gateway;
 
 mod private_postgres;
+mod private_redis;
 pub use private_postgres::PrivatePostgres;
+pub use private_redis::PrivateRedis;
 
 use std::net::SocketAddr;
 use std::sync::mpsc;

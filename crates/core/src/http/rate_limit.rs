@@ -2,11 +2,13 @@
 //! a fixed one-minute window, announced with `RateLimit-Limit`, `RateLimit-Remaining`,
 //! `RateLimit-Reset`, and 429 with `Retry-After` past the limit.
 //!
-//! The count is shared by every gateway on the database: a gateway leases a twentieth of a
-//! window's allowance at a time (`rate_limit_counters`, one upsert per lease) and counts it
-//! down in memory, so the limit holds across gateways at the cost of one statement per lease,
-//! not per request. A gateway may refuse up to one lease per other gateway early (what those
-//! hold unused). While the database does not answer, each gateway counts alone.
+//! The count is shared by every gateway: a gateway leases a twentieth of a window's allowance at
+//! a time and counts it down in memory, so the limit holds across gateways at the cost of one
+//! round trip per lease, not per request. The shared count lives in the database
+//! (`rate_limit_counters`, one upsert per lease) or, when `CRM_REDIS_URL` is set, in Redis (one
+//! `INCRBY` per lease, expiring with its window). A gateway may refuse up to one lease per other
+//! gateway early (what those hold unused). While the store does not answer, each gateway counts
+//! alone.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,8 +32,10 @@ use crate::state::AppState;
 const WINDOW_SECS: u64 = 60;
 /// A lease is this fraction of the window's limit (at least one request).
 const LEASES_PER_WINDOW: u32 = 20;
-/// How long a gateway counts alone after the database failed to grant a lease.
+/// How long a gateway counts alone after the store failed to grant a lease.
 const STORE_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest a lease waits for Redis to connect or to answer.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// One key's window as this gateway sees it.
 struct Window {
@@ -48,6 +52,7 @@ struct Window {
 
 #[derive(Default)]
 pub struct RateLimiter {
+    store: Store,
     windows: Mutex<HashMap<String, Window>>,
     store_down_until: Mutex<Option<Instant>>,
     /// One lease at a time: a burst that empties this gateway's lease waits for one more
@@ -55,6 +60,16 @@ pub struct RateLimiter {
     leasing: tokio::sync::Mutex<()>,
     /// The last window whose expired counters this gateway deleted.
     swept: AtomicU64,
+}
+
+/// Where the gateways' shared counts live.
+#[derive(Default)]
+enum Store {
+    #[default]
+    Database,
+    /// One connection, opened on first use and again after an error: leases are taken one at a
+    /// time (`RateLimiter::leasing`), so one is all a gateway needs.
+    Redis { client: redis::Client, connection: std::sync::Arc<Mutex<Option<redis::Connection>>> },
 }
 
 /// The outcome of one request against its window.
@@ -72,6 +87,17 @@ struct Count {
 }
 
 impl RateLimiter {
+    /// Counts on Redis when `redis_url` is set, on the database otherwise. Only the URL is
+    /// checked here: Redis need not answer yet (the gateway counts alone until it does).
+    pub fn new(redis_url: &str) -> Result<RateLimiter, String> {
+        if redis_url.is_empty() {
+            return Ok(RateLimiter::default());
+        }
+        let client = redis::Client::open(redis_url)
+            .map_err(|e| format!("CRM_REDIS_URL must be a redis:// URL: {}", e.detail().unwrap_or("unreadable")))?;
+        Ok(RateLimiter { store: Store::Redis { client, connection: Default::default() }, ..Default::default() })
+    }
+
     pub async fn check(&self, db: &Db, key: &str, limit: u32) -> Decision {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let start = now - now % WINDOW_SECS;
@@ -86,11 +112,14 @@ impl RateLimiter {
         }
         let lease = (limit / LEASES_PER_WINDOW).max(1);
         let granted = if self.store_usable() {
-            let leased = self.lease(db, key, start, lease).await;
-            if leased.is_err() {
+            let leased = match &self.store {
+                Store::Database => self.lease(db, key, start, lease).await.ok(),
+                Store::Redis { client, connection } => lease_on_redis(client, connection, key, start, lease).await,
+            };
+            if leased.is_none() {
                 self.set_store_down();
             }
-            leased.ok()
+            leased
         } else {
             None
         };
@@ -108,7 +137,7 @@ impl RateLimiter {
                     window.shared = shared.min(u64::from(limit)) as u32;
                     window.spent = ours < lease;
                 }
-                // The database is out of reach: this gateway counts the whole limit alone.
+                // The store is out of reach: this gateway counts the whole limit alone.
                 None => window.leased = window.leased.max(limit),
             }
         }
@@ -182,6 +211,45 @@ impl RateLimiter {
     }
 }
 
+/// Adds a lease to the key's count on Redis and answers the count after it; the count expires
+/// a window after its own.
+async fn lease_on_redis(
+    client: &redis::Client,
+    connection: &std::sync::Arc<Mutex<Option<redis::Connection>>>,
+    key: &str,
+    start: u64,
+    lease: u32,
+) -> Option<u64> {
+    let (client, connection, key) = (client.clone(), connection.clone(), format!("crm:rate:{start}:{key}"));
+    let counted = web::block(move || {
+        let mut held = connection.lock().ok()?;
+        if held.is_none() {
+            let opened = client.get_connection_with_timeout(REDIS_TIMEOUT).ok()?;
+            opened.set_read_timeout(Some(REDIS_TIMEOUT)).ok()?;
+            opened.set_write_timeout(Some(REDIS_TIMEOUT)).ok()?;
+            *held = Some(opened);
+        }
+        let open = held.as_mut()?;
+        let counted: redis::RedisResult<(u64,)> = redis::pipe()
+            .atomic()
+            .cmd("INCRBY")
+            .arg(&key)
+            .arg(lease)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(2 * WINDOW_SECS)
+            .ignore()
+            .query(open);
+        if counted.is_err() {
+            // A broken connection is not used again: the next lease opens a new one.
+            *held = None;
+        }
+        counted.ok().map(|(count,)| count)
+    })
+    .await;
+    counted.ok().flatten()
+}
+
 impl Window {
     fn new(start: u64) -> Window {
         Window { start, used: 0, leased: 0, shared: 0, spent: false }
@@ -251,5 +319,13 @@ mod tests {
         assert!(!one.check(&db, "k", 3).await.allowed);
         assert!(one.check(&db, "other", 3).await.allowed);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_redis_url_is_checked_at_start_but_redis_need_not_answer_yet() {
+        assert!(matches!(RateLimiter::new("").map(|l| l.store), Ok(Store::Database)));
+        assert!(matches!(RateLimiter::new("redis://127.0.0.1:1/0").map(|l| l.store), Ok(Store::Redis { .. })));
+        let refused = RateLimiter::new("http://cache:6379").err().unwrap_or_default();
+        assert!(refused.starts_with("CRM_REDIS_URL must be a redis:// URL"), "{refused}");
     }
 }

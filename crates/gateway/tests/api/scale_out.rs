@@ -2,7 +2,8 @@
 //! real HAProxy started by the test. Requests reach both gateways; the rate limit holds across
 //! them; a revoked key and a deactivated user are refused by the other gateway within a second;
 //! jobs created through one gateway are run by the worker; a gateway killed under the balancer
-//! costs the clients nothing once HAProxy has noticed.
+//! costs the clients nothing once HAProxy has noticed. With `CRM_REDIS_URL` the gateways share
+//! their counts on Redis instead, and keep serving when Redis dies.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::server_process::{Killed, ServerProcess, crm, init};
-use crate::support::temporary_pg_database;
+use crate::support::{PrivateRedis, temporary_pg_database};
 
 /// Requests per minute per principal on every gateway of this test.
 const LIMIT: u32 = 40;
@@ -204,5 +205,68 @@ async fn two_gateways_and_a_worker_behind_haproxy_on_one_postgres() {
     for _ in 0..10 {
         let (status, gateway, _) = send(client.get(format!("{}/health/ready", lb.base))).await;
         assert_eq!((status, gateway.as_str()), (200, "gateway0"));
+    }
+}
+
+/// Two gateways counting on a Redis server: the limit holds across them, the database keeps no
+/// count, and when Redis is killed each gateway counts alone and goes on serving.
+#[actix_web::test]
+async fn the_rate_limit_holds_across_gateways_on_redis_and_survives_its_loss() {
+    let (url, _database) = temporary_pg_database();
+    let admin = init(&url);
+    let mut redis = PrivateRedis::start();
+    let (limit, redis_url) = (LIMIT.to_string(), redis.url());
+    let env = [("CRM_RATE_LIMIT_PER_MINUTE", limit.as_str()), ("CRM_JOB_WORKERS", "0"), ("CRM_REDIS_URL", &redis_url)];
+    let one = ServerProcess::start(&url, &env).await;
+    let two = ServerProcess::start(&url, &env).await;
+    let client = reqwest::Client::new();
+    let mut keys = Vec::new();
+    for name in ["limited", "alone"] {
+        let (status, _, body) = send(
+            client
+                .post(format!("{}/v1/api-keys", one.base))
+                .bearer_auth(&admin)
+                .json(&json!({"name": name, "scopes": ["platform:read"]})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        keys.push(body["key"].as_str().unwrap().to_string());
+    }
+
+    // Sixty requests, alternating between the gateways: at most LIMIT pass, both refuse some.
+    early_in_a_window().await;
+    let (mut allowed, mut refused_by) = (0, HashSet::new());
+    for i in 0..60 {
+        let gateway = if i % 2 == 0 { &one } else { &two };
+        let status = client.get(format!("{}/v1/me", gateway.base)).bearer_auth(&keys[0]).send().await.unwrap().status();
+        match status.as_u16() {
+            200 => allowed += 1,
+            429 => {
+                refused_by.insert(gateway.base.clone());
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    let lease = (LIMIT / 20).max(1);
+    assert!((LIMIT - lease..=LIMIT).contains(&allowed), "{allowed} of 60 allowed with a limit of {LIMIT}");
+    assert_eq!(refused_by.len(), 2, "both gateways refuse once the shared window is spent");
+    // Counted on Redis, not in the database.
+    use diesel::prelude::*;
+    let counts = redis.command("EVAL \"return #redis.call('keys', 'crm:rate:*')\" 0").unwrap();
+    assert!(counts.trim_start_matches(':').parse::<u32>().unwrap() >= 2, "no counts on Redis: {counts}");
+    let mut conn = diesel::PgConnection::establish(&url).unwrap();
+    let in_database: i64 =
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT count(*) FROM rate_limit_counters)"))
+            .get_result(&mut conn)
+            .unwrap();
+    assert_eq!(in_database, 0, "the gateways counted on the database");
+
+    // Redis dies: each gateway counts alone, and a request waits at most for Redis's timeout.
+    redis.kill();
+    for gateway in [&one, &two] {
+        let started = Instant::now();
+        let status = client.get(format!("{}/v1/me", gateway.base)).bearer_auth(&keys[1]).send().await.unwrap().status();
+        assert_eq!(status, 200);
+        assert!(started.elapsed() < Duration::from_secs(2), "a request waited {:?} for Redis", started.elapsed());
     }
 }
