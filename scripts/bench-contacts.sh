@@ -5,9 +5,10 @@
 #   - the API, with oha;
 #   - on PostgreSQL, the SQL the API runs for it, with pgbench (what the database costs us);
 #   - on PostgreSQL, the reference: the least work PostgreSQL needs for the same user-visible
-#     result on an equivalent table of the same contacts (`reference_contacts`: a point select
-#     by primary key, a keyset page of 50 on a matching index, an indexed prefix search, a
-#     one-row insert, a one-row update, one 1,000-row insert), with pgbench.
+#     result on an equivalent table of the same contacts (`reference_contacts`, with every
+#     field the API shows: a point select by primary key, a keyset page of 50 on a matching
+#     index, an indexed prefix search, a one-row insert, a one-row update, one 1,000-row
+#     insert), with pgbench.
 # The figure is API ÷ reference. oha, pgbench, the server and PostgreSQL share the machine's
 # cores unless BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS pin them (taskset lists, e.g. 0 and 1).
 #
@@ -143,10 +144,12 @@ search_terms_sql() {
 }
 
 # The reference: the same contacts in a plain table with the indexes each scenario needs, and
-# nothing else (no tenant, no audit, no events, no search index).
+# nothing else (no tenant, no audit, no events, no search index). It has every field the API
+# shows of a contact (e-mails, phones, addresses, tags, external ids, custom values, version): the
+# same user-visible result costs reading and sending them.
+VISIBLE_COLUMNS="id, first_name, last_name, email, phone, emails, phones, addresses, job_title, lifecycle_stage, lead_source, owner_id, tags, external_ids, created_at, updated_at, version, custom"
 REFERENCE_SQL="
-CREATE TABLE reference_contacts AS SELECT id, first_name, last_name, email, job_title, lifecycle_stage,
-    created_at, updated_at FROM contacts;
+CREATE TABLE reference_contacts AS SELECT $VISIBLE_COLUMNS FROM contacts;
 ALTER TABLE reference_contacts ADD PRIMARY KEY (id);
 CREATE INDEX reference_contacts_stage ON reference_contacts (lifecycle_stage, updated_at DESC, id DESC);
 CREATE INDEX reference_contacts_first ON reference_contacts ((lower(first_name)) COLLATE \"C\", id);
@@ -204,7 +207,7 @@ for BACKEND in $BACKENDS; do
     # numbers below CONTACTS, pgbench by random()).
     SOME="con_bench[1-9][0-9]{0,$((${#CONTACTS} - 2))}"
     CONTACT_COLUMNS="id, org_id, first_name, last_name, sort_name, email, phone, emails, phones, addresses, job_title, lifecycle_stage, lead_source, owner_id, tags, external_ids, created_at, updated_at, deleted_at, version, custom"
-    REFERENCE_COLUMNS="id, first_name, last_name, email, job_title, lifecycle_stage, created_at, updated_at"
+    REFERENCE_COLUMNS=$VISIBLE_COLUMNS
     cat >"$WORK/get.sql" <<SQL
 \set n random(1, $CONTACTS)
 SELECT $CONTACT_COLUMNS FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n AND deleted_at IS NULL LIMIT 1;
@@ -230,10 +233,11 @@ SQL
         done
         echo "${parts[0]} UNION ALL ${parts[1]} ORDER BY phase, term, rank, record_id;"
     }
-    # The reference: the first 20 contacts by the name the prefix starts, from its own index.
+    # The reference: the first 20 contacts by the name the prefix starts, from its own index,
+    # with what a hit shows (its id, name and e-mail).
     search_ref_sql() {
         local prefix=$1 column="lower($2) COLLATE \"C\""
-        echo "SELECT $REFERENCE_COLUMNS FROM reference_contacts WHERE $column >= '$prefix' AND $column < '$prefix' || chr(1114111) ORDER BY $column, id LIMIT 20;"
+        echo "SELECT id, first_name, last_name, email FROM reference_contacts WHERE $column >= '$prefix' AND $column < '$prefix' || chr(1114111) ORDER BY $column, id LIMIT 20;"
     }
     for word in ad marg pe person12345; do
         search_sql "$word" >"$WORK/search-$word.sql"
@@ -254,7 +258,7 @@ COMMIT;
 SQL
     cat >"$WORK/patch.ref.sql" <<SQL
 \set n random(1, $CONTACTS)
-UPDATE reference_contacts SET job_title = 'Bench', updated_at = now() WHERE id = 'con_bench' || :n;
+UPDATE reference_contacts SET job_title = 'Bench', updated_at = now(), version = version + 1 WHERE id = 'con_bench' || :n;
 SQL
     cat >"$WORK/create.sql" <<SQL
 \set r random(1, 1000000000000000)
@@ -269,7 +273,7 @@ COMMIT;
 SQL
     cat >"$WORK/create.ref.sql" <<SQL
 \set r random(1, 1000000000000000)
-INSERT INTO reference_contacts (id, first_name, lifecycle_stage, created_at, updated_at) VALUES ('con_ref' || :client_id || '_' || :r, 'Bench', 'lead', now(), now());
+INSERT INTO reference_contacts (id, first_name, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, version, custom) VALUES ('con_ref' || :client_id || '_' || :r, 'Bench', '[]', '[]', '[]', 'lead', '[]', '{}', now(), now(), 1, '{}');
 SQL
     # measure NAME LABEL STATUS OHA-ARGS...: RUNS rounds of oha, then pgbench on NAME.sql and
     # NAME.ref.sql (PostgreSQL); one row of medians.
@@ -314,7 +318,7 @@ SQL
         jq -e '[.results[] | select(.status == "created")] | length == 1000' "$WORK/timed.out" >/dev/null ||
             log "batch: not 1,000 creates: $(head -c 300 "$WORK/timed.out")"
         if [[ $BACKEND == postgres ]]; then
-            refs+=("$(run_sql -c "\\timing on" -c "INSERT INTO reference_contacts (id, first_name, email, lifecycle_stage, created_at, updated_at) SELECT 'con_batch$run' || i, 'Batch', 'batch$run-' || i || '@bench.example', 'lead', now(), now() FROM generate_series(1, 1000) AS i" |
+            refs+=("$(run_sql -c "\\timing on" -c "INSERT INTO reference_contacts (id, first_name, email, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, version, custom) SELECT 'con_batch$run' || i, 'Batch', 'batch$run-' || i || '@bench.example', '[{\"address\":\"batch$run-' || i || '@bench.example\",\"type\":\"work\",\"primary\":true}]', '[]', '[]', 'lead', '[]', '{}', now(), now(), 1, '{}' FROM generate_series(1, 1000) AS i" |
                 awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
         fi
     done
@@ -330,7 +334,7 @@ SQL
         jq -e '[.results[] | select(.status == "updated")] | length == 1000' "$WORK/timed.out" >/dev/null ||
             log "batch: not 1,000 updates: $(head -c 300 "$WORK/timed.out")"
         if [[ $BACKEND == postgres ]]; then
-            refs+=("$(run_sql -c "\\timing on" -c "UPDATE reference_contacts SET job_title = 'Title $run', updated_at = now() WHERE id IN (SELECT 'con_batch$run' || i FROM generate_series(1, 1000) AS i)" |
+            refs+=("$(run_sql -c "\\timing on" -c "UPDATE reference_contacts SET job_title = 'Title $run', updated_at = now(), version = version + 1 WHERE id IN (SELECT 'con_batch$run' || i FROM generate_series(1, 1000) AS i)" |
                 awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
         fi
     done
