@@ -8,7 +8,7 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::query_builder::Query;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::RunQueryDsl;
-use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp, Untyped};
 
 use crate::db::DbConnection;
 
@@ -20,6 +20,8 @@ pub enum Piece {
     /// SQL text: only ever built from constants, never from input.
     Sql(String),
     Text(String),
+    /// Text or SQL NULL, bound either way, so that the statement's text stays the same.
+    OptionalText(Option<String>),
     BigInt(i64),
     Double(f64),
     Time(NaiveDateTime),
@@ -70,6 +72,7 @@ impl<T> QueryFragment<Backend> for Fragment<T> {
             match piece {
                 Piece::Sql(sql) => out.push_sql(sql),
                 Piece::Text(value) => out.push_bind_param::<Text, String>(value)?,
+                Piece::OptionalText(value) => out.push_bind_param::<Nullable<Text>, Option<String>>(value)?,
                 Piece::BigInt(value) => out.push_bind_param::<BigInt, i64>(value)?,
                 Piece::Double(value) => out.push_bind_param::<Double, f64>(value)?,
                 Piece::Time(value) => out.push_bind_param::<Timestamp, NaiveDateTime>(value)?,
@@ -91,3 +94,21 @@ impl Query for Statement {
 }
 
 impl<C> RunQueryDsl<C> for Statement {}
+
+/// `UPDATE <table> SET <column> = <value>, … WHERE org_id = … AND id = …`, kept prepared: diesel
+/// never caches its UPDATE statements, so PostgreSQL would parse and plan a record's update on
+/// every write. The table and column names are the caller's constants.
+pub fn update_record(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)>) -> Statement {
+    let mut pieces = vec![Piece::Sql(format!("UPDATE {table} SET "))];
+    for (i, (column, value)) in set.into_iter().enumerate() {
+        pieces.push(Piece::Sql(format!("{}{column} = ", if i == 0 { "" } else { ", " })));
+        pieces.push(value);
+    }
+    pieces.extend([
+        Piece::Sql(" WHERE org_id = ".into()),
+        Piece::Text(org_id.to_string()),
+        Piece::Sql(" AND id = ".into()),
+        Piece::Text(id.to_string()),
+    ]);
+    Statement::new(pieces)
+}

@@ -287,12 +287,38 @@ pub fn find_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiRes
     Ok(found)
 }
 
-/// Writes the fields; the write runner bumps the version.
-pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(contacts::table.filter(contacts::org_id.eq(org_id)).filter(contacts::id.eq(id)))
-        .set((fields, contacts::updated_at.eq(crm_core::time::now())))
-        .execute(conn)?;
+/// Writes the fields, and the custom values only when `custom_changed`: otherwise the stored
+/// ones stay, archived fields' values with them. The write runner bumps the version.
+pub fn update(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    fields: &ContactFields,
+    custom_changed: bool,
+) -> ApiResult<()> {
+    use crm_core::sql::Piece::{OptionalText, Text, Time};
+    let f = fields.clone();
+    let mut set = vec![
+        ("first_name", OptionalText(f.first_name)),
+        ("last_name", OptionalText(f.last_name)),
+        ("sort_name", Text(f.sort_name)),
+        ("email", OptionalText(f.email)),
+        ("phone", OptionalText(f.phone)),
+        ("emails", Text(f.emails)),
+        ("phones", Text(f.phones)),
+        ("addresses", Text(f.addresses)),
+        ("job_title", OptionalText(f.job_title)),
+        ("lifecycle_stage", Text(f.lifecycle_stage)),
+        ("lead_source", OptionalText(f.lead_source)),
+        ("owner_id", OptionalText(f.owner_id)),
+        ("tags", Text(f.tags)),
+        ("external_ids", Text(f.external_ids)),
+        ("updated_at", Time(crm_core::time::now())),
+    ];
+    if custom_changed {
+        set.push(("custom", Text(f.custom)));
+    }
+    crm_core::sql::update_record("contacts", scope.org_id(), id, set).execute(conn)?;
     Ok(())
 }
 

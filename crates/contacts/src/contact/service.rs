@@ -163,14 +163,15 @@ fn store(
             return Err(duplicate(&holder, &email));
         }
     }
-    let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
-    let custom = match (&stored, previous) {
-        (Some(stored), Some(p)) if p.custom == contact.custom => stored.clone(),
-        _ => values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?,
-    };
-    let fields = ContactFields { custom, owner_id, ..contact.fields.clone() };
+    // Custom values the edit leaves alone are neither read nor written again.
+    let custom_changed = previous.is_none_or(|p| p.custom != contact.custom);
+    let mut fields = ContactFields { owner_id, ..contact.fields.clone() };
+    if custom_changed {
+        let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
+        fields.custom = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+    }
     if exists {
-        model::update(conn, &scope, id, &fields)?;
+        model::update(conn, &scope, id, &fields, custom_changed)?;
     } else {
         model::insert(conn, &scope, id, &fields)?;
     }

@@ -245,7 +245,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         external_ids: "{}".into(),
         custom: "{}".into(),
     };
-    crate::contact::model::update(conn, &scope, contact_id, &anonymous)?;
+    crate::contact::model::update(conn, &scope, contact_id, &anonymous, true)?;
     crate::contact::service::CONTACTS.bump(conn, &scope, contact_id, since)?;
     crm_core::custom_fields::model::set_values(conn, &scope, RECORD_TYPE, contact_id, &[])?;
     crm_core::search_index::remove(conn, &scope, contact_id)?;
