@@ -25,6 +25,9 @@ pub enum Piece {
     BigInt(i64),
     Double(f64),
     Time(NaiveDateTime),
+    /// Like `OptionalText`, for the other types.
+    OptionalBigInt(Option<i64>),
+    OptionalTime(Option<NaiveDateTime>),
 }
 
 /// A cacheable SQL fragment of SQL type `T` (`Bool` for a condition, `Text` for an ORDER BY).
@@ -76,6 +79,10 @@ impl<T> QueryFragment<Backend> for Fragment<T> {
                 Piece::BigInt(value) => out.push_bind_param::<BigInt, i64>(value)?,
                 Piece::Double(value) => out.push_bind_param::<Double, f64>(value)?,
                 Piece::Time(value) => out.push_bind_param::<Timestamp, NaiveDateTime>(value)?,
+                Piece::OptionalBigInt(value) => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(value)?,
+                Piece::OptionalTime(value) => {
+                    out.push_bind_param::<Nullable<Timestamp>, Option<NaiveDateTime>>(value)?
+                }
             }
         }
         Ok(())

@@ -41,8 +41,8 @@ pub struct Activity {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = activities, treat_none_as_null = true)]
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = activities)]
 pub struct ActivityFields {
     pub kind: String,
     pub subject: Option<String>,
@@ -113,10 +113,26 @@ pub fn insert(
 }
 
 pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ActivityFields) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(activities::table.filter(activities::org_id.eq(org_id)).filter(activities::id.eq(id)))
-        .set((fields, activities::updated_at.eq(crm_core::time::now())))
-        .execute(conn)?;
+    use crm_core::sql::Piece::{OptionalBigInt, OptionalText, OptionalTime, Text, Time};
+    let f = fields.clone();
+    let set = vec![
+        ("kind", Text(f.kind)),
+        ("subject", OptionalText(f.subject)),
+        ("body", OptionalText(f.body)),
+        ("occurred_at", Time(f.occurred_at)),
+        ("due_at", OptionalTime(f.due_at)),
+        ("status", OptionalText(f.status)),
+        ("assignee_id", OptionalText(f.assignee_id)),
+        ("direction", OptionalText(f.direction)),
+        ("duration_seconds", OptionalBigInt(f.duration_seconds)),
+        ("outcome", OptionalText(f.outcome)),
+        ("starts_at", OptionalTime(f.starts_at)),
+        ("ends_at", OptionalTime(f.ends_at)),
+        ("attendees", Text(f.attendees)),
+        ("message_id", OptionalText(f.message_id)),
+        ("updated_at", Time(crm_core::time::now())),
+    ];
+    crm_core::sql::update_record("activities", scope.org_id(), id, set).execute(conn)?;
     Ok(())
 }
 

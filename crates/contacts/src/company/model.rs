@@ -42,8 +42,8 @@ pub struct Company {
 }
 
 /// Every stored field but the id, organization, times and version.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = companies, treat_none_as_null = true)]
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = companies)]
 pub struct CompanyFields {
     pub name: String,
     pub sort_name: String,
@@ -235,10 +235,25 @@ pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Company
 }
 
 pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::update(companies::table.filter(companies::org_id.eq(org_id)).filter(companies::id.eq(id)))
-        .set((fields, companies::updated_at.eq(crm_core::time::now())))
-        .execute(conn)?;
+    use crm_core::sql::Piece::{OptionalBigInt, OptionalText, Text, Time};
+    let f = fields.clone();
+    let set = vec![
+        ("name", Text(f.name)),
+        ("sort_name", Text(f.sort_name)),
+        ("domain", OptionalText(f.domain)),
+        ("industry", OptionalText(f.industry)),
+        ("employee_count", OptionalBigInt(f.employee_count)),
+        ("annual_revenue_amount", OptionalBigInt(f.annual_revenue_amount)),
+        ("annual_revenue_currency", OptionalText(f.annual_revenue_currency)),
+        ("addresses", Text(f.addresses)),
+        ("parent_id", OptionalText(f.parent_id)),
+        ("owner_id", OptionalText(f.owner_id)),
+        ("tags", Text(f.tags)),
+        ("external_ids", Text(f.external_ids)),
+        ("custom", Text(f.custom)),
+        ("updated_at", Time(crm_core::time::now())),
+    ];
+    crm_core::sql::update_record("companies", scope.org_id(), id, set).execute(conn)?;
     Ok(())
 }
 

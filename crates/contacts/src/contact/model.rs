@@ -46,8 +46,8 @@ pub struct Contact {
 }
 
 /// Every stored field but the id, organization, times and version: what create and update write.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = contacts, treat_none_as_null = true, treat_none_as_default_value = false)]
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
 pub struct ContactFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
