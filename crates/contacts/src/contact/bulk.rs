@@ -291,15 +291,13 @@ impl BulkWrite<'_> {
         };
         let mut pending = Pending::default();
         let mut results: Vec<Option<ApiResult<Written>>> = inputs.iter().map(|_| None).collect();
-        let failed = |results: &[Option<ApiResult<Written>>]| results.iter().flatten().any(Result::is_err);
         for ((index, input), key) in inputs.into_iter().enumerate().zip(match_keys) {
             let properties = match input.properties {
                 Ok(properties) => properties,
                 Err(error) => {
                     results[index] = Some(Err(error));
-                    if self.atomic {
-                        // The run before it first: an earlier input may fail there.
-                        self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
+                    // Atomic: the run before it first (an earlier input may fail there), then stop.
+                    if self.atomic && self.flush_stops(conn, keys, actor, &mut pending, &mut holders, &mut results)? {
                         break;
                     }
                     continue;
@@ -317,11 +315,10 @@ impl BulkWrite<'_> {
                 continue;
             }
             if unmatched {
-                if !pending.updates.is_empty() {
-                    self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
-                    if self.atomic && failed(&results) {
-                        break;
-                    }
+                if !pending.updates.is_empty()
+                    && self.flush_stops(conn, keys, actor, &mut pending, &mut holders, &mut results)?
+                {
+                    break;
                 }
                 match normalize(properties, self.region) {
                     Ok(contact) => {
@@ -332,8 +329,9 @@ impl BulkWrite<'_> {
                     }
                     Err(error) => {
                         results[index] = Some(Err(error));
-                        if self.atomic {
-                            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
+                        if self.atomic
+                            && self.flush_stops(conn, keys, actor, &mut pending, &mut holders, &mut results)?
+                        {
                             break;
                         }
                     }
@@ -341,19 +339,17 @@ impl BulkWrite<'_> {
                 continue;
             }
             if let (Some(rule), Some(holder)) = (rule, holder) {
-                if !pending.creates.is_empty() {
-                    self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
-                    if self.atomic && failed(&results) {
-                        break;
-                    }
+                if !pending.creates.is_empty()
+                    && self.flush_stops(conn, keys, actor, &mut pending, &mut holders, &mut results)?
+                {
+                    break;
                 }
                 pending.claim(input_keys(rule, &properties), Some(&holder));
                 pending.updates.push(Matched { index, input_id: input.id, contact_id: holder, properties });
                 continue;
             }
             // Its match may have moved in this write: settled alone, after the run before it.
-            self.flush(conn, keys, actor, &mut pending, &mut holders, &mut results)?;
-            if self.atomic && failed(&results) {
+            if self.flush_stops(conn, keys, actor, &mut pending, &mut holders, &mut results)? {
                 break;
             }
             let outcome = diesel::Connection::transaction(conn, |c| {
@@ -378,6 +374,21 @@ impl BulkWrite<'_> {
             }
         }
         Ok(ordered)
+    }
+
+    /// Writes the pending run ([`BulkWrite::flush`]); whether an atomic write must stop there,
+    /// since an input has failed.
+    fn flush_stops(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        actor: &Actor,
+        pending: &mut Pending,
+        holders: &mut HashMap<String, String>,
+        results: &mut [Option<ApiResult<Written>>],
+    ) -> ApiResult<bool> {
+        self.flush(conn, keys, actor, pending, holders, results)?;
+        Ok(self.atomic && results.iter().flatten().any(Result::is_err))
     }
 
     /// Writes the pending run together, or one input at a time when the database refuses the
