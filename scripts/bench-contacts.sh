@@ -309,38 +309,34 @@ SQL
     # The load's peak; the batch and the duplicate scan below are single large requests.
     RSS[$BACKEND]=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")
 
-    # One request at a time: RUNS batches of 1,000 upserts of new e-mails (each creates 1,000
-    # contacts), beside one 1,000-row insert into the reference table; then the duplicate scan.
-    times=() refs=()
-    for run in $(seq 1 "$RUNS"); do
-        jq -n --arg r "$run" '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {first_name: "Batch", emails: [{address: "batch\($r)-\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
-        times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")")
-        jq -e '[.results[] | select(.status == "created")] | length == 1000' "$WORK/timed.out" >/dev/null ||
-            log "batch: not 1,000 creates: $(head -c 300 "$WORK/timed.out")"
-        if [[ $BACKEND == postgres ]]; then
-            refs+=("$(run_sql -c "\\timing on" -c "INSERT INTO reference_contacts (id, first_name, email, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, version, custom) SELECT 'con_batch$run' || i, 'Batch', 'batch$run-' || i || '@bench.example', '[{\"address\":\"batch$run-' || i || '@bench.example\",\"type\":\"work\",\"primary\":true}]', '[]', '[]', 'lead', '[]', '{}', now(), now(), 1, '{}' FROM generate_series(1, 1000) AS i" |
-                awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
-        fi
-    done
-    batch=$(median "${times[@]}") batch_ref=$(median "${refs[@]}")
-    ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts), one request: seconds|$(printf '%.3f' "$batch")|||-|${batch_ref}|$(ratio "$batch_ref" "$batch")")
-    log "$BACKEND batch of 1,000 upserts: $batch s (median of $RUNS)"
-    # The same contacts upserted again with a new job title: 1,000 updates, beside one
-    # 1,000-row update of the reference table.
-    times=() refs=()
-    for run in $(seq 1 "$RUNS"); do
-        jq -n --arg r "$run" '{mode: "upsert", match_on: "email", inputs: [range(1; 1001) | {properties: {job_title: "Title \($r)", emails: [{address: "batch\($r)-\(.)@bench.example"}]}}]}' >"$WORK/batch.json"
-        times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")")
-        jq -e '[.results[] | select(.status == "updated")] | length == 1000' "$WORK/timed.out" >/dev/null ||
-            log "batch: not 1,000 updates: $(head -c 300 "$WORK/timed.out")"
-        if [[ $BACKEND == postgres ]]; then
-            refs+=("$(run_sql -c "\\timing on" -c "UPDATE reference_contacts SET job_title = 'Title $run', updated_at = now(), version = version + 1 WHERE id IN (SELECT 'con_batch$run' || i FROM generate_series(1, 1000) AS i)" |
-                awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
-        fi
-    done
-    batch=$(median "${times[@]}") batch_ref=$(median "${refs[@]}")
-    ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts updating), one request: seconds|$(printf '%.3f' "$batch")|||-|${batch_ref}|$(ratio "$batch_ref" "$batch")")
-    log "$BACKEND batch of 1,000 updating upserts: $batch s (median of $RUNS)"
+    # time_batches STATUS LABEL PROPERTIES REFERENCE: RUNS one-request batches of 1,000 upserts
+    # matched on e-mail, each input PROPERTIES (a jq object of $r, the run, and ., the input's
+    # number), every input answered STATUS; on PostgreSQL each beside REFERENCE, one statement
+    # on the reference table with RUN for the run's number, timed by psql. One row of medians.
+    time_batches() {
+        local status=$1 label=$2 properties=$3 reference=$4 run times=() refs=()
+        for run in $(seq 1 "$RUNS"); do
+            jq -n --arg r "$run" "{mode: \"upsert\", match_on: \"email\", inputs: [range(1; 1001) | {properties: $properties}]}" >"$WORK/batch.json"
+            times+=("$(curl -sS -o "$WORK/timed.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d @"$WORK/batch.json" "$BASE/v1/contacts/batch")")
+            jq -e --arg s "$status" '[.results[] | select(.status == $s)] | length == 1000' "$WORK/timed.out" >/dev/null ||
+                log "batch: not 1,000 $status: $(head -c 300 "$WORK/timed.out")"
+            if [[ $BACKEND == postgres ]]; then
+                refs+=("$(run_sql -c "\\timing on" -c "${reference//RUN/$run}" | awk '/^Time:/ { printf "%.4f\n", $2 / 1000 }')")
+            fi
+        done
+        local batch batch_ref
+        batch=$(median "${times[@]}") batch_ref=$(median "${refs[@]}")
+        ROWS+=("$BACKEND|POST /v1/contacts/batch (1,000 upserts$label), one request: seconds|$(printf '%.3f' "$batch")|||-|${batch_ref}|$(ratio "$batch_ref" "$batch")")
+        log "$BACKEND batch of 1,000 upserts$label: $batch s (median of $RUNS)"
+    }
+    # 1,000 upserts of new e-mails (each creates 1,000 contacts), beside a 1,000-row insert.
+    time_batches created "" \
+        '{first_name: "Batch", emails: [{address: "batch\($r)-\(.)@bench.example"}]}' \
+        "INSERT INTO reference_contacts (id, first_name, email, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, version, custom) SELECT 'con_batchRUN' || i, 'Batch', 'batchRUN-' || i || '@bench.example', '[{\"address\":\"batchRUN-' || i || '@bench.example\",\"type\":\"work\",\"primary\":true}]', '[]', '[]', 'lead', '[]', '{}', now(), now(), 1, '{}' FROM generate_series(1, 1000) AS i"
+    # The same contacts upserted again with a new job title: 1,000 updates, beside a 1,000-row update.
+    time_batches updated " updating" \
+        '{job_title: "Title \($r)", emails: [{address: "batch\($r)-\(.)@bench.example"}]}' \
+        "UPDATE reference_contacts SET job_title = 'Title RUN', updated_at = now(), version = version + 1 WHERE id IN (SELECT 'con_batchRUN' || i FROM generate_series(1, 1000) AS i)"
     scan=$(curl -sS -o "$WORK/scan.out" -w '%{time_total}' -H "$AUTH" -H 'Content-Type: application/json' -d '{}' "$BASE/v1/contacts/duplicates")
     ROWS+=("$BACKEND|POST /v1/contacts/duplicates (whole organization), one request: seconds|$(printf '%.1f' "$scan")|||-|-|-")
     log "$BACKEND duplicate scan: $scan s, $(jq -c '{scanned, groups: (.groups | length)}' "$WORK/scan.out" 2>/dev/null)"
