@@ -48,6 +48,12 @@ impl<T> Fragment<T> {
     pub fn uncached(pieces: Vec<Piece>) -> Self {
         Fragment { pieces, cacheable: false, _type: std::marker::PhantomData }
     }
+
+    /// The fragment followed by `sql` (a constant).
+    pub fn then(mut self, sql: &str) -> Self {
+        self.pieces.push(Piece::Sql(sql.into()));
+        self
+    }
 }
 
 impl<T: diesel::expression::TypedExpressionType> Expression for Fragment<T> {
@@ -118,4 +124,21 @@ pub fn update_record(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)
         Piece::Text(id.to_string()),
     ]);
     Statement::new(pieces)
+}
+
+/// `INSERT INTO <table> (<column>, …) VALUES (<value>, …)` as pieces, to run as a [`Statement`]
+/// or within one (`WITH a AS (INSERT …) INSERT …` writes two rows in one round trip). The table
+/// and column names are the caller's constants.
+pub fn insert_row(table: &str, row: Vec<(&str, Piece)>) -> Vec<Piece> {
+    let columns: Vec<&str> = row.iter().map(|(column, _)| *column).collect();
+    let mut pieces = Vec::with_capacity(2 * row.len() + 1);
+    pieces.push(Piece::Sql(format!("INSERT INTO {table} ({}) VALUES (", columns.join(", "))));
+    for (i, (_, value)) in row.into_iter().enumerate() {
+        if i > 0 {
+            pieces.push(Piece::Sql(", ".into()));
+        }
+        pieces.push(value);
+    }
+    pieces.push(Piece::Sql(")".into()));
+    pieces
 }

@@ -23,11 +23,18 @@ use crate::scope::Scope;
 use crate::sql::{Piece, Statement};
 
 /// What an edit did: an edit that changes nothing writes nothing (no version, no event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edit {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit<O> {
     Unchanged,
+    /// Changed: the runner bumps the version and reads the record after.
     Changed,
+    /// Changed, the record's own row written through [`Versioned::save`], which bumped the
+    /// version: the record after, so the runner writes and reads nothing more.
+    Saved(O),
 }
+
+/// Reads a record as the API shows it: 404 when missing, trashed or out of the scope's sight.
+pub type Load<O> = fn(&mut DbConnection, &Scope, &str) -> ApiResult<O>;
 
 /// A versioned resource, as the write runner needs to know it.
 pub struct Versioned<O> {
@@ -37,8 +44,10 @@ pub struct Versioned<O> {
     pub org_column: &'static str,
     /// The audit and event resource: `contact` gives `contact.updated`.
     pub resource: &'static str,
-    /// Loads the record as the API shows it: 404 when missing, trashed or out of the scope's sight.
-    pub load: fn(&mut DbConnection, &Scope, &str) -> ApiResult<O>,
+    pub load: Load<O>,
+    /// `load` that also takes the row's lock, in the same statement (see [`Versioned::live_row`]);
+    /// without it, the runner locks and then loads: a round trip more.
+    pub load_locked: Option<Load<O>>,
     pub version: fn(&O) -> i64,
 }
 
@@ -98,8 +107,13 @@ impl<O: Serialize> Versioned<O> {
     /// Locks the record and checks `If-Match` (412 when it moved on): the record as it is now,
     /// 404 when it is out of the scope's sight.
     pub fn take(&self, conn: &mut DbConnection, scope: &Scope, id: &str, if_match: Option<i64>) -> ApiResult<O> {
-        self.lock(conn, scope, id)?;
-        let before = (self.load)(conn, scope, id)?;
+        let before = match self.load_locked {
+            Some(load_locked) => load_locked(conn, scope, id)?,
+            None => {
+                self.lock(conn, scope, id)?;
+                (self.load)(conn, scope, id)?
+            }
+        };
         check_version(if_match, (self.version)(&before))?;
         Ok(before)
     }
@@ -133,10 +147,53 @@ impl<O: Serialize> Versioned<O> {
         Ok(())
     }
 
+    /// A live record in the scope's sight (`sight`: the scope's condition on this table), its
+    /// row locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL; SQLite has one
+    /// writer): the one statement a resource's `load_locked` runs.
+    pub fn live_row<R>(
+        &self,
+        conn: &mut DbConnection,
+        scope: &Scope,
+        sight: Option<Vec<Piece>>,
+        id: &str,
+    ) -> ApiResult<Option<R>>
+    where
+        R: QueryableByName<<DbConnection as Connection>::Backend> + 'static,
+    {
+        let mut pieces = vec![Piece::Sql(format!("SELECT * FROM {}", self.table))];
+        pieces.extend(self.the_row(scope, id));
+        pieces.push(Piece::Sql(" AND deleted_at IS NULL".into()));
+        if let Some(sight) = sight {
+            pieces.push(Piece::Sql(" AND ".into()));
+            pieces.extend(sight);
+        }
+        if conn.backend() == Backend::Postgres {
+            pieces.push(Piece::Sql(" FOR NO KEY UPDATE".into()));
+        }
+        Ok(Statement::new(pieces).get_result::<R>(conn).optional()?)
+    }
+
+    /// Writes the record's columns (`set`, the caller's constants, with `updated_at`) and one
+    /// version more, in one statement that returns the row as stored: what an edit that
+    /// answers [`Edit::Saved`] writes its record with.
+    pub fn save<R>(&self, conn: &mut DbConnection, scope: &Scope, id: &str, mut set: Vec<(&str, Piece)>) -> ApiResult<R>
+    where
+        R: QueryableByName<<DbConnection as Connection>::Backend> + 'static,
+    {
+        set.push(("version", Piece::Sql("version + 1".into())));
+        let statement = crate::sql::update_record(self.table, scope.org_id(), id, set).then(" RETURNING *");
+        Ok(statement.get_result::<R>(conn)?)
+    }
+
     /// Records a creation the caller has just stored: the record as its creator sees it (whoever
     /// they made its owner), with its audit row and `<resource>.created` event.
     pub fn created(&self, conn: &mut DbConnection, actor: &Actor, id: &str) -> ApiResult<O> {
         let created = (self.load)(conn, &actor.scope().unrestricted(), id)?;
+        self.record_created(conn, actor, id, created)
+    }
+
+    /// [`Versioned::created`] for a record the caller read back as it stored it (`RETURNING`).
+    pub fn record_created(&self, conn: &mut DbConnection, actor: &Actor, id: &str, created: O) -> ApiResult<O> {
         let after = serde_json::to_value(&created)?;
         change::record(
             conn,
@@ -155,16 +212,19 @@ impl<O: Serialize> Versioned<O> {
         id: &str,
         if_match: Option<i64>,
         action: &str,
-        edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<Edit>,
+        edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<Edit<O>>,
     ) -> ApiResult<O> {
         let since = crate::time::now();
         let scope = actor.scope();
         let before = self.take(conn, &scope, id, if_match)?;
-        if edit(conn, &before)? == Edit::Unchanged {
-            return Ok(before);
-        }
-        self.bump(conn, &actor.scope(), id, since)?;
-        let after = (self.load)(conn, &scope.unrestricted(), id)?;
+        let after = match edit(conn, &before)? {
+            Edit::Unchanged => return Ok(before),
+            Edit::Changed => {
+                self.bump(conn, &scope, id, since)?;
+                (self.load)(conn, &scope.unrestricted(), id)?
+            }
+            Edit::Saved(after) => after,
+        };
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         change::record(conn, actor, Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) })?;
         Ok(after)

@@ -123,8 +123,14 @@ fn check_references(
 }
 
 /// Activities as the write runner takes them.
-const ACTIVITIES: Versioned<ActivityOut> =
-    Versioned { table: "activities", org_column: "org_id", resource: RECORD_TYPE, load, version: |a| a.version };
+const ACTIVITIES: Versioned<ActivityOut> = Versioned {
+    table: "activities",
+    org_column: "org_id",
+    resource: RECORD_TYPE,
+    load,
+    load_locked: None,
+    version: |a| a.version,
+};
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ActivityOut> {
     let activity = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("activity"))?;

@@ -149,8 +149,14 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
 }
 
 /// Companies as the write runner takes them.
-const COMPANIES: Versioned<CompanyOut> =
-    Versioned { table: "companies", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
+const COMPANIES: Versioned<CompanyOut> = Versioned {
+    table: "companies",
+    org_column: "org_id",
+    resource: RECORD_TYPE,
+    load,
+    load_locked: None,
+    version: |c| c.version,
+};
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<CompanyOut> {
     let company = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("company"))?;

@@ -19,7 +19,7 @@ pub const ID_PREFIX: &str = "con";
 /// Whose a contact is, for record visibility.
 pub const OWNER: &str = "contacts.owner_id";
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = contacts)]
 pub struct Contact {
     pub id: String,
@@ -232,19 +232,15 @@ pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResu
     })
 }
 
-pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<()> {
-    let org_id = scope.org_id();
+/// Inserts a new contact: the row as stored.
+pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<Contact> {
+    use crm_core::sql::{Piece, Statement};
     let now = crm_core::time::now();
-    diesel::insert_into(contacts::table)
-        .values((
-            contacts::id.eq(id),
-            contacts::org_id.eq(org_id),
-            fields,
-            contacts::created_at.eq(now),
-            contacts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let mut row = vec![("id", Piece::Text(id.to_string())), ("org_id", Piece::Text(scope.org_id().to_string()))];
+    row.extend(columns(fields, true));
+    row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now))]);
+    let insert = Statement::new(crm_core::sql::insert_row("contacts", row)).then(" RETURNING *");
+    Ok(insert.get_result(conn)?)
 }
 
 #[derive(Insertable)]
@@ -287,16 +283,10 @@ pub fn find_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiRes
     Ok(found)
 }
 
-/// Writes the fields, and the custom values only when `custom_changed`: otherwise the stored
-/// ones stay, archived fields' values with them. The write runner bumps the version.
-pub fn update(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    id: &str,
-    fields: &ContactFields,
-    custom_changed: bool,
-) -> ApiResult<()> {
-    use crm_core::sql::Piece::{OptionalText, Text, Time};
+/// The stored fields as columns and values; `custom` only when `with_custom` (an update that
+/// leaves it out keeps the stored values, archived fields' values with them).
+pub fn columns(fields: &ContactFields, with_custom: bool) -> Vec<(&'static str, crm_core::sql::Piece)> {
+    use crm_core::sql::Piece::{OptionalText, Text};
     let f = fields.clone();
     let mut set = vec![
         ("first_name", OptionalText(f.first_name)),
@@ -313,13 +303,11 @@ pub fn update(
         ("owner_id", OptionalText(f.owner_id)),
         ("tags", Text(f.tags)),
         ("external_ids", Text(f.external_ids)),
-        ("updated_at", Time(crm_core::time::now())),
     ];
-    if custom_changed {
+    if with_custom {
         set.push(("custom", Text(f.custom)));
     }
-    crm_core::sql::update_record("contacts", scope.org_id(), id, set).execute(conn)?;
-    Ok(())
+    set
 }
 
 /// Writes the fields of many contacts, with one version more each: one `UPDATE … FROM

@@ -133,7 +133,8 @@ enum Stored<'a> {
     Existing(Option<&'a Normalized>),
 }
 
-/// Writes a normalized contact and everything that hangs off it.
+/// Writes a normalized contact and everything that hangs off it: the row as stored (an existing
+/// contact with one version more).
 fn store(
     conn: &mut DbConnection,
     keys: &Keys,
@@ -141,7 +142,7 @@ fn store(
     id: &str,
     contact: &Normalized,
     stored: Stored<'_>,
-) -> ApiResult<()> {
+) -> ApiResult<Contact> {
     let scope = actor.scope();
     let (exists, previous) = match stored {
         Stored::New => (false, None),
@@ -170,11 +171,13 @@ fn store(
         let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
         fields.custom = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
     }
-    if exists {
-        model::update(conn, &scope, id, &fields, custom_changed)?;
+    let row = if exists {
+        let mut set = model::columns(&fields, custom_changed);
+        set.push(("updated_at", crm_core::sql::Piece::Time(crm_core::time::now())));
+        CONTACTS.save(conn, &scope, id, set)?
     } else {
-        model::insert(conn, &scope, id, &fields)?;
-    }
+        model::insert(conn, &scope, id, &fields)?
+    };
     // A new record has nothing to replace: its empty sets are not written at all.
     if emails_changed && (exists || !contact.emails.is_empty()) {
         model::set_emails(conn, &scope, id, &contact.emails)?;
@@ -188,7 +191,7 @@ fn store(
     if previous.is_none_or(|p| p.external_ids != contact.external_ids) && (exists || !contact.external_ids.is_empty()) {
         records::set_external_ids(conn, &scope, RECORD_TYPE, id, &contact.external_ids)?;
     }
-    Ok(())
+    Ok(row)
 }
 
 /// Whether the search index holds the same of both: names, e-mails, phones and owner.
@@ -256,11 +259,28 @@ fn index(
 }
 
 /// Contacts as the write runner takes them.
-pub(crate) const CONTACTS: Versioned<ContactOut> =
-    Versioned { table: "contacts", org_column: "org_id", resource: RECORD_TYPE, load, version: |c| c.version };
+pub(crate) const CONTACTS: Versioned<ContactOut> = Versioned {
+    table: "contacts",
+    org_column: "org_id",
+    resource: RECORD_TYPE,
+    load,
+    load_locked: Some(load_locked),
+    version: |c| c.version,
+};
 
 pub(crate) fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ContactOut> {
     let contact = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    out_of(conn, scope, contact)
+}
+
+fn load_locked(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<ContactOut> {
+    let sight = scope.sight(RECORD_TYPE, model::OWNER);
+    let contact = CONTACTS.live_row(conn, scope, sight, id)?.ok_or_else(|| ApiError::not_found("contact"))?;
+    out_of(conn, scope, contact)
+}
+
+/// A stored contact as the API shows it (reads the definitions when it has custom values).
+fn out_of(conn: &mut DbConnection, scope: &Scope, contact: Contact) -> ApiResult<ContactOut> {
     let mut out = ContactOut::from(contact);
     out.custom = values::visible(conn, scope, RECORD_TYPE, out.custom)?;
     Ok(out)
@@ -280,8 +300,9 @@ pub(crate) fn create_in(
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
     let id = crm_core::id::new_id(model::ID_PREFIX);
-    store(conn, keys, actor, &id, contact, Stored::New)?;
-    CONTACTS.created(conn, actor, &id)
+    let row = store(conn, keys, actor, &id, contact, Stored::New)?;
+    let created = out_of(conn, &actor.scope(), row)?;
+    CONTACTS.record_created(conn, actor, &id, created)
 }
 
 /// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
@@ -301,8 +322,8 @@ pub(crate) fn update_in(
         if current.as_ref() == Some(&contact) {
             return Ok(Edit::Unchanged);
         }
-        store(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
-        Ok(Edit::Changed)
+        let row = store(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
+        Ok(Edit::Saved(out_of(conn, &actor.scope(), row)?))
     })
 }
 
@@ -482,7 +503,6 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
     state
         .db
         .write(move |conn| {
-            let since = crm_core::time::now();
             CONTACTS.lock(conn, &actor.scope(), &id)?;
             let trashed = model::find_deleted(conn, &actor.scope(), &id)?
                 .ok_or_else(|| ApiError::not_found("deleted contact"))?;
@@ -495,9 +515,8 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             CONTACTS.set_trashed(conn, &actor.scope(), &id, false)?;
             // Trashed, it lost its e-mails, external ids and index row: everything is written.
-            store(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
-            CONTACTS.bump(conn, &actor.scope(), &id, since)?;
-            let after = load(conn, &actor.scope(), &id)?;
+            let row = store(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
+            let after = out_of(conn, &actor.scope(), row)?;
             let a = serde_json::to_value(&after)?;
             change::record(
                 conn,

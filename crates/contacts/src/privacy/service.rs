@@ -212,7 +212,6 @@ pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiRe
 
 fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
     let scope = actor.scope();
-    let since = crm_core::time::now();
     crate::contact::service::CONTACTS.lock(conn, &scope, contact_id)?;
     let row = model::find_contact(conn, &scope, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
     if model::erased_at(conn, &scope, contact_id)?.is_some() {
@@ -245,8 +244,9 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         external_ids: "{}".into(),
         custom: "{}".into(),
     };
-    crate::contact::model::update(conn, &scope, contact_id, &anonymous, true)?;
-    crate::contact::service::CONTACTS.bump(conn, &scope, contact_id, since)?;
+    let mut set = crate::contact::model::columns(&anonymous, true);
+    set.push(("updated_at", crm_core::sql::Piece::Time(crm_core::time::now())));
+    crate::contact::service::CONTACTS.save::<crate::contact::model::Contact>(conn, &scope, contact_id, set)?;
     crm_core::custom_fields::model::set_values(conn, &scope, RECORD_TYPE, contact_id, &[])?;
     crm_core::search_index::remove(conn, &scope, contact_id)?;
     crate::contact::model::set_emails(conn, &scope, contact_id, &[])?;

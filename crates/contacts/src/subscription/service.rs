@@ -47,6 +47,7 @@ const TYPES: Versioned<SubscriptionTypeOut> = Versioned {
     org_column: "org_id",
     resource: RECORD_TYPE,
     load: load_type,
+    load_locked: None,
     version: |t| t.version,
 };
 

@@ -96,8 +96,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: ApiKeysQuery) -> ApiRe
 }
 
 /// API keys as the write runner takes them.
-const KEYS: Versioned<ApiKeyOut> =
-    Versioned { table: "api_keys", org_column: "org_id", resource: "api_key", load, version: |k| k.version };
+const KEYS: Versioned<ApiKeyOut> = Versioned {
+    table: "api_keys",
+    org_column: "org_id",
+    resource: "api_key",
+    load,
+    load_locked: None,
+    version: |k| k.version,
+};
 
 fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<ApiKeyOut> {
     model::find(conn, scope, id)?.map(ApiKeyOut::from).ok_or_else(|| ApiError::not_found("API key"))

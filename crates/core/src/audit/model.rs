@@ -10,6 +10,7 @@ use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::audit_log;
 use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -65,6 +66,28 @@ impl NewAuditRow {
     }
 }
 
+impl NewAuditRow {
+    /// `INSERT INTO audit_log … VALUES (…)`, to run alone or within a statement (see
+    /// [`crate::change::record`]).
+    pub fn insert(self) -> Vec<Piece> {
+        crate::sql::insert_row(
+            "audit_log",
+            vec![
+                ("id", Piece::Text(self.id)),
+                ("org_id", Piece::Text(self.org_id)),
+                ("actor_type", Piece::Text(self.actor_type)),
+                ("actor_id", Piece::Text(self.actor_id)),
+                ("action", Piece::Text(self.action)),
+                ("resource_type", Piece::Text(self.resource_type)),
+                ("resource_id", Piece::Text(self.resource_id)),
+                ("changes", Piece::Text(self.changes)),
+                ("request_id", Piece::OptionalText(self.request_id)),
+                ("created_at", Piece::Time(self.created_at)),
+            ],
+        )
+    }
+}
+
 pub fn insert(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -73,9 +96,7 @@ pub fn insert(
     resource_id: &str,
     changes: &Map<String, Value>,
 ) -> ApiResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditRow::new(actor, action, resource_type, resource_id, changes))
-        .execute(conn)?;
+    Statement::new(NewAuditRow::new(actor, action, resource_type, resource_id, changes).insert()).execute(conn)?;
     Ok(())
 }
 

@@ -105,6 +105,7 @@ const DEFINITIONS: Versioned<DefinitionOut> = Versioned {
     org_column: "org_id",
     resource: RECORD_TYPE,
     load,
+    load_locked: None,
     version: |d| d.version,
 };
 

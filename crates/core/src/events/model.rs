@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::schema::events;
 use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
@@ -57,6 +58,30 @@ impl NewEvent {
     }
 }
 
+impl NewEvent {
+    /// `INSERT INTO events … VALUES (…)` with no `seq`, to run alone or within a statement (see
+    /// [`crate::change::record`]); on SQLite, [`stamp`] then numbers it.
+    pub fn insert(self) -> Vec<Piece> {
+        crate::sql::insert_row(
+            "events",
+            vec![
+                ("id", Piece::Text(self.id)),
+                ("org_id", Piece::Text(self.org_id)),
+                ("seq", Piece::OptionalBigInt(None)),
+                ("type", Piece::Text(self.event_type)),
+                ("actor_type", Piece::Text(self.actor_type)),
+                ("actor_id", Piece::Text(self.actor_id)),
+                ("data", Piece::Text(self.data)),
+                ("created_at", Piece::Time(self.created_at)),
+            ],
+        )
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// Records an event on the caller's connection: it commits or rolls back with the change.
 pub fn emit(
     conn: &mut DbConnection,
@@ -66,16 +91,22 @@ pub fn emit(
     previous: Option<Value>,
 ) -> ApiResult<()> {
     let event = NewEvent::new(actor, event_type, object, previous);
-    diesel::insert_into(events::table).values(&event).execute(conn)?;
+    let id = event.id.clone();
+    Statement::new(event.insert()).execute(conn)?;
+    stamp(conn, &actor.org_id, &id)
+}
+
+/// Numbers an event just inserted, on SQLite (PostgreSQL's sequencer numbers committed events).
+pub fn stamp(conn: &mut DbConnection, org_id: &str, id: &str) -> ApiResult<()> {
     if let DbConnection::Sqlite(c) = conn {
         // One writer at a time: insert order is commit order.
         diesel::sql_query(
             "UPDATE events SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE org_id = ?) \
              WHERE org_id = ? AND id = ?",
         )
-        .bind::<Text, _>(&actor.org_id)
-        .bind::<Text, _>(&actor.org_id)
-        .bind::<Text, _>(&event.id)
+        .bind::<Text, _>(org_id)
+        .bind::<Text, _>(org_id)
+        .bind::<Text, _>(id)
         .execute(c)?;
     }
     Ok(())

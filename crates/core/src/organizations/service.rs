@@ -20,6 +20,7 @@ pub(crate) const ORGANIZATIONS: Versioned<OrganizationOut> = Versioned {
     org_column: "id",
     resource: "organization",
     load: |conn, scope, _| load(conn, scope),
+    load_locked: None,
     version: |o| o.version,
 };
 

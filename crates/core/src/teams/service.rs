@@ -71,8 +71,14 @@ fn store(conn: &mut DbConnection, scope: &Scope, id: &str, draft: &Draft, exists
 }
 
 /// Teams as the write runner takes them.
-pub(crate) const TEAMS: Versioned<TeamOut> =
-    Versioned { table: "teams", org_column: "org_id", resource: "team", load, version: |t| t.version };
+pub(crate) const TEAMS: Versioned<TeamOut> = Versioned {
+    table: "teams",
+    org_column: "org_id",
+    resource: "team",
+    load,
+    load_locked: None,
+    version: |t| t.version,
+};
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TeamOut> {
     let team = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("team"))?;

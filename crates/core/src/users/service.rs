@@ -93,8 +93,14 @@ pub async fn list(state: &AppState, actor: &Actor, query: UsersQuery) -> ApiResu
 }
 
 /// Users as the write runner takes them.
-pub(crate) const USERS: Versioned<UserOut> =
-    Versioned { table: "users", org_column: "org_id", resource: "user", load, version: |u| u.version };
+pub(crate) const USERS: Versioned<UserOut> = Versioned {
+    table: "users",
+    org_column: "org_id",
+    resource: "user",
+    load,
+    load_locked: None,
+    version: |u| u.version,
+};
 
 fn load(conn: &mut crate::db::DbConnection, scope: &Scope, id: &str) -> ApiResult<UserOut> {
     model::find(conn, scope, id)?.map(UserOut::from).ok_or_else(|| ApiError::not_found("user"))
