@@ -161,8 +161,7 @@ cat >"$WORK/create.sql" <<SQL
 BEGIN;
 INSERT INTO api_keys (id, org_id, user_id, name, key_prefix, key_hash, role, scopes, created_at, updated_at) VALUES ('key_pgb_' || :client_id || '_' || :r, '$ORG_ID', '$USER_ID', 'bench key', 'crm_sk_abcd', 'pgb_' || :client_id || '_' || :r, 'admin', '["platform:read"]', now(), now());
 SELECT $KEY_COLUMNS FROM api_keys WHERE org_id = '$ORG_ID' AND id = 'key_pgb_' || :client_id || '_' || :r LIMIT 1;
-INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb_' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'api_key', 'key_pgb_' || :client_id || '_' || :r, '{"name":{"before": null,"after":"bench key"}}', now());
-INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb_' || :client_id || '_' || :r, '$ORG_ID', 'api_key.created', 'api_key', 'key_admin', '{"object":{"name":"bench key"}}', now());
+WITH audit AS (INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb_' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'api_key', 'key_pgb_' || :client_id || '_' || :r, '{"name":{"before": null,"after":"bench key"}}', now())) INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb_' || :client_id || '_' || :r, '$ORG_ID', 'api_key.created', 'api_key', 'key_admin', '{"object":{"name":"bench key"}}', now());
 COMMIT;
 SQL
 
