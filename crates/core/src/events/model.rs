@@ -56,9 +56,7 @@ impl NewEvent {
             created_at: crate::time::now(),
         }
     }
-}
 
-impl NewEvent {
     /// `INSERT INTO events … VALUES (…)` with no `seq`, to run alone or within a statement (see
     /// [`crate::change::record`]); on SQLite, [`stamp`] then numbers it.
     pub fn insert(self) -> Vec<Piece> {
