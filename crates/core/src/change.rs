@@ -25,19 +25,39 @@ pub struct Change<'a> {
 /// Writes the audit row and the event for `change`: on PostgreSQL in one statement (a write's
 /// round trips to the database are most of its cost there).
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
+    record_with(conn, actor, change, None)
+}
+
+/// [`record`] with the change's own write (`write`: an `INSERT` or `UPDATE` with no result) sent
+/// in the same statement on PostgreSQL, before the audit row and the event on SQLite.
+pub fn record_with(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    change: Change<'_>,
+    write: Option<Vec<Piece>>,
+) -> ApiResult<()> {
     let fields = diff(change.before, change.after);
     let audit = NewAuditRow::new(actor, change.action, change.resource, change.id, &fields).insert();
     let (event_type, object, previous) = event_of(&change, &fields);
     let event = NewEvent::new(actor, &event_type, object, previous);
     match conn.backend() {
         Backend::Postgres => {
-            let mut pieces = vec![Piece::Sql("WITH audit AS (".into())];
+            let mut pieces = vec![Piece::Sql("WITH ".into())];
+            if let Some(write) = write {
+                pieces.push(Piece::Sql("written AS (".into()));
+                pieces.extend(write);
+                pieces.push(Piece::Sql("), ".into()));
+            }
+            pieces.push(Piece::Sql("audit AS (".into()));
             pieces.extend(audit);
             pieces.push(Piece::Sql(") ".into()));
             pieces.extend(event.insert());
             Statement::new(pieces).execute(conn)?;
         }
         Backend::Sqlite => {
+            if let Some(write) = write {
+                Statement::new(write).execute(conn)?;
+            }
             let id = event.id().to_string();
             Statement::new(audit).execute(conn)?;
             Statement::new(event.insert()).execute(conn)?;

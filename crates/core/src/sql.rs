@@ -112,6 +112,11 @@ impl<C> RunQueryDsl<C> for Statement {}
 /// never caches its UPDATE statements, so PostgreSQL would parse and plan a record's update on
 /// every write. The table and column names are the caller's constants.
 pub fn update_record(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)>) -> Statement {
+    Statement::new(update_row(table, org_id, id, set))
+}
+
+/// [`update_record`] as pieces, to run within a statement.
+pub fn update_row(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)>) -> Vec<Piece> {
     let mut pieces = vec![Piece::Sql(format!("UPDATE {table} SET "))];
     for (i, (column, value)) in set.into_iter().enumerate() {
         pieces.push(Piece::Sql(format!("{}{column} = ", if i == 0 { "" } else { ", " })));
@@ -123,7 +128,7 @@ pub fn update_record(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)
         Piece::Sql(" AND id = ".into()),
         Piece::Text(id.to_string()),
     ]);
-    Statement::new(pieces)
+    pieces
 }
 
 /// `INSERT INTO <table> (<column>, …) VALUES (<value>, …)` as pieces, to run as a [`Statement`]

@@ -23,14 +23,19 @@ use crate::scope::Scope;
 use crate::sql::{Piece, Statement};
 
 /// What an edit did: an edit that changes nothing writes nothing (no version, no event).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Edit<O> {
     Unchanged,
     /// Changed: the runner bumps the version and reads the record after.
     Changed,
-    /// Changed, the record's own row written through [`Versioned::save`], which bumped the
-    /// version: the record after, so the runner writes and reads nothing more.
-    Saved(O),
+    /// Changed, but the record's own row not written yet: `row` are its columns (the caller's
+    /// constants, `updated_at` included) and `after` the record as they make it, one version
+    /// more. The runner writes the row, with the version, the audit row and the event, in one
+    /// statement on PostgreSQL, and reads nothing again.
+    Saved {
+        after: O,
+        row: Vec<(&'static str, Piece)>,
+    },
 }
 
 /// Reads a record as the API shows it: 404 when missing, trashed or out of the scope's sight.
@@ -174,15 +179,21 @@ impl<O: Serialize> Versioned<O> {
     }
 
     /// Writes the record's columns (`set`, the caller's constants, with `updated_at`) and one
-    /// version more, in one statement that returns the row as stored: what an edit that
-    /// answers [`Edit::Saved`] writes its record with.
-    pub fn save<R>(&self, conn: &mut DbConnection, scope: &Scope, id: &str, mut set: Vec<(&str, Piece)>) -> ApiResult<R>
+    /// version more, in one statement that returns the row as stored (writes other than
+    /// updates: a restore, an erasure).
+    pub fn save<R>(&self, conn: &mut DbConnection, scope: &Scope, id: &str, set: Vec<(&str, Piece)>) -> ApiResult<R>
     where
         R: QueryableByName<<DbConnection as Connection>::Backend> + 'static,
     {
+        let mut pieces = self.row_update(scope, id, set);
+        pieces.push(Piece::Sql(" RETURNING *".into()));
+        Ok(Statement::new(pieces).get_result::<R>(conn)?)
+    }
+
+    /// `UPDATE` of the record's columns and one version more.
+    fn row_update(&self, scope: &Scope, id: &str, mut set: Vec<(&str, Piece)>) -> Vec<Piece> {
         set.push(("version", Piece::Sql("version + 1".into())));
-        let statement = crate::sql::update_record(self.table, scope.org_id(), id, set).then(" RETURNING *");
-        Ok(statement.get_result::<R>(conn)?)
+        crate::sql::update_row(self.table, scope.org_id(), id, set)
     }
 
     /// Records a creation the caller has just stored: the record as its creator sees it (whoever
@@ -217,16 +228,17 @@ impl<O: Serialize> Versioned<O> {
         let since = crate::time::now();
         let scope = actor.scope();
         let before = self.take(conn, &scope, id, if_match)?;
-        let after = match edit(conn, &before)? {
+        let (after, write) = match edit(conn, &before)? {
             Edit::Unchanged => return Ok(before),
             Edit::Changed => {
                 self.bump(conn, &scope, id, since)?;
-                (self.load)(conn, &scope.unrestricted(), id)?
+                ((self.load)(conn, &scope.unrestricted(), id)?, None)
             }
-            Edit::Saved(after) => after,
+            Edit::Saved { after, row } => (after, Some(self.row_update(&scope, id, row))),
         };
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
-        change::record(conn, actor, Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) })?;
+        let change = Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) };
+        change::record_with(conn, actor, change, write)?;
         Ok(after)
     }
 

@@ -45,6 +45,43 @@ pub struct Contact {
     pub custom: String,
 }
 
+impl Contact {
+    /// The row an update of `before` to `fields` stores: one version more, written at
+    /// `updated_at`.
+    pub fn stored(
+        id: &str,
+        scope: &Scope,
+        fields: ContactFields,
+        before: &super::dto::ContactOut,
+        updated_at: NaiveDateTime,
+    ) -> Contact {
+        let f = fields;
+        Contact {
+            id: id.to_string(),
+            org_id: scope.org_id().to_string(),
+            first_name: f.first_name,
+            last_name: f.last_name,
+            sort_name: f.sort_name,
+            email: f.email,
+            phone: f.phone,
+            emails: f.emails,
+            phones: f.phones,
+            addresses: f.addresses,
+            job_title: f.job_title,
+            lifecycle_stage: f.lifecycle_stage,
+            lead_source: f.lead_source,
+            owner_id: f.owner_id,
+            tags: f.tags,
+            external_ids: f.external_ids,
+            created_at: before.created_at,
+            updated_at,
+            deleted_at: None,
+            version: before.version + 1,
+            custom: f.custom,
+        }
+    }
+}
+
 /// Every stored field but the id, organization, times and version: what create and update write.
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = contacts, treat_none_as_default_value = false)]

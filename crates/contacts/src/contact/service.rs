@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
+
 use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
@@ -12,6 +14,7 @@ use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
 use crm_core::scope::Scope;
+use crm_core::sql::Piece;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 use crm_core::{organizations, records, search_index};
@@ -133,16 +136,34 @@ enum Stored<'a> {
     Existing(Option<&'a Normalized>),
 }
 
-/// Writes a normalized contact and everything that hangs off it: the row as stored (an existing
-/// contact with one version more).
-fn store(
+/// A contact ready to write: its stored fields (the owner given or defaulted, the custom values
+/// checked) and what changed of what hangs off it.
+struct Prepared {
+    fields: ContactFields,
+    custom_changed: bool,
+    emails_changed: bool,
+}
+
+impl Prepared {
+    /// The row's columns for an update, with a new `updated_at`: the custom values only when
+    /// they changed (otherwise the stored ones stay, archived fields' values with them).
+    fn columns(&self, updated_at: NaiveDateTime) -> Vec<(&'static str, Piece)> {
+        let mut set = model::columns(&self.fields, self.custom_changed);
+        set.push(("updated_at", Piece::Time(updated_at)));
+        set
+    }
+}
+
+/// Checks a normalized contact against the stored data (owner, erased and taken e-mails, custom
+/// field definitions) and writes its custom values' index.
+fn prepare(
     conn: &mut DbConnection,
     keys: &Keys,
     actor: &Actor,
     id: &str,
     contact: &Normalized,
     stored: Stored<'_>,
-) -> ApiResult<Contact> {
+) -> ApiResult<Prepared> {
     let scope = actor.scope();
     let (exists, previous) = match stored {
         Stored::New => (false, None),
@@ -171,27 +192,37 @@ fn store(
         let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
         fields.custom = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
     }
-    let row = if exists {
-        let mut set = model::columns(&fields, custom_changed);
-        set.push(("updated_at", crm_core::sql::Piece::Time(crm_core::time::now())));
-        CONTACTS.save(conn, &scope, id, set)?
-    } else {
-        model::insert(conn, &scope, id, &fields)?
+    Ok(Prepared { fields, custom_changed, emails_changed })
+}
+
+/// Writes what hangs off a contact whose row exists (the caller wrote it, or writes it after):
+/// its e-mails, search document, tags and external ids, each only when it changed.
+fn write_related(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    contact: &Normalized,
+    stored: Stored<'_>,
+    prepared: &Prepared,
+) -> ApiResult<()> {
+    let (exists, previous) = match stored {
+        Stored::New => (false, None),
+        Stored::Existing(previous) => (true, previous),
     };
     // A new record has nothing to replace: its empty sets are not written at all.
-    if emails_changed && (exists || !contact.emails.is_empty()) {
-        model::set_emails(conn, &scope, id, &contact.emails)?;
+    if prepared.emails_changed && (exists || !contact.emails.is_empty()) {
+        model::set_emails(conn, scope, id, &contact.emails)?;
     }
     if !previous.is_some_and(|p| same_document(p, contact)) {
-        index(conn, &scope, id, contact, fields.owner_id.as_deref(), exists)?;
+        index(conn, scope, id, contact, prepared.fields.owner_id.as_deref(), exists)?;
     }
     if previous.is_none_or(|p| p.tags != contact.tags) && (exists || !contact.tags.is_empty()) {
-        records::set_tags(conn, &scope, RECORD_TYPE, id, &contact.tags)?;
+        records::set_tags(conn, scope, RECORD_TYPE, id, &contact.tags)?;
     }
     if previous.is_none_or(|p| p.external_ids != contact.external_ids) && (exists || !contact.external_ids.is_empty()) {
-        records::set_external_ids(conn, &scope, RECORD_TYPE, id, &contact.external_ids)?;
+        records::set_external_ids(conn, scope, RECORD_TYPE, id, &contact.external_ids)?;
     }
-    Ok(row)
+    Ok(())
 }
 
 /// Whether the search index holds the same of both: names, e-mails, phones and owner.
@@ -299,9 +330,11 @@ pub(crate) fn create_in(
     actor: &Actor,
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
-    let id = crm_core::id::new_id(model::ID_PREFIX);
-    let row = store(conn, keys, actor, &id, contact, Stored::New)?;
-    let created = out_of(conn, &actor.scope(), row)?;
+    let (id, scope) = (crm_core::id::new_id(model::ID_PREFIX), actor.scope());
+    let prepared = prepare(conn, keys, actor, &id, contact, Stored::New)?;
+    let row = model::insert(conn, &scope, &id, &prepared.fields)?;
+    write_related(conn, &scope, &id, contact, Stored::New, &prepared)?;
+    let created = out_of(conn, &scope, row)?;
     CONTACTS.record_created(conn, actor, &id, created)
 }
 
@@ -322,8 +355,19 @@ pub(crate) fn update_in(
         if current.as_ref() == Some(&contact) {
             return Ok(Edit::Unchanged);
         }
-        let row = store(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
-        Ok(Edit::Saved(out_of(conn, &actor.scope(), row)?))
+        let (scope, stored) = (actor.scope(), Stored::Existing(current.as_ref()));
+        let prepared = prepare(conn, keys, actor, id, &contact, stored)?;
+        write_related(conn, &scope, id, &contact, stored, &prepared)?;
+        // The record after is what the row will hold: no read-back.
+        let updated_at = crm_core::time::now();
+        let custom = if prepared.custom_changed { prepared.fields.custom.clone() } else { String::new() };
+        let row = Contact::stored(id, &scope, ContactFields { custom, ..prepared.fields.clone() }, before, updated_at);
+        let mut after = ContactOut::from(row);
+        after.custom = match prepared.custom_changed {
+            true => values::visible(conn, &scope, RECORD_TYPE, after.custom)?,
+            false => before.custom.clone(),
+        };
+        Ok(Edit::Saved { after, row: prepared.columns(updated_at) })
     })
 }
 
@@ -515,8 +559,11 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
             CONTACTS.set_trashed(conn, &actor.scope(), &id, false)?;
             // Trashed, it lost its e-mails, external ids and index row: everything is written.
-            let row = store(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
-            let after = out_of(conn, &actor.scope(), row)?;
+            let scope = actor.scope();
+            let prepared = prepare(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
+            write_related(conn, &scope, &id, &contact, Stored::Existing(None), &prepared)?;
+            let row = CONTACTS.save(conn, &scope, &id, prepared.columns(crm_core::time::now()))?;
+            let after = out_of(conn, &scope, row)?;
             let a = serde_json::to_value(&after)?;
             change::record(
                 conn,

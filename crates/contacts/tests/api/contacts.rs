@@ -14,6 +14,7 @@ both!(
     trash_and_restore,
     roles_and_other_organizations,
     a_patch_rewrites_only_what_changed,
+    a_patch_answers_what_is_stored,
     text_is_clean_at_the_edge
 );
 
@@ -668,6 +669,42 @@ async fn a_patch_rewrites_only_what_changed(app: TestApp) {
     app.post("/v1/contacts", &app.admin_key, json!({"emails": [{"address": "grace@example.com"}]}))
         .await
         .expect_problem(409, "duplicate_contact");
+}
+
+/// A PATCH answers the record as it is stored (the write runner builds it without reading it
+/// back): what a GET reads after it, custom values and an archived field's included.
+async fn a_patch_answers_what_is_stored(app: TestApp) {
+    let mut fields = Vec::new();
+    for (key, kind) in [("tier", "text"), ("score", "number")] {
+        let field = json!({"record_type": "contact", "key": key, "label": key, "type": kind});
+        let created = app.post("/v1/custom-fields", &app.admin_key, field).await;
+        created.expect(201);
+        fields.push(created.body["id"].as_str().unwrap().to_string());
+    }
+    let ada = json!({"first_name": "Ada", "emails": [{"address": "ada@example.com"}], "custom": {"tier": "gold", "score": 3}});
+    let created = app.post("/v1/contacts", &app.admin_key, ada).await;
+    created.expect(201);
+    let path = format!("/v1/contacts/{}", created.body["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &app.admin_key).await.body, created.body);
+    let patches = [
+        json!({"job_title": "CEO"}),
+        json!({"custom": {"score": 5}}),
+        json!({"emails": [{"address": "ada2@example.com"}], "tags": ["a"], "owner_id": app.sales_id}),
+        json!({"custom": {"score": null}, "lifecycle_stage": "customer"}),
+    ];
+    for (i, patch) in patches.into_iter().enumerate() {
+        if i == 2 {
+            let tier = app.url(&format!("/v1/custom-fields/{}", fields[0]));
+            app.send(app.client.delete(tier), &app.admin_key).await.expect(204);
+        }
+        let patched = app.patch(&path, &app.admin_key, patch).await;
+        patched.expect(200);
+        assert_eq!(patched.body["version"], i + 2);
+        assert_eq!(app.get(&path, &app.admin_key).await.body, patched.body, "patch {i}");
+    }
+    // The archived field's value stayed stored, hidden, through both kinds of patch.
+    app.post(&format!("/v1/custom-fields/{}/restore", fields[0]), &app.admin_key, json!({})).await.expect(200);
+    assert_eq!(app.get(&path, &app.admin_key).await.body["custom"], json!({"tier": "gold"}));
 }
 
 /// Text is stored in NFC; a body in another charset, or of another shape, is refused with a
