@@ -246,15 +246,14 @@ SQL
     search_ref_sql marg first_name >"$WORK/search-marg.ref.sql"
     search_ref_sql pe last_name >"$WORK/search-pe.ref.sql"
     search_ref_sql person12345 last_name >"$WORK/search-person12345.ref.sql"
-    # The statements of a PATCH: the contact read under its row lock, its row written with one
-    # version more and read back, then its audit row and event in one statement.
+    # The statements of a PATCH: the contact read under its row lock, then its row (one version
+    # more), its audit row and its event in one statement.
     cat >"$WORK/patch.sql" <<SQL
 \set n random(1, $CONTACTS)
 \set r random(1, 1000000000000000)
 BEGIN;
 SELECT * FROM contacts WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n AND deleted_at IS NULL FOR NO KEY UPDATE;
-UPDATE contacts SET job_title = 'Bench' || :r, updated_at = now(), version = version + 1 WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n RETURNING *;
-WITH audit AS (INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before": null,"after":"Bench"}}', now())) INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || :r, '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
+WITH written AS (UPDATE contacts SET job_title = 'Bench' || :r, updated_at = now(), version = version + 1 WHERE org_id = '$ORG_ID' AND id = 'con_bench' || :n), audit AS (INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgp' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'updated', 'contact', 'con_bench' || :n, '{"job_title":{"before": null,"after":"Bench"}}', now())) INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgp' || :client_id || '_' || :r, '$ORG_ID', 'contact.updated', 'api_key', 'key_admin', '{"object":{"job_title":"Bench"}}', now());
 COMMIT;
 SQL
     cat >"$WORK/patch.ref.sql" <<SQL
