@@ -25,16 +25,17 @@ pub struct Change<'a> {
 /// Writes the audit row and the event for `change`: on PostgreSQL in one statement (a write's
 /// round trips to the database are most of its cost there).
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
-    record_with(conn, actor, change, None)
+    record_with(conn, actor, change, Vec::new())
 }
 
-/// [`record`] with the change's own write (`write`: an `INSERT` or `UPDATE` with no result) sent
-/// in the same statement on PostgreSQL, before the audit row and the event on SQLite.
+/// [`record`] with the change's own writes (`INSERT`s and `UPDATE`s with no result, of
+/// different rows) sent in the same statement on PostgreSQL, where foreign keys are checked at
+/// its end; in order, before the audit row and the event, on SQLite.
 pub fn record_with(
     conn: &mut DbConnection,
     actor: &Actor,
     change: Change<'_>,
-    write: Option<Vec<Piece>>,
+    writes: Vec<Vec<Piece>>,
 ) -> ApiResult<()> {
     let fields = diff(change.before, change.after);
     let audit = NewAuditRow::new(actor, change.action, change.resource, change.id, &fields).insert();
@@ -43,8 +44,8 @@ pub fn record_with(
     match conn.backend() {
         Backend::Postgres => {
             let mut pieces = vec![Piece::Sql("WITH ".into())];
-            if let Some(write) = write {
-                pieces.push(Piece::Sql("written AS (".into()));
+            for (i, write) in writes.into_iter().enumerate() {
+                pieces.push(Piece::Sql(format!("written{i} AS (")));
                 pieces.extend(write);
                 pieces.push(Piece::Sql("), ".into()));
             }
@@ -55,7 +56,7 @@ pub fn record_with(
             Statement::new(pieces).execute(conn)?;
         }
         Backend::Sqlite => {
-            if let Some(write) = write {
+            for write in writes {
                 Statement::new(write).execute(conn)?;
             }
             let id = event.id().to_string();

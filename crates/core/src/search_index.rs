@@ -118,41 +118,39 @@ fn terms(doc: &Document<'_>) -> Vec<String> {
 
 /// Writes the document of a record the index does not hold yet (a new one).
 pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
+    if let Some(insert) = insert(scope, doc) {
+        Statement::new(insert).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// [`add`] as a statement's pieces (none when the document has no word), to run within a
+/// record's write. One statement for all of the record's words, cached by their number.
+pub fn insert(scope: &Scope, doc: &Document<'_>) -> Option<Vec<Piece>> {
     let terms = terms(doc);
     if terms.is_empty() {
-        return Ok(());
+        return None;
     }
     let title_words: Vec<String> = tokens(doc.title).collect();
     let text = |s: &str| Piece::Text(s.to_string());
     let optional = |s: Option<&str>| s.map_or(Piece::Sql("NULL".into()), text);
-    // One statement for all of the record's words, cached by its number of words.
-    let mut pieces = vec![Piece::Sql(
-        "INSERT INTO search_terms (org_id, record_id, term, record_type, rank, title, subtitle, owner_id) VALUES "
-            .into(),
-    )];
-    for (i, term) in terms.iter().enumerate() {
-        pieces.extend([
-            Piece::Sql(if i == 0 { "(" } else { ", (" }.into()),
-            text(scope.org_id()),
-            Piece::Sql(", ".into()),
-            text(doc.record_id),
-            Piece::Sql(", ".into()),
-            text(term),
-            Piece::Sql(", ".into()),
-            text(doc.record_type),
-            Piece::Sql(", ".into()),
-            Piece::BigInt(rank(term, &title_words, doc.title)),
-            Piece::Sql(", ".into()),
-            text(doc.title),
-            Piece::Sql(", ".into()),
-            optional(doc.subtitle),
-            Piece::Sql(", ".into()),
-            optional(doc.owner_id),
-            Piece::Sql(")".into()),
-        ]);
-    }
-    Statement::new(pieces).execute(conn)?;
-    Ok(())
+    let rows = terms
+        .iter()
+        .map(|term| {
+            vec![
+                text(scope.org_id()),
+                text(doc.record_id),
+                text(term),
+                text(doc.record_type),
+                Piece::BigInt(rank(term, &title_words, doc.title)),
+                text(doc.title),
+                optional(doc.subtitle),
+                optional(doc.owner_id),
+            ]
+        })
+        .collect();
+    let columns = ["org_id", "record_id", "term", "record_type", "rank", "title", "subtitle", "owner_id"];
+    Some(crate::sql::insert_values("search_terms", &columns, rows))
 }
 
 #[derive(Insertable)]

@@ -135,15 +135,22 @@ pub fn update_row(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)>) 
 /// or within one (`WITH a AS (INSERT …) INSERT …` writes two rows in one round trip). The table
 /// and column names are the caller's constants.
 pub fn insert_row(table: &str, row: Vec<(&str, Piece)>) -> Vec<Piece> {
-    let columns: Vec<&str> = row.iter().map(|(column, _)| *column).collect();
-    let mut pieces = Vec::with_capacity(2 * row.len() + 1);
-    pieces.push(Piece::Sql(format!("INSERT INTO {table} ({}) VALUES (", columns.join(", "))));
-    for (i, (_, value)) in row.into_iter().enumerate() {
-        if i > 0 {
-            pieces.push(Piece::Sql(", ".into()));
+    let (columns, values): (Vec<&str>, Vec<Piece>) = row.into_iter().unzip();
+    insert_values(table, &columns, vec![values])
+}
+
+/// [`insert_row`] for several rows of the same columns, in one statement.
+pub fn insert_values(table: &str, columns: &[&str], rows: Vec<Vec<Piece>>) -> Vec<Piece> {
+    let mut pieces = vec![Piece::Sql(format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")))];
+    for (r, row) in rows.into_iter().enumerate() {
+        pieces.push(Piece::Sql(if r == 0 { "(" } else { ", (" }.into()));
+        for (i, value) in row.into_iter().enumerate() {
+            if i > 0 {
+                pieces.push(Piece::Sql(", ".into()));
+            }
+            pieces.push(value);
         }
-        pieces.push(value);
+        pieces.push(Piece::Sql(")".into()));
     }
-    pieces.push(Piece::Sql(")".into()));
     pieces
 }

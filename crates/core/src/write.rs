@@ -200,17 +200,23 @@ impl<O: Serialize> Versioned<O> {
     /// they made its owner), with its audit row and `<resource>.created` event.
     pub fn created(&self, conn: &mut DbConnection, actor: &Actor, id: &str) -> ApiResult<O> {
         let created = (self.load)(conn, &actor.scope().unrestricted(), id)?;
-        self.record_created(conn, actor, id, created)
+        self.record_created(conn, actor, id, created, Vec::new())
     }
 
-    /// [`Versioned::created`] for a record the caller read back as it stored it (`RETURNING`).
-    pub fn record_created(&self, conn: &mut DbConnection, actor: &Actor, id: &str, created: O) -> ApiResult<O> {
+    /// [`Versioned::created`] for a record not read back: `created` is the record as `writes`
+    /// store it (its row's `INSERT` among them), and they go in the same statement as its audit
+    /// row and event (see [`change::record_with`]).
+    pub fn record_created(
+        &self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        id: &str,
+        created: O,
+        writes: Vec<Vec<Piece>>,
+    ) -> ApiResult<O> {
         let after = serde_json::to_value(&created)?;
-        change::record(
-            conn,
-            actor,
-            Change { resource: self.resource, id, action: "created", before: None, after: Some(&after) },
-        )?;
+        let change = Change { resource: self.resource, id, action: "created", before: None, after: Some(&after) };
+        change::record_with(conn, actor, change, writes)?;
         Ok(created)
     }
 
@@ -232,9 +238,9 @@ impl<O: Serialize> Versioned<O> {
             Edit::Unchanged => return Ok(before),
             Edit::Changed => {
                 self.bump(conn, &scope, id, since)?;
-                ((self.load)(conn, &scope.unrestricted(), id)?, None)
+                ((self.load)(conn, &scope.unrestricted(), id)?, Vec::new())
             }
-            Edit::Saved { after, row } => (after, Some(self.row_update(&scope, id, row))),
+            Edit::Saved { after, row } => (after, vec![self.row_update(&scope, id, row)]),
         };
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         let change = Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) };

@@ -10,6 +10,7 @@ use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::listing::Listing;
 use crm_core::schema::{contact_companies, contact_emails, contacts};
 use crm_core::scope::Scope;
+use crm_core::sql::Piece;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "contact";
@@ -46,14 +47,13 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The row an update of `before` to `fields` stores: one version more, written at
-    /// `updated_at`.
-    pub fn stored(
+    /// The row `fields` make, live, as written with these times (created, updated) and version.
+    pub fn of(
         id: &str,
         scope: &Scope,
         fields: ContactFields,
-        before: &super::dto::ContactOut,
-        updated_at: NaiveDateTime,
+        (created_at, updated_at): (NaiveDateTime, NaiveDateTime),
+        version: i64,
     ) -> Contact {
         let f = fields;
         Contact {
@@ -73,10 +73,10 @@ impl Contact {
             owner_id: f.owner_id,
             tags: f.tags,
             external_ids: f.external_ids,
-            created_at: before.created_at,
+            created_at,
             updated_at,
             deleted_at: None,
-            version: before.version + 1,
+            version,
             custom: f.custom,
         }
     }
@@ -269,15 +269,23 @@ pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResu
     })
 }
 
-/// Inserts a new contact: the row as stored.
-pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ContactFields) -> ApiResult<Contact> {
-    use crm_core::sql::{Piece, Statement};
-    let now = crm_core::time::now();
+/// A new contact's row, its first version written `now`: its `INSERT`, to run with the
+/// creation's other writes.
+pub fn insert(scope: &Scope, id: &str, fields: &ContactFields, now: NaiveDateTime) -> Vec<Piece> {
     let mut row = vec![("id", Piece::Text(id.to_string())), ("org_id", Piece::Text(scope.org_id().to_string()))];
     row.extend(columns(fields, true));
-    row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now))]);
-    let insert = Statement::new(crm_core::sql::insert_row("contacts", row)).then(" RETURNING *");
-    Ok(insert.get_result(conn)?)
+    row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now)), ("version", Piece::BigInt(1))]);
+    crm_core::sql::insert_row("contacts", row)
+}
+
+/// A new contact's e-mails: their `INSERT`, none without e-mails.
+pub fn insert_emails(scope: &Scope, id: &str, emails: &[String]) -> Option<Vec<Piece>> {
+    if emails.is_empty() {
+        return None;
+    }
+    let text = |s: &str| Piece::Text(s.to_string());
+    let rows = emails.iter().map(|email| vec![text(scope.org_id()), text(email), text(id)]).collect();
+    Some(crm_core::sql::insert_values("contact_emails", &["org_id", "email", "contact_id"], rows))
 }
 
 #[derive(Insertable)]
@@ -322,8 +330,8 @@ pub fn find_many(conn: &mut DbConnection, scope: &Scope, ids: &[&str]) -> ApiRes
 
 /// The stored fields as columns and values; `custom` only when `with_custom` (an update that
 /// leaves it out keeps the stored values, archived fields' values with them).
-pub fn columns(fields: &ContactFields, with_custom: bool) -> Vec<(&'static str, crm_core::sql::Piece)> {
-    use crm_core::sql::Piece::{OptionalText, Text};
+pub fn columns(fields: &ContactFields, with_custom: bool) -> Vec<(&'static str, Piece)> {
+    use Piece::{OptionalText, Text};
     let f = fields.clone();
     let mut set = vec![
         ("first_name", OptionalText(f.first_name)),

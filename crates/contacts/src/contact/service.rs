@@ -195,31 +195,27 @@ fn prepare(
     Ok(Prepared { fields, custom_changed, emails_changed })
 }
 
-/// Writes what hangs off a contact whose row exists (the caller wrote it, or writes it after):
-/// its e-mails, search document, tags and external ids, each only when it changed.
+/// Writes what hangs off an existing contact (`previous`: as it was, when its stored form reads
+/// back): its e-mails, search document, tags and external ids, each only when it changed.
 fn write_related(
     conn: &mut DbConnection,
     scope: &Scope,
     id: &str,
     contact: &Normalized,
-    stored: Stored<'_>,
+    previous: Option<&Normalized>,
     prepared: &Prepared,
 ) -> ApiResult<()> {
-    let (exists, previous) = match stored {
-        Stored::New => (false, None),
-        Stored::Existing(previous) => (true, previous),
-    };
-    // A new record has nothing to replace: its empty sets are not written at all.
-    if prepared.emails_changed && (exists || !contact.emails.is_empty()) {
+    if prepared.emails_changed {
         model::set_emails(conn, scope, id, &contact.emails)?;
     }
     if !previous.is_some_and(|p| same_document(p, contact)) {
-        index(conn, scope, id, contact, prepared.fields.owner_id.as_deref(), exists)?;
+        let indexed = Indexed::of(contact)?;
+        search_index::put(conn, scope, &indexed.document(id, contact, prepared.fields.owner_id.as_deref()))?;
     }
-    if previous.is_none_or(|p| p.tags != contact.tags) && (exists || !contact.tags.is_empty()) {
+    if previous.is_none_or(|p| p.tags != contact.tags) {
         records::set_tags(conn, scope, RECORD_TYPE, id, &contact.tags)?;
     }
-    if previous.is_none_or(|p| p.external_ids != contact.external_ids) && (exists || !contact.external_ids.is_empty()) {
+    if previous.is_none_or(|p| p.external_ids != contact.external_ids) {
         records::set_external_ids(conn, scope, RECORD_TYPE, id, &contact.external_ids)?;
     }
     Ok(())
@@ -274,21 +270,6 @@ impl Indexed {
     }
 }
 
-/// Puts the contact's names, e-mails and phones in the search index (in place of what the
-/// index held of it when it `exists`).
-fn index(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    id: &str,
-    contact: &Normalized,
-    owner_id: Option<&str>,
-    exists: bool,
-) -> ApiResult<()> {
-    let indexed = Indexed::of(contact)?;
-    let put = if exists { search_index::put } else { search_index::add };
-    put(conn, scope, &indexed.document(id, contact, owner_id))
-}
-
 /// Contacts as the write runner takes them.
 pub(crate) const CONTACTS: Versioned<ContactOut> = Versioned {
     table: "contacts",
@@ -332,10 +313,22 @@ pub(crate) fn create_in(
 ) -> ApiResult<ContactOut> {
     let (id, scope) = (crm_core::id::new_id(model::ID_PREFIX), actor.scope());
     let prepared = prepare(conn, keys, actor, &id, contact, Stored::New)?;
-    let row = model::insert(conn, &scope, &id, &prepared.fields)?;
-    write_related(conn, &scope, &id, contact, Stored::New, &prepared)?;
-    let created = out_of(conn, &scope, row)?;
-    CONTACTS.record_created(conn, actor, &id, created)
+    // Tags and external ids are checked as they are written; no foreign key ties them to the row.
+    if !contact.tags.is_empty() {
+        records::set_tags(conn, &scope, RECORD_TYPE, &id, &contact.tags)?;
+    }
+    if !contact.external_ids.is_empty() {
+        records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &contact.external_ids)?;
+    }
+    // The row, its e-mails and its search document go with the audit row and the event, in one
+    // statement on PostgreSQL; the record is what they store, not read back.
+    let now = crm_core::time::now();
+    let indexed = Indexed::of(contact)?;
+    let mut writes = vec![model::insert(&scope, &id, &prepared.fields, now)];
+    writes.extend(model::insert_emails(&scope, &id, &contact.emails));
+    writes.extend(search_index::insert(&scope, &indexed.document(&id, contact, prepared.fields.owner_id.as_deref())));
+    let created = out_of(conn, &scope, Contact::of(&id, &scope, prepared.fields, (now, now), 1))?;
+    CONTACTS.record_created(conn, actor, &id, created, writes)
 }
 
 /// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
@@ -355,13 +348,14 @@ pub(crate) fn update_in(
         if current.as_ref() == Some(&contact) {
             return Ok(Edit::Unchanged);
         }
-        let (scope, stored) = (actor.scope(), Stored::Existing(current.as_ref()));
-        let prepared = prepare(conn, keys, actor, id, &contact, stored)?;
-        write_related(conn, &scope, id, &contact, stored, &prepared)?;
+        let scope = actor.scope();
+        let prepared = prepare(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
+        write_related(conn, &scope, id, &contact, current.as_ref(), &prepared)?;
         // The record after is what the row will hold: no read-back.
         let updated_at = crm_core::time::now();
         let custom = if prepared.custom_changed { prepared.fields.custom.clone() } else { String::new() };
-        let row = Contact::stored(id, &scope, ContactFields { custom, ..prepared.fields.clone() }, before, updated_at);
+        let fields = ContactFields { custom, ..prepared.fields.clone() };
+        let row = Contact::of(id, &scope, fields, (before.created_at, updated_at), before.version + 1);
         let mut after = ContactOut::from(row);
         after.custom = match prepared.custom_changed {
             true => values::visible(conn, &scope, RECORD_TYPE, after.custom)?,
@@ -561,7 +555,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
             // Trashed, it lost its e-mails, external ids and index row: everything is written.
             let scope = actor.scope();
             let prepared = prepare(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
-            write_related(conn, &scope, &id, &contact, Stored::Existing(None), &prepared)?;
+            write_related(conn, &scope, &id, &contact, None, &prepared)?;
             let row = CONTACTS.save(conn, &scope, &id, prepared.columns(crm_core::time::now()))?;
             let after = out_of(conn, &scope, row)?;
             let a = serde_json::to_value(&after)?;
