@@ -327,7 +327,8 @@ pub(crate) fn create_in(
     let mut writes = vec![model::insert(&scope, &id, &prepared.fields, now)];
     writes.extend(model::insert_emails(&scope, &id, &contact.emails));
     writes.extend(search_index::insert(&scope, &indexed.document(&id, contact, prepared.fields.owner_id.as_deref())));
-    let created = out_of(conn, &scope, Contact::of(&id, &scope, prepared.fields, (now, now), 1))?;
+    // Its custom values were just checked against live fields only: all of them are shown.
+    let created = ContactOut::from(Contact::of(&id, &scope, prepared.fields, (now, now), 1));
     CONTACTS.record_created(conn, actor, &id, created, writes)
 }
 
