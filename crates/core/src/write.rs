@@ -5,9 +5,14 @@
 //! It takes the row so no other writer can change it underneath (`SELECT … FOR NO KEY UPDATE`
 //! on PostgreSQL, which runs READ COMMITTED, so rows that only reference it by foreign key are
 //! not held up; SQLite has one writer connection, which already serializes writes), loads the
-//! record *after* the lock so a change applies to the latest state, checks `If-Match`, lets the resource write its change, bumps the version once, and
-//! records the audit row and the event in the same transaction. A resource writes its own
-//! columns; it never touches `version`.
+//! record *after* the lock so a change applies to the latest state, checks `If-Match`, lets the
+//! resource write its change, bumps the version once, and records the audit row and the event
+//! in the same transaction. A resource writes its own columns; it never writes `version`.
+//!
+//! Each statement is a round trip, most of a write's cost on PostgreSQL, so a resource may
+//! lock and load in one statement ([`Versioned::load_locked`]) and hand its row's columns to
+//! the runner ([`Edit::Saved`]), which writes them, the version, the audit row and the event in
+//! one statement ([`crate::change::record_with`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
