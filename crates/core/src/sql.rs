@@ -48,12 +48,6 @@ impl<T> Fragment<T> {
     pub fn uncached(pieces: Vec<Piece>) -> Self {
         Fragment { pieces, cacheable: false, _type: std::marker::PhantomData }
     }
-
-    /// The fragment followed by `sql` (a constant).
-    pub fn then(mut self, sql: &str) -> Self {
-        self.pieces.push(Piece::Sql(sql.into()));
-        self
-    }
 }
 
 impl<T: diesel::expression::TypedExpressionType> Expression for Fragment<T> {
@@ -142,6 +136,13 @@ pub fn insert_row(table: &str, row: Vec<(&str, Piece)>) -> Vec<Piece> {
 /// [`insert_row`] for several rows of the same columns, in one statement.
 pub fn insert_values(table: &str, columns: &[&str], rows: Vec<Vec<Piece>>) -> Vec<Piece> {
     let mut pieces = vec![Piece::Sql(format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")))];
+    pieces.extend(value_rows(rows));
+    pieces
+}
+
+/// `(<value>, …), (<value>, …)`: the rows of a `VALUES` list.
+pub fn value_rows(rows: Vec<Vec<Piece>>) -> Vec<Piece> {
+    let mut pieces = Vec::new();
     for (r, row) in rows.into_iter().enumerate() {
         pieces.push(Piece::Sql(if r == 0 { "(" } else { ", (" }.into()));
         for (i, value) in row.into_iter().enumerate() {

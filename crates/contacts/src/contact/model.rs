@@ -358,27 +358,21 @@ pub fn columns(fields: &ContactFields, with_custom: bool) -> Vec<(&'static str, 
 /// Writes the fields of many contacts, with one version more each: one `UPDATE … FROM
 /// (VALUES …)` per chunk (both databases name the columns of a VALUES list column1, column2…).
 pub fn update_many(conn: &mut DbConnection, scope: &Scope, rows: &[(&str, &ContactFields)]) -> ApiResult<()> {
-    use crm_core::sql::{Piece, Statement};
-    const COLUMNS: [&str; 15] = [
-        "first_name",
-        "last_name",
-        "sort_name",
-        "email",
-        "phone",
-        "emails",
-        "phones",
-        "addresses",
-        "job_title",
-        "lifecycle_stage",
-        "lead_source",
-        "owner_id",
-        "tags",
-        "external_ids",
-        "custom",
-    ];
+    use crm_core::sql::Statement;
+    let Some((_, first)) = rows.first() else {
+        return Ok(());
+    };
+    let names: Vec<&str> = columns(first, true).into_iter().map(|(name, _)| name).collect();
+    let set: Vec<String> = names.iter().enumerate().map(|(i, c)| format!("{c} = v.column{}", i + 2)).collect();
     let now = crm_core::time::now();
-    for chunk in rows.chunks(crm_core::db::rows_per_statement(COLUMNS.len() + 1)) {
-        let set: Vec<String> = COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = v.column{}", i + 2)).collect();
+    for chunk in rows.chunks(crm_core::db::rows_per_statement(names.len() + 1)) {
+        let values = chunk
+            .iter()
+            .map(|(id, fields)| {
+                let row = columns(fields, true).into_iter().map(|(_, value)| value);
+                std::iter::once(Piece::Text(id.to_string())).chain(row).collect()
+            })
+            .collect();
         let mut pieces = vec![
             Piece::Sql(format!(
                 "UPDATE contacts SET {}, version = contacts.version + 1, updated_at = ",
@@ -387,36 +381,7 @@ pub fn update_many(conn: &mut DbConnection, scope: &Scope, rows: &[(&str, &Conta
             Piece::Time(now),
             Piece::Sql(" FROM (VALUES ".into()),
         ];
-        for (i, (id, f)) in chunk.iter().enumerate() {
-            let text = |v: &str| Piece::Text(v.to_string());
-            let optional = |v: &Option<String>| v.as_deref().map_or(Piece::Sql("NULL".into()), text);
-            let values = [
-                text(id),
-                optional(&f.first_name),
-                optional(&f.last_name),
-                text(&f.sort_name),
-                optional(&f.email),
-                optional(&f.phone),
-                text(&f.emails),
-                text(&f.phones),
-                text(&f.addresses),
-                optional(&f.job_title),
-                text(&f.lifecycle_stage),
-                optional(&f.lead_source),
-                optional(&f.owner_id),
-                text(&f.tags),
-                text(&f.external_ids),
-                text(&f.custom),
-            ];
-            pieces.push(Piece::Sql(if i == 0 { "(" } else { ", (" }.into()));
-            for (j, value) in values.into_iter().enumerate() {
-                if j > 0 {
-                    pieces.push(Piece::Sql(", ".into()));
-                }
-                pieces.push(value);
-            }
-            pieces.push(Piece::Sql(")".into()));
-        }
+        pieces.extend(crm_core::sql::value_rows(values));
         pieces.extend([
             Piece::Sql(") AS v WHERE contacts.org_id = ".into()),
             Piece::Text(scope.org_id().to_string()),

@@ -140,7 +140,9 @@ enum Stored<'a> {
 /// checked) and what changed of what hangs off it.
 struct Prepared {
     fields: ContactFields,
-    custom_changed: bool,
+    /// The custom values as the API shows them, when they changed (and `fields.custom` holds
+    /// them as stored); `None` leaves the stored ones alone.
+    shown_custom: Option<Map<String, Value>>,
     emails_changed: bool,
 }
 
@@ -148,9 +150,25 @@ impl Prepared {
     /// The row's columns for an update, with a new `updated_at`: the custom values only when
     /// they changed (otherwise the stored ones stay, archived fields' values with them).
     fn columns(&self, updated_at: NaiveDateTime) -> Vec<(&'static str, Piece)> {
-        let mut set = model::columns(&self.fields, self.custom_changed);
+        let mut set = model::columns(&self.fields, self.shown_custom.is_some());
         set.push(("updated_at", Piece::Time(updated_at)));
         set
+    }
+
+    /// The record these fields make, one `version` written at these times (created, updated):
+    /// what the write answers with, not read back. `before_custom` is shown when the custom
+    /// values did not change.
+    fn record(
+        &self,
+        id: &str,
+        scope: &Scope,
+        times: (NaiveDateTime, NaiveDateTime),
+        version: i64,
+        before_custom: Option<&Map<String, Value>>,
+    ) -> ContactOut {
+        let mut out = ContactOut::from(Contact::of(id, scope, self.fields.clone(), times, version));
+        out.custom = self.shown_custom.clone().or_else(|| before_custom.cloned()).unwrap_or_default();
+        out
     }
 }
 
@@ -186,13 +204,14 @@ fn prepare(
         }
     }
     // Custom values the edit leaves alone are neither read nor written again.
-    let custom_changed = previous.is_none_or(|p| p.custom != contact.custom);
     let mut fields = ContactFields { owner_id, ..contact.fields.clone() };
-    if custom_changed {
+    let mut shown_custom = None;
+    if previous.is_none_or(|p| p.custom != contact.custom) {
         let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
-        fields.custom = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+        let (json, shown) = values::store_shown(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+        (fields.custom, shown_custom) = (json, Some(shown));
     }
-    Ok(Prepared { fields, custom_changed, emails_changed })
+    Ok(Prepared { fields, shown_custom, emails_changed })
 }
 
 /// Writes what hangs off an existing contact (`previous`: as it was, when its stored form reads
@@ -327,8 +346,7 @@ pub(crate) fn create_in(
     let mut writes = vec![model::insert(&scope, &id, &prepared.fields, now)];
     writes.extend(model::insert_emails(&scope, &id, &contact.emails));
     writes.extend(search_index::insert(&scope, &indexed.document(&id, contact, prepared.fields.owner_id.as_deref())));
-    // Its custom values were just checked against live fields only: all of them are shown.
-    let created = ContactOut::from(Contact::of(&id, &scope, prepared.fields, (now, now), 1));
+    let created = prepared.record(&id, &scope, (now, now), 1, None);
     CONTACTS.record_created(conn, actor, &id, created, writes)
 }
 
@@ -352,16 +370,9 @@ pub(crate) fn update_in(
         let scope = actor.scope();
         let prepared = prepare(conn, keys, actor, id, &contact, Stored::Existing(current.as_ref()))?;
         write_related(conn, &scope, id, &contact, current.as_ref(), &prepared)?;
-        // The record after is what the row will hold: no read-back.
         let updated_at = crm_core::time::now();
-        let custom = if prepared.custom_changed { prepared.fields.custom.clone() } else { String::new() };
-        let fields = ContactFields { custom, ..prepared.fields.clone() };
-        let row = Contact::of(id, &scope, fields, (before.created_at, updated_at), before.version + 1);
-        let mut after = ContactOut::from(row);
-        after.custom = match prepared.custom_changed {
-            true => values::visible(conn, &scope, RECORD_TYPE, after.custom)?,
-            false => before.custom.clone(),
-        };
+        let after =
+            prepared.record(id, &scope, (before.created_at, updated_at), before.version + 1, Some(&before.custom));
         Ok(Edit::Saved { after, row: prepared.columns(updated_at) })
     })
 }
@@ -552,12 +563,14 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<C
                 ));
             }
             let contact = normalize(ContactIn::from(ContactOut::from(trashed)), DEFAULT_REGION)?;
-            CONTACTS.set_trashed(conn, &actor.scope(), &id, false)?;
-            // Trashed, it lost its e-mails, external ids and index row: everything is written.
+            // Trashed, it lost its e-mails, external ids and index row: everything is written,
+            // and its row comes out of the trash with one version more.
             let scope = actor.scope();
             let prepared = prepare(conn, &keys, &actor, &id, &contact, Stored::Existing(None))?;
             write_related(conn, &scope, &id, &contact, None, &prepared)?;
-            let row = CONTACTS.save(conn, &scope, &id, prepared.columns(crm_core::time::now()))?;
+            let mut row = prepared.columns(crm_core::time::now());
+            row.push(("deleted_at", Piece::OptionalTime(None)));
+            let row = CONTACTS.save(conn, &scope, &id, row)?;
             let after = out_of(conn, &scope, row)?;
             let a = serde_json::to_value(&after)?;
             change::record(

@@ -307,9 +307,24 @@ pub fn store(
     given: &Map<String, Value>,
     stored: Option<&str>,
 ) -> ApiResult<String> {
+    store_shown(conn, scope, record_type, record_id, given, stored).map(|(json, _)| json)
+}
+
+/// [`store`], with the values the API shows of the result (archived fields' hidden): what a
+/// write answers with, without reading the definitions a second time.
+pub fn store_shown(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    record_id: &str,
+    given: &Map<String, Value>,
+    stored: Option<&str>,
+) -> ApiResult<(String, Map<String, Value>)> {
     let schema = Schema::load(conn, scope, record_type)?;
     let region = schema.phone_region(conn, scope)?;
-    store_with(conn, scope, &schema, &region, record_type, record_id, given, stored)
+    let json = store_with(conn, scope, &schema, &region, record_type, record_id, given, stored)?;
+    let shown = schema.visible(parse_stored(&json));
+    Ok((json, shown))
 }
 
 /// [`store`] with the definitions and phone region already read (once for a whole batch).
