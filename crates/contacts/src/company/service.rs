@@ -123,7 +123,7 @@ fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized,
         ));
     }
     let stored = if exists { Some(model::stored_custom(conn, &actor.scope(), id)?) } else { None };
-    let custom = values::store(conn, &actor.scope(), RECORD_TYPE, id, &company.custom, stored.as_deref())?;
+    let (custom, _) = values::store(conn, &actor.scope(), RECORD_TYPE, id, &company.custom, stored.as_deref())?;
     let fields = CompanyFields { custom, owner_id, ..company.fields.clone() };
     if exists {
         model::update(conn, &actor.scope(), id, &fields)?;

@@ -208,7 +208,7 @@ fn prepare(
     let mut shown_custom = None;
     if previous.is_none_or(|p| p.custom != contact.custom) {
         let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
-        let (json, shown) = values::store_shown(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+        let (json, shown) = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
         (fields.custom, shown_custom) = (json, Some(shown));
     }
     Ok(Prepared { fields, shown_custom, emails_changed })

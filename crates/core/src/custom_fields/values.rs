@@ -298,21 +298,9 @@ pub fn parse_stored(json: &str) -> Map<String, Value> {
 }
 
 /// Checks the values a record is given against its stored ones (`None` for a new record),
-/// writes the value index, and returns the JSON to store in the record's `custom` column.
+/// writes the value index, and returns the JSON to store in the record's `custom` column with
+/// the values the API shows of it (archived fields' hidden), from one read of the definitions.
 pub fn store(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    record_type: &str,
-    record_id: &str,
-    given: &Map<String, Value>,
-    stored: Option<&str>,
-) -> ApiResult<String> {
-    store_shown(conn, scope, record_type, record_id, given, stored).map(|(json, _)| json)
-}
-
-/// [`store`], with the values the API shows of the result (archived fields' hidden): what a
-/// write answers with, without reading the definitions a second time.
-pub fn store_shown(
     conn: &mut DbConnection,
     scope: &Scope,
     record_type: &str,
