@@ -101,3 +101,21 @@ pub fn count(database_url: &str, sql: &str) -> i64 {
     let mut conn = crm_core::db::DbConnection::open(database_url).unwrap();
     diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().n
 }
+
+/// `crm serve` runs with two malloc arenas (its memory under load: docs/benchmarks.md), as the
+/// process it was started as; a value the operator sets is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[actix_web::test]
+async fn serve_runs_with_two_malloc_arenas_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    init(&database_url);
+    let inherited = std::env::var("MALLOC_ARENA_MAX").ok();
+    let default = format!("MALLOC_ARENA_MAX={}", inherited.as_deref().unwrap_or("2"));
+    for (env, expected) in [(vec![], default.as_str()), (vec![("MALLOC_ARENA_MAX", "8")], "MALLOC_ARENA_MAX=8")] {
+        let server = ServerProcess::start(&database_url, &env).await;
+        let environ = std::fs::read(format!("/proc/{}/environ", server.process.0.id())).unwrap();
+        let set: Vec<&[u8]> = environ.split(|b| *b == 0).filter(|v| v.starts_with(b"MALLOC_ARENA_MAX=")).collect();
+        assert_eq!(set, [expected.as_bytes()], "{}", String::from_utf8_lossy(&environ));
+    }
+}
