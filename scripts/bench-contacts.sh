@@ -261,13 +261,12 @@ SQL
 UPDATE reference_contacts SET job_title = 'Bench', updated_at = now(), version = version + 1 WHERE id = 'con_bench' || :n;
 SQL
     # The statements of a create: the custom field definitions (for required fields), then the
-    # row, its search word, its audit row and its event in one statement.
+    # row, its search word, its audit row and its event in one statement, atomic by itself (no
+    # transaction around the two).
     cat >"$WORK/create.sql" <<SQL
 \set r random(1, 1000000000000000)
-BEGIN;
 SELECT id, key FROM custom_field_definitions WHERE org_id = '$ORG_ID' AND record_type = 'contact';
 WITH written0 AS (INSERT INTO contacts (id, org_id, first_name, sort_name, emails, phones, addresses, lifecycle_stage, tags, external_ids, created_at, updated_at, version, custom) VALUES ('con_pgb' || :client_id || '_' || :r, '$ORG_ID', 'Bench', 'bench', '[]', '[]', '[]', 'lead', '[]', '{}', now(), now(), 1, '{}')), written1 AS (INSERT INTO search_terms (org_id, record_id, term, record_type, rank, title) VALUES ('$ORG_ID', 'con_pgb' || :client_id || '_' || :r, 'bench', 'contact', 5, 'Bench')), audit AS (INSERT INTO audit_log (id, org_id, actor_type, actor_id, action, resource_type, resource_id, changes, created_at) VALUES ('aud_pgb' || :client_id || '_' || :r, '$ORG_ID', 'api_key', 'key_admin', 'created', 'contact', 'con_pgb' || :client_id || '_' || :r, '{"first_name":{"before": null,"after":"Bench"}}', now())) INSERT INTO events (id, org_id, type, actor_type, actor_id, data, created_at) VALUES ('evt_pgb' || :client_id || '_' || :r, '$ORG_ID', 'contact.created', 'api_key', 'key_admin', '{"object":{"first_name":"Bench"}}', now());
-COMMIT;
 SQL
     cat >"$WORK/create.ref.sql" <<SQL
 \set r random(1, 1000000000000000)

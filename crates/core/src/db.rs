@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{ApiError, ApiResult};
+use crate::write::Planned;
 
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -277,6 +278,28 @@ impl Db {
             return request.run(|conn| conn.transaction(f)).await;
         }
         self.write_apart(f).await
+    }
+
+    /// Runs `plan` and writes what it plans ([`Planned`]). On PostgreSQL outside a request's
+    /// transaction, with no transaction at all: the plan only reads, each read seeing what is
+    /// committed (as in a READ COMMITTED transaction), and the writes are one statement, atomic
+    /// by itself, so the `BEGIN` and `COMMIT` round trips buy nothing. Elsewhere, as [`Db::write`].
+    pub async fn write_planned<O, F>(&self, plan: F) -> ApiResult<O>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<Planned<O>> + Send + 'static,
+        O: serde::Serialize + Send + 'static,
+    {
+        if self.backend == Backend::Postgres && RequestTransaction::current().is_none() {
+            let db = self.clone();
+            return actix_web::web::block(move || {
+                let mut conn = db.checkout(&db.write)?;
+                let planned = db.watch(plan(&mut conn))?;
+                db.watch(planned.write(&mut conn))
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        }
+        self.write(move |conn| plan(conn)?.write(conn)).await
     }
 
     /// Like [`Db::write`], but in a transaction of its own even inside a request's: for what

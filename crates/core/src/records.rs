@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::schema::{external_ids, record_tags};
 use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 pub const MAX_TAGS: usize = 100;
 
@@ -87,25 +88,28 @@ pub fn set_tags(
     record_id: &str,
     tags: &[String],
 ) -> ApiResult<()> {
-    let org_id = scope.org_id();
     diesel::delete(
         record_tags::table
-            .filter(record_tags::org_id.eq(org_id))
+            .filter(record_tags::org_id.eq(scope.org_id()))
             .filter(record_tags::record_type.eq(record_type))
             .filter(record_tags::record_id.eq(record_id)),
     )
     .execute(conn)?;
-    for tag in tags {
-        diesel::insert_into(record_tags::table)
-            .values((
-                record_tags::org_id.eq(org_id),
-                record_tags::record_type.eq(record_type),
-                record_tags::record_id.eq(record_id),
-                record_tags::tag.eq(tag),
-            ))
-            .execute(conn)?;
+    if let Some(insert) = tag_rows(scope, record_type, record_id, tags) {
+        Statement::new(insert).execute(conn)?;
     }
     Ok(())
+}
+
+/// The `INSERT` of a new record's tags (none for no tags): for a write that sends it with the
+/// record's own row.
+pub fn tag_rows(scope: &Scope, record_type: &str, record_id: &str, tags: &[String]) -> Option<Vec<Piece>> {
+    let row = |tag: &String| {
+        let text = |s: &str| Piece::Text(s.to_string());
+        vec![text(scope.org_id()), text(record_type), text(record_id), text(tag)]
+    };
+    let columns = ["org_id", "record_type", "record_id", "tag"];
+    (!tags.is_empty()).then(|| crate::sql::insert_values("record_tags", &columns, tags.iter().map(row).collect()))
 }
 
 /// Replaces the record's external ids: 409 when another record of the type holds one of them.
@@ -116,29 +120,38 @@ pub fn set_external_ids(
     record_id: &str,
     ids: &BTreeMap<String, String>,
 ) -> ApiResult<()> {
-    let org_id = scope.org_id();
     diesel::delete(
         external_ids::table
-            .filter(external_ids::org_id.eq(org_id))
+            .filter(external_ids::org_id.eq(scope.org_id()))
             .filter(external_ids::record_type.eq(record_type))
             .filter(external_ids::record_id.eq(record_id)),
     )
     .execute(conn)?;
+    if let Some(insert) = external_id_rows(conn, scope, record_type, record_id, ids)? {
+        Statement::new(insert).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The `INSERT` of a record's external ids (none for none), after checking that no other
+/// record of the type holds one of them (409): for a write that sends it with the record's row.
+pub fn external_id_rows(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    record_id: &str,
+    ids: &BTreeMap<String, String>,
+) -> ApiResult<Option<Vec<Piece>>> {
+    let mut rows = Vec::with_capacity(ids.len());
     for (source, external_id) in ids {
         if let Some(holder) = find_by_external_id(conn, scope, record_type, source, external_id)? {
             return Err(external_id_taken(record_type, &holder, source, external_id));
         }
-        diesel::insert_into(external_ids::table)
-            .values((
-                external_ids::org_id.eq(org_id),
-                external_ids::record_type.eq(record_type),
-                external_ids::source.eq(source),
-                external_ids::external_id.eq(external_id),
-                external_ids::record_id.eq(record_id),
-            ))
-            .execute(conn)?;
+        let text = |s: &str| Piece::Text(s.to_string());
+        rows.push(vec![text(scope.org_id()), text(record_type), text(source), text(external_id), text(record_id)]);
     }
-    Ok(())
+    let columns = ["org_id", "record_type", "source", "external_id", "record_id"];
+    Ok((!rows.is_empty()).then(|| crate::sql::insert_values("external_ids", &columns, rows)))
 }
 
 /// The 409 for an external id another record of the type holds.

@@ -27,6 +27,7 @@ pub enum Piece {
     Time(NaiveDateTime),
     /// Like `OptionalText`, for the other types.
     OptionalBigInt(Option<i64>),
+    OptionalDouble(Option<f64>),
     OptionalTime(Option<NaiveDateTime>),
 }
 
@@ -80,6 +81,7 @@ impl<T> QueryFragment<Backend> for Fragment<T> {
                 Piece::Double(value) => out.push_bind_param::<Double, f64>(value)?,
                 Piece::Time(value) => out.push_bind_param::<Timestamp, NaiveDateTime>(value)?,
                 Piece::OptionalBigInt(value) => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(value)?,
+                Piece::OptionalDouble(value) => out.push_bind_param::<Nullable<Double>, Option<f64>>(value)?,
                 Piece::OptionalTime(value) => {
                     out.push_bind_param::<Nullable<Timestamp>, Option<NaiveDateTime>>(value)?
                 }

@@ -43,6 +43,28 @@ pub enum Edit<O> {
     },
 }
 
+/// A creation worked out by reads alone: the record as `writes` store it (its row's `INSERT`
+/// among them). [`Planned::write`] sends them with the audit row and the event, in one statement
+/// on PostgreSQL, so [`crate::db::Db::write_planned`] needs no transaction around them there.
+pub struct Planned<O> {
+    resource: &'static str,
+    actor: Actor,
+    id: String,
+    record: O,
+    writes: Vec<Vec<Piece>>,
+}
+
+impl<O: Serialize> Planned<O> {
+    /// Writes the record, its audit row and its `<resource>.created` event; returns the record.
+    pub fn write(self, conn: &mut DbConnection) -> ApiResult<O> {
+        let after = serde_json::to_value(&self.record)?;
+        let change =
+            Change { resource: self.resource, id: &self.id, action: "created", before: None, after: Some(&after) };
+        change::record_with(conn, &self.actor, change, self.writes)?;
+        Ok(self.record)
+    }
+}
+
 /// Reads a record as the API shows it: 404 when missing, trashed or out of the scope's sight.
 pub type Load<O> = fn(&mut DbConnection, &Scope, &str) -> ApiResult<O>;
 
@@ -219,10 +241,12 @@ impl<O: Serialize> Versioned<O> {
         created: O,
         writes: Vec<Vec<Piece>>,
     ) -> ApiResult<O> {
-        let after = serde_json::to_value(&created)?;
-        let change = Change { resource: self.resource, id, action: "created", before: None, after: Some(&after) };
-        change::record_with(conn, actor, change, writes)?;
-        Ok(created)
+        self.plan_created(actor, id, created, writes).write(conn)
+    }
+
+    /// A creation worked out and not written yet: see [`Planned`].
+    pub fn plan_created(&self, actor: &Actor, id: &str, created: O, writes: Vec<Vec<Piece>>) -> Planned<O> {
+        Planned { resource: self.resource, actor: actor.clone(), id: id.to_string(), record: created, writes }
     }
 
     /// Updates a record: `edit` writes the change to the locked record it is given.

@@ -16,7 +16,7 @@ use crm_core::http::{Page, Patch, trimmed};
 use crm_core::scope::Scope;
 use crm_core::sql::Piece;
 use crm_core::state::AppState;
-use crm_core::write::{Edit, Versioned};
+use crm_core::write::{Edit, Planned, Versioned};
 use crm_core::{organizations, records, search_index};
 use serde_json::{Map, Value};
 
@@ -144,6 +144,8 @@ struct Prepared {
     /// them as stored); `None` leaves the stored ones alone.
     shown_custom: Option<Map<String, Value>>,
     emails_changed: bool,
+    /// A new contact's custom value index, not written yet: it goes with the contact's row.
+    custom_index: Option<Vec<Piece>>,
 }
 
 impl Prepared {
@@ -173,7 +175,7 @@ impl Prepared {
 }
 
 /// Checks a normalized contact against the stored data (owner, erased and taken e-mails, custom
-/// field definitions) and writes its custom values' index.
+/// field definitions); writes an existing contact's custom value index, and plans a new one's.
 fn prepare(
     conn: &mut DbConnection,
     keys: &Keys,
@@ -205,13 +207,16 @@ fn prepare(
     }
     // Custom values the edit leaves alone are neither read nor written again.
     let mut fields = ContactFields { owner_id, ..contact.fields.clone() };
-    let mut shown_custom = None;
-    if previous.is_none_or(|p| p.custom != contact.custom) {
-        let stored = if exists { Some(model::stored_custom(conn, &scope, id)?) } else { None };
-        let (json, shown) = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, stored.as_deref())?;
+    let (mut shown_custom, mut custom_index) = (None, None);
+    if !exists {
+        let new = values::for_new_record(conn, &scope, RECORD_TYPE, id, &contact.custom)?;
+        (fields.custom, shown_custom, custom_index) = (new.json, Some(new.shown), new.index);
+    } else if previous.is_none_or(|p| p.custom != contact.custom) {
+        let stored = model::stored_custom(conn, &scope, id)?;
+        let (json, shown) = values::store(conn, &scope, RECORD_TYPE, id, &contact.custom, Some(&stored))?;
         (fields.custom, shown_custom) = (json, Some(shown));
     }
-    Ok(Prepared { fields, shown_custom, emails_changed })
+    Ok(Prepared { fields, shown_custom, emails_changed, custom_index })
 }
 
 /// Writes what hangs off an existing contact (`previous`: as it was, when its stored form reads
@@ -330,24 +335,31 @@ pub(crate) fn create_in(
     actor: &Actor,
     contact: &Normalized,
 ) -> ApiResult<ContactOut> {
+    plan_create(conn, keys, actor, contact)?.write(conn)
+}
+
+/// A contact's creation, worked out by reads alone: its row, e-mails, search words, tags,
+/// external ids and custom value index go with its audit row and event in one statement on
+/// PostgreSQL; the record is what they store, not read back.
+fn plan_create(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    contact: &Normalized,
+) -> ApiResult<Planned<ContactOut>> {
     let (id, scope) = (crm_core::id::new_id(model::ID_PREFIX), actor.scope());
-    let prepared = prepare(conn, keys, actor, &id, contact, Stored::New)?;
-    // Tags and external ids are checked as they are written; no foreign key ties them to the row.
-    if !contact.tags.is_empty() {
-        records::set_tags(conn, &scope, RECORD_TYPE, &id, &contact.tags)?;
-    }
-    if !contact.external_ids.is_empty() {
-        records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &contact.external_ids)?;
-    }
-    // The row, its e-mails and its search document go with the audit row and the event, in one
-    // statement on PostgreSQL; the record is what they store, not read back.
+    let mut prepared = prepare(conn, keys, actor, &id, contact, Stored::New)?;
+    let external_ids = records::external_id_rows(conn, &scope, RECORD_TYPE, &id, &contact.external_ids)?;
     let now = crm_core::time::now();
     let indexed = Indexed::of(contact)?;
     let mut writes = vec![model::insert(&scope, &id, &prepared.fields, now)];
     writes.extend(model::insert_emails(&scope, &id, &contact.emails));
     writes.extend(search_index::insert(&scope, &indexed.document(&id, contact, prepared.fields.owner_id.as_deref())));
+    writes.extend(records::tag_rows(&scope, RECORD_TYPE, &id, &contact.tags));
+    writes.extend(external_ids);
+    writes.extend(prepared.custom_index.take());
     let created = prepared.record(&id, &scope, (now, now), 1, None);
-    CONTACTS.record_created(conn, actor, &id, created, writes)
+    Ok(CONTACTS.plan_created(actor, &id, created, writes))
 }
 
 /// Updates a contact, through the write runner, to what `draft` makes of it as it now stands.
@@ -391,10 +403,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: ContactIn) -> ApiRes
     let (actor, keys) = (actor.clone(), state.keys.clone());
     state
         .db
-        .write(move |conn| {
+        .write_planned(move |conn| {
             let region = region_for(conn, &actor.scope(), &input)?;
             let contact = normalize(input, &region)?;
-            create_in(conn, &keys, &actor, &contact)
+            plan_create(conn, &keys, &actor, &contact)
         })
         .await
 }

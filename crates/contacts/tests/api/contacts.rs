@@ -15,6 +15,7 @@ both!(
     roles_and_other_organizations,
     a_patch_rewrites_only_what_changed,
     a_patch_answers_what_is_stored,
+    a_create_is_whole_or_nothing_under_concurrency,
     text_is_clean_at_the_edge
 );
 
@@ -705,6 +706,46 @@ async fn a_patch_answers_what_is_stored(app: TestApp) {
     // The archived field's value stayed stored, hidden, through both kinds of patch.
     app.post(&format!("/v1/custom-fields/{}/restore", fields[0]), &app.admin_key, json!({})).await.expect(200);
     assert_eq!(app.get(&path, &app.admin_key).await.body["custom"], json!({"tier": "gold"}));
+}
+
+/// A create writes its row, e-mails, tags, external ids, custom value index, search words,
+/// audit row and event together (one statement on PostgreSQL, no transaction around it): eight
+/// concurrent creates claiming the same external id make one contact, and the others leave no
+/// row of any kind behind.
+async fn a_create_is_whole_or_nothing_under_concurrency(app: TestApp) {
+    let field = json!({"record_type": "contact", "key": "score", "label": "Score", "type": "number"});
+    app.post("/v1/custom-fields", &app.admin_key, field).await.expect(201);
+    let creates = (0..8).map(|i| {
+        let contact = json!({
+            "first_name": format!("Racer{i}"), "emails": [{"address": format!("racer{i}@example.com")}],
+            "tags": ["race", format!("t{i}")], "external_ids": {"shop": "same"}, "custom": {"score": i}
+        });
+        app.post("/v1/contacts", &app.admin_key, contact)
+    });
+    let replies = futures_util::future::join_all(creates).await;
+    let won: Vec<_> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(won.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.text.clone())).collect::<Vec<_>>());
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(reply.status, 409, "{}", reply.text);
+    }
+    let winner = &won[0].body;
+    assert_eq!(app.count("contacts"), 1);
+    assert_eq!(app.count("contact_emails"), 1);
+    assert_eq!(app.count("record_tags"), 2);
+    assert_eq!(app.count("external_ids"), 1);
+    assert_eq!(app.count("custom_field_values"), 1);
+    assert_eq!(app.event_types().iter().filter(|t| *t == "contact.created").count(), 1);
+    let path = format!("/v1/contacts/{}", winner["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &app.admin_key).await.body, *winner);
+    // What went with the row is what the lists, the filter language and the search read.
+    let score = winner["custom"]["score"].clone();
+    let filter = json!({"filter": {"field": "custom.score", "op": "eq", "value": score}});
+    let found = app.post("/v1/contacts/search", &app.admin_key, filter).await;
+    found.expect(200);
+    assert_eq!(found.body["data"][0]["id"], winner["id"]);
+    assert_eq!(listed_ids(&app, "tag=race").await, [winner["id"].as_str().unwrap()]);
+    let name = winner["first_name"].as_str().unwrap().to_lowercase();
+    assert_eq!(found_ids(&app, &name).await, [winner["id"].as_str().unwrap()]);
 }
 
 /// Text is stored in NFC; a body in another charset, or of another shape, is refused with a

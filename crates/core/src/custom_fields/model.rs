@@ -8,6 +8,7 @@ use crate::error::ApiResult;
 use crate::http::{ListPlan, SortField, SortKind, Sorts};
 use crate::schema::{custom_field_definitions as defs, custom_field_values as vals};
 use crate::scope::Scope;
+use crate::sql::{Piece, Statement};
 
 /// The TypeID prefix of its ids.
 pub const ID_PREFIX: &str = "cf";
@@ -179,25 +180,30 @@ pub fn set_values(
     record_id: &str,
     values: &[IndexedValue],
 ) -> ApiResult<()> {
-    let org_id = scope.org_id();
     diesel::delete(
         vals::table
-            .filter(vals::org_id.eq(org_id))
+            .filter(vals::org_id.eq(scope.org_id()))
             .filter(vals::record_type.eq(record_type))
             .filter(vals::record_id.eq(record_id)),
     )
     .execute(conn)?;
-    for value in values {
-        diesel::insert_into(vals::table)
-            .values((
-                vals::org_id.eq(org_id),
-                vals::record_type.eq(record_type),
-                vals::record_id.eq(record_id),
-                vals::field_key.eq(&value.key),
-                vals::text_value.eq(&value.text),
-                vals::number_value.eq(value.number),
-            ))
-            .execute(conn)?;
+    if let Some(insert) = value_rows(scope, record_type, record_id, values) {
+        Statement::new(insert).execute(conn)?;
     }
     Ok(())
+}
+
+/// The `INSERT` of a new record's indexed values (none for none): for a write that sends it
+/// with the record's own row.
+pub fn value_rows(scope: &Scope, record_type: &str, record_id: &str, values: &[IndexedValue]) -> Option<Vec<Piece>> {
+    let text = |s: &str| Piece::Text(s.to_string());
+    let rows = values
+        .iter()
+        .map(|v| {
+            let (text_value, number) = (Piece::OptionalText(v.text.clone()), Piece::OptionalDouble(v.number));
+            vec![text(scope.org_id()), text(record_type), text(record_id), text(&v.key), text_value, number]
+        })
+        .collect::<Vec<_>>();
+    let columns = ["org_id", "record_type", "record_id", "field_key", "text_value", "number_value"];
+    (!rows.is_empty()).then(|| crate::sql::insert_values("custom_field_values", &columns, rows))
 }

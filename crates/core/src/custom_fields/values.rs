@@ -327,13 +327,52 @@ pub fn store_with(
     given: &Map<String, Value>,
     stored: Option<&str>,
 ) -> ApiResult<String> {
+    let (json, index) = checked(schema, region, given, stored)?;
+    if let Some(index) = index {
+        model::set_values(conn, scope, record_type, record_id, &index)?;
+    }
+    Ok(json)
+}
+
+/// A new record's custom values, checked and not written yet.
+pub struct NewValues {
+    /// Its `custom` column.
+    pub json: String,
+    /// What the API shows of them.
+    pub shown: Map<String, Value>,
+    /// The `INSERT` of its value index (none for no values), to go with its row.
+    pub index: Option<Vec<crate::sql::Piece>>,
+}
+
+/// [`store`] for a record not written yet, writing nothing.
+pub fn for_new_record(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    record_type: &str,
+    record_id: &str,
+    given: &Map<String, Value>,
+) -> ApiResult<NewValues> {
+    let schema = Schema::load(conn, scope, record_type)?;
+    let region = schema.phone_region(conn, scope)?;
+    let (json, index) = checked(&schema, &region, given, None)?;
+    let index = index.and_then(|index| model::value_rows(scope, record_type, record_id, &index));
+    let shown = schema.visible(parse_stored(&json));
+    Ok(NewValues { json, shown, index })
+}
+
+/// The `custom` column's JSON for the values given, and the rows of the value index when they
+/// changed from `stored`.
+fn checked(
+    schema: &Schema,
+    region: &str,
+    given: &Map<String, Value>,
+    stored: Option<&str>,
+) -> ApiResult<(String, Option<Vec<IndexedValue>>)> {
     let before = stored.map(parse_stored);
     let after = schema.check(given, before.as_ref(), "/custom", region).map_err(crate::error::ApiError::validation)?;
     let untouched = before.as_ref().is_none_or(Map::is_empty) && after.is_empty() || before.as_ref() == Some(&after);
-    if !untouched {
-        model::set_values(conn, scope, record_type, record_id, &schema.index(&after))?;
-    }
-    Ok(serde_json::to_string(&after)?)
+    let index = (!untouched).then(|| schema.index(&after));
+    Ok((serde_json::to_string(&after)?, index))
 }
 
 /// What the API shows of a record's stored values (reads the definitions only when there are some).
