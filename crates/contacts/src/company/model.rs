@@ -8,6 +8,7 @@ use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::listing::Listing;
 use crm_core::schema::companies;
 use crm_core::scope::Scope;
+use crm_core::sql::Piece;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "company";
@@ -42,8 +43,7 @@ pub struct Company {
 }
 
 /// Every stored field but the id, organization, times and version.
-#[derive(Debug, Clone, PartialEq, Insertable)]
-#[diesel(table_name = companies)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CompanyFields {
     pub name: String,
     pub sort_name: String,
@@ -219,25 +219,11 @@ pub fn stored_custom(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiRes
         .unwrap_or_default())
 }
 
-pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    let now = crm_core::time::now();
-    diesel::insert_into(companies::table)
-        .values((
-            companies::id.eq(id),
-            companies::org_id.eq(org_id),
-            fields,
-            companies::created_at.eq(now),
-            companies::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
-    use crm_core::sql::Piece::{OptionalBigInt, OptionalText, Text, Time};
+/// The row's columns but the id, organization, times and version.
+fn columns(fields: &CompanyFields) -> Vec<(&'static str, Piece)> {
+    use Piece::{OptionalBigInt, OptionalText, Text};
     let f = fields.clone();
-    let set = vec![
+    vec![
         ("name", Text(f.name)),
         ("sort_name", Text(f.sort_name)),
         ("domain", OptionalText(f.domain)),
@@ -251,8 +237,46 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Company
         ("tags", Text(f.tags)),
         ("external_ids", Text(f.external_ids)),
         ("custom", Text(f.custom)),
-        ("updated_at", Time(crm_core::time::now())),
-    ];
+    ]
+}
+
+/// The `INSERT` of a new company's row, version 1, created and updated `now`.
+pub fn insert(scope: &Scope, id: &str, fields: &CompanyFields, now: NaiveDateTime) -> Vec<Piece> {
+    let mut row = vec![("id", Piece::Text(id.to_string())), ("org_id", Piece::Text(scope.org_id().to_string()))];
+    row.extend(columns(fields));
+    row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now)), ("version", Piece::BigInt(1))]);
+    crm_core::sql::insert_row("companies", row)
+}
+
+/// The row a new company's `insert` writes, as stored.
+pub fn inserted(scope: &Scope, id: &str, fields: CompanyFields, now: NaiveDateTime) -> Company {
+    let f = fields;
+    Company {
+        id: id.to_string(),
+        org_id: scope.org_id().to_string(),
+        name: f.name,
+        sort_name: f.sort_name,
+        domain: f.domain,
+        industry: f.industry,
+        employee_count: f.employee_count,
+        annual_revenue_amount: f.annual_revenue_amount,
+        annual_revenue_currency: f.annual_revenue_currency,
+        addresses: f.addresses,
+        parent_id: f.parent_id,
+        owner_id: f.owner_id,
+        tags: f.tags,
+        external_ids: f.external_ids,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        version: 1,
+        custom: f.custom,
+    }
+}
+
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &CompanyFields) -> ApiResult<()> {
+    let mut set = columns(fields);
+    set.push(("updated_at", Piece::Time(crm_core::time::now())));
     crm_core::sql::update_record("companies", scope.org_id(), id, set).execute(conn)?;
     Ok(())
 }

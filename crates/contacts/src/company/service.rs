@@ -11,7 +11,7 @@ use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
-use crm_core::write::{Edit, Versioned};
+use crm_core::write::{Edit, Planned, Versioned};
 use crm_core::{records, search_index};
 use serde_json::{Map, Value};
 
@@ -102,50 +102,79 @@ fn check_parent(conn: &mut DbConnection, scope: &Scope, id: &str, parent: &str) 
     Err(invalid("the parent chain is too deep"))
 }
 
-fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized, exists: bool) -> ApiResult<()> {
+/// Checks a company against the stored data (owner, parent, domain): its fields with the owner
+/// it will have.
+fn checked(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    company: &Normalized,
+    exists: bool,
+) -> ApiResult<CompanyFields> {
     let scope = actor.scope();
     let owner_id = match &company.fields.owner_id {
         None if !exists => scope.default_owner(conn, RECORD_TYPE)?,
         owner => owner.clone(),
     };
     if let Some(owner) = &owner_id {
-        crm_core::users::model::check_owner(conn, &actor.scope(), owner)?;
+        crm_core::users::model::check_owner(conn, &scope, owner)?;
     }
     if let Some(parent) = &company.fields.parent_id {
         check_parent(conn, &scope, id, parent)?;
     }
     if let Some(domain) = &company.fields.domain
-        && let Some(holder) = model::find_by_domain(conn, &actor.scope(), domain, id)?
+        && let Some(holder) = model::find_by_domain(conn, &scope, domain, id)?
     {
         return Err(ApiError::conflict(
             "duplicate_company",
             format!("Company {holder} already has the domain {domain}."),
         ));
     }
-    let stored = if exists { Some(model::stored_custom(conn, &actor.scope(), id)?) } else { None };
-    let (custom, _) = values::store(conn, &actor.scope(), RECORD_TYPE, id, &company.custom, stored.as_deref())?;
-    let fields = CompanyFields { custom, owner_id, ..company.fields.clone() };
-    if exists {
-        model::update(conn, &actor.scope(), id, &fields)?;
-    } else {
-        model::insert(conn, &actor.scope(), id, &fields)?;
+    Ok(CompanyFields { owner_id, ..company.fields.clone() })
+}
+
+/// A company's search document.
+fn document<'a>(id: &'a str, fields: &'a CompanyFields) -> search_index::Document<'a> {
+    search_index::Document {
+        record_type: RECORD_TYPE,
+        record_id: id,
+        title: &fields.name,
+        subtitle: fields.domain.as_deref(),
+        texts: [Some(fields.name.as_str()), fields.domain.as_deref()].into_iter().flatten().collect(),
+        phones: Vec::new(),
+        owner_id: fields.owner_id.as_deref(),
     }
-    let f = &company.fields;
-    search_index::put(
-        conn,
-        &actor.scope(),
-        &search_index::Document {
-            record_type: RECORD_TYPE,
-            record_id: id,
-            title: &f.name,
-            subtitle: f.domain.as_deref(),
-            texts: [Some(f.name.as_str()), f.domain.as_deref()].into_iter().flatten().collect(),
-            phones: Vec::new(),
-            owner_id: fields.owner_id.as_deref(),
-        },
-    )?;
-    records::set_tags(conn, &actor.scope(), RECORD_TYPE, id, &company.tags)?;
-    records::set_external_ids(conn, &actor.scope(), RECORD_TYPE, id, &company.external_ids)
+}
+
+/// Writes an existing company's change.
+fn store(conn: &mut DbConnection, actor: &Actor, id: &str, company: &Normalized) -> ApiResult<()> {
+    let scope = actor.scope();
+    let mut fields = checked(conn, actor, id, company, true)?;
+    let stored = model::stored_custom(conn, &scope, id)?;
+    (fields.custom, _) = values::store(conn, &scope, RECORD_TYPE, id, &company.custom, Some(&stored))?;
+    model::update(conn, &scope, id, &fields)?;
+    search_index::put(conn, &scope, &document(id, &fields))?;
+    records::set_tags(conn, &scope, RECORD_TYPE, id, &company.tags)?;
+    records::set_external_ids(conn, &scope, RECORD_TYPE, id, &company.external_ids)
+}
+
+/// A company's creation, worked out by reads alone: its row, search words, tags, external ids
+/// and custom value index go with its audit row and event in one statement on PostgreSQL.
+fn plan_create(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<Planned<CompanyOut>> {
+    let (id, scope) = (crm_core::id::new_id(model::ID_PREFIX), actor.scope());
+    let mut fields = checked(conn, actor, &id, company, false)?;
+    let custom = values::for_new_record(conn, &scope, RECORD_TYPE, &id, &company.custom)?;
+    fields.custom = custom.json;
+    let external_ids = records::external_id_rows(conn, &scope, RECORD_TYPE, &id, &company.external_ids)?;
+    let now = crm_core::time::now();
+    let mut writes = vec![model::insert(&scope, &id, &fields, now)];
+    writes.extend(search_index::insert(&scope, &document(&id, &fields)));
+    writes.extend(records::tag_rows(&scope, RECORD_TYPE, &id, &company.tags));
+    writes.extend(external_ids);
+    writes.extend(custom.index);
+    let mut created = CompanyOut::from(model::inserted(&scope, &id, fields, now));
+    created.custom = custom.shown;
+    Ok(COMPANIES.plan_created(actor, &id, created, writes))
 }
 
 /// Companies as the write runner takes them.
@@ -176,14 +205,12 @@ pub async fn create(state: &AppState, actor: &Actor, input: CompanyIn) -> ApiRes
     actor.require(permissions::CONTACTS, Action::Write)?;
     let company = normalize(input)?;
     let actor = actor.clone();
-    state.db.write(move |conn| create_in(conn, &actor, &company)).await
+    state.db.write_planned(move |conn| plan_create(conn, &actor, &company)).await
 }
 
-/// Creates a company on the caller's connection (the create endpoint, imports).
+/// Creates a company on the caller's connection (imports).
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normalized) -> ApiResult<CompanyOut> {
-    let id = crm_core::id::new_id(model::ID_PREFIX);
-    store(conn, actor, &id, company, false)?;
-    COMPANIES.created(conn, actor, &id)
+    plan_create(conn, actor, company)?.write(conn)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
@@ -241,7 +268,7 @@ pub async fn update(
                 if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
                     return Ok(Edit::Unchanged);
                 }
-                store(conn, &actor, &id, &company, true)?;
+                store(conn, &actor, &id, &company)?;
                 Ok(Edit::Changed)
             })
         })

@@ -59,6 +59,24 @@ async fn company_lifecycle(app: TestApp) {
     app.post("/v1/companies", &app.admin_key, json!({"name": "Acme reborn", "domain": "acme.example"}))
         .await
         .expect(201);
+
+    // A create answers what is stored (built from what it writes, not read back), what hangs
+    // off it included; an external id another company holds is a 409 that writes nothing.
+    let field = json!({"record_type": "company", "key": "tier", "label": "Tier", "type": "text"});
+    app.post("/v1/custom-fields", &app.admin_key, field).await.expect(201);
+    let full = json!({"name": "Gamma", "tags": ["x", "y"], "external_ids": {"erp": "G-1"}, "custom": {"tier": "gold"},
+                      "owner_id": app.sales_id});
+    let created = app.post("/v1/companies", &app.admin_key, full).await;
+    created.expect(201);
+    let path = format!("/v1/companies/{}", created.body["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &app.admin_key).await.body, created.body);
+    assert_eq!(created.body["custom"], json!({"tier": "gold"}));
+    let (companies, tags) = (app.count("companies"), app.count("record_tags"));
+    let taken = json!({"name": "Gamma 2", "tags": ["z"], "external_ids": {"erp": "G-1"}});
+    app.post("/v1/companies", &app.admin_key, taken).await.expect_problem(409, "external_id_taken");
+    assert_eq!((app.count("companies"), app.count("record_tags")), (companies, tags));
+    let found = app.get("/v1/search?q=gamma", &app.admin_key).await;
+    assert_eq!(found.body["data"][0]["id"], created.body["id"]);
 }
 
 async fn company_validation_and_hierarchy(app: TestApp) {
