@@ -6,6 +6,7 @@ use crm_core::error::ApiResult;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::schema::{activities, activity_links as links};
 use crm_core::scope::Scope;
+use crm_core::sql::Piece;
 use diesel::prelude::*;
 
 pub const RECORD_TYPE: &str = "activity";
@@ -41,8 +42,7 @@ pub struct Activity {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Insertable)]
-#[diesel(table_name = activities)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActivityFields {
     pub kind: String,
     pub subject: Option<String>,
@@ -90,32 +90,11 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
     })
 }
 
-pub fn insert(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    id: &str,
-    created_by: &str,
-    fields: &ActivityFields,
-) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    let now = crm_core::time::now();
-    diesel::insert_into(activities::table)
-        .values((
-            activities::id.eq(id),
-            activities::org_id.eq(org_id),
-            fields,
-            activities::created_by.eq(created_by),
-            activities::created_at.eq(now),
-            activities::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ActivityFields) -> ApiResult<()> {
-    use crm_core::sql::Piece::{OptionalBigInt, OptionalText, OptionalTime, Text, Time};
+/// The row's columns but the id, organization, author, times and version.
+fn columns(fields: &ActivityFields) -> Vec<(&'static str, Piece)> {
+    use Piece::{OptionalBigInt, OptionalText, OptionalTime, Text, Time};
     let f = fields.clone();
-    let set = vec![
+    vec![
         ("kind", Text(f.kind)),
         ("subject", OptionalText(f.subject)),
         ("body", OptionalText(f.body)),
@@ -130,8 +109,49 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &Activit
         ("ends_at", OptionalTime(f.ends_at)),
         ("attendees", Text(f.attendees)),
         ("message_id", OptionalText(f.message_id)),
-        ("updated_at", Time(crm_core::time::now())),
-    ];
+    ]
+}
+
+/// The `INSERT` of a new activity's row, version 1, created and updated `now`.
+pub fn insert(scope: &Scope, id: &str, created_by: &str, fields: &ActivityFields, now: NaiveDateTime) -> Vec<Piece> {
+    let text = |s: &str| Piece::Text(s.to_string());
+    let mut row = vec![("id", text(id)), ("org_id", text(scope.org_id())), ("created_by", text(created_by))];
+    row.extend(columns(fields));
+    row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now)), ("version", Piece::BigInt(1))]);
+    crm_core::sql::insert_row("activities", row)
+}
+
+/// The row a new activity's `insert` writes, as stored.
+pub fn inserted(scope: &Scope, id: &str, created_by: &str, fields: ActivityFields, now: NaiveDateTime) -> Activity {
+    let f = fields;
+    Activity {
+        id: id.to_string(),
+        org_id: scope.org_id().to_string(),
+        kind: f.kind,
+        subject: f.subject,
+        body: f.body,
+        occurred_at: f.occurred_at,
+        due_at: f.due_at,
+        status: f.status,
+        assignee_id: f.assignee_id,
+        direction: f.direction,
+        duration_seconds: f.duration_seconds,
+        outcome: f.outcome,
+        starts_at: f.starts_at,
+        ends_at: f.ends_at,
+        attendees: f.attendees,
+        message_id: f.message_id,
+        created_by: created_by.to_string(),
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        version: 1,
+    }
+}
+
+pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &ActivityFields) -> ApiResult<()> {
+    let mut set = columns(fields);
+    set.push(("updated_at", Piece::Time(crm_core::time::now())));
     crm_core::sql::update_record("activities", scope.org_id(), id, set).execute(conn)?;
     Ok(())
 }
@@ -168,19 +188,20 @@ pub fn targets_of(
 }
 
 pub fn set_targets(conn: &mut DbConnection, scope: &Scope, id: &str, targets: &[Target]) -> ApiResult<()> {
-    let org_id = scope.org_id();
-    diesel::delete(links::table.filter(links::org_id.eq(org_id)).filter(links::activity_id.eq(id))).execute(conn)?;
-    for target in targets {
-        diesel::insert_into(links::table)
-            .values((
-                links::org_id.eq(org_id),
-                links::activity_id.eq(id),
-                links::record_type.eq(&target.record_type),
-                links::record_id.eq(&target.record_id),
-            ))
-            .execute(conn)?;
+    diesel::delete(links::table.filter(links::org_id.eq(scope.org_id())).filter(links::activity_id.eq(id)))
+        .execute(conn)?;
+    if let Some(insert) = target_rows(scope, id, targets) {
+        crm_core::sql::Statement::new(insert).execute(conn)?;
     }
     Ok(())
+}
+
+/// The `INSERT` of a new activity's links (none for none), to go with its row.
+pub fn target_rows(scope: &Scope, id: &str, targets: &[Target]) -> Option<Vec<Piece>> {
+    let text = |s: &str| Piece::Text(s.to_string());
+    let rows = targets.iter().map(|t| vec![text(scope.org_id()), text(id), text(&t.record_type), text(&t.record_id)]);
+    let columns = ["org_id", "activity_id", "record_type", "record_id"];
+    (!targets.is_empty()).then(|| crm_core::sql::insert_values("activity_links", &columns, rows.collect()))
 }
 
 /// Newest first by `occurred_at` unless the plan says otherwise.

@@ -144,12 +144,15 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActivityIn) -> ApiRe
     let (actor, domains) = (actor.clone(), state.domains);
     state
         .db
-        .write(move |conn| {
-            check_references(conn, domains, &actor.scope(), &fields, &targets)?;
-            let id = crm_core::id::new_id(model::ID_PREFIX);
-            model::insert(conn, &actor.scope(), &id, &actor.user_id, &fields)?;
-            model::set_targets(conn, &actor.scope(), &id, &targets)?;
-            ACTIVITIES.created(conn, &actor, &id)
+        .write_planned(move |conn| {
+            // Checked by reads; then the row, its links, the audit row and the event in one statement.
+            let scope = actor.scope();
+            check_references(conn, domains, &scope, &fields, &targets)?;
+            let (id, now) = (crm_core::id::new_id(model::ID_PREFIX), crm_core::time::now());
+            let mut writes = vec![model::insert(&scope, &id, &actor.user_id, &fields, now)];
+            writes.extend(model::target_rows(&scope, &id, &targets));
+            let created = ActivityOut::from_parts(model::inserted(&scope, &id, &actor.user_id, fields, now), targets);
+            Ok(ACTIVITIES.plan_created(&actor, &id, created, writes))
         })
         .await
 }

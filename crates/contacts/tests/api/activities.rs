@@ -34,6 +34,9 @@ async fn activities_by_kind(app: TestApp) {
     assert_eq!(note.body["company_ids"], json!([company]));
     assert_eq!(note.body["created_by"], app.sales_id.as_str());
     assert!(note.body["status"].is_null(), "only tasks have a status");
+    // A create answers what is stored (built from what it writes, not read back).
+    let stored = |reply: &crate::support::Reply| format!("/v1/activities/{}", reply.body["id"].as_str().unwrap());
+    assert_eq!(app.get(&stored(&note), &app.sales_token).await.body, note.body);
 
     let task = app
         .post("/v1/activities", &app.admin_key, json!({"kind": "task", "subject": "Send quote", "due_at": "2030-01-02T09:00:00Z", "assignee_id": app.sales_id, "contact_ids": [contact]}))
@@ -51,9 +54,10 @@ async fn activities_by_kind(app: TestApp) {
     app.post("/v1/activities", &app.admin_key, json!({"kind": "call", "direction": "outbound", "duration_seconds": 300, "outcome": "voicemail", "occurred_at": "2026-01-01T10:00:00Z", "contact_ids": [contact]}))
         .await
         .expect(201);
-    app.post("/v1/activities", &app.admin_key, json!({"kind": "meeting", "starts_at": "2030-03-01T10:00:00Z", "ends_at": "2030-03-01T11:00:00Z", "attendees": ["tia@example.com"], "company_ids": [company]}))
-        .await
-        .expect(201);
+    let meeting = app.post("/v1/activities", &app.admin_key, json!({"kind": "meeting", "starts_at": "2030-03-01T10:00:00Z", "ends_at": "2030-03-01T11:00:00Z", "attendees": ["tia@example.com"], "company_ids": [company]}))
+        .await;
+    meeting.expect(201);
+    assert_eq!(app.get(&stored(&meeting), &app.admin_key).await.body, meeting.body);
     app.post("/v1/activities", &app.admin_key, json!({"kind": "email", "subject": "Hello", "direction": "inbound", "message_id": "<abc@mail>", "contact_ids": [contact]}))
         .await
         .expect(201);
