@@ -12,6 +12,9 @@ use crate::scope::Scope;
 use crate::sql::{Piece, Statement};
 
 pub const MAX_TAGS: usize = 100;
+/// External ids of one record: a record's writes send them in one statement, whose bound values
+/// both databases cap.
+pub const MAX_EXTERNAL_IDS: usize = 100;
 
 /// Trims, drops duplicates, checks length: 422 with a pointer per bad tag.
 pub fn normalize_tags(tags: &[String], pointer: &str) -> ApiResult<Vec<String>> {
@@ -31,8 +34,13 @@ pub fn normalize_tags(tags: &[String], pointer: &str) -> ApiResult<Vec<String>> 
     if errors.is_empty() { Ok(out) } else { Err(ApiError::validation(errors)) }
 }
 
-/// Checks sources and ids: sources are `[a-z0-9_-]{1,32}`, ids 1 to 255 characters.
+/// Checks sources and ids: at most [`MAX_EXTERNAL_IDS`], sources are `[a-z0-9_-]{1,32}`, ids 1
+/// to 255 characters.
 pub fn check_external_ids(ids: &BTreeMap<String, String>, pointer: &str) -> ApiResult<()> {
+    if ids.len() > MAX_EXTERNAL_IDS {
+        let detail = format!("at most {MAX_EXTERNAL_IDS} external ids");
+        return Err(ApiError::invalid_field(pointer, "too_many", detail));
+    }
     let mut errors = Vec::new();
     for (source, id) in ids {
         if !is_source(source) {
@@ -101,8 +109,8 @@ pub fn set_tags(
     Ok(())
 }
 
-/// The `INSERT` of a new record's tags (none for no tags): for a write that sends it with the
-/// record's own row.
+/// The `INSERT` of a record's tags (none for none): `set_tags` runs it, a new record's write
+/// sends it with the record's row.
 pub fn tag_rows(scope: &Scope, record_type: &str, record_id: &str, tags: &[String]) -> Option<Vec<Piece>> {
     let row = |tag: &String| {
         let text = |s: &str| Piece::Text(s.to_string());
@@ -134,7 +142,8 @@ pub fn set_external_ids(
 }
 
 /// The `INSERT` of a record's external ids (none for none), after checking that no other
-/// record of the type holds one of them (409): for a write that sends it with the record's row.
+/// record of the type holds one of them (409): `set_external_ids` runs it, a new record's write
+/// sends it with the record's row.
 pub fn external_id_rows(
     conn: &mut DbConnection,
     scope: &Scope,

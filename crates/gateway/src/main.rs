@@ -46,9 +46,9 @@ fn main() -> ExitCode {
 
 /// glibc gives each thread that meets another in malloc an arena of its own, up to eight per
 /// core, and each keeps the memory its thread freed. Under load the blocking pool's threads
-/// (one per request in flight) spread the heap over a dozen arenas: the server's peak RSS at 32
-/// connections fell from 102 to 80 MB with two arenas, at the same throughput
-/// (docs/benchmarks.md). glibc reads `MALLOC_ARENA_MAX` only as the process starts, so a
+/// (one per request in flight) spread the heap over a dozen arenas: with two, the server's peak
+/// RSS at 32 connections fell from 104 to 85 MB on SQLite and from 77 to 59 MB on PostgreSQL, at
+/// the same throughput (docs/benchmarks.md). glibc reads `MALLOC_ARENA_MAX` only as the process starts, so a
 /// long-running command executes itself again, once, with it; a value already set is kept.
 fn with_few_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -70,6 +70,7 @@ async fn create_normalizes_and_records(app: TestApp) {
 
 async fn bad_contacts_change_nothing(app: TestApp) {
     let (contacts, events) = (app.count("contacts"), app.count("events"));
+    let many: serde_json::Map<String, Value> = (0..101).map(|i| (format!("s{i}"), json!("1"))).collect();
     let cases = [
         (json!({"emails": [{"address": "not-an-email"}]}), "/emails/0/address"),
         (json!({"first_name": "A", "phones": [{"number": "12"}]}), "/phones/0/number"),
@@ -82,6 +83,7 @@ async fn bad_contacts_change_nothing(app: TestApp) {
         (json!({"first_name": "A", "nickname": "a"}), "/nickname"),
         (json!({"first_name": "A", "tags": ["ok", ""]}), "/tags/1"),
         (json!({"first_name": "A", "external_ids": {"Not A Source": "1"}}), "/external_ids/Not A Source"),
+        (json!({"first_name": "A", "external_ids": many}), "/external_ids"),
         (json!({"first_name": "A", "owner_id": "user_nobody"}), "/owner_id"),
         (json!({"first_name": "A", "emails": [{"address": "a@b.co", "kind": "work"}]}), "/emails/0/kind"),
         (json!({"first_name": "x".repeat(101)}), "/first_name"),

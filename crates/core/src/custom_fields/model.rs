@@ -193,8 +193,8 @@ pub fn set_values(
     Ok(())
 }
 
-/// The `INSERT` of a new record's indexed values (none for none): for a write that sends it
-/// with the record's own row.
+/// The `INSERT` of a record's indexed values (none for none): `set_values` runs it, a new
+/// record's write sends it with the record's row.
 pub fn value_rows(scope: &Scope, record_type: &str, record_id: &str, values: &[IndexedValue]) -> Option<Vec<Piece>> {
     let text = |s: &str| Piece::Text(s.to_string());
     let rows = values
