@@ -112,12 +112,9 @@ pub fn set_tags(
 /// The `INSERT` of a record's tags (none for none): `set_tags` runs it, a new record's write
 /// sends it with the record's row.
 pub fn tag_rows(scope: &Scope, record_type: &str, record_id: &str, tags: &[String]) -> Option<Vec<Piece>> {
-    let row = |tag: &String| {
-        let text = |s: &str| Piece::Text(s.to_string());
-        vec![text(scope.org_id()), text(record_type), text(record_id), text(tag)]
-    };
-    let columns = ["org_id", "record_type", "record_id", "tag"];
-    (!tags.is_empty()).then(|| crate::sql::insert_values("record_tags", &columns, tags.iter().map(row).collect()))
+    let text = Piece::text;
+    let rows = tags.iter().map(|tag| vec![text(scope.org_id()), text(record_type), text(record_id), text(tag)]);
+    crate::sql::insert_values("record_tags", &["org_id", "record_type", "record_id", "tag"], rows.collect())
 }
 
 /// Replaces the record's external ids: 409 when another record of the type holds one of them.
@@ -156,11 +153,11 @@ pub fn external_id_rows(
         if let Some(holder) = find_by_external_id(conn, scope, record_type, source, external_id)? {
             return Err(external_id_taken(record_type, &holder, source, external_id));
         }
-        let text = |s: &str| Piece::Text(s.to_string());
+        let text = Piece::text;
         rows.push(vec![text(scope.org_id()), text(record_type), text(source), text(external_id), text(record_id)]);
     }
     let columns = ["org_id", "record_type", "source", "external_id", "record_id"];
-    Ok((!rows.is_empty()).then(|| crate::sql::insert_values("external_ids", &columns, rows)))
+    Ok(crate::sql::insert_values("external_ids", &columns, rows))
 }
 
 /// The 409 for an external id another record of the type holds.

@@ -102,7 +102,10 @@ fn rank(term: &str, title_words: &[String], title: &str) -> i64 {
 /// Writes (or rewrites) a record's document.
 pub fn put(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
     remove(conn, scope, doc.record_id)?;
-    add(conn, scope, doc)
+    if let Some(insert) = insert(scope, doc) {
+        Statement::new(insert).execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The distinct words of a document.
@@ -116,73 +119,45 @@ fn terms(doc: &Document<'_>) -> Vec<String> {
     terms
 }
 
-/// Writes the document of a record the index does not hold yet (a new one).
-pub fn add(conn: &mut DbConnection, scope: &Scope, doc: &Document<'_>) -> ApiResult<()> {
-    if let Some(insert) = insert(scope, doc) {
-        Statement::new(insert).execute(conn)?;
-    }
-    Ok(())
-}
+const TERM_COLUMNS: [&str; 8] = ["org_id", "record_id", "term", "record_type", "rank", "title", "subtitle", "owner_id"];
 
-/// [`add`] as a statement's pieces (none when the document has no word), to run within a
-/// record's write. One statement for all of the record's words, cached by their number.
-pub fn insert(scope: &Scope, doc: &Document<'_>) -> Option<Vec<Piece>> {
-    let terms = terms(doc);
-    if terms.is_empty() {
-        return None;
-    }
+/// A document's rows of `search_terms`, one per word.
+fn term_rows(scope: &Scope, doc: &Document<'_>) -> Vec<Vec<Piece>> {
     let title_words: Vec<String> = tokens(doc.title).collect();
-    let text = |s: &str| Piece::Text(s.to_string());
-    let optional = |s: Option<&str>| s.map_or(Piece::Sql("NULL".into()), text);
-    let rows = terms
-        .iter()
-        .map(|term| {
-            vec![
-                text(scope.org_id()),
-                text(doc.record_id),
-                text(term),
-                text(doc.record_type),
-                Piece::BigInt(rank(term, &title_words, doc.title)),
-                text(doc.title),
-                optional(doc.subtitle),
-                optional(doc.owner_id),
-            ]
-        })
-        .collect();
-    let columns = ["org_id", "record_id", "term", "record_type", "rank", "title", "subtitle", "owner_id"];
-    Some(crate::sql::insert_values("search_terms", &columns, rows))
+    let (text, optional) = (Piece::text, |s: Option<&str>| Piece::OptionalText(s.map(str::to_string)));
+    let row = |term: String| {
+        let rank = Piece::BigInt(rank(&term, &title_words, doc.title));
+        let (org, record, kind) = (text(scope.org_id()), text(doc.record_id), text(doc.record_type));
+        vec![
+            org,
+            record,
+            Piece::Text(term),
+            kind,
+            rank,
+            text(doc.title),
+            optional(doc.subtitle),
+            optional(doc.owner_id),
+        ]
+    };
+    terms(doc).into_iter().map(row).collect()
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_terms, treat_none_as_default_value = false)]
-struct NewTerm<'a> {
-    org_id: &'a str,
-    record_id: &'a str,
-    term: String,
-    record_type: &'a str,
-    rank: i64,
-    title: &'a str,
-    subtitle: Option<&'a str>,
-    owner_id: Option<&'a str>,
+/// The `INSERT` of a new record's document (none when it has no word), to run within the
+/// record's write: one statement for all of its words, cached by their number.
+pub fn insert(scope: &Scope, doc: &Document<'_>) -> Option<Vec<Piece>> {
+    crate::sql::insert_values("search_terms", &TERM_COLUMNS, term_rows(scope, doc))
 }
 
 /// Writes the documents of many new records: a multi-row statement per chunk of words.
 pub fn add_many(conn: &mut DbConnection, scope: &Scope, docs: &[Document<'_>]) -> ApiResult<()> {
-    let mut rows = Vec::new();
-    for doc in docs {
-        let title_words: Vec<String> = tokens(doc.title).collect();
-        rows.extend(terms(doc).into_iter().map(|term| NewTerm {
-            org_id: scope.org_id(),
-            record_id: doc.record_id,
-            rank: rank(&term, &title_words, doc.title),
-            term,
-            record_type: doc.record_type,
-            title: doc.title,
-            subtitle: doc.subtitle,
-            owner_id: doc.owner_id,
-        }));
+    let per_statement = crate::db::rows_per_statement(TERM_COLUMNS.len());
+    let mut rows = docs.iter().flat_map(|doc| term_rows(scope, doc)).peekable();
+    while rows.peek().is_some() {
+        let chunk = rows.by_ref().take(per_statement).collect();
+        if let Some(insert) = crate::sql::insert_values("search_terms", &TERM_COLUMNS, chunk) {
+            Statement::uncached(insert).execute(conn)?;
+        }
     }
-    crate::insert_rows!(conn, search_terms::table, rows, 8)?;
     Ok(())
 }
 

@@ -31,6 +31,13 @@ pub enum Piece {
     OptionalTime(Option<NaiveDateTime>),
 }
 
+impl Piece {
+    /// A bound text value.
+    pub fn text(value: &str) -> Piece {
+        Piece::Text(value.to_string())
+    }
+}
+
 /// A cacheable SQL fragment of SQL type `T` (`Bool` for a condition, `Text` for an ORDER BY).
 #[derive(Debug, Clone)]
 pub struct Fragment<T> {
@@ -132,14 +139,23 @@ pub fn update_row(table: &str, org_id: &str, id: &str, set: Vec<(&str, Piece)>) 
 /// and column names are the caller's constants.
 pub fn insert_row(table: &str, row: Vec<(&str, Piece)>) -> Vec<Piece> {
     let (columns, values): (Vec<&str>, Vec<Piece>) = row.into_iter().unzip();
-    insert_values(table, &columns, vec![values])
+    let mut pieces = vec![insert_into(table, &columns)];
+    pieces.extend(value_rows(vec![values]));
+    pieces
 }
 
-/// [`insert_row`] for several rows of the same columns, in one statement.
-pub fn insert_values(table: &str, columns: &[&str], rows: Vec<Vec<Piece>>) -> Vec<Piece> {
-    let mut pieces = vec![Piece::Sql(format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")))];
+/// [`insert_row`] for several rows of the same columns, in one statement; none for no rows.
+pub fn insert_values(table: &str, columns: &[&str], rows: Vec<Vec<Piece>>) -> Option<Vec<Piece>> {
+    if rows.is_empty() {
+        return None;
+    }
+    let mut pieces = vec![insert_into(table, columns)];
     pieces.extend(value_rows(rows));
-    pieces
+    Some(pieces)
+}
+
+fn insert_into(table: &str, columns: &[&str]) -> Piece {
+    Piece::Sql(format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")))
 }
 
 /// `(<value>, …), (<value>, …)`: the rows of a `VALUES` list.

@@ -227,24 +227,11 @@ impl<O: Serialize> Versioned<O> {
     /// they made its owner), with its audit row and `<resource>.created` event.
     pub fn created(&self, conn: &mut DbConnection, actor: &Actor, id: &str) -> ApiResult<O> {
         let created = (self.load)(conn, &actor.scope().unrestricted(), id)?;
-        self.record_created(conn, actor, id, created, Vec::new())
+        self.plan_created(actor, id, created, Vec::new()).write(conn)
     }
 
-    /// [`Versioned::created`] for a record not read back: `created` is the record as `writes`
-    /// store it (its row's `INSERT` among them), and they go in the same statement as its audit
-    /// row and event (see [`change::record_with`]).
-    pub fn record_created(
-        &self,
-        conn: &mut DbConnection,
-        actor: &Actor,
-        id: &str,
-        created: O,
-        writes: Vec<Vec<Piece>>,
-    ) -> ApiResult<O> {
-        self.plan_created(actor, id, created, writes).write(conn)
-    }
-
-    /// A creation worked out and not written yet: see [`Planned`].
+    /// A creation worked out and not written yet, `created` being the record as `writes` store
+    /// it (its row's `INSERT` among them): see [`Planned`].
     pub fn plan_created(&self, actor: &Actor, id: &str, created: O, writes: Vec<Vec<Piece>>) -> Planned<O> {
         Planned { resource: self.resource, actor: actor.clone(), id: id.to_string(), record: created, writes }
     }

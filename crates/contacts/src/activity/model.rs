@@ -114,7 +114,7 @@ fn columns(fields: &ActivityFields) -> Vec<(&'static str, Piece)> {
 
 /// The `INSERT` of a new activity's row, version 1, created and updated `now`.
 pub fn insert(scope: &Scope, id: &str, created_by: &str, fields: &ActivityFields, now: NaiveDateTime) -> Vec<Piece> {
-    let text = |s: &str| Piece::Text(s.to_string());
+    let text = Piece::text;
     let mut row = vec![("id", text(id)), ("org_id", text(scope.org_id())), ("created_by", text(created_by))];
     row.extend(columns(fields));
     row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now)), ("version", Piece::BigInt(1))]);
@@ -198,10 +198,10 @@ pub fn set_targets(conn: &mut DbConnection, scope: &Scope, id: &str, targets: &[
 
 /// The `INSERT` of a new activity's links (none for none), to go with its row.
 pub fn target_rows(scope: &Scope, id: &str, targets: &[Target]) -> Option<Vec<Piece>> {
-    let text = |s: &str| Piece::Text(s.to_string());
+    let text = Piece::text;
     let rows = targets.iter().map(|t| vec![text(scope.org_id()), text(id), text(&t.record_type), text(&t.record_id)]);
     let columns = ["org_id", "activity_id", "record_type", "record_id"];
-    (!targets.is_empty()).then(|| crm_core::sql::insert_values("activity_links", &columns, rows.collect()))
+    crm_core::sql::insert_values("activity_links", &columns, rows.collect())
 }
 
 /// Newest first by `occurred_at` unless the plan says otherwise.

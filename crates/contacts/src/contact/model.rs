@@ -280,12 +280,9 @@ pub fn insert(scope: &Scope, id: &str, fields: &ContactFields, now: NaiveDateTim
 
 /// A new contact's e-mails: their `INSERT`, none without e-mails.
 pub fn insert_emails(scope: &Scope, id: &str, emails: &[String]) -> Option<Vec<Piece>> {
-    if emails.is_empty() {
-        return None;
-    }
-    let text = |s: &str| Piece::Text(s.to_string());
+    let text = Piece::text;
     let rows = emails.iter().map(|email| vec![text(scope.org_id()), text(email), text(id)]).collect();
-    Some(crm_core::sql::insert_values("contact_emails", &["org_id", "email", "contact_id"], rows))
+    crm_core::sql::insert_values("contact_emails", &["org_id", "email", "contact_id"], rows)
 }
 
 #[derive(Insertable)]

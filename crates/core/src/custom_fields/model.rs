@@ -196,14 +196,11 @@ pub fn set_values(
 /// The `INSERT` of a record's indexed values (none for none): `set_values` runs it, a new
 /// record's write sends it with the record's row.
 pub fn value_rows(scope: &Scope, record_type: &str, record_id: &str, values: &[IndexedValue]) -> Option<Vec<Piece>> {
-    let text = |s: &str| Piece::Text(s.to_string());
-    let rows = values
-        .iter()
-        .map(|v| {
-            let (text_value, number) = (Piece::OptionalText(v.text.clone()), Piece::OptionalDouble(v.number));
-            vec![text(scope.org_id()), text(record_type), text(record_id), text(&v.key), text_value, number]
-        })
-        .collect::<Vec<_>>();
+    let text = Piece::text;
+    let rows = values.iter().map(|v| {
+        let (text_value, number) = (Piece::OptionalText(v.text.clone()), Piece::OptionalDouble(v.number));
+        vec![text(scope.org_id()), text(record_type), text(record_id), text(&v.key), text_value, number]
+    });
     let columns = ["org_id", "record_type", "record_id", "field_key", "text_value", "number_value"];
-    (!rows.is_empty()).then(|| crate::sql::insert_values("custom_field_values", &columns, rows))
+    crate::sql::insert_values("custom_field_values", &columns, rows.collect())
 }
