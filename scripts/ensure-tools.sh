@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the contract checks and the SDKs need, when missing: Chromium, HAProxy and Redis
-# (Debian's packages) for the docs and scale-out tests, a Python virtualenv with schemathesis and openapi-python-client (pinned),
+# (Debian's packages) for the docs and scale-out tests, a Python virtualenv with schemathesis, openapi-python-client
+# and standardwebhooks (pinned; the webhook tests verify deliveries with the latter),
 # the Node tools pinned in scripts/node (openapi-typescript, openapi-fetch, typescript, …) and
 # cargo-nextest. `scripts/ensure-tools.sh sdk` installs only what `make sdk` needs: the
 # virtualenv and the Node tools. Both live in cargo's target directory; install chatter goes to
@@ -34,10 +35,12 @@ fi
 source scripts/target-dir.sh
 target=$(target_dir)
 venv=$target/tools-venv
-if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
-  echo "installing schemathesis and openapi-python-client into $venv" >&2
+if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ] ||
+  ! "$venv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+  echo "installing schemathesis, openapi-python-client and standardwebhooks into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5 openapi-python-client==0.29.1 >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5 openapi-python-client==0.29.1 \
+    standardwebhooks==1.1.0 >&2
 fi
 
 # The Node tools, exactly as scripts/node/package-lock.json pins them; installed again only when

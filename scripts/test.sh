@@ -19,5 +19,7 @@ cargo clippy --all-targets -q -- -D warnings
 cargo build --release -q -p crm-gateway --bin crm
 # shellcheck source=scripts/target-dir.sh
 source scripts/target-dir.sh
-CRM_TEST_SERVER_BINARY="$(target_dir)/release/crm" cargo nextest run --workspace --no-fail-fast
+# The webhook tests verify real deliveries with the Standard Webhooks reference library.
+CRM_TEST_SERVER_BINARY="$(target_dir)/release/crm" CRM_TEST_PYTHON="$(target_dir)/tools-venv/bin/python" \
+  cargo nextest run --workspace --no-fail-fast
 scripts/contract-checks.sh

@@ -9,6 +9,7 @@ pub mod company;
 pub mod consent;
 pub mod contact;
 pub mod dedupe;
+pub mod events;
 pub mod export;
 pub mod import;
 pub mod link;
@@ -28,6 +29,8 @@ pub const DOMAIN: Domain = Domain {
     name: "contacts",
     configure,
     settings: Some(settings::SETTINGS),
+    events: events::EVENTS,
+    background: &[],
     jobs: register_jobs,
     schedules: &[crm_core::jobs::Schedule {
         kind: privacy::purge::PURGE_KIND,

@@ -38,6 +38,7 @@ pub struct Config {
     pub job_poll_ms: u64,
     pub job_lease_seconds: u64,
     pub job_retry_base_ms: u64,
+    pub event_retention_days: i64,
     /// Each domain's section (`[contacts]`), read with [`Config::section`].
     #[serde(skip)]
     sections: BTreeMap<String, toml::Table>,
@@ -230,6 +231,9 @@ impl Config {
         }
         if self.max_connections_per_address == 0 {
             return Err("CRM_MAX_CONNECTIONS_PER_ADDRESS must be at least 1".into());
+        }
+        if !(1..=3650).contains(&self.event_retention_days) {
+            return Err("CRM_EVENT_RETENTION_DAYS must be 1 to 3650".into());
         }
         Ok(())
     }

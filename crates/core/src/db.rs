@@ -209,9 +209,13 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
+    url: Arc<str>,
     read: Pool,
     write: Pool,
     faults: Arc<Faults>,
+    /// Bumped when new events may be visible: what the live stream, long polls and webhook
+    /// dispatch wait on (see [`Db::events_changed`]).
+    event_wakeups: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Db {
@@ -240,11 +244,37 @@ impl Db {
             Backend::Postgres => read.clone(),
             Backend::Sqlite => build(1)?,
         };
-        Ok(Db { backend, read, write, faults })
+        let event_wakeups = Arc::new(tokio::sync::watch::Sender::new(0));
+        Ok(Db { backend, url: url.into(), read, write, faults, event_wakeups })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The URL it connects to (for a connection of its own, such as a `LISTEN`er's).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Changes when new events may have become visible in this process: on SQLite after every
+    /// write that commits here, on PostgreSQL when the listener hears of events from any process
+    /// (`crate::events::service::run_listener`).
+    pub fn events_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.event_wakeups.subscribe()
+    }
+
+    /// Wakes what waits on [`Db::events_changed`].
+    pub fn wake_event_listeners(&self) {
+        self.event_wakeups.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// After a commit: on SQLite, where the writer is this process, whatever it wrote is
+    /// visible now (events included).
+    fn committed(&self) {
+        if self.backend == Backend::Sqlite {
+            self.wake_event_listeners();
+        }
     }
 
     /// A connection outside any request (start-up, CLI, tests).
@@ -330,7 +360,11 @@ impl Db {
     pub fn write_now<T>(&self, f: impl FnOnce(&mut DbConnection) -> ApiResult<T>) -> ApiResult<T> {
         let mut pooled = self.checkout(&self.write)?;
         let conn: &mut DbConnection = &mut pooled;
-        self.watch(conn.transaction(f))
+        let result = self.watch(conn.transaction(f));
+        if result.is_ok() {
+            self.committed();
+        }
+        result
     }
 
     /// A connection from `pool`; after a fault, one that answers (the dead ones are dropped on
@@ -428,7 +462,10 @@ impl RequestTransaction {
 
     /// Commits: everything the request wrote becomes visible at once.
     pub async fn commit(self) -> ApiResult<()> {
-        self.end(|conn| TxManager::commit_transaction(conn).map_err(ApiError::from)).await
+        let db = self.db.clone();
+        self.end(|conn| TxManager::commit_transaction(conn).map_err(ApiError::from)).await?;
+        db.committed();
+        Ok(())
     }
 
     /// Rolls back everything the request wrote.

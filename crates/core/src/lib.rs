@@ -31,6 +31,7 @@ pub mod schema;
 pub mod scope;
 pub mod search;
 pub mod search_index;
+pub mod signature;
 pub mod sessions;
 pub mod sql;
 pub mod state;
@@ -51,10 +52,13 @@ pub const DOMAIN: Domain = Domain {
     name: "platform",
     configure,
     settings: None,
+    events: events::catalog::PLATFORM,
+    background: &[],
     jobs: register_jobs,
     schedules: &[
         jobs::Schedule { kind: http::idempotency::PURGE_KIND, every: std::time::Duration::from_secs(3600) },
         jobs::Schedule { kind: files::model::PURGE_KIND, every: std::time::Duration::from_secs(3600) },
+        jobs::Schedule { kind: events::model::PRUNE_KIND, every: std::time::Duration::from_secs(3600) },
     ],
     permissions: &[
         auth::Resource::ME,
@@ -180,11 +184,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(custom_fields::routes::restore_custom_field)
         .service(audit::routes::list_audit_log_entries)
         .service(events::routes::list_events)
+        .service(events::routes::list_event_types)
+        .service(events::routes::stream_events)
         .service(search::routes::search);
 }
 
 /// The platform's job kinds: its housekeeping.
 fn register_jobs(registry: &mut jobs::Registry) {
+    registry.register(events::model::PRUNE_KIND, events::service::prune);
     registry.register(http::idempotency::PURGE_KIND, |ctx| {
         ctx.db.write_now(|conn| http::idempotency::purge_expired(conn, &ctx.actor.scope()))?;
         Ok(())

@@ -20,6 +20,38 @@ pub struct Domain {
     pub schedules: &'static [crate::jobs::Schedule],
     /// Its section of the configuration, if it has settings.
     pub settings: Option<crate::config::Settings>,
+    /// Its long-running loops (webhook dispatch…), started by every process that runs jobs.
+    pub background: &'static [Background],
+    /// Every event type it emits: the catalog (`GET /v1/event-types`, the contract's `webhooks`).
+    pub events: &'static [EventType],
+}
+
+/// A loop a domain runs in the background of `crm serve` and `crm worker` until the process stops.
+pub type Background =
+    fn(actix_web::web::Data<crate::state::AppState>) -> futures_util::future::LocalBoxFuture<'static, ()>;
+
+/// An event type, as the catalog lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventType {
+    /// `<resource>.<past_tense_verb>`: `contact.created`.
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The component schema of `data.object` (`ContactOut`); `None` for a bare `{"id": …}`.
+    pub object: Option<&'static str>,
+}
+
+impl EventType {
+    /// One entry per verb of a resource whose events all carry the same object.
+    pub const fn new(name: &'static str, description: &'static str, object: Option<&'static str>) -> EventType {
+        EventType { name, description, object }
+    }
+}
+
+/// The catalog of these domains, sorted by name.
+pub fn event_types(domains: &[&Domain]) -> Vec<EventType> {
+    let mut types: Vec<EventType> = domains.iter().flat_map(|d| d.events.iter().copied()).collect();
+    types.sort_by_key(|t| t.name);
+    types
 }
 
 /// Whether a live record with this id is in the scope's sight.
@@ -131,4 +163,73 @@ pub fn document_record_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Do
         parameter.schema =
             Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(format!("^{one}(,{one})*$"))).into());
     }
+}
+
+/// The contract's top-level `webhooks` section (OpenAPI 3.1): one entry per event type, whose
+/// request body is the event with its type fixed and `data.object` typed, and an example, so
+/// SDK generators and tools importing event types from OpenAPI get typed payloads.
+pub fn document_event_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Domain]) {
+    use serde_json::{Value, json};
+    let examples: std::collections::HashMap<String, Value> = spec
+        .components
+        .as_ref()
+        .map(|c| {
+            c.schemas
+                .iter()
+                .filter_map(|(name, schema)| {
+                    let example = serde_json::to_value(schema).ok()?.get("example").cloned()?;
+                    Some((name.clone(), example))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut webhooks = utoipa::openapi::path::PathsBuilder::new();
+    for event in event_types(domains) {
+        let (object_schema, object_example) = match event.object {
+            Some(name) => (
+                json!({"$ref": format!("#/components/schemas/{name}")}),
+                examples.get(name).cloned().unwrap_or_else(|| json!({"id": "obj_01jbz3m3x7f6ks6q0vd1tq2n5c"})),
+            ),
+            None => (
+                json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}),
+                json!({"id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c"}),
+            ),
+        };
+        let example = json!({
+            "id": "evt_01jbz3m3x7f6ks6q0vd1tq2n5a",
+            "seq": 1042,
+            "type": event.name,
+            "created_at": "2026-11-22T19:44:06Z",
+            "actor": {"type": "api_key", "id": "key_01jbz3m3x7f6ks6q0vd1tq2n5b"},
+            "data": {"object": object_example}
+        });
+        let item = json!({
+            "post": {
+                "operationId": format!("webhook_{}", event.name.replace('.', "_")),
+                "summary": event.name,
+                "description": format!(
+                    "{} Delivered to the webhook endpoints that take `{}`, signed to the Standard Webhooks \
+                     specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`).",
+                    event.description, event.name
+                ),
+                "tags": ["Webhooks"],
+                "requestBody": {"required": true, "content": {"application/json": {
+                    "schema": {"allOf": [
+                        {"$ref": "#/components/schemas/EventOut"},
+                        {"type": "object", "properties": {
+                            "type": {"type": "string", "enum": [event.name]},
+                            "data": {"type": "object", "properties": {"object": object_schema}, "required": ["object"]}
+                        }}
+                    ]},
+                    "example": example
+                }}},
+                "responses": {"200": {"description": "Any 2xx: delivered. Anything else is retried."}}
+            }
+        });
+        match serde_json::from_value::<utoipa::openapi::PathItem>(item) {
+            Ok(item) => webhooks = webhooks.path(event.name, item),
+            Err(e) => log::error!("event type {}: {e}", event.name),
+        }
+    }
+    spec.webhooks = Some(webhooks.build());
 }

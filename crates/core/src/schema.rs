@@ -91,6 +91,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_horizons (org_id) {
+        org_id -> Text,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_keys (org_id, principal_id, key) {
         org_id -> Text,
         principal_id -> Text,

@@ -35,13 +35,14 @@ use utoipa_swagger_ui::SwaggerUi;
 struct ApiDoc;
 
 /// Every domain the app serves: adding a domain is one line here.
-pub const DOMAINS: &[&Domain] = &[&crm_core::DOMAIN, &crm_contacts::DOMAIN];
+pub const DOMAINS: &[&Domain] = &[&crm_core::DOMAIN, &crm_contacts::DOMAIN, &crm_webhooks::DOMAIN];
 
 /// The OpenAPI document of everything the app serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut spec) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crm_core::openapi::StandardResponses.modify(&mut spec);
     crm_core::registry::document_record_types(&mut spec, DOMAINS);
+    crm_core::registry::document_event_types(&mut spec, DOMAINS);
     let tags = DOMAINS.iter().flat_map(|d| d.tags).map(|(name, description)| {
         utoipa::openapi::tag::TagBuilder::new().name(*name).description(Some(*description)).build()
     });

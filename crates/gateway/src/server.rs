@@ -16,6 +16,7 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let state = web::Data::new(state);
     let spec = web::Data::new(crate::openapi());
     actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
+    crm_core::events::service::run_listener(state.db.clone());
     spawn_workers(&state);
     let listener = std::net::TcpListener::bind(&listen)
         .map_err(|e| std::io::Error::other(format!("cannot listen on {listen}: {e}")))?;
@@ -53,6 +54,7 @@ pub async fn work(config: Config) -> std::io::Result<()> {
         return Err(std::io::Error::other("CRM_JOB_WORKERS is 0: this worker would do nothing"));
     }
     actix_web::rt::spawn(crm_core::events::service::run_sequencer(state.db.clone()));
+    crm_core::events::service::run_listener(state.db.clone());
     let workers = spawn_workers(&state);
     log::info!("crm worker running {} jobs at a time; stop with Ctrl-C", state.config.job_workers);
     actix_web::rt::signal::ctrl_c().await?;
@@ -70,9 +72,10 @@ pub fn spawn_workers(state: &web::Data<AppState>) -> actix_web::rt::task::JoinHa
         crm_core::jobs::run_workers(state.clone(), registry, settings.clone()),
         crm_core::jobs::run_scheduler(state.db.clone(), crm_core::registry::schedules(state.domains)),
     );
+    let background: Vec<_> = state.domains.iter().flat_map(|d| d.background).map(|run| run(state.clone())).collect();
     actix_web::rt::spawn(async move {
         if settings.concurrency > 0 {
-            futures_util::future::join(workers, scheduler).await;
+            futures_util::future::join3(workers, scheduler, futures_util::future::join_all(background)).await;
         }
     })
 }

@@ -10,6 +10,7 @@ pub use crm_gateway;
 
 mod private_postgres;
 mod private_redis;
+pub mod receiver;
 pub use private_postgres::PrivatePostgres;
 pub use private_redis::PrivateRedis;
 
@@ -230,6 +231,7 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 let spec = web::Data::new(crm_gateway::openapi());
                 actix_web::rt::spawn(crm_core::events::service::run_sequencer(server_state.db.clone()));
+                crm_core::events::service::run_listener(server_state.db.clone());
                 crm_gateway::server::spawn_workers(&server_state);
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
                 let addr = listener.local_addr().unwrap();
@@ -347,6 +349,24 @@ impl TestApp {
             .select(events::event_type)
             .load(&mut *self.conn())
             .unwrap()
+    }
+}
+
+/// Every test checks, as it ends, that each event its app emitted is in the event catalog
+/// (`GET /v1/event-types`, the contract's `webhooks`): code that emits an uncatalogued type fails.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        use crm_core::schema::events;
+        let Ok(mut conn) = self.state.db.conn() else { return };
+        let Ok(emitted) = events::table.select(events::event_type).distinct().load::<String>(&mut *conn) else {
+            return;
+        };
+        let catalog: Vec<&str> = crm_core::registry::event_types(self.state.domains).iter().map(|t| t.name).collect();
+        let missing: Vec<&String> = emitted.iter().filter(|t| !catalog.contains(&t.as_str())).collect();
+        assert!(missing.is_empty(), "event types emitted but not in the catalog: {missing:?}");
     }
 }
 

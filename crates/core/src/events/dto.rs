@@ -94,3 +94,20 @@ pub struct EventPage {
     /// Pass as `after` for the next page (the last `seq` returned, or `after` unchanged).
     pub next_after: i64,
 }
+
+/// Live-stream parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Start after this `seq` (the `Last-Event-ID` header, which a reconnecting client sends,
+    /// takes precedence). Default: the current end of the feed, so only new events follow.
+    #[param(minimum = 0, example = 1041)]
+    pub after: Option<i64>,
+    /// Comma-separated types; `contact.*` matches every contact event.
+    #[param(pattern = "^([a-z_.]+(\\.\\*)?(,[a-z_.]+(\\.\\*)?)*)?$", example = "contact.*,company.created")]
+    pub types: Option<String>,
+    /// Seconds (1–60) between heartbeat comments when no event comes. Default 15.
+    #[param(minimum = 1, maximum = 60, example = 15)]
+    pub heartbeat: Option<u64>,
+}

@@ -7,6 +7,7 @@
 //! advisory lock) stamps committed events later: an event that commits after a reader passed
 //! position N is stamped above N, and readers only ever see stamped events.
 
+pub mod catalog;
 pub mod dto;
 pub mod model;
 pub mod routes;

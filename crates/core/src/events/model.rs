@@ -81,17 +81,19 @@ impl NewEvent {
 }
 
 /// Records an event on the caller's connection: it commits or rolls back with the change.
+/// Returns the event's id.
 pub fn emit(
     conn: &mut DbConnection,
     actor: &Actor,
     event_type: &str,
     object: Value,
     previous: Option<Value>,
-) -> ApiResult<()> {
+) -> ApiResult<String> {
     let event = NewEvent::new(actor, event_type, object, previous);
     let id = event.id.clone();
     Statement::new(event.insert()).execute(conn)?;
-    stamp(conn, &actor.org_id, &id)
+    stamp(conn, &actor.org_id, &id)?;
+    Ok(id)
 }
 
 /// Numbers an event just inserted, on SQLite (PostgreSQL's sequencer numbers committed events).
@@ -147,16 +149,26 @@ pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
         if !lock.taken {
             return Ok(0);
         }
-        diesel::sql_query(
+        let stamped = diesel::sql_query(
             "UPDATE events SET seq = stamped.n \
              FROM (SELECT org_id, id, nextval('events_seq') AS n \
                    FROM (SELECT org_id, id FROM events WHERE seq IS NULL ORDER BY id LIMIT 10000) pending) stamped \
              WHERE events.org_id = stamped.org_id AND events.id = stamped.id",
         )
-        .execute(c)
+        .execute(c)?;
+        if stamped > 0 {
+            // Every process's listener hears it when this commits (`service::run_listener`).
+            diesel::sql_query(format!("SELECT pg_notify('crm_events', '{STAMPED}')")).execute(c)?;
+        }
+        Ok(stamped)
     })?;
     Ok(stamped)
 }
+
+/// The `crm_events` notification of an insert into `events` (sent by a statement trigger).
+pub const INSERTED: &str = "inserted";
+/// The `crm_events` notification of newly stamped events.
+pub const STAMPED: &str = "stamped";
 
 /// A type filter: `contact.created` or `contact.*`.
 #[derive(Debug, Clone)]
@@ -198,4 +210,60 @@ pub fn list(
         query = query.filter(condition);
     }
     Ok(query.load(conn)?)
+}
+
+/// The scheduled job that prunes events older than the retention.
+pub const PRUNE_KIND: &str = "events.prune";
+
+/// The highest `seq` pruned from the organization's feed (0: none): a reader positioned before
+/// it has missed events for good.
+pub fn horizon(conn: &mut DbConnection, org_id: &str) -> ApiResult<i64> {
+    use crate::schema::event_horizons;
+    let pruned: Option<i64> = event_horizons::table
+        .filter(event_horizons::org_id.eq(org_id))
+        .select(event_horizons::pruned_through)
+        .first(conn)
+        .optional()?;
+    Ok(pruned.unwrap_or(0))
+}
+
+/// Deletes up to `limit` sequenced events created before `before`, oldest first, and moves the
+/// organization's horizon past them; returns how many it deleted.
+pub fn prune(conn: &mut DbConnection, org_id: &str, before: NaiveDateTime, limit: i64) -> ApiResult<usize> {
+    use crate::schema::event_horizons;
+    let last: Option<i64> = events::table
+        .filter(events::org_id.eq(org_id))
+        .filter(events::seq.is_not_null())
+        .filter(events::created_at.lt(before))
+        .order(events::seq.asc())
+        .select(events::seq)
+        .offset(limit - 1)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    // Fewer than `limit` old events: all of them, up to the newest old one.
+    let through = match last {
+        Some(seq) => Some(seq),
+        None => events::table
+            .filter(events::org_id.eq(org_id))
+            .filter(events::created_at.lt(before))
+            .select(diesel::dsl::max(events::seq))
+            .first::<Option<i64>>(conn)?,
+    };
+    let Some(through) = through else { return Ok(0) };
+    let deleted =
+        diesel::delete(events::table.filter(events::org_id.eq(org_id)).filter(events::seq.le(through))).execute(conn)?;
+    let horizon = horizon(conn, org_id)?.max(through);
+    diesel::delete(event_horizons::table.filter(event_horizons::org_id.eq(org_id))).execute(conn)?;
+    diesel::insert_into(event_horizons::table)
+        .values((event_horizons::org_id.eq(org_id), event_horizons::pruned_through.eq(horizon)))
+        .execute(conn)?;
+    Ok(deleted)
+}
+
+/// The organization's last sequenced event (0: none yet).
+pub fn last_seq(conn: &mut DbConnection, org_id: &str) -> ApiResult<i64> {
+    let last: Option<i64> =
+        events::table.filter(events::org_id.eq(org_id)).select(diesel::dsl::max(events::seq)).first(conn)?;
+    Ok(last.unwrap_or(0))
 }

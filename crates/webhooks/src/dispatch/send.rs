@@ -1,0 +1,347 @@
+//! Sending: claim due deliveries with a lease, send each signed event, record each outcome and
+//! schedule the next attempt.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use crm_core::db::DbConnection;
+use crm_core::error::ApiResult;
+use crm_core::events::dto::EventOut;
+use crm_core::schema::events;
+use crm_core::sql::{Fragment, Piece};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::delivery::model::{Attempt, Delivery, FAILED, PENDING, SUCCEEDED};
+use crate::endpoint::model::Endpoint;
+use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+use crate::settings::WebhookSettings;
+
+/// What the receiver's answer keeps: its first KiB.
+const BODY_KEPT: usize = 1024;
+
+/// A claimed delivery, ready to send.
+pub struct Claimed {
+    pub delivery: Delivery,
+    pub endpoint: Endpoint,
+    /// The bytes sent (and signed): the event as the changes feed shows it.
+    pub body: Vec<u8>,
+}
+
+/// Claims up to `limit` due deliveries for `owner` until `until`: those whose endpoint is
+/// enabled and that no earlier pending event of the same record (to the same endpoint) waits
+/// before, within each endpoint's rate `budget`. Deliveries whose event was pruned fail here;
+/// those whose event is not sequenced yet (a test event, for a moment) wait for the next pass.
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    until: NaiveDateTime,
+    limit: i64,
+    budget: &dyn Fn(&str, Option<i32>) -> usize,
+) -> ApiResult<Vec<Claimed>> {
+    let now = crm_core::time::now();
+    let first_of_record = Fragment::<Bool>::new(vec![Piece::Sql(
+        "NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier \
+         WHERE earlier.endpoint_id = webhook_deliveries.endpoint_id \
+         AND earlier.record_key = webhook_deliveries.record_key \
+         AND earlier.status = 'pending' AND earlier.event_seq < webhook_deliveries.event_seq)"
+            .into(),
+    )]);
+    let candidates: Vec<(String, String, Option<i32>)> = deliveries::table
+        .inner_join(endpoints::table)
+        .filter(deliveries::status.eq(PENDING))
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
+        .filter(endpoints::enabled.eq(true))
+        .filter(first_of_record)
+        .order(deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select((deliveries::id, deliveries::endpoint_id, endpoints::rate_limit_per_second))
+        .load(conn)?;
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let chosen: Vec<String> = candidates
+        .into_iter()
+        .filter(|(_, endpoint, rate)| {
+            let n = taken.entry(endpoint.clone()).or_default();
+            *n += 1;
+            *n <= budget(endpoint, *rate)
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Under READ COMMITTED a concurrent claimer waits for these rows, then finds them leased.
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq_any(&chosen))
+            .filter(deliveries::status.eq(PENDING))
+            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
+    )
+    .set((deliveries::lease_owner.eq(owner), deliveries::lease_until.eq(until)))
+    .execute(conn)?;
+    let claimed: Vec<(Delivery, Endpoint)> = deliveries::table
+        .inner_join(endpoints::table)
+        .filter(deliveries::id.eq_any(&chosen))
+        .filter(deliveries::lease_owner.eq(owner))
+        .filter(deliveries::lease_until.eq(until))
+        .select((Delivery::as_select(), Endpoint::as_select()))
+        .load(conn)?;
+    let event_ids: Vec<&str> = claimed.iter().map(|(d, _)| d.event_id.as_str()).collect();
+    let events: HashMap<String, crm_core::events::model::Event> = events::table
+        .filter(events::id.eq_any(&event_ids))
+        .select(crm_core::events::model::Event::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let mut ready = Vec::new();
+    for (delivery, endpoint) in claimed {
+        // Several endpoints' deliveries of one event share its row.
+        match events.get(&delivery.event_id) {
+            Some(event) if event.seq.is_some() => {
+                let body = serde_json::to_vec(&EventOut::from_row(event.clone())?)?;
+                ready.push(Claimed { delivery, endpoint, body });
+            }
+            Some(_) => release(conn, &delivery.id, owner)?,
+            None => give_up(conn, &delivery, owner, "the event is older than the retention period")?,
+        }
+    }
+    Ok(ready)
+}
+
+fn release(conn: &mut DbConnection, id: &str, owner: &str) -> ApiResult<()> {
+    diesel::update(deliveries::table.filter(deliveries::id.eq(id)).filter(deliveries::lease_owner.eq(owner)))
+        .set((deliveries::lease_owner.eq(None::<String>), deliveries::lease_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn give_up(conn: &mut DbConnection, delivery: &Delivery, owner: &str, why: &str) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    let outcome = Outcome {
+        delivery_id: delivery.id.clone(),
+        endpoint_id: delivery.endpoint_id.clone(),
+        org_id: delivery.org_id.clone(),
+        attempt: delivery.attempts + 1,
+        attempted_at: now,
+        status: None,
+        latency_ms: 0,
+        body: None,
+        error: Some(why.to_string()),
+        retry_after: None,
+    };
+    record_one(conn, owner, &outcome, FAILED, None)
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub org_id: String,
+    /// Its number: the delivery's attempts so far, plus one.
+    pub attempt: i32,
+    pub attempted_at: NaiveDateTime,
+    pub status: Option<u16>,
+    pub latency_ms: i32,
+    pub body: Option<String>,
+    pub error: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Sends one claimed delivery: Standard Webhooks headers, signed with the endpoint's keys (two
+/// during a rotation's overlap); the bytes signed are the bytes sent.
+pub async fn send(client: &reqwest::Client, allow_private: bool, claimed: &Claimed) -> Outcome {
+    let (delivery, endpoint) = (&claimed.delivery, &claimed.endpoint);
+    let attempted_at = crm_core::time::now();
+    let timestamp = chrono::Utc::now().timestamp();
+    let keys = endpoint.signing_keys(attempted_at);
+    let signature = crm_core::signature::signature_header(&keys, &delivery.event_id, timestamp, &claimed.body);
+    let mut outcome = Outcome {
+        delivery_id: delivery.id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        org_id: delivery.org_id.clone(),
+        attempt: delivery.attempts + 1,
+        attempted_at,
+        status: None,
+        latency_ms: 0,
+        body: None,
+        error: None,
+        retry_after: None,
+    };
+    // A URL stored while private targets were allowed, or an address literal: checked here too.
+    if let Some(why) = crate::dispatch::address::refusal(&endpoint.url, allow_private) {
+        outcome.error = Some(format!("the URL {why}"));
+        return outcome;
+    }
+    let started = Instant::now();
+    let request = client
+        .post(&endpoint.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &delivery.event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(claimed.body.clone());
+    match request.send().await {
+        Ok(mut response) => {
+            let status = response.status();
+            outcome.status = Some(status.as_u16());
+            outcome.retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            if status.is_redirection() {
+                outcome.error = Some("redirects are not followed: point the endpoint at the final URL".into());
+            }
+            let mut kept = Vec::new();
+            while kept.len() < BODY_KEPT {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(BODY_KEPT - kept.len())]),
+                    Ok(None) => break,
+                    Err(e) => {
+                        outcome.error.get_or_insert(format!("reading the answer: {e}"));
+                        break;
+                    }
+                }
+            }
+            outcome.body = Some(String::from_utf8_lossy(&kept).into_owned());
+        }
+        Err(e) => outcome.error = Some(describe(&e)),
+    }
+    outcome.latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    outcome
+}
+
+/// A request error as an attempt shows it, with its cause (a refused address, a timeout…).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    match causes.last() {
+        Some(root) => format!("{kind}: {root}"),
+        None => format!("{kind}: {e}"),
+    }
+}
+
+/// When an attempt that failed is tried again: the schedule's next delay, varied by up to 10%
+/// either way, and never before the receiver's `Retry-After`; `None` once the schedule is done.
+pub fn next_attempt(settings: &WebhookSettings, outcome: &Outcome) -> Option<NaiveDateTime> {
+    let delay = *settings.retry_schedule.get(usize::try_from(outcome.attempt - 1).ok()?)?;
+    let jitter = rand::random_range(0.9..1.1);
+    let delay = delay.mul_f64(jitter).max(outcome.retry_after.unwrap_or_default());
+    Some(outcome.attempted_at + chrono::Duration::from_std(delay).ok()?)
+}
+
+/// Records the outcomes of attempts this process made, in one transaction: each delivery's new
+/// state (only while this process still holds it), its attempt, and what the endpoint's state
+/// becomes (a 410 or failing for too long disables it, with a `webhook_endpoint.disabled` event).
+pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, outcomes: &[Outcome]) -> ApiResult<()> {
+    let mut endpoint_results: HashMap<&str, (&Outcome, bool)> = HashMap::new();
+    for outcome in outcomes {
+        let succeeded = outcome.succeeded();
+        let (status, next) = if succeeded {
+            (SUCCEEDED, None)
+        } else {
+            match next_attempt(settings, outcome) {
+                Some(next) => (PENDING, Some(next)),
+                None => (FAILED, None),
+            }
+        };
+        record_one(conn, owner, outcome, status, next)?;
+        let seen = endpoint_results.entry(&outcome.endpoint_id).or_insert((outcome, succeeded));
+        seen.1 |= succeeded;
+        if outcome.status == Some(410) {
+            seen.0 = outcome;
+        }
+    }
+    let now = crm_core::time::now();
+    for (endpoint_id, (outcome, any_succeeded)) in endpoint_results {
+        if outcome.status == Some(410) {
+            crate::endpoint::service::disable(conn, &outcome.org_id, endpoint_id, "gone")?;
+            continue;
+        }
+        crate::endpoint::model::note_outcome(conn, endpoint_id, any_succeeded, now)?;
+        if !any_succeeded {
+            let since: Option<Option<NaiveDateTime>> = endpoints::table
+                .filter(endpoints::id.eq(endpoint_id))
+                .select(endpoints::failing_since)
+                .first(conn)
+                .optional()?;
+            let limit = chrono::Duration::from_std(settings.disable_after).unwrap_or(chrono::Duration::days(5));
+            if since.flatten().is_some_and(|since| now - since >= limit) {
+                crate::endpoint::service::disable(conn, &outcome.org_id, endpoint_id, "failing")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record_one(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcome: &Outcome,
+    status: &str,
+    next: Option<NaiveDateTime>,
+) -> ApiResult<()> {
+    let now = crm_core::time::now();
+    let updated = diesel::update(
+        deliveries::table.filter(deliveries::id.eq(&outcome.delivery_id)).filter(deliveries::lease_owner.eq(owner)),
+    )
+    .set((
+        deliveries::status.eq(status),
+        deliveries::attempts.eq(outcome.attempt),
+        deliveries::next_attempt_at.eq(next.unwrap_or(now)),
+        deliveries::last_status.eq(outcome.status.map(i32::from)),
+        deliveries::lease_owner.eq(None::<String>),
+        deliveries::lease_until.eq(None::<NaiveDateTime>),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        // Another process took the delivery over (this one was too slow): its attempt counts.
+        return Ok(());
+    }
+    let attempt = Attempt {
+        delivery_id: outcome.delivery_id.clone(),
+        attempt: outcome.attempt,
+        org_id: outcome.org_id.clone(),
+        attempted_at: outcome.attempted_at,
+        response_status: outcome.status.map(i32::from),
+        latency_ms: outcome.latency_ms,
+        response_body: outcome.body.clone(),
+        error: outcome.error.clone(),
+        next_attempt_at: next,
+    };
+    diesel::insert_into(attempts::table).values(&attempt).execute(conn)?;
+    Ok(())
+}
+
+/// When the next pending delivery is due (the dispatcher sleeps until then at most).
+pub fn next_due(conn: &mut DbConnection) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(deliveries::table
+        .inner_join(endpoints::table)
+        .filter(deliveries::status.eq(PENDING))
+        .filter(endpoints::enabled.eq(true))
+        .select(diesel::dsl::min(deliveries::next_attempt_at))
+        .first(conn)?)
+}

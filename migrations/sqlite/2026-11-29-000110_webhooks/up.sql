@@ -1,0 +1,68 @@
+-- Events: how far each organization's feed has been pruned (a reader behind it gets a 410).
+-- (On SQLite the process that writes an event wakes its own listeners.)
+CREATE TABLE event_horizons (
+    org_id          TEXT PRIMARY KEY REFERENCES organizations (id),
+    pruned_through  BIGINT NOT NULL
+);
+CREATE INDEX events_org_created ON events (org_id, created_at);
+
+-- Webhook endpoints: where an organization's events go, signed with its secret. `after_seq`
+-- is the fan-out position: events after it have no delivery rows for the endpoint yet.
+CREATE TABLE webhook_endpoints (
+    id                       TEXT PRIMARY KEY,
+    org_id                   TEXT NOT NULL REFERENCES organizations (id),
+    url                      TEXT NOT NULL,
+    description              TEXT NOT NULL,
+    -- JSON array of types and `group.*` patterns; empty: every type
+    event_types              TEXT NOT NULL,
+    enabled                  BOOLEAN NOT NULL,
+    disabled_reason          TEXT,
+    secret                   TEXT NOT NULL,
+    previous_secret          TEXT,
+    previous_secret_until    TIMESTAMP,
+    rate_limit_per_second    INTEGER,
+    after_seq                BIGINT NOT NULL,
+    failing_since            TIMESTAMP,
+    version                  BIGINT NOT NULL DEFAULT 1,
+    created_at               TIMESTAMP NOT NULL,
+    updated_at               TIMESTAMP NOT NULL
+);
+CREATE INDEX webhook_endpoints_org_created ON webhook_endpoints (org_id, created_at, id);
+
+-- One row per (endpoint, event): its state and its next attempt. `record_key` orders deliveries
+-- per record: a later event of a record waits while an earlier one is pending.
+CREATE TABLE webhook_deliveries (
+    id               TEXT PRIMARY KEY,
+    org_id           TEXT NOT NULL REFERENCES organizations (id),
+    endpoint_id      TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    event_id         TEXT NOT NULL,
+    event_seq        BIGINT NOT NULL,
+    event_type       TEXT NOT NULL,
+    record_key       TEXT NOT NULL,
+    -- pending, succeeded, failed
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    next_attempt_at  TIMESTAMP NOT NULL,
+    lease_owner      TEXT,
+    lease_until      TIMESTAMP,
+    last_status      INTEGER,
+    created_at       TIMESTAMP NOT NULL,
+    updated_at       TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (endpoint_id, event_id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_record ON webhook_deliveries (endpoint_id, record_key, event_seq) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint_created ON webhook_deliveries (endpoint_id, created_at, id);
+
+CREATE TABLE webhook_attempts (
+    delivery_id       TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempt           INTEGER NOT NULL,
+    org_id            TEXT NOT NULL,
+    attempted_at      TIMESTAMP NOT NULL,
+    response_status   INTEGER,
+    latency_ms        INTEGER NOT NULL,
+    response_body     TEXT,
+    error             TEXT,
+    next_attempt_at   TIMESTAMP,
+    PRIMARY KEY (delivery_id, attempt)
+);
