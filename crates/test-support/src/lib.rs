@@ -354,6 +354,7 @@ impl TestApp {
 
 /// Every test checks, as it ends, that each event its app emitted is in the event catalog
 /// (`GET /v1/event-types`, the contract's `webhooks`): code that emits an uncatalogued type fails.
+/// Tests of the outbox itself emit types of their own, in the `test.` namespace.
 impl Drop for TestApp {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -365,7 +366,8 @@ impl Drop for TestApp {
             return;
         };
         let catalog: Vec<&str> = crm_core::registry::event_types(self.state.domains).iter().map(|t| t.name).collect();
-        let missing: Vec<&String> = emitted.iter().filter(|t| !catalog.contains(&t.as_str())).collect();
+        let missing: Vec<&String> =
+            emitted.iter().filter(|t| !t.starts_with("test.") && !catalog.contains(&t.as_str())).collect();
         assert!(missing.is_empty(), "event types emitted but not in the catalog: {missing:?}");
     }
 }

@@ -153,7 +153,8 @@ type Shape = std::collections::BTreeMap<String, std::collections::BTreeMap<Strin
 
 /// What `schema.rs` declares, read from its `table!` blocks.
 fn declared() -> Shape {
-    let text = include_str!("../../../core/src/schema.rs");
+    // The platform's tables, and those a domain declares itself.
+    let text = [include_str!("../../../core/src/schema.rs"), include_str!("../../../webhooks/src/schema.rs")].concat();
     let mut shape = Shape::new();
     let (mut table, mut renamed): (Option<String>, Option<String>) = (None, None);
     for line in text.lines().map(str::trim) {

@@ -215,6 +215,8 @@ pub fn prune(conn: &mut DbConnection, org_id: &str, before: NaiveDateTime, limit
     if old.is_empty() {
         return Ok(0);
     }
-    diesel::delete(attempts::table.filter(attempts::delivery_id.eq_any(&old))).execute(conn)?;
-    Ok(diesel::delete(deliveries::table.filter(deliveries::id.eq_any(&old))).execute(conn)?)
+    diesel::delete(attempts::table.filter(attempts::org_id.eq(org_id)).filter(attempts::delivery_id.eq_any(&old)))
+        .execute(conn)?;
+    Ok(diesel::delete(deliveries::table.filter(deliveries::org_id.eq(org_id)).filter(deliveries::id.eq_any(&old)))
+        .execute(conn)?)
 }

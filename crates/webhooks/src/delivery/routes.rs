@@ -67,7 +67,7 @@ pub async fn retry_webhook_delivery(
     operation_id = "recover_webhook_endpoint", tag = "Webhooks", request_body = RecoverIn, security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id", example = "whep_01jbz3m3x7f6ks6q0vd1tq2n5a")),
     responses(
-        (status = 202, description = "How many deliveries are due again", body = RecoverOut),
+        (status = 200, description = "How many deliveries are due again", body = RecoverOut),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -78,5 +78,5 @@ pub async fn recover_webhook_endpoint(
     id: web::Path<String>,
     input: ValidatedJson<RecoverIn>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Accepted().json(service::recover(&state, &actor, id.into_inner(), input.0).await?))
+    Ok(HttpResponse::Ok().json(service::recover(&state, &actor, id.into_inner(), input.0).await?))
 }

@@ -89,7 +89,7 @@ fn fan_out_org(conn: &mut DbConnection, org_id: &str, endpoints: &[Endpoint]) ->
             let key = record.as_deref().unwrap_or(&head.id);
             rows.push(NewDelivery::new(org_id, &e.id, &head.id, head.seq.unwrap_or(0), &head.event_type, key));
         }
-        if !endpoint::advance(conn, &e.id, e.after_seq, to.max(e.after_seq))? {
+        if !endpoint::advance(conn, org_id, &e.id, e.after_seq, to.max(e.after_seq))? {
             return Err(ApiError::conflict(RACED, "another process fanned out these events"));
         }
     }

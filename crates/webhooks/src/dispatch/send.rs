@@ -104,15 +104,19 @@ pub fn claim(
                 let body = serde_json::to_vec(&EventOut::from_row(event.clone())?)?;
                 ready.push(Claimed { delivery, endpoint, body });
             }
-            Some(_) => release(conn, &delivery.id, owner)?,
+            Some(_) => release(conn, &delivery, owner)?,
             None => give_up(conn, &delivery, owner, "the event is older than the retention period")?,
         }
     }
     Ok(ready)
 }
 
-fn release(conn: &mut DbConnection, id: &str, owner: &str) -> ApiResult<()> {
-    diesel::update(deliveries::table.filter(deliveries::id.eq(id)).filter(deliveries::lease_owner.eq(owner)))
+fn release(conn: &mut DbConnection, delivery: &Delivery, owner: &str) -> ApiResult<()> {
+    let held = deliveries::table
+        .filter(deliveries::org_id.eq(&delivery.org_id))
+        .filter(deliveries::id.eq(&delivery.id))
+        .filter(deliveries::lease_owner.eq(owner));
+    diesel::update(held)
         .set((deliveries::lease_owner.eq(None::<String>), deliveries::lease_until.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
     Ok(())
@@ -280,9 +284,10 @@ pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, 
             crate::endpoint::service::disable(conn, &outcome.org_id, endpoint_id, "gone")?;
             continue;
         }
-        crate::endpoint::model::note_outcome(conn, endpoint_id, any_succeeded, now)?;
+        crate::endpoint::model::note_outcome(conn, &outcome.org_id, endpoint_id, any_succeeded, now)?;
         if !any_succeeded {
             let since: Option<Option<NaiveDateTime>> = endpoints::table
+                .filter(endpoints::org_id.eq(&outcome.org_id))
                 .filter(endpoints::id.eq(endpoint_id))
                 .select(endpoints::failing_since)
                 .first(conn)
@@ -304,9 +309,11 @@ fn record_one(
     next: Option<NaiveDateTime>,
 ) -> ApiResult<()> {
     let now = crm_core::time::now();
-    let updated = diesel::update(
-        deliveries::table.filter(deliveries::id.eq(&outcome.delivery_id)).filter(deliveries::lease_owner.eq(owner)),
-    )
+    let held = deliveries::table
+        .filter(deliveries::org_id.eq(&outcome.org_id))
+        .filter(deliveries::id.eq(&outcome.delivery_id))
+        .filter(deliveries::lease_owner.eq(owner));
+    let updated = diesel::update(held)
     .set((
         deliveries::status.eq(status),
         deliveries::attempts.eq(outcome.attempt),

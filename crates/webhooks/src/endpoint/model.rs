@@ -165,7 +165,8 @@ pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()>
         .filter(deliveries::org_id.eq(org_id))
         .filter(deliveries::endpoint_id.eq(id))
         .select(deliveries::id);
-    diesel::delete(attempts::table.filter(attempts::delivery_id.eq_any(of_endpoint))).execute(conn)?;
+    diesel::delete(attempts::table.filter(attempts::org_id.eq(org_id)).filter(attempts::delivery_id.eq_any(of_endpoint)))
+        .execute(conn)?;
     diesel::delete(deliveries::table.filter(deliveries::org_id.eq(org_id)).filter(deliveries::endpoint_id.eq(id)))
         .execute(conn)?;
     diesel::delete(endpoints::table.filter(endpoints::org_id.eq(org_id)).filter(endpoints::id.eq(id))).execute(conn)?;
@@ -211,16 +212,23 @@ pub fn enabled_everywhere(conn: &mut DbConnection) -> ApiResult<Vec<Endpoint>> {
 
 /// Moves an endpoint's fan-out position from `from` to `to`; false when another process moved
 /// it first (its transaction must then roll back, or events would fan out twice).
-pub fn advance(conn: &mut DbConnection, id: &str, from: i64, to: i64) -> ApiResult<bool> {
-    let moved = diesel::update(endpoints::table.filter(endpoints::id.eq(id)).filter(endpoints::after_seq.eq(from)))
+pub fn advance(conn: &mut DbConnection, org_id: &str, id: &str, from: i64, to: i64) -> ApiResult<bool> {
+    let endpoint = endpoints::table.filter(endpoints::org_id.eq(org_id)).filter(endpoints::id.eq(id));
+    let moved = diesel::update(endpoint.filter(endpoints::after_seq.eq(from)))
         .set(endpoints::after_seq.eq(to))
         .execute(conn)?;
     Ok(moved == 1)
 }
 
 /// Records that a delivery to the endpoint failed (`failing_since` starts) or succeeded (it ends).
-pub fn note_outcome(conn: &mut DbConnection, id: &str, succeeded: bool, now: NaiveDateTime) -> ApiResult<()> {
-    let target = endpoints::table.filter(endpoints::id.eq(id));
+pub fn note_outcome(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    succeeded: bool,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let target = endpoints::table.filter(endpoints::org_id.eq(org_id)).filter(endpoints::id.eq(id));
     if succeeded {
         diesel::update(target.filter(endpoints::failing_since.is_not_null()))
             .set(endpoints::failing_since.eq(None::<NaiveDateTime>))
