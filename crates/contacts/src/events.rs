@@ -11,7 +11,11 @@ const IMPORT: Option<&str> = Some("ImportOut");
 
 pub const EVENTS: &[EventType] = &[
     EventType::new("contact.created", "A contact was created (by the API, a batch, an upsert or an import).", CONTACT),
-    EventType::new("contact.updated", "A contact's fields changed; `previous_attributes` holds the old values.", CONTACT),
+    EventType::new(
+        "contact.updated",
+        "A contact's fields changed; `previous_attributes` holds the old values.",
+        CONTACT,
+    ),
     EventType::new("contact.deleted", "A contact was moved to the trash (or merged into another).", CONTACT),
     EventType::new("contact.restored", "A contact was restored from the trash.", CONTACT),
     EventType::new("contact.merged", "Other contacts were merged into this one.", CONTACT),

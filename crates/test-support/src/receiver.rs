@@ -16,6 +16,8 @@ pub struct Received {
     pub signature: String,
     pub body: Vec<u8>,
     pub status: u16,
+    /// When the request arrived, and when it was answered.
+    pub arrived: Instant,
     pub at: Instant,
 }
 
@@ -95,6 +97,7 @@ impl Receiver {
 }
 
 async fn receive(request: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let arrived = Instant::now();
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         actix_web::rt::time::sleep(Duration::from_millis(delay)).await;
@@ -107,6 +110,7 @@ async fn receive(request: HttpRequest, body: web::Bytes, shared: web::Data<Share
         signature: header("webhook-signature"),
         body: body.to_vec(),
         status,
+        arrived,
         at: Instant::now(),
     });
     let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());

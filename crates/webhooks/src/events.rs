@@ -10,7 +10,11 @@ const ENDPOINT: Option<&str> = Some("EndpointOut");
 pub const EVENTS: &[EventType] = &[
     EventType::new(TEST, "A test event, sent to one endpoint on request; its object is that endpoint.", ENDPOINT),
     EventType::new("webhook_endpoint.created", "A webhook endpoint was created.", ENDPOINT),
-    EventType::new("webhook_endpoint.updated", "A webhook endpoint's URL, types, state or rate limit changed.", ENDPOINT),
+    EventType::new(
+        "webhook_endpoint.updated",
+        "A webhook endpoint's URL, types, state or rate limit changed.",
+        ENDPOINT,
+    ),
     EventType::new("webhook_endpoint.secret_rotated", "A webhook endpoint's signing secret was rotated.", ENDPOINT),
     EventType::new(
         "webhook_endpoint.disabled",

@@ -251,8 +251,8 @@ pub fn prune(conn: &mut DbConnection, org_id: &str, before: NaiveDateTime, limit
             .first::<Option<i64>>(conn)?,
     };
     let Some(through) = through else { return Ok(0) };
-    let deleted =
-        diesel::delete(events::table.filter(events::org_id.eq(org_id)).filter(events::seq.le(through))).execute(conn)?;
+    let deleted = diesel::delete(events::table.filter(events::org_id.eq(org_id)).filter(events::seq.le(through)))
+        .execute(conn)?;
     let horizon = horizon(conn, org_id)?.max(through);
     diesel::delete(event_horizons::table.filter(event_horizons::org_id.eq(org_id))).execute(conn)?;
     diesel::insert_into(event_horizons::table)

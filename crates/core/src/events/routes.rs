@@ -93,9 +93,11 @@ pub async fn stream_events(
     actor.require(Resource::EVENTS, Action::Read)?;
     let query = query.into_inner();
     let resume = match request.headers().get("last-event-id") {
-        Some(value) => Some(value.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()).filter(|v| *v >= 0).ok_or_else(
-            || ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be the seq of an event."),
-        )?),
+        Some(value) => {
+            Some(value.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()).filter(|v| *v >= 0).ok_or_else(
+                || ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be the seq of an event."),
+            )?)
+        }
         None => query.after,
     };
     let heartbeat = std::time::Duration::from_secs(query.heartbeat.unwrap_or(15));

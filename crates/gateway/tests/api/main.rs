@@ -29,3 +29,4 @@ mod soak;
 mod timelines;
 mod users;
 mod visibility;
+mod webhook_processes;

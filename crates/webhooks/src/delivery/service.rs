@@ -59,10 +59,15 @@ pub async fn list(
             Ok((rows, model::attempts_of(conn, scope.org_id(), &ids)?))
         })
         .await?;
-    Ok(page(rows, &plan, |d| model::SORTS.position(&plan, d), |d| {
-        let own: Vec<_> = attempts.iter().filter(|a| a.delivery_id == d.id).cloned().collect();
-        DeliveryOut::of(d, own)
-    }))
+    Ok(page(
+        rows,
+        &plan,
+        |d| model::SORTS.position(&plan, d),
+        |d| {
+            let own: Vec<_> = attempts.iter().filter(|a| a.delivery_id == d.id).cloned().collect();
+            DeliveryOut::of(d, own)
+        },
+    ))
 }
 
 /// Sends a delivery again now (the same event, the same `webhook-id`).

@@ -182,7 +182,9 @@ impl Dispatcher {
     async fn until_next_due(&self) -> Duration {
         let next = self.state.db.read(send::next_due).await.ok().flatten();
         match next {
-            Some(next) => (next - crm_core::time::now()).to_std().unwrap_or(Duration::ZERO).clamp(Duration::from_millis(5), IDLE),
+            Some(next) => {
+                (next - crm_core::time::now()).to_std().unwrap_or(Duration::ZERO).clamp(Duration::from_millis(5), IDLE)
+            }
             None => IDLE,
         }
     }

@@ -314,16 +314,16 @@ fn record_one(
         .filter(deliveries::id.eq(&outcome.delivery_id))
         .filter(deliveries::lease_owner.eq(owner));
     let updated = diesel::update(held)
-    .set((
-        deliveries::status.eq(status),
-        deliveries::attempts.eq(outcome.attempt),
-        deliveries::next_attempt_at.eq(next.unwrap_or(now)),
-        deliveries::last_status.eq(outcome.status.map(i32::from)),
-        deliveries::lease_owner.eq(None::<String>),
-        deliveries::lease_until.eq(None::<NaiveDateTime>),
-        deliveries::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+        .set((
+            deliveries::status.eq(status),
+            deliveries::attempts.eq(outcome.attempt),
+            deliveries::next_attempt_at.eq(next.unwrap_or(now)),
+            deliveries::last_status.eq(outcome.status.map(i32::from)),
+            deliveries::lease_owner.eq(None::<String>),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         // Another process took the delivery over (this one was too slow): its attempt counts.
         return Ok(());

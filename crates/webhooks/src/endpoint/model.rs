@@ -118,7 +118,12 @@ pub fn update(
     let now = crm_core::time::now();
     match resume_after {
         Some(seq) => diesel::update(target)
-            .set((fields, endpoints::after_seq.eq(seq), endpoints::failing_since.eq(None::<NaiveDateTime>), endpoints::updated_at.eq(now)))
+            .set((
+                fields,
+                endpoints::after_seq.eq(seq),
+                endpoints::failing_since.eq(None::<NaiveDateTime>),
+                endpoints::updated_at.eq(now),
+            ))
             .execute(conn)?,
         None => diesel::update(target).set((fields, endpoints::updated_at.eq(now))).execute(conn)?,
     };
@@ -165,8 +170,10 @@ pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()>
         .filter(deliveries::org_id.eq(org_id))
         .filter(deliveries::endpoint_id.eq(id))
         .select(deliveries::id);
-    diesel::delete(attempts::table.filter(attempts::org_id.eq(org_id)).filter(attempts::delivery_id.eq_any(of_endpoint)))
-        .execute(conn)?;
+    diesel::delete(
+        attempts::table.filter(attempts::org_id.eq(org_id)).filter(attempts::delivery_id.eq_any(of_endpoint)),
+    )
+    .execute(conn)?;
     diesel::delete(deliveries::table.filter(deliveries::org_id.eq(org_id)).filter(deliveries::endpoint_id.eq(id)))
         .execute(conn)?;
     diesel::delete(endpoints::table.filter(endpoints::org_id.eq(org_id)).filter(endpoints::id.eq(id))).execute(conn)?;
@@ -188,7 +195,12 @@ pub static SORTS: Sorts<Endpoint> = Sorts {
     }],
 };
 
-pub fn list(conn: &mut DbConnection, scope: &Scope, enabled: Option<bool>, plan: &ListPlan) -> ApiResult<Vec<Endpoint>> {
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    enabled: Option<bool>,
+    plan: &ListPlan,
+) -> ApiResult<Vec<Endpoint>> {
     let mut query =
         endpoints::table.filter(endpoints::org_id.eq(scope.org_id())).select(Endpoint::as_select()).into_boxed();
     if let Some(enabled) = enabled {

@@ -11,7 +11,6 @@ use crm_core::signature::SigningKey;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Versioned};
 
-
 use super::dto::{EndpointIn, EndpointOut, EndpointPatch, EndpointWithSecret, EndpointsQuery, RotateIn};
 use super::model::{self, Fields, RECORD_TYPE};
 use crate::permissions::WEBHOOKS;
@@ -63,7 +62,9 @@ fn fields(rules: &Rules, input: EndpointIn, disabled_reason: Option<String>) -> 
             return Err(ApiError::invalid_field(
                 &format!("/event_types/{i}"),
                 "unknown_event_type",
-                format!("{given:?} is neither an event type of GET /v1/event-types nor a group of them like contact.*."),
+                format!(
+                    "{given:?} is neither an event type of GET /v1/event-types nor a group of them like contact.*."
+                ),
             ));
         }
         if !types.contains(&given) {
@@ -191,7 +192,12 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
 }
 
 /// A new secret; the old one keeps signing (both signatures are sent) for the overlap.
-pub async fn rotate_secret(state: &AppState, actor: &Actor, id: String, input: RotateIn) -> ApiResult<EndpointWithSecret> {
+pub async fn rotate_secret(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    input: RotateIn,
+) -> ApiResult<EndpointWithSecret> {
     actor.require(WEBHOOKS, Action::Write)?;
     let actor = actor.clone();
     let secret = SigningKey::generate();
@@ -256,4 +262,3 @@ pub fn disable(conn: &mut DbConnection, org_id: &str, id: &str, reason: &str) ->
     log::warn!("webhook endpoint {id} disabled: {reason}");
     Ok(())
 }
-

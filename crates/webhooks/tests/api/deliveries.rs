@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crm_core::signature::SigningKey;
-use crm_test_support::receiver::{Receiver, Received};
+use crm_test_support::receiver::{Received, Receiver};
 use crm_test_support::{Backend, TestApp};
 use serde_json::{Value, json};
 
@@ -89,7 +89,9 @@ async fn events_are_delivered_signed_as_the_feed_shows_them(app: TestApp) {
     let receiver = Receiver::start();
     let (endpoint_id, secret) = endpoint(&app, &receiver, json!({})).await;
     let id = contact(&app, "Ada").await;
-    app.post("/v1/companies", &app.admin_key, json!({"name": "Not delivered: companies are not taken"})).await.expect(201);
+    app.post("/v1/companies", &app.admin_key, json!({"name": "Not delivered: companies are not taken"}))
+        .await
+        .expect(201);
     app.patch(&format!("/v1/contacts/{id}"), &app.admin_key, json!({"job_title": "Countess"})).await.expect(200);
     let received = receiver.wait_for(WITHIN, |r| r.len() >= 2).await;
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
@@ -113,10 +115,15 @@ async fn events_are_delivered_signed_as_the_feed_shows_them(app: TestApp) {
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|d| d["status"] == "succeeded" && d["attempt_count"] == 1), "{listed:?}");
     let attempt = &listed[0]["attempts"][0];
-    assert_eq!((attempt["response_status"].clone(), attempt["response_body"].clone()), (json!(200), json!("answered 200")));
+    assert_eq!(
+        (attempt["response_status"].clone(), attempt["response_body"].clone()),
+        (json!(200), json!("answered 200"))
+    );
     assert_eq!(deliveries(&app, &endpoint_id, "status=failed").await.len(), 0);
     assert_eq!(deliveries(&app, &endpoint_id, "event_type=contact.updated").await.len(), 1);
-    let bad = app.get(&format!("/v1/webhook-endpoints/{endpoint_id}/deliveries?created_after=yesterday"), &app.admin_key).await;
+    let bad = app
+        .get(&format!("/v1/webhook-endpoints/{endpoint_id}/deliveries?created_after=yesterday"), &app.admin_key)
+        .await;
     bad.expect_problem(400, "invalid_created_after");
 }
 
@@ -130,9 +137,13 @@ async fn retries_keep_the_id_and_later_events_of_a_record_wait(app: TestApp) {
     }
     let other = contact(&app, "Other").await;
     // The first event is retried; the record's later events wait behind it; another record's don't.
-    let failing = receiver.wait_for(WITHIN, |r| r.iter().filter(|r| r.json()["data"]["object"]["id"] == id).count() >= 3).await;
+    let failing =
+        receiver.wait_for(WITHIN, |r| r.iter().filter(|r| r.json()["data"]["object"]["id"] == id).count() >= 3).await;
     let of_record: Vec<&Received> = failing.iter().filter(|r| r.json()["data"]["object"]["id"] == id).collect();
-    assert!(of_record.iter().all(|r| r.id == of_record[0].id), "only the first event of the record, retried with its id");
+    assert!(
+        of_record.iter().all(|r| r.id == of_record[0].id),
+        "only the first event of the record, retried with its id"
+    );
     assert!(failing.iter().any(|r| r.json()["data"]["object"]["id"] == other));
     receiver.answer(200, 0);
     let done = receiver.wait_for(WITHIN, |r| r.iter().filter(|r| r.status == 200).count() >= 4).await;
@@ -212,7 +223,9 @@ async fn gone_disables_the_endpoint_with_an_event(app: TestApp) {
     contact(&app, "After").await;
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(receiver.received().len(), 1);
-    app.post(&format!("/v1/webhook-endpoints/{endpoint_id}/test"), &app.admin_key, json!({})).await.expect_problem(409, "endpoint_disabled");
+    app.post(&format!("/v1/webhook-endpoints/{endpoint_id}/test"), &app.admin_key, json!({}))
+        .await
+        .expect_problem(409, "endpoint_disabled");
 }
 
 async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(app: TestApp) {
@@ -246,7 +259,10 @@ async fn test_events_and_single_retries_reach_the_endpoint_alone(app: TestApp) {
     endpoint(&app, &bystander, json!({"event_types": []})).await;
     let test = app.post(&format!("/v1/webhook-endpoints/{endpoint_id}/test"), &app.admin_key, json!({})).await;
     test.expect(202);
-    assert_eq!((test.body["event_type"].clone(), test.body["status"].clone()), (json!("webhook.test"), json!("pending")));
+    assert_eq!(
+        (test.body["event_type"].clone(), test.body["status"].clone()),
+        (json!("webhook.test"), json!("pending"))
+    );
     let received = receiver.wait_for(WITHIN, |r| !r.is_empty()).await;
     assert_eq!(received[0].json()["type"], "webhook.test");
     assert_eq!(received[0].json()["data"]["object"]["id"], endpoint_id.as_str());
@@ -256,8 +272,9 @@ async fn test_events_and_single_retries_reach_the_endpoint_alone(app: TestApp) {
 
     // A delivered event, sent again on request: the same webhook-id.
     let delivery_id = test.body["id"].as_str().unwrap();
-    let retried =
-        app.post(&format!("/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"), &app.admin_key, json!({})).await;
+    let retried = app
+        .post(&format!("/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"), &app.admin_key, json!({}))
+        .await;
     retried.expect(202);
     let again = receiver.wait_for(WITHIN, |r| r.len() >= 2).await;
     assert_eq!(again[1].id, again[0].id);

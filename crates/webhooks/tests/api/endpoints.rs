@@ -37,7 +37,10 @@ async fn endpoints_are_managed_by_admins_only(app: TestApp) {
     for (body, pointer) in [
         (json!({"url": "ftp://hooks.example.com"}), "/url"),
         (json!({"url": "https://user:pw@hooks.example.com"}), "/url"),
-        (json!({"url": "https://hooks.example.com", "event_types": ["contact.*", "contact.exploded"]}), "/event_types/1"),
+        (
+            json!({"url": "https://hooks.example.com", "event_types": ["contact.*", "contact.exploded"]}),
+            "/event_types/1",
+        ),
         (json!({"url": "https://hooks.example.com", "event_types": ["nothing.*"]}), "/event_types/0"),
         (json!({"url": "https://hooks.example.com", "rate_limit_per_second": 0}), "/rate_limit_per_second"),
     ] {
@@ -56,9 +59,18 @@ async fn endpoints_are_managed_by_admins_only(app: TestApp) {
     // Update, with If-Match and a stale version.
     let updated = app.patch(&format!("/v1/webhook-endpoints/{id}"), key, json!({"enabled": false})).await;
     updated.expect(200);
-    assert_eq!((updated.body["enabled"].clone(), updated.body["disabled_reason"].clone()), (json!(false), json!("manual")));
+    assert_eq!(
+        (updated.body["enabled"].clone(), updated.body["disabled_reason"].clone()),
+        (json!(false), json!("manual"))
+    );
     let stale = app
-        .send(app.client.patch(app.url(&format!("/v1/webhook-endpoints/{id}"))).header("if-match", "\"1\"").json(&json!({"description": "x"})), key)
+        .send(
+            app.client
+                .patch(app.url(&format!("/v1/webhook-endpoints/{id}")))
+                .header("if-match", "\"1\"")
+                .json(&json!({"description": "x"})),
+            key,
+        )
         .await;
     stale.expect_problem(412, "version_mismatch");
 
@@ -86,7 +98,9 @@ async fn the_catalog_lists_every_type_with_its_payload(app: TestApp) {
     catalog.expect(200);
     let entries = catalog.body["data"].as_array().unwrap();
     let names: Vec<&str> = entries.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    for expected in ["contact.created", "company.updated", "user.deactivated", "webhook.test", "webhook_endpoint.disabled"] {
+    for expected in
+        ["contact.created", "company.updated", "user.deactivated", "webhook.test", "webhook_endpoint.disabled"]
+    {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     let contact = entries.iter().find(|e| e["type"] == "contact.created").unwrap();
@@ -99,13 +113,19 @@ async fn the_catalog_lists_every_type_with_its_payload(app: TestApp) {
     let webhooks = spec["webhooks"].as_object().unwrap();
     assert_eq!(webhooks.len(), names.len());
     let entry = &webhooks["contact.created"]["post"]["requestBody"]["content"]["application/json"];
-    assert_eq!(entry["schema"]["allOf"][1]["properties"]["data"]["properties"]["object"]["$ref"], "#/components/schemas/ContactOut");
+    assert_eq!(
+        entry["schema"]["allOf"][1]["properties"]["data"]["properties"]["object"]["$ref"],
+        "#/components/schemas/ContactOut"
+    );
     assert_eq!(entry["example"]["type"], "contact.created");
     for name in &names {
         let schema = &webhooks[*name]["post"]["requestBody"]["content"]["application/json"]["schema"];
         if let Some(reference) = schema["allOf"][1]["properties"]["data"]["properties"]["object"]["$ref"].as_str() {
             let component = reference.trim_start_matches("#/components/schemas/");
-            assert!(spec["components"]["schemas"].get(component).is_some(), "{name}: {reference} is not in the contract");
+            assert!(
+                spec["components"]["schemas"].get(component).is_some(),
+                "{name}: {reference} is not in the contract"
+            );
         }
     }
 }
@@ -114,8 +134,12 @@ async fn the_catalog_lists_every_type_with_its_payload(app: TestApp) {
 async fn private_targets_are_refused_unless_allowed() {
     // The default settings: private targets refused.
     let app = TestApp::spawn(Backend::Sqlite).await;
-    for url in ["http://127.0.0.1:9/", "http://[::1]/", "http://169.254.169.254/latest/meta-data", "http://localhost:8080/"] {
-        app.post("/v1/webhook-endpoints", &app.admin_key, json!({"url": url})).await.expect_problem(422, "validation_failed");
+    for url in
+        ["http://127.0.0.1:9/", "http://[::1]/", "http://169.254.169.254/latest/meta-data", "http://localhost:8080/"]
+    {
+        app.post("/v1/webhook-endpoints", &app.admin_key, json!({"url": url}))
+            .await
+            .expect_problem(422, "validation_failed");
     }
     assert_eq!(app.count("webhook_endpoints"), 0);
 }

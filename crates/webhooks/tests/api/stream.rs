@@ -63,7 +63,13 @@ async fn the_stream_delivers_live_and_resumes_after_the_last_event(app: TestApp)
             actix_web::rt::time::sleep(Duration::from_millis(1300)).await;
             for name in ["Live", "Stream"] {
                 client.post(&url).bearer_auth(&key).json(&json!({"first_name": name})).send().await.unwrap();
-                client.post(url.replace("contacts", "companies")).bearer_auth(&key).json(&json!({"name": name})).send().await.unwrap();
+                client
+                    .post(url.replace("contacts", "companies"))
+                    .bearer_auth(&key)
+                    .json(&json!({"name": name}))
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
     };
@@ -83,7 +89,9 @@ async fn the_stream_delivers_live_and_resumes_after_the_last_event(app: TestApp)
 
     let bad = app.send(app.client.get(app.url("/v1/events/stream")).header("last-event-id", "yesterday"), &key).await;
     bad.expect_problem(400, "invalid_last_event_id");
-    app.send(app.client.get(app.url("/v1/events/stream?types=Contact")), &key).await.expect_problem(400, "invalid_types");
+    app.send(app.client.get(app.url("/v1/events/stream?types=Contact")), &key)
+        .await
+        .expect_problem(400, "invalid_types");
     app.send(app.client.get(app.url("/v1/events/stream?heartbeat=0")), &key).await.expect(400);
     app.get("/v1/events/stream", "not-a-key").await.expect(401);
 }
@@ -100,7 +108,8 @@ async fn pruned_positions_are_gone_not_skipped(app: TestApp) {
     let pruned = crm_core::events::model::prune(&mut app.conn(), &app.org_id, future, 1000).unwrap();
     assert!(pruned >= 2);
     app.get(&format!("/v1/events?after={first}"), &key).await.expect_problem(410, "cursor_expired");
-    let stream = app.send(app.client.get(app.url("/v1/events/stream")).header("last-event-id", first.to_string()), &key).await;
+    let stream =
+        app.send(app.client.get(app.url("/v1/events/stream")).header("last-event-id", first.to_string()), &key).await;
     stream.expect_problem(410, "cursor_expired");
     // From the start (after=0) is not a position: it reads what is retained.
     app.post("/v1/contacts", &key, json!({"first_name": "New"})).await.expect(201);
