@@ -41,9 +41,10 @@ pub fn run(state: web::Data<AppState>) -> futures_util::future::LocalBoxFuture<'
     })
 }
 
-/// The HTTP client of deliveries: the timeout, no redirects, no proxy, and (unless private
-/// targets are allowed) a resolver that connects to public addresses only.
-pub fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
+/// The HTTP client of deliveries: the timeout, no redirects, no proxy, HTTPS with the system's
+/// trusted roots, and (unless private targets are allowed) a resolver that connects to public
+/// addresses only.
+pub fn client(settings: &WebhookSettings) -> Result<reqwest::Client, String> {
     let builder = reqwest::Client::builder()
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
@@ -51,10 +52,11 @@ pub fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
         .no_proxy()
         .user_agent(concat!("crm-webhooks/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(64);
-    match address::resolver(settings.allow_private) {
+    let built = match address::resolver(settings.allow_private) {
         Some(resolver) => builder.dns_resolver(resolver).build(),
         None => builder.build(),
-    }
+    };
+    built.map_err(|e| e.to_string())
 }
 
 struct Dispatcher {

@@ -330,3 +330,29 @@ async fn private_addresses_are_refused_at_connect_time() {
     assert!(attempt["error"].as_str().unwrap().contains("no public address"), "{attempt}");
     assert!(receiver.received().is_empty(), "nothing reached the private address");
 }
+
+#[actix_web::test]
+async fn https_targets_are_spoken_to_in_tls() {
+    // A plain-HTTP receiver behind an https:// URL: the client opens a TLS session (HTTPS is
+    // built in), which the receiver cannot answer.
+    let receiver = Receiver::start();
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("CRM_WEBHOOK_ALLOW_PRIVATE", "true"), ("CRM_WEBHOOK_RETRY_SCHEDULE", "50ms")],
+    )
+    .await;
+    let url = receiver.url.replace("http://", "https://");
+    let created = app.post("/v1/webhook-endpoints", &app.admin_key, json!({"url": url})).await;
+    let endpoint_id = created.expect(201).body["id"].as_str().unwrap().to_string();
+    contact(&app, "Secure").await;
+    let mut failed = Vec::new();
+    for _ in 0..200 {
+        failed = deliveries(&app, &endpoint_id, "status=failed").await;
+        if !failed.is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let error = failed[0]["attempts"][0]["error"].as_str().unwrap().to_lowercase();
+    assert!(!error.contains("scheme") && (error.contains("tls") || error.contains("connect")), "{error}");
+}
