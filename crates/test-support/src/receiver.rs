@@ -73,6 +73,11 @@ impl Receiver {
         self.shared.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// How many requests came so far.
+    pub fn count(&self) -> usize {
+        self.shared.received.lock().unwrap().len()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
     }

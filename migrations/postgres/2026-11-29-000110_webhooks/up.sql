@@ -60,7 +60,7 @@ CREATE TABLE webhook_deliveries (
     created_at       TIMESTAMP NOT NULL,
     updated_at       TIMESTAMP NOT NULL,
     PRIMARY KEY (org_id, id),
-    FOREIGN KEY (org_id, endpoint_id) REFERENCES webhook_endpoints (org_id, id)
+    FOREIGN KEY (org_id, endpoint_id) REFERENCES webhook_endpoints (org_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (org_id, endpoint_id, event_id);
 -- The claim looks across organizations for due deliveries.
@@ -79,5 +79,5 @@ CREATE TABLE webhook_attempts (
     error             TEXT,
     next_attempt_at   TIMESTAMP,
     PRIMARY KEY (org_id, delivery_id, attempt),
-    FOREIGN KEY (org_id, delivery_id) REFERENCES webhook_deliveries (org_id, id)
+    FOREIGN KEY (org_id, delivery_id) REFERENCES webhook_deliveries (org_id, id) ON DELETE CASCADE
 );

@@ -1,7 +1,6 @@
 //! The event object and the feed's parameters.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::Event;
@@ -40,8 +39,9 @@ pub struct EventOut {
     pub actor: EventActor,
     /// `object`: the record after the change (before it, for deletions);
     /// `previous_attributes`: the old values of the fields an update changed.
+    /// (Sent as stored: the feed, the stream and webhooks never parse it again.)
     #[schema(value_type = Object)]
-    pub data: Value,
+    pub data: Box<serde_json::value::RawValue>,
 }
 
 impl EventOut {
@@ -52,7 +52,7 @@ impl EventOut {
             event_type: row.event_type,
             created_at: row.created_at,
             actor: EventActor { actor_type: row.actor_type, id: row.actor_id },
-            data: serde_json::from_str(&row.data)?,
+            data: serde_json::value::RawValue::from_string(row.data)?,
         })
     }
 }

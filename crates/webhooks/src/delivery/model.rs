@@ -34,8 +34,8 @@ pub struct Delivery {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = attempts, treat_none_as_default_value = false)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
 pub struct Attempt {
     pub delivery_id: String,
     pub attempt: i32,

@@ -136,19 +136,25 @@ impl Dispatcher {
         if free == 0 {
             return Ok(0);
         }
+        let candidates = self.state.db.read(move |conn| send::candidates(conn, free as i64)).await?;
+        // Within each rate-limited endpoint's budget for the current second.
+        let sent = self.sent_this_second();
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        let chosen: Vec<String> = candidates
+            .into_iter()
+            .filter(|(_, endpoint, rate)| {
+                let n = taken.entry(endpoint.clone()).or_default();
+                *n += 1;
+                rate.is_none_or(|rate| *n <= (rate.max(0) as usize).saturating_sub(sent.get(endpoint).copied().unwrap_or(0)))
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        if chosen.is_empty() {
+            return Ok(0);
+        }
         let owner = self.owner.clone();
         let until = crm_core::time::now() + chrono::Duration::from_std(self.settings.lease()).unwrap_or_default();
-        let sent = self.sent_this_second();
-        let claimed = self
-            .state
-            .db
-            .write(move |conn| {
-                send::claim(conn, &owner, until, free as i64, &|endpoint, rate| match rate {
-                    None => usize::MAX,
-                    Some(rate) => (rate.max(0) as usize).saturating_sub(sent.get(endpoint).copied().unwrap_or(0)),
-                })
-            })
-            .await?;
+        let claimed = self.state.db.write(move |conn| send::claim(conn, &owner, until, &chosen)).await?;
         let count = claimed.len();
         for claimed in claimed {
             self.note_sent(&claimed.endpoint);

@@ -13,9 +13,9 @@ use crm_core::sql::{Fragment, Piece};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::delivery::model::{Attempt, Delivery, FAILED, PENDING, SUCCEEDED};
+use crate::delivery::model::{Delivery, FAILED, PENDING, SUCCEEDED};
 use crate::endpoint::model::Endpoint;
-use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+use crate::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::settings::WebhookSettings;
 
 /// What the receiver's answer keeps: its first KiB.
@@ -25,21 +25,15 @@ const BODY_KEPT: usize = 1024;
 pub struct Claimed {
     pub delivery: Delivery,
     pub endpoint: Endpoint,
-    /// The bytes sent (and signed): the event as the changes feed shows it.
-    pub body: Vec<u8>,
+    /// The bytes sent (and signed): the event as the changes feed shows it (shared by the
+    /// endpoints the event goes to).
+    pub body: actix_web::web::Bytes,
 }
 
-/// Claims up to `limit` due deliveries for `owner` until `until`: those whose endpoint is
-/// enabled and that no earlier pending event of the same record (to the same endpoint) waits
-/// before, within each endpoint's rate `budget`. Deliveries whose event was pruned fail here;
-/// those whose event is not sequenced yet (a test event, for a moment) wait for the next pass.
-pub fn claim(
-    conn: &mut DbConnection,
-    owner: &str,
-    until: NaiveDateTime,
-    limit: i64,
-    budget: &dyn Fn(&str, Option<i32>) -> usize,
-) -> ApiResult<Vec<Claimed>> {
+/// Up to `limit` due deliveries (id, endpoint, its rate limit), oldest due first: those whose
+/// endpoint is enabled and that no earlier pending event of the same record (to the same
+/// endpoint) waits before. Read apart from the claim, so that an idle look never writes.
+pub fn candidates(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<(String, String, Option<i32>)>> {
     let now = crm_core::time::now();
     let first_of_record = Fragment::<Bool>::new(vec![Piece::Sql(
         "NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier \
@@ -48,7 +42,7 @@ pub fn claim(
          AND earlier.status = 'pending' AND earlier.event_seq < webhook_deliveries.event_seq)"
             .into(),
     )]);
-    let candidates: Vec<(String, String, Option<i32>)> = deliveries::table
+    Ok(deliveries::table
         .inner_join(endpoints::table)
         .filter(deliveries::status.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(now))
@@ -58,24 +52,19 @@ pub fn claim(
         .order(deliveries::next_attempt_at.asc())
         .limit(limit)
         .select((deliveries::id, deliveries::endpoint_id, endpoints::rate_limit_per_second))
-        .load(conn)?;
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    let chosen: Vec<String> = candidates
-        .into_iter()
-        .filter(|(_, endpoint, rate)| {
-            let n = taken.entry(endpoint.clone()).or_default();
-            *n += 1;
-            *n <= budget(endpoint, *rate)
-        })
-        .map(|(id, _, _)| id)
-        .collect();
-    if chosen.is_empty() {
-        return Ok(Vec::new());
-    }
+        .load(conn)?)
+}
+
+/// Claims the `chosen` deliveries that are still claimable for `owner` until `until`, and
+/// loads each with its endpoint and the bytes to send. Deliveries whose event was pruned fail
+/// here; those whose event is not sequenced yet (a test event, for a moment) wait for the next
+/// pass.
+pub fn claim(conn: &mut DbConnection, owner: &str, until: NaiveDateTime, chosen: &[String]) -> ApiResult<Vec<Claimed>> {
+    let now = crm_core::time::now();
     // Under READ COMMITTED a concurrent claimer waits for these rows, then finds them leased.
     diesel::update(
         deliveries::table
-            .filter(deliveries::id.eq_any(&chosen))
+            .filter(deliveries::id.eq_any(chosen))
             .filter(deliveries::status.eq(PENDING))
             .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
     )
@@ -83,7 +72,7 @@ pub fn claim(
     .execute(conn)?;
     let claimed: Vec<(Delivery, Endpoint)> = deliveries::table
         .inner_join(endpoints::table)
-        .filter(deliveries::id.eq_any(&chosen))
+        .filter(deliveries::id.eq_any(chosen))
         .filter(deliveries::lease_owner.eq(owner))
         .filter(deliveries::lease_until.eq(until))
         .select((Delivery::as_select(), Endpoint::as_select()))
@@ -96,12 +85,20 @@ pub fn claim(
         .into_iter()
         .map(|e| (e.id.clone(), e))
         .collect();
+    let mut bodies: HashMap<String, actix_web::web::Bytes> = HashMap::new();
     let mut ready = Vec::new();
     for (delivery, endpoint) in claimed {
-        // Several endpoints' deliveries of one event share its row.
         match events.get(&delivery.event_id) {
             Some(event) if event.seq.is_some() => {
-                let body = serde_json::to_vec(&EventOut::from_row(event.clone())?)?;
+                // Several endpoints' deliveries of one event share its bytes.
+                let body = match bodies.get(&event.id) {
+                    Some(body) => body.clone(),
+                    None => {
+                        let body = actix_web::web::Bytes::from(serde_json::to_vec(&EventOut::from_row(event.clone())?)?);
+                        bodies.insert(event.id.clone(), body.clone());
+                        body
+                    }
+                };
                 ready.push(Claimed { delivery, endpoint, body });
             }
             Some(_) => release(conn, &delivery, owner)?,
@@ -136,7 +133,7 @@ fn give_up(conn: &mut DbConnection, delivery: &Delivery, owner: &str, why: &str)
         error: Some(why.to_string()),
         retry_after: None,
     };
-    record_one(conn, owner, &outcome, FAILED, None)
+    save_outcomes(conn, owner, &[(&outcome, FAILED, None)])
 }
 
 /// What one attempt came to.
@@ -261,6 +258,7 @@ pub fn next_attempt(settings: &WebhookSettings, outcome: &Outcome) -> Option<Nai
 /// becomes (a 410 or failing for too long disables it, with a `webhook_endpoint.disabled` event).
 pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, outcomes: &[Outcome]) -> ApiResult<()> {
     let mut endpoint_results: HashMap<&str, (&Outcome, bool)> = HashMap::new();
+    let mut states = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         let succeeded = outcome.succeeded();
         let (status, next) = if succeeded {
@@ -271,13 +269,14 @@ pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, 
                 None => (FAILED, None),
             }
         };
-        record_one(conn, owner, outcome, status, next)?;
+        states.push((outcome, status, next));
         let seen = endpoint_results.entry(&outcome.endpoint_id).or_insert((outcome, succeeded));
         seen.1 |= succeeded;
         if outcome.status == Some(410) {
             seen.0 = outcome;
         }
     }
+    save_outcomes(conn, owner, &states)?;
     let now = crm_core::time::now();
     for (endpoint_id, (outcome, any_succeeded)) in endpoint_results {
         if outcome.status == Some(410) {
@@ -301,45 +300,78 @@ pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, 
     Ok(())
 }
 
-fn record_one(
+/// Each delivery's new state, while this process still holds it, and each attempt (whether or
+/// not the process still held the delivery: the attempt was made), in two statements.
+fn save_outcomes(
     conn: &mut DbConnection,
     owner: &str,
-    outcome: &Outcome,
-    status: &str,
-    next: Option<NaiveDateTime>,
+    states: &[(&Outcome, &'static str, Option<NaiveDateTime>)],
 ) -> ApiResult<()> {
-    let now = crm_core::time::now();
-    let held = deliveries::table
-        .filter(deliveries::org_id.eq(&outcome.org_id))
-        .filter(deliveries::id.eq(&outcome.delivery_id))
-        .filter(deliveries::lease_owner.eq(owner));
-    let updated = diesel::update(held)
-        .set((
-            deliveries::status.eq(status),
-            deliveries::attempts.eq(outcome.attempt),
-            deliveries::next_attempt_at.eq(next.unwrap_or(now)),
-            deliveries::last_status.eq(outcome.status.map(i32::from)),
-            deliveries::lease_owner.eq(None::<String>),
-            deliveries::lease_until.eq(None::<NaiveDateTime>),
-            deliveries::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        // Another process took the delivery over (this one was too slow): its attempt counts.
+    if states.is_empty() {
         return Ok(());
     }
-    let attempt = Attempt {
-        delivery_id: outcome.delivery_id.clone(),
-        attempt: outcome.attempt,
-        org_id: outcome.org_id.clone(),
-        attempted_at: outcome.attempted_at,
-        response_status: outcome.status.map(i32::from),
-        latency_ms: outcome.latency_ms,
-        response_body: outcome.body.clone(),
-        error: outcome.error.clone(),
-        next_attempt_at: next,
-    };
-    diesel::insert_into(attempts::table).values(&attempt).execute(conn)?;
+    let now = crm_core::time::now();
+    let rows: Vec<Vec<Piece>> = states
+        .iter()
+        .map(|(o, status, next)| {
+            vec![
+                Piece::text(&o.org_id),
+                Piece::text(&o.delivery_id),
+                Piece::text(status),
+                Piece::BigInt(i64::from(o.attempt)),
+                Piece::Time(next.unwrap_or(now)),
+                Piece::OptionalBigInt(o.status.map(i64::from)),
+            ]
+        })
+        .collect();
+    // `VALUES` columns are column1, column2… on both backends.
+    let mut update = vec![Piece::Sql(
+        "UPDATE webhook_deliveries SET status = v.column3, attempts = v.column4, next_attempt_at = v.column5, \
+         last_status = v.column6, lease_owner = NULL, lease_until = NULL, updated_at = "
+            .into(),
+    )];
+    update.push(Piece::Time(now));
+    update.push(Piece::Sql(" FROM (VALUES ".into()));
+    update.extend(crm_core::sql::value_rows(rows));
+    update.push(Piece::Sql(
+        ") AS v WHERE webhook_deliveries.org_id = v.column1 AND webhook_deliveries.id = v.column2 \
+         AND webhook_deliveries.lease_owner = "
+            .into(),
+    ));
+    update.push(Piece::text(owner));
+    Fragment::<diesel::sql_types::Untyped>::uncached(update).execute(conn)?;
+    let attempts: Vec<Vec<Piece>> = states
+        .iter()
+        .map(|(o, _, next)| {
+            vec![
+                Piece::text(&o.org_id),
+                Piece::text(&o.delivery_id),
+                Piece::BigInt(i64::from(o.attempt)),
+                Piece::Time(o.attempted_at),
+                Piece::OptionalBigInt(o.status.map(i64::from)),
+                Piece::BigInt(i64::from(o.latency_ms)),
+                Piece::OptionalText(o.body.clone()),
+                Piece::OptionalText(o.error.clone()),
+                Piece::OptionalTime(*next),
+            ]
+        })
+        .collect();
+    let columns = [
+        "org_id",
+        "delivery_id",
+        "attempt",
+        "attempted_at",
+        "response_status",
+        "latency_ms",
+        "response_body",
+        "error",
+        "next_attempt_at",
+    ];
+    if let Some(mut insert) = crm_core::sql::insert_values("webhook_attempts", &columns, attempts) {
+        // Two processes that both attempted (one had lost its lease) keep the first record.
+        insert.push(Piece::Sql(" ON CONFLICT DO NOTHING".into()));
+        Fragment::<diesel::sql_types::Untyped>::uncached(insert).execute(conn)?;
+    }
     Ok(())
 }
 

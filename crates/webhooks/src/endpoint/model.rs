@@ -162,21 +162,11 @@ pub fn disable(conn: &mut DbConnection, scope: &Scope, id: &str, reason: &str) -
     Ok(())
 }
 
-/// Deletes an endpoint with its deliveries and their attempts.
+/// Deletes an endpoint with its deliveries and their attempts (by cascade: a dispatcher
+/// recording an outcome meanwhile either finishes first or finds the delivery gone).
 pub fn delete(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
-    use crate::schema::{webhook_attempts as attempts, webhook_deliveries as deliveries};
-    let org_id = scope.org_id();
-    let of_endpoint = deliveries::table
-        .filter(deliveries::org_id.eq(org_id))
-        .filter(deliveries::endpoint_id.eq(id))
-        .select(deliveries::id);
-    diesel::delete(
-        attempts::table.filter(attempts::org_id.eq(org_id)).filter(attempts::delivery_id.eq_any(of_endpoint)),
-    )
-    .execute(conn)?;
-    diesel::delete(deliveries::table.filter(deliveries::org_id.eq(org_id)).filter(deliveries::endpoint_id.eq(id)))
+    diesel::delete(endpoints::table.filter(endpoints::org_id.eq(scope.org_id())).filter(endpoints::id.eq(id)))
         .execute(conn)?;
-    diesel::delete(endpoints::table.filter(endpoints::org_id.eq(org_id)).filter(endpoints::id.eq(id))).execute(conn)?;
     Ok(())
 }
 
