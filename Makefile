@@ -32,12 +32,14 @@ sdk:
 
 # Load-test the release build next to pgbench: the platform on PostgreSQL, contacts at
 # 1,000,000 records on PostgreSQL and SQLite (each scenario beside PostgreSQL's reference for the
-# same result; BENCH_QUICK=1 for 100,000), then one and two gateways behind HAProxy; see
+# same result; BENCH_QUICK=1 for 100,000), then one and two gateways behind HAProxy, then webhook
+# delivery, the changes feed and the live stream beside pgbench; see
 # docs/benchmarks.md.
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench-contacts.sh
 	bash scripts/bench-scale-out.sh
+	bash scripts/bench-webhooks.sh
 
 fmt:
 	cargo fmt --all

@@ -27,7 +27,8 @@ for name, schema in spec["components"]["schemas"].items():
     exs = ([schema["example"]] if "example" in schema else []) + (schema.get("examples") if isinstance(schema.get("examples"), list) else [])
     for ex in exs:
         check("#/components/schemas/" + name, ex, f"schema {name}")
-for path, item in spec["paths"].items():
+# The operations of the paths, and the event payloads of the webhooks section.
+for path, item in list(spec["paths"].items()) + list(spec.get("webhooks", {}).items()):
     for method, op in item.items():
         if not isinstance(op, dict): continue
         for ct, media in op.get("requestBody", {}).get("content", {}).items():

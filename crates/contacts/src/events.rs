@@ -8,6 +8,7 @@ const ACTIVITY: Option<&str> = Some("ActivityOut");
 const SUBSCRIPTION_TYPE: Option<&str> = Some("SubscriptionTypeOut");
 const SUPPRESSION: Option<&str> = Some("SuppressionOut");
 const IMPORT: Option<&str> = Some("ImportOut");
+const LINK: Option<&str> = Some("LinkOut");
 
 pub const EVENTS: &[EventType] = &[
     EventType::new("contact.created", "A contact was created (by the API, a batch, an upsert or an import).", CONTACT),
@@ -21,10 +22,14 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("contact.merged", "Other contacts were merged into this one.", CONTACT),
     EventType::new("contact.purged", "A trashed contact was deleted for good.", None),
     EventType::new("contact.erased", "A contact's personal data was erased.", None),
-    EventType::new("contact.company_linked", "A contact was linked to a company.", None),
-    EventType::new("contact.company_unlinked", "A contact was unlinked from a company.", None),
-    EventType::new("contact.consent_changed", "A contact's consent on a channel changed.", None),
-    EventType::new("contact.subscription_changed", "A contact subscribed or unsubscribed.", None),
+    EventType::new("contact.company_linked", "A contact was linked to a company (the object is the link).", LINK),
+    EventType::new("contact.company_unlinked", "A contact was unlinked from a company (the link as it was).", LINK),
+    EventType::new("contact.consent_changed", "A contact's consent on a channel changed.", Some("ConsentOut")),
+    EventType::new(
+        "contact.subscription_changed",
+        "A contact subscribed or unsubscribed.",
+        Some("ContactSubscriptionOut"),
+    ),
     EventType::new("company.created", "A company was created.", COMPANY),
     EventType::new("company.updated", "A company's fields changed.", COMPANY),
     EventType::new("company.deleted", "A company was moved to the trash.", COMPANY),
@@ -41,5 +46,5 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("erased_email.released", "An erased person's address may be used again.", None),
     EventType::new("import.completed", "An import finished.", IMPORT),
     EventType::new("import.failed", "An import stopped on an error.", IMPORT),
-    EventType::new("import.reverted", "An import's records were reverted.", IMPORT),
+    EventType::new("import.reverted", "An import's records were reverted (with the counts).", None),
 ];

@@ -100,7 +100,8 @@ struct Api {
 
 impl Api {
     async fn post(&self, path: &str, body: Value) -> Value {
-        let response = self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await.unwrap();
+        let response =
+            self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(&body).send().await.unwrap();
         assert!(response.status().is_success(), "{path}: {}", response.status());
         response.json().await.unwrap()
     }
@@ -117,15 +118,21 @@ impl Api {
 
     async fn delete_endpoints(&self, ids: &[String]) {
         for id in ids {
-            self.client.delete(format!("{}/v1/webhook-endpoints/{id}", self.base)).bearer_auth(&self.key).send().await.unwrap();
+            self.client
+                .delete(format!("{}/v1/webhook-endpoints/{id}", self.base))
+                .bearer_auth(&self.key)
+                .send()
+                .await
+                .unwrap();
         }
     }
 
     /// `count` contacts, in batches of up to 100, four batches at a time.
     async fn contacts(&self, count: usize) {
         let batches = (0..count).step_by(100).map(|start| {
-            let inputs: Vec<Value> =
-                (start..(start + 100).min(count)).map(|i| json!({"properties": {"first_name": format!("Bench {i}")}})).collect();
+            let inputs: Vec<Value> = (start..(start + 100).min(count))
+                .map(|i| json!({"properties": {"first_name": format!("Bench {i}")}}))
+                .collect();
             self.post("/v1/contacts/batch", json!({"mode": "create", "inputs": inputs}))
         });
         use futures_util::StreamExt;
@@ -166,7 +173,8 @@ async fn drain(args: &Args, api: &Api) -> Value {
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
     let received = receiver.received();
-    let (first, last) = (received.iter().map(|r| r.arrived).min().unwrap(), received.iter().map(|r| r.at).max().unwrap());
+    let (first, last) =
+        (received.iter().map(|r| r.arrived).min().unwrap(), received.iter().map(|r| r.at).max().unwrap());
     let seconds = (last - first).as_secs_f64();
     api.delete_endpoints(&endpoints).await;
     drop(server);
@@ -187,7 +195,9 @@ async fn latency(args: &Args, api: &Api) -> Value {
             actix_web::rt::time::sleep(wait).await;
         }
         let api_ = Api { client: api.client.clone(), base: api.base.clone(), key: api.key.clone() };
-        actix_web::rt::spawn(async move { api_.post("/v1/contacts", json!({"first_name": format!("Paced {i}")})).await });
+        actix_web::rt::spawn(
+            async move { api_.post("/v1/contacts", json!({"first_name": format!("Paced {i}")})).await },
+        );
     }
     let waited = Instant::now();
     while receiver.count() < count && waited.elapsed() < Duration::from_secs(30) {
@@ -239,7 +249,8 @@ async fn stream(args: &Args, api: &Api) -> Value {
         let (mut text, mut lags) = (String::new(), Vec::new());
         let deadline = Instant::now() + Duration::from_secs(40);
         while lags.len() < count && Instant::now() < deadline {
-            let Ok(Ok(Some(chunk))) = actix_web::rt::time::timeout(Duration::from_secs(5), response.chunk()).await else {
+            let Ok(Ok(Some(chunk))) = actix_web::rt::time::timeout(Duration::from_secs(5), response.chunk()).await
+            else {
                 break;
             };
             let now = chrono::Utc::now();
@@ -262,7 +273,8 @@ async fn stream(args: &Args, api: &Api) -> Value {
 fn main() {
     let args = args();
     actix_web::rt::System::new().block_on(async move {
-        let api = Api { client: reqwest::Client::new(), base: format!("http://{}", args.listen), key: args.key.clone() };
+        let api =
+            Api { client: reqwest::Client::new(), base: format!("http://{}", args.listen), key: args.key.clone() };
         let result = match args.scenario.as_str() {
             "drain" => drain(&args, &api).await,
             "latency" => latency(&args, &api).await,

@@ -103,10 +103,18 @@ impl Dispatcher {
         let _stop = AbortOnDrop(recorder);
         let db = self.state.db.clone();
         let mut events = db.events_changed();
+        let mut since_replan = 0;
         loop {
             events.mark_unchanged();
-            if let Err(e) = fanout::fan_out(&db).await {
-                log::warn!("webhooks: fan-out: {e}");
+            match fanout::fan_out(&db).await {
+                Ok(created) => since_replan += created,
+                Err(e) => log::warn!("webhooks: fan-out: {e}"),
+            }
+            if since_replan >= fanout::REPLAN_AFTER {
+                since_replan = 0;
+                if let Err(e) = fanout::replan(&db).await {
+                    log::warn!("webhooks: statistics: {e}");
+                }
             }
             let claimed = match self.claim_and_send().await {
                 Ok(n) => n,
@@ -140,14 +148,16 @@ impl Dispatcher {
         // Within each rate-limited endpoint's budget for the current second.
         let sent = self.sent_this_second();
         let mut taken: HashMap<String, usize> = HashMap::new();
-        let chosen: Vec<String> = candidates
+        let chosen: Vec<(String, String)> = candidates
             .into_iter()
-            .filter(|(_, endpoint, rate)| {
+            .filter(|(_, _, endpoint, rate)| {
                 let n = taken.entry(endpoint.clone()).or_default();
                 *n += 1;
-                rate.is_none_or(|rate| *n <= (rate.max(0) as usize).saturating_sub(sent.get(endpoint).copied().unwrap_or(0)))
+                rate.is_none_or(|rate| {
+                    *n <= (rate.max(0) as usize).saturating_sub(sent.get(endpoint).copied().unwrap_or(0))
+                })
             })
-            .map(|(id, _, _)| id)
+            .map(|(org_id, id, _, _)| (org_id, id))
             .collect();
         if chosen.is_empty() {
             return Ok(0);

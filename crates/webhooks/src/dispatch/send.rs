@@ -33,7 +33,7 @@ pub struct Claimed {
 /// Up to `limit` due deliveries (id, endpoint, its rate limit), oldest due first: those whose
 /// endpoint is enabled and that no earlier pending event of the same record (to the same
 /// endpoint) waits before. Read apart from the claim, so that an idle look never writes.
-pub fn candidates(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<(String, String, Option<i32>)>> {
+pub fn candidates(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<Candidate>> {
     let now = crm_core::time::now();
     let first_of_record = Fragment::<Bool>::new(vec![Piece::Sql(
         "NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier \
@@ -44,6 +44,7 @@ pub fn candidates(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<(String,
     )]);
     Ok(deliveries::table
         .inner_join(endpoints::table)
+        .filter(endpoints::org_id.eq(deliveries::org_id))
         .filter(deliveries::status.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(now))
         .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
@@ -51,40 +52,55 @@ pub fn candidates(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<(String,
         .filter(first_of_record)
         .order(deliveries::next_attempt_at.asc())
         .limit(limit)
-        .select((deliveries::id, deliveries::endpoint_id, endpoints::rate_limit_per_second))
+        .select((deliveries::org_id, deliveries::id, deliveries::endpoint_id, endpoints::rate_limit_per_second))
         .load(conn)?)
 }
+
+/// A due delivery: its organization, id, endpoint and the endpoint's rate limit.
+pub type Candidate = (String, String, String, Option<i32>);
 
 /// Claims the `chosen` deliveries that are still claimable for `owner` until `until`, and
 /// loads each with its endpoint and the bytes to send. Deliveries whose event was pruned fail
 /// here; those whose event is not sequenced yet (a test event, for a moment) wait for the next
 /// pass.
-pub fn claim(conn: &mut DbConnection, owner: &str, until: NaiveDateTime, chosen: &[String]) -> ApiResult<Vec<Claimed>> {
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    until: NaiveDateTime,
+    chosen: &[(String, String)],
+) -> ApiResult<Vec<Claimed>> {
     let now = crm_core::time::now();
-    // Under READ COMMITTED a concurrent claimer waits for these rows, then finds them leased.
-    diesel::update(
-        deliveries::table
-            .filter(deliveries::id.eq_any(chosen))
-            .filter(deliveries::status.eq(PENDING))
-            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
-    )
-    .set((deliveries::lease_owner.eq(owner), deliveries::lease_until.eq(until)))
-    .execute(conn)?;
-    let claimed: Vec<(Delivery, Endpoint)> = deliveries::table
-        .inner_join(endpoints::table)
-        .filter(deliveries::id.eq_any(chosen))
-        .filter(deliveries::lease_owner.eq(owner))
-        .filter(deliveries::lease_until.eq(until))
-        .select((Delivery::as_select(), Endpoint::as_select()))
-        .load(conn)?;
-    let event_ids: Vec<&str> = claimed.iter().map(|(d, _)| d.event_id.as_str()).collect();
-    let events: HashMap<String, crm_core::events::model::Event> = events::table
-        .filter(events::id.eq_any(&event_ids))
-        .select(crm_core::events::model::Event::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
+    let mut by_org: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (org_id, id) in chosen {
+        by_org.entry(org_id).or_default().push(id);
+    }
+    let (mut claimed, mut events) = (Vec::new(), HashMap::new());
+    for (org_id, ids) in by_org {
+        // Under READ COMMITTED a concurrent claimer waits for these rows, then finds them leased.
+        let of_org = || deliveries::table.filter(deliveries::org_id.eq(org_id)).filter(deliveries::id.eq_any(&ids));
+        diesel::update(
+            of_org()
+                .filter(deliveries::status.eq(PENDING))
+                .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
+        )
+        .set((deliveries::lease_owner.eq(owner), deliveries::lease_until.eq(until)))
+        .execute(conn)?;
+        let held: Vec<(Delivery, Endpoint)> = of_org()
+            .inner_join(endpoints::table)
+            .filter(endpoints::org_id.eq(deliveries::org_id))
+            .filter(deliveries::lease_owner.eq(owner))
+            .filter(deliveries::lease_until.eq(until))
+            .select((Delivery::as_select(), Endpoint::as_select()))
+            .load(conn)?;
+        let event_ids: Vec<&str> = held.iter().map(|(d, _)| d.event_id.as_str()).collect();
+        let rows: Vec<crm_core::events::model::Event> = events::table
+            .filter(events::org_id.eq(org_id))
+            .filter(events::id.eq_any(&event_ids))
+            .select(crm_core::events::model::Event::as_select())
+            .load(conn)?;
+        events.extend(rows.into_iter().map(|e| (e.id.clone(), e)));
+        claimed.extend(held);
+    }
     let mut bodies: HashMap<String, actix_web::web::Bytes> = HashMap::new();
     let mut ready = Vec::new();
     for (delivery, endpoint) in claimed {
@@ -94,7 +110,8 @@ pub fn claim(conn: &mut DbConnection, owner: &str, until: NaiveDateTime, chosen:
                 let body = match bodies.get(&event.id) {
                     Some(body) => body.clone(),
                     None => {
-                        let body = actix_web::web::Bytes::from(serde_json::to_vec(&EventOut::from_row(event.clone())?)?);
+                        let body =
+                            actix_web::web::Bytes::from(serde_json::to_vec(&EventOut::from_row(event.clone())?)?);
                         bodies.insert(event.id.clone(), body.clone());
                         body
                     }
@@ -379,6 +396,7 @@ fn save_outcomes(
 pub fn next_due(conn: &mut DbConnection) -> ApiResult<Option<NaiveDateTime>> {
     Ok(deliveries::table
         .inner_join(endpoints::table)
+        .filter(endpoints::org_id.eq(deliveries::org_id))
         .filter(deliveries::status.eq(PENDING))
         .filter(endpoints::enabled.eq(true))
         .select(diesel::dsl::min(deliveries::next_attempt_at))

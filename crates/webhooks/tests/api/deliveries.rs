@@ -356,3 +356,59 @@ async fn https_targets_are_spoken_to_in_tls() {
     let error = failed[0]["attempts"][0]["error"].as_str().unwrap().to_lowercase();
     assert!(!error.contains("scheme") && (error.contains("tls") || error.contains("connect")), "{error}");
 }
+
+/// The Python receiver of `examples/webhooks/` (on the reference library), run as it is: it
+/// verifies a real delivery and recognizes a redelivery as a duplicate.
+#[actix_web::test]
+async fn the_python_example_receiver_verifies_deliveries() {
+    let Ok(python) = std::env::var("CRM_TEST_PYTHON") else {
+        eprintln!("CRM_TEST_PYTHON is not set: the example receiver is not run");
+        return;
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, crate::FAST).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let created =
+        app.post("/v1/webhook-endpoints", &app.admin_key, json!({"url": format!("http://127.0.0.1:{port}/")})).await;
+    created.expect(201);
+    let (endpoint_id, secret) = (created.body["id"].as_str().unwrap(), created.body["secret"].as_str().unwrap());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/webhooks/receiver.py");
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .env("WEBHOOK_SECRET", secret)
+        .env("LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let (stdout, lines) = (child.stdout.take().unwrap(), lines.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        })
+    };
+    let wait_for = |text: &'static str| {
+        let lines = lines.clone();
+        async move {
+            for _ in 0..200 {
+                if lines.lock().unwrap().iter().any(|l| l.contains(text)) {
+                    return;
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the receiver never printed {text:?}: {:?}", lines.lock().unwrap());
+        }
+    };
+    wait_for("listening").await;
+    let contact_id = contact(&app, "Example").await;
+    wait_for("\"type\": \"contact.created\"").await;
+    assert!(lines.lock().unwrap().iter().any(|l| l.contains(&contact_id)));
+    let delivery = &deliveries(&app, endpoint_id, "").await[0];
+    let path = format!("/v1/webhook-endpoints/{endpoint_id}/deliveries/{}/retry", delivery["id"].as_str().unwrap());
+    app.post(&path, &app.admin_key, json!({})).await.expect(202);
+    wait_for("duplicate").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+}
