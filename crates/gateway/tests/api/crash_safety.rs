@@ -129,7 +129,8 @@ async fn keyed_burst_with_kills(
     panic!("{} of {} keys answered", created_by.len(), kind.keys);
 }
 
-fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<TemporaryDatabase>) {
+/// A database for a process test: a SQLite file in `dir`, or a temporary PostgreSQL database.
+pub fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<TemporaryDatabase>) {
     match backend {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
         Backend::Postgres => {

@@ -13,8 +13,9 @@ use diesel::prelude::*;
 use futures_util::StreamExt;
 use serde_json::json;
 
+use crate::crash_safety::database;
 use crate::server_process::{Killed, ServerProcess, count, crm, init};
-use crate::support::{Backend, TemporaryDatabase, temporary_pg_database};
+use crate::support::{Backend, temporary_pg_database};
 
 /// Fast retries and a short receiver timeout, so a killed server's leases (timeout + 5 s) expire soon.
 const FAST: &[(&str, &str)] = &[
@@ -22,16 +23,6 @@ const FAST: &[(&str, &str)] = &[
     ("CRM_WEBHOOK_RETRY_SCHEDULE", "50ms,100ms,200ms,500ms,1s,1s,1s,1s,1s,1s"),
     ("CRM_WEBHOOK_TIMEOUT_MS", "1000"),
 ];
-
-fn database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<TemporaryDatabase>) {
-    match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("crm.db").display()), None),
-        Backend::Postgres => {
-            let (url, database) = temporary_pg_database();
-            (url, Some(database))
-        }
-    }
-}
 
 /// The ids of the committed events of these types.
 fn committed_events(database_url: &str, like: &str) -> HashSet<String> {
