@@ -174,15 +174,16 @@ pub fn list(
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
 
-/// Makes a delivery due now again (whatever its state), keeping its attempts; false when it
-/// is not the scope's.
+/// Makes a delivery due now again, keeping its attempts: false when it is being attempted right
+/// now (leased), whose outcome would otherwise overwrite this.
 pub fn redeliver(conn: &mut DbConnection, scope: &Scope, endpoint_id: &str, id: &str) -> ApiResult<bool> {
     let now = crm_core::time::now();
     let updated = diesel::update(
         deliveries::table
             .filter(deliveries::org_id.eq(scope.org_id()))
             .filter(deliveries::endpoint_id.eq(endpoint_id))
-            .filter(deliveries::id.eq(id)),
+            .filter(deliveries::id.eq(id))
+            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
     )
     .set((deliveries::status.eq(PENDING), deliveries::next_attempt_at.eq(now), deliveries::updated_at.eq(now)))
     .execute(conn)?;

@@ -37,7 +37,8 @@ pub async fn list_webhook_deliveries(
 
 /// Redeliver a delivery
 ///
-/// Sends the delivery's event again now, with the same `webhook-id`, whatever its state.
+/// Sends the delivery's event again now, with the same `webhook-id`, whatever its state
+/// (unless an attempt is in flight: 409).
 #[utoipa::path(
     operation_id = "retry_webhook_delivery", tag = "Webhooks", security(("bearer" = [])),
     params(
@@ -47,6 +48,7 @@ pub async fn list_webhook_deliveries(
     responses(
         (status = 202, description = "Due now", body = DeliveryOut),
         (status = 404, description = "No such endpoint or delivery", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The delivery is being attempted right now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/webhook-endpoints/{id}/deliveries/{delivery_id}/retry")]

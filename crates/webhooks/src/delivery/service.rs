@@ -77,8 +77,12 @@ pub async fn retry(state: &AppState, actor: &Actor, endpoint_id: String, id: Str
     state
         .db
         .write(move |conn| {
+            let delivery = load(conn, &scope, &endpoint_id, &id)?;
             if !model::redeliver(conn, &scope, &endpoint_id, &id)? {
-                return Err(ApiError::not_found("delivery"));
+                return Err(ApiError::conflict(
+                    "delivery_in_flight",
+                    format!("Delivery {} is being attempted now: retry once its attempt is recorded.", delivery.id),
+                ));
             }
             load(conn, &scope, &endpoint_id, &id)
         })
