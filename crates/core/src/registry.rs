@@ -213,6 +213,8 @@ pub fn document_event_types(spec: &mut utoipa::openapi::OpenApi, domains: &[&Dom
                     event.description, event.name
                 ),
                 "tags": ["Webhooks"],
+                // Sent by the server, signed with the endpoint's secret: no credential of the API.
+                "security": [],
                 "requestBody": {"required": true, "content": {"application/json": {
                     "schema": {"allOf": [
                         {"$ref": "#/components/schemas/EventOut"},

@@ -148,7 +148,9 @@ pub struct MeOut {
     pub scopes: Option<Vec<String>>,
 }
 
+/// The caller's organization, as `GET /v1/me` names it (`OrganizationOut` is the whole record).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MeOrganization)]
 pub struct OrganizationOut {
     #[schema(example = "org_01jbz3m3x7f6ks6q0vd1tq2n5a")]
     pub id: String,
