@@ -8,8 +8,8 @@
 #   deliveries/s from the first request to the last, beside pgbench writing each delivery's
 #   bookkeeping (a row inserted, then marked delivered) with 8 clients;
 # - event-to-delivery latency at 200 events/s (p50, p99), beside pgbench's one-row insert;
-# - reading 10,000 events from the changes feed, 1,000 a page, beside pgbench running the
-#   same 10 page queries;
+# - reading 10,000 events from the changes feed, 1,000 a page (and again parsing every event
+#   into a JSON value), beside pgbench running the same 10 page queries;
 # - the live stream (SSE) at 1,000 events/s for 10 s: events received and their lag.
 #
 # Environment: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432), BENCH_LISTEN (default
@@ -81,11 +81,11 @@ run_backend() {
     log "$name: latency at 200 events/s"
     read -r p50 p99 <<<"$(scenario "$url" "$key" "p50_ms p99_ms" --scenario latency --rate 200)"
     log "$name: the changes feed"
-    read -r feed <<<"$(scenario "$url" "$key" ms --scenario feed --events 10000)"
+    read -r feed parsed <<<"$(scenario "$url" "$key" "ms ms_parsed" --scenario feed --events 10000)"
     log "$name: the live stream at 1,000 events/s"
     read -r received sp50 sp99 <<<"$(scenario "$url" "$key" "received p50_ms p99_ms" --scenario stream --rate 1000)"
-    printf '| %s | %s | %s | %s / %s | %s | %s of 10000, lag %s / %s |\n' \
-        "$name" "$one" "$fifty" "$p50" "$p99" "$feed" "$received" "$sp50" "$sp99"
+    printf '| %s | %s | %s | %s / %s | %s (%s parsed) | %s of 10000, lag %s / %s |\n' \
+        "$name" "$one" "$fifty" "$p50" "$p99" "$feed" "$parsed" "$received" "$sp50" "$sp99"
 }
 
 psql "$ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null

@@ -317,8 +317,8 @@ pub fn record(conn: &mut DbConnection, settings: &WebhookSettings, owner: &str, 
     Ok(())
 }
 
-/// Each delivery's new state, while this process still holds it, and each attempt (whether or
-/// not the process still held the delivery: the attempt was made), in two statements.
+/// Each delivery's new state and its attempt, where this process still holds the delivery, in
+/// two statements.
 fn save_outcomes(
     conn: &mut DbConnection,
     owner: &str,
@@ -373,22 +373,25 @@ fn save_outcomes(
             ]
         })
         .collect();
-    let columns = [
-        "org_id",
-        "delivery_id",
-        "attempt",
-        "attempted_at",
-        "response_status",
-        "latency_ms",
-        "response_body",
-        "error",
-        "next_attempt_at",
-    ];
-    if let Some(mut insert) = crm_core::sql::insert_values("webhook_attempts", &columns, attempts) {
-        // Two processes that both attempted (one had lost its lease) keep the first record.
-        insert.push(Piece::Sql(" ON CONFLICT DO NOTHING".into()));
-        Fragment::<diesel::sql_types::Untyped>::uncached(insert).execute(conn)?;
-    }
+    // The attempts of the deliveries this statement's transaction just recorded (their
+    // `updated_at` is its own): rows it holds, which a concurrent deletion of their endpoint
+    // waits for. A delivery another process took over, or deleted meanwhile, keeps no attempt
+    // of this one.
+    let mut insert = vec![Piece::Sql(
+        "INSERT INTO webhook_attempts (org_id, delivery_id, attempt, attempted_at, response_status, latency_ms, \
+         response_body, error, next_attempt_at) SELECT v.column1, v.column2, v.column3, v.column4, v.column5, \
+         v.column6, v.column7, v.column8, v.column9 FROM (VALUES "
+            .into(),
+    )];
+    insert.extend(crm_core::sql::value_rows(attempts));
+    insert.push(Piece::Sql(
+        ") AS v WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.org_id = v.column1 \
+         AND d.id = v.column2 AND d.lease_owner IS NULL AND d.updated_at = "
+            .into(),
+    ));
+    insert.push(Piece::Time(now));
+    insert.push(Piece::Sql(") ON CONFLICT DO NOTHING".into()));
+    Fragment::<diesel::sql_types::Untyped>::uncached(insert).execute(conn)?;
     Ok(())
 }
 

@@ -410,3 +410,26 @@ async fn the_python_example_receiver_verifies_deliveries() {
     drop(child);
     let _ = reader.join();
 }
+
+both_fast!(deleting_an_endpoint_mid_delivery_costs_the_others_nothing);
+
+/// An endpoint deleted while its deliveries are in flight: the outcomes of the other endpoint's
+/// deliveries, recorded in the same batch, are kept, and nothing is sent twice.
+async fn deleting_an_endpoint_mid_delivery_costs_the_others_nothing(app: TestApp) {
+    let (doomed, kept) = (Receiver::start(), Receiver::start());
+    for receiver in [&doomed, &kept] {
+        receiver.delay(Duration::from_millis(600));
+    }
+    let (doomed_id, _) = endpoint(&app, &doomed, json!({})).await;
+    let (kept_id, _) = endpoint(&app, &kept, json!({})).await;
+    for i in 0..5 {
+        contact(&app, &format!("Mid {i}")).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    app.delete(&format!("/v1/webhook-endpoints/{doomed_id}"), &app.admin_key).await.expect(204);
+    let delivered = deliveries_once(&app, &kept_id, "status=succeeded", 5).await;
+    assert!(delivered.iter().all(|d| d["attempt_count"] == 1 && d["attempts"].as_array().unwrap().len() == 1));
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(kept.received().len(), 5, "each event once");
+    app.get(&format!("/v1/webhook-endpoints/{doomed_id}/deliveries"), &app.admin_key).await.expect(404);
+}
