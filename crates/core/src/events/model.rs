@@ -134,6 +134,12 @@ pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
     let DbConnection::Postgres(c) = conn else {
         return Ok(0);
     };
+    // A reader first looks: when no event in its snapshot is unstamped, every event committed
+    // before it is stamped and visible (stamps not yet committed would show as unstamped), and
+    // the stamping transaction's four round trips buy nothing.
+    if wait && !diesel::select(diesel::dsl::exists(events::table.filter(events::seq.is_null()))).get_result(c)? {
+        return Ok(0);
+    }
     #[derive(QueryableByName)]
     struct Lock {
         #[diesel(sql_type = diesel::sql_types::Bool)]
