@@ -183,6 +183,26 @@ pub enum TypePattern {
     Prefix(String),
 }
 
+impl TypePattern {
+    /// `contact.*` is the group `contact`; anything else one type (checked by the caller).
+    pub fn of(pattern: &str) -> TypePattern {
+        match pattern.strip_suffix(".*") {
+            Some(group) => TypePattern::Prefix(group.to_string()),
+            None => TypePattern::Exact(pattern.to_string()),
+        }
+    }
+
+    /// Whether an event of `event_type` is one the pattern takes (the feed's SQL filter, in Rust).
+    pub fn matches(&self, event_type: &str) -> bool {
+        match self {
+            TypePattern::Exact(t) => t == event_type,
+            TypePattern::Prefix(group) => {
+                event_type.strip_prefix(group.as_str()).is_some_and(|rest| rest.starts_with('.'))
+            }
+        }
+    }
+}
+
 type Db = <DbConnection as Connection>::Backend;
 
 /// The organization's sequenced events after `after`, in order.

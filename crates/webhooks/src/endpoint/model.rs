@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
+use crm_core::events::model::TypePattern;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::scope::Scope;
 use crm_core::signature::SigningKey;
@@ -53,11 +54,7 @@ impl Endpoint {
 /// Whether an event of `event_type` goes to an endpoint taking `types` (`contact.*` takes
 /// every `contact.…` type; none: every type).
 pub fn takes(types: &[String], event_type: &str) -> bool {
-    types.is_empty()
-        || types.iter().any(|t| match t.strip_suffix(".*") {
-            Some(group) => event_type.strip_prefix(group).is_some_and(|rest| rest.starts_with('.')),
-            None => t == event_type,
-        })
+    types.is_empty() || types.iter().any(|t| TypePattern::of(t).matches(event_type))
 }
 
 /// What the API sets on an endpoint.
@@ -130,19 +127,20 @@ pub fn update(
     Ok(())
 }
 
-/// Replaces the secret, keeping the old one signing until `previous_until`.
+/// Replaces the secret, keeping the one it replaces signing until `previous_until`. The old
+/// secret is the row's own, moved in the same statement: two rotations at once each keep the
+/// secret the other one set, never one read before it.
 pub fn rotate(
     conn: &mut DbConnection,
     scope: &Scope,
     id: &str,
     secret: &str,
-    previous: &str,
     previous_until: NaiveDateTime,
 ) -> ApiResult<()> {
     diesel::update(endpoints::table.filter(endpoints::org_id.eq(scope.org_id())).filter(endpoints::id.eq(id)))
         .set((
             endpoints::secret.eq(secret),
-            endpoints::previous_secret.eq(previous),
+            endpoints::previous_secret.eq(endpoints::secret.nullable()),
             endpoints::previous_secret_until.eq(previous_until),
             endpoints::updated_at.eq(crm_core::time::now()),
         ))

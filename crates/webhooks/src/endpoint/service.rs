@@ -54,10 +54,8 @@ fn fields(rules: &Rules, input: EndpointIn, disabled_reason: Option<String>) -> 
     let mut types: Vec<String> = Vec::new();
     for (i, given) in input.event_types.unwrap_or_default().into_iter().enumerate() {
         let given = given.trim().to_string();
-        let known = match given.strip_suffix(".*") {
-            Some(group) => catalog.iter().any(|t| t.name.strip_prefix(group).is_some_and(|r| r.starts_with('.'))),
-            None => catalog.iter().any(|t| t.name == given),
-        };
+        let pattern = crm_core::events::model::TypePattern::of(&given);
+        let known = catalog.iter().any(|t| pattern.matches(t.name));
         if !known {
             return Err(ApiError::invalid_field(
                 &format!("/event_types/{i}"),
@@ -207,9 +205,8 @@ pub async fn rotate_secret(
         .db
         .write(move |conn| {
             let scope = actor.scope();
-            let current = model::find(conn, &scope, &id)?.ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
             ENDPOINTS.update(conn, &actor, &id, None, "secret_rotated", |conn, _| {
-                model::rotate(conn, &scope, &id, &stored, &current.secret, crm_core::time::now() + overlap)?;
+                model::rotate(conn, &scope, &id, &stored, crm_core::time::now() + overlap)?;
                 Ok(Edit::Changed)
             })
         })

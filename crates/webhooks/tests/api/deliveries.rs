@@ -253,6 +253,20 @@ async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(app: TestA
     let received = receiver.wait_for(WITHIN, |r| r.len() >= 2).await;
     assert!(!received[1].signature.contains(' ') && verifies(&newest, &received[1]) && !verifies(&new, &received[1]));
     assert!(app.event_types().contains(&"webhook_endpoint.secret_rotated".to_string()));
+
+    // Two rotations at once: each secret handed out signs (one current, the other previous).
+    let body = json!({"overlap_seconds": 3600});
+    let (a, b) = futures_util::future::join(
+        app.post(&path, &app.admin_key, body.clone()),
+        app.post(&path, &app.admin_key, body),
+    )
+    .await;
+    let secrets = [a.expect(200).body["secret"].clone(), b.expect(200).body["secret"].clone()];
+    contact(&app, "Rotated twice").await;
+    let received = receiver.wait_for(WITHIN, |r| r.len() >= 3).await;
+    for secret in &secrets {
+        assert!(verifies(secret.as_str().unwrap(), &received[2]), "{secret} does not sign: {}", received[2].signature);
+    }
 }
 
 async fn test_events_and_single_retries_reach_the_endpoint_alone(app: TestApp) {
