@@ -233,6 +233,12 @@ impl From<diesel::result::Error> for ApiError {
                 log::debug!("unique violation: {}", info.message());
                 ApiError::conflict("already_exists", "A record with the same unique value already exists.")
             }
+            // Every reference is checked before a write; a violation means the record referred
+            // to went in between (a plan read without a transaction, on PostgreSQL).
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                log::debug!("foreign key violation: {}", info.message());
+                ApiError::conflict("reference_gone", "A record this change refers to was removed meanwhile.")
+            }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError {
                 retry_after: Some(1),
                 ..ApiError::conflict("concurrent_update", "A concurrent change interfered: retry.")

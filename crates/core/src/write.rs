@@ -247,10 +247,24 @@ impl<O: Serialize> Versioned<O> {
         action: &str,
         edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<Edit<O>>,
     ) -> ApiResult<O> {
+        self.update_named(conn, actor, id, if_match, |conn, before| Ok((edit(conn, before)?, action)))
+    }
+
+    /// [`Versioned::update`] whose edit names the event by what it did to the locked record
+    /// (a deal's edit that moved it to a won stage is `deal.won`).
+    pub fn update_named<'a>(
+        &self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        id: &str,
+        if_match: Option<i64>,
+        edit: impl FnOnce(&mut DbConnection, &O) -> ApiResult<(Edit<O>, &'a str)>,
+    ) -> ApiResult<O> {
         let since = crate::time::now();
         let scope = actor.scope();
         let before = self.take(conn, &scope, id, if_match)?;
-        let (after, write) = match edit(conn, &before)? {
+        let (edit, action) = edit(conn, &before)?;
+        let (after, write) = match edit {
             Edit::Unchanged => return Ok(before),
             Edit::Changed => {
                 self.bump(conn, &scope, id, since)?;

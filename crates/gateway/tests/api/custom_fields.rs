@@ -38,16 +38,16 @@ async fn definitions_and_values(app: TestApp) {
         (json!({"record_type": "contact", "key": "n", "label": "x", "type": "number", "min": 5, "max": 1}), "/max"),
         (json!({"record_type": "contact", "key": "p", "label": "x", "type": "text", "pattern": "("}), "/pattern"),
         (json!({"record_type": "contact", "key": "b", "label": "x", "type": "boolean", "min": 1}), "/min"),
-        // Activities are registered, but take no custom fields; deals are not registered.
+        // Activities are registered, but take no custom fields; spaceships are not registered.
         (json!({"record_type": "activity", "key": "a", "label": "x", "type": "text"}), "/record_type"),
-        (json!({"record_type": "deal", "key": "d", "label": "x", "type": "text"}), "/record_type"),
+        (json!({"record_type": "spaceship", "key": "d", "label": "x", "type": "text"}), "/record_type"),
     ] {
         let reply = app.post("/v1/custom-fields", &app.admin_key, body).await;
         reply.expect_problem(422, "validation_failed");
         assert_eq!(reply.body["errors"][0]["pointer"], pointer, "{}", reply.text);
     }
     assert_eq!(app.count("custom_field_definitions"), before);
-    app.get("/v1/custom-fields?record_type=deal", &app.admin_key).await.expect_problem(400, "invalid_record_type");
+    app.get("/v1/custom-fields?record_type=spaceship", &app.admin_key).await.expect_problem(400, "invalid_record_type");
 
     define(
         &app,

@@ -81,7 +81,7 @@ async fn index_follows_changes(app: TestApp) {
 async fn bad_queries_are_4xx(app: TestApp) {
     app.get("/v1/search?q=", &app.admin_key).await.expect_problem(422, "validation_failed");
     app.get("/v1/search", &app.admin_key).await.expect(400);
-    app.get("/v1/search?q=ada&types=deal", &app.admin_key).await.expect_problem(400, "invalid_types");
+    app.get("/v1/search?q=ada&types=spaceship", &app.admin_key).await.expect_problem(400, "invalid_types");
     app.get("/v1/search?q=ada&limit=51", &app.admin_key).await.expect_problem(400, "invalid_limit");
     app.get("/v1/search?q=ada", "").await.expect(401);
     // Punctuation alone finds nothing rather than failing; FTS syntax is not interpreted.

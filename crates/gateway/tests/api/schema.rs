@@ -154,7 +154,12 @@ type Shape = std::collections::BTreeMap<String, std::collections::BTreeMap<Strin
 /// What `schema.rs` declares, read from its `table!` blocks.
 fn declared() -> Shape {
     // The platform's tables, and those a domain declares itself.
-    let text = [include_str!("../../../core/src/schema.rs"), include_str!("../../../webhooks/src/schema.rs")].concat();
+    let text = [
+        include_str!("../../../core/src/schema.rs"),
+        include_str!("../../../webhooks/src/schema.rs"),
+        include_str!("../../../sales/src/schema.rs"),
+    ]
+    .concat();
     let mut shape = Shape::new();
     let (mut table, mut renamed): (Option<String>, Option<String>) = (None, None);
     for line in text.lines().map(str::trim) {

@@ -1,0 +1,21 @@
+//! The sales domain's rows of the permission table. Its API-key scope is `sales`.
+
+use crm_core::auth::Role;
+use crm_core::auth::permissions::{Resource, Who};
+
+/// Deals, their contacts and stage history, the board and the summary.
+pub const DEALS: Resource = Resource {
+    label: "deals",
+    scope: Some("sales"),
+    read: Who::Everyone,
+    write: Who::AllBut(&[Role::ReadOnly, Role::Support]),
+};
+
+/// Pipelines and their stages: everybody reads them (a deal names its stage); admins and
+/// managers shape the sales process.
+pub const PIPELINES: Resource = Resource {
+    label: "pipelines and stages",
+    scope: Some("sales"),
+    read: Who::Everyone,
+    write: Who::Only(&[Role::Admin, Role::Manager]),
+};

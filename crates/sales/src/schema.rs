@@ -1,0 +1,79 @@
+//! The sales domain's tables (migrations in `migrations/*/2026-12-07-000120_sales`).
+
+diesel::table! {
+    pipelines (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        position -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pipeline_stages (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        pipeline_id -> Text,
+        name -> Text,
+        position -> Integer,
+        probability -> Integer,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    deals (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        sort_name -> Text,
+        amount -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        close_date -> Nullable<Text>,
+        pipeline_id -> Text,
+        stage_id -> Text,
+        status -> Text,
+        owner_id -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        source -> Nullable<Text>,
+        lost_reason -> Nullable<Text>,
+        next_step -> Nullable<Text>,
+        forecast_category -> Text,
+        stage_entered_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        tags -> Text,
+        external_ids -> Text,
+        custom -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    deal_contacts (org_id, deal_id, contact_id) {
+        org_id -> Text,
+        deal_id -> Text,
+        contact_id -> Text,
+        role -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deal_stage_history (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        deal_id -> Text,
+        pipeline_id -> Text,
+        stage_id -> Text,
+        entered_at -> Timestamp,
+        exited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(pipelines, pipeline_stages, deals, deal_contacts, deal_stage_history);
