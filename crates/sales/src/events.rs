@@ -4,8 +4,22 @@ use crm_core::registry::EventType;
 
 const PIPELINE: Option<&str> = Some("PipelineOut");
 const DEAL: Option<&str> = Some("DealOut");
+const LEAD: Option<&str> = Some("LeadOut");
 
 pub const EVENTS: &[EventType] = &[
+    EventType::new("lead.created", "A lead was created (by the API or an upsert).", LEAD),
+    EventType::new(
+        "lead.updated",
+        "A lead's fields or status changed; `previous_attributes` holds the old values.",
+        LEAD,
+    ),
+    EventType::new(
+        "lead.converted",
+        "A lead was converted: `converted_to` names the contact (and company and deal) it became.",
+        LEAD,
+    ),
+    EventType::new("lead.deleted", "A lead was moved to the trash.", LEAD),
+    EventType::new("lead.restored", "A lead was restored from the trash.", LEAD),
     EventType::new("pipeline.created", "A pipeline was created, with its stages.", PIPELINE),
     EventType::new(
         "pipeline.updated",

@@ -7,6 +7,7 @@
 
 pub mod deal;
 pub mod events;
+pub mod lead;
 pub mod permissions;
 pub mod pipeline;
 pub mod schema;
@@ -21,14 +22,29 @@ pub const DOMAIN: Domain = Domain {
     settings: None,
     jobs: |_| {},
     schedules: &[],
-    permissions: &[permissions::DEALS, permissions::PIPELINES],
+    permissions: &[permissions::LEADS, permissions::DEALS, permissions::PIPELINES],
     events: events::EVENTS,
     background: &[],
     tags: &[
+        ("Leads", "Prospects not yet qualified: BANT, status, score, conversion into a contact, company and deal"),
         ("Pipelines", "Sales pipelines with their ordered stages (win probability, open / won / lost), and the board"),
         ("Deals", "Opportunities: amount, close date, stage and its history, owner, company, contacts, win and loss"),
     ],
     resources: &[
+        ResourceSpec {
+            record_type: lead::model::RECORD_TYPE,
+            id_prefix: lead::model::ID_PREFIX,
+            path: "/v1/leads",
+            permission: permissions::LEADS,
+            custom_fields: true,
+            search: true,
+            owner: Some(lead::model::OWNER),
+            exists: Some(|conn, scope, id| Ok(lead::model::find(conn, scope, id)?.is_some())),
+            writes: Some(WriteExample {
+                create: Some(r#"{"first_name": "Grace", "last_name": "Hopper", "company_name": "Globex"}"#),
+                patches: &[r#"{"status": "working"}"#, r#"{"job_title": "CTO"}"#, r#"{"need": "A shared pipeline"}"#],
+            }),
+        },
         ResourceSpec {
             record_type: pipeline::model::RECORD_TYPE,
             id_prefix: pipeline::model::ID_PREFIX,
@@ -63,7 +79,18 @@ pub const DOMAIN: Domain = Domain {
 
 /// The domain's `/v1` routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(pipeline::routes::list_pipelines)
+    cfg.service(lead::routes::search_leads)
+        .service(lead::routes::list_leads)
+        .service(lead::routes::create_lead)
+        .service(lead::routes::upsert_lead_by_external_id)
+        .service(lead::routes::get_lead)
+        .service(lead::routes::update_lead)
+        .service(lead::routes::delete_lead)
+        .service(lead::routes::restore_lead)
+        .service(lead::routes::convert_lead)
+        .service(lead::routes::get_lead_timeline)
+        .service(lead::routes::get_lead_history)
+        .service(pipeline::routes::list_pipelines)
         .service(pipeline::routes::create_pipeline)
         .service(pipeline::routes::get_pipeline)
         .service(pipeline::routes::update_pipeline)
@@ -91,6 +118,7 @@ mod tests {
     #[test]
     fn each_list_states_its_own_sorts() {
         assert_eq!(sort_of::<crate::deal::dto::DealsQuery>("sort"), Some(crate::deal::model::SORTS.pattern(true)));
+        assert_eq!(sort_of::<crate::lead::dto::LeadsQuery>("sort"), Some(crate::lead::model::SORTS.pattern(true)));
         let pipelines = Some(crate::pipeline::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::pipeline::dto::PipelinesQuery>("sort"), pipelines);
     }

@@ -19,3 +19,7 @@ pub const PIPELINES: Resource = Resource {
     read: Who::Everyone,
     write: Who::Only(&[Role::Admin, Role::Manager]),
 };
+
+/// Leads: marketing brings them in, sales works and converts them.
+pub const LEADS: Resource =
+    Resource { label: "leads", scope: Some("sales"), read: Who::Everyone, write: Who::AllBut(&[Role::ReadOnly]) };

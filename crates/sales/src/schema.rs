@@ -76,4 +76,48 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(pipelines, pipeline_stages, deals, deal_contacts, deal_stage_history);
+diesel::table! {
+    leads (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        sort_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        job_title -> Nullable<Text>,
+        company_name -> Nullable<Text>,
+        company_domain -> Nullable<Text>,
+        industry -> Nullable<Text>,
+        employee_count -> Nullable<BigInt>,
+        country -> Nullable<Text>,
+        source -> Nullable<Text>,
+        status -> Text,
+        disqualified_reason -> Nullable<Text>,
+        budget_amount -> Nullable<BigInt>,
+        budget_currency -> Nullable<Text>,
+        authority -> Nullable<Text>,
+        need -> Nullable<Text>,
+        timeline -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+        score -> Integer,
+        converted_at -> Nullable<Timestamp>,
+        converted_to -> Nullable<Text>,
+        tags -> Text,
+        external_ids -> Text,
+        custom -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    pipelines,
+    pipeline_stages,
+    deals,
+    deal_contacts,
+    deal_stage_history,
+    leads
+);

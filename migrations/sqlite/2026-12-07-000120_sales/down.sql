@@ -1,3 +1,4 @@
+DROP TABLE leads;
 DROP TABLE deal_stage_history;
 DROP TABLE deal_contacts;
 DROP TABLE deals;

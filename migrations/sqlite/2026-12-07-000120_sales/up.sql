@@ -101,3 +101,53 @@ CREATE TABLE deal_stage_history (
 );
 CREATE INDEX deal_stage_history_org_deal ON deal_stage_history (org_id, deal_id, entered_at);
 CREATE INDEX deal_stage_history_org_stage ON deal_stage_history (org_id, stage_id);
+
+-- Leads: people and companies not yet qualified, with their BANT qualification and score,
+-- until they are converted into a contact (a company, a deal) and become read-only.
+CREATE TABLE leads (
+    id                    TEXT NOT NULL,
+    org_id                TEXT NOT NULL REFERENCES organizations (id),
+    first_name            TEXT,
+    last_name             TEXT,
+    sort_name             TEXT NOT NULL,
+    email                 TEXT,
+    phone                 TEXT,
+    job_title             TEXT,
+    company_name          TEXT,
+    company_domain        TEXT,
+    industry              TEXT,
+    employee_count        BIGINT,
+    -- ISO 3166-1 alpha-2
+    country               TEXT,
+    source                TEXT,
+    -- new, working, nurturing, qualified, disqualified, converted
+    status                TEXT NOT NULL,
+    disqualified_reason   TEXT,
+    budget_amount         BIGINT,
+    budget_currency       TEXT,
+    authority             TEXT,
+    need                  TEXT,
+    -- YYYY-MM-DD: when the lead means to buy
+    timeline              TEXT,
+    owner_id              TEXT REFERENCES users (id),
+    score                 INTEGER NOT NULL DEFAULT 0,
+    converted_at          TIMESTAMP,
+    -- JSON {"contact_id", "company_id", "deal_id"} of what a converted lead became
+    converted_to          TEXT,
+    tags                  TEXT NOT NULL,
+    external_ids          TEXT NOT NULL,
+    custom                TEXT NOT NULL DEFAULT '{}',
+    created_at            TIMESTAMP NOT NULL,
+    updated_at            TIMESTAMP NOT NULL,
+    deleted_at            TIMESTAMP,
+    version               BIGINT NOT NULL DEFAULT 1,
+    PRIMARY KEY (org_id, id)
+);
+CREATE INDEX leads_org_created ON leads (org_id, created_at, id);
+CREATE INDEX leads_org_updated ON leads (org_id, updated_at, id);
+CREATE INDEX leads_org_sort_name ON leads (org_id, sort_name, id);
+CREATE INDEX leads_org_score ON leads (org_id, score, id);
+CREATE INDEX leads_org_status ON leads (org_id, status);
+CREATE INDEX leads_org_owner ON leads (org_id, owner_id);
+CREATE INDEX leads_org_email ON leads (org_id, email);
+CREATE INDEX leads_org_deleted ON leads (org_id, deleted_at) WHERE deleted_at IS NOT NULL;

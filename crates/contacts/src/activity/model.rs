@@ -196,6 +196,27 @@ pub fn set_targets(conn: &mut DbConnection, scope: &Scope, id: &str, targets: &[
     Ok(())
 }
 
+/// Makes every activity about `from` about `to` as well (a converted lead's activities follow
+/// the contact it became), in one statement: how many links it added.
+pub fn carry_over(conn: &mut DbConnection, scope: &Scope, from: &Target, to: &Target) -> ApiResult<usize> {
+    let text = Piece::text;
+    let sql = |s: &str| Piece::Sql(s.to_string());
+    Ok(crm_core::sql::Statement::new(vec![
+        sql("INSERT INTO activity_links (org_id, activity_id, record_type, record_id) SELECT org_id, activity_id, "),
+        text(&to.record_type),
+        sql(", "),
+        text(&to.record_id),
+        sql(" FROM activity_links WHERE org_id = "),
+        text(scope.org_id()),
+        sql(" AND record_type = "),
+        text(&from.record_type),
+        sql(" AND record_id = "),
+        text(&from.record_id),
+        sql(" ON CONFLICT DO NOTHING"),
+    ])
+    .execute(conn)?)
+}
+
 /// The `INSERT` of a new activity's links (none for none), to go with its row.
 pub fn target_rows(scope: &Scope, id: &str, targets: &[Target]) -> Option<Vec<Piece>> {
     let text = Piece::text;

@@ -213,6 +213,12 @@ pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, company: &Normal
     plan_create(conn, actor, company)?.write(conn)
 }
 
+/// Creates a company on the caller's connection: for other domains' use cases (a converted
+/// lead), in their transaction.
+pub fn create_from(conn: &mut DbConnection, actor: &Actor, input: CompanyIn) -> ApiResult<CompanyOut> {
+    create_in(conn, actor, &normalize(input)?)
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<CompanyOut> {
     actor.require(permissions::CONTACTS, Action::Read)?;
     let scope = actor.scope();

@@ -338,6 +338,19 @@ pub(crate) fn create_in(
     plan_create(conn, keys, actor, contact)?.write(conn)
 }
 
+/// Creates a contact on the caller's connection: for other domains' use cases (a converted
+/// lead), in their transaction.
+pub fn create_from(conn: &mut DbConnection, keys: &Keys, actor: &Actor, input: ContactIn) -> ApiResult<ContactOut> {
+    let region = region_for(conn, &actor.scope(), &input)?;
+    let contact = normalize(input, &region)?;
+    create_in(conn, keys, actor, &contact)
+}
+
+/// The live contact holding this (normalized) e-mail, whoever may see it.
+pub fn holding_email(conn: &mut DbConnection, scope: &Scope, email: &str) -> ApiResult<Option<String>> {
+    Ok(model::holder_of_emails(conn, &scope.unrestricted(), &[email.to_string()], None)?.map(|(id, _)| id))
+}
+
 /// A contact's creation, worked out by reads alone: its row, e-mails, search words, tags,
 /// external ids and custom value index go with its audit row and event in one statement on
 /// PostgreSQL; the record is what they store, not read back.

@@ -34,8 +34,8 @@ pub async fn link(
     state.db.write(move |conn| link_in(conn, &actor, &contact_id, &company_id, input)).await
 }
 
-/// Links on the caller's connection (the link endpoint, imports).
-pub(crate) fn link_in(
+/// Links on the caller's connection (the link endpoint, imports, other domains' use cases).
+pub fn link_in(
     conn: &mut DbConnection,
     actor: &Actor,
     contact_id: &str,

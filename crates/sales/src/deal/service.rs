@@ -410,6 +410,19 @@ pub async fn create(state: &AppState, actor: &Actor, input: DealIn) -> ApiResult
     }
 }
 
+/// Creates a deal on the caller's connection (a converted lead's), with the organization's
+/// default pipeline when it has none yet.
+pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, input: DealIn) -> ApiResult<DealOut> {
+    let deal = normalize(input)?;
+    match plan_create(conn, actor, &deal) {
+        Err(e) if e.errors.iter().any(|f| f.code == NO_PIPELINE) => {
+            crate::pipeline::service::default_pipeline(conn, actor)?;
+            plan_create(conn, actor, &deal)?.write(conn)
+        }
+        planned => planned?.write(conn),
+    }
+}
+
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<DealOut> {
     actor.require(permissions::DEALS, Action::Read)?;
     let scope = actor.scope();

@@ -7,6 +7,7 @@ pub use crm_test_support::both;
 
 mod dataset;
 mod deals;
+mod leads;
 mod pipelines;
 
 use crm_test_support::TestApp;

@@ -1,0 +1,190 @@
+//! Leads: fields and their checks, lists and searches, upserts, trash, and conversion into a
+//! contact, a company and a deal without duplicates, once.
+
+use crm_test_support::TestApp;
+use serde_json::{Value, json};
+
+use crate::{both, events, id};
+
+fn grace() -> Value {
+    json!({
+        "first_name": "Grace", "last_name": "Hopper", "email": "Grace@Globex.example", "phone": "+1 415 555 0132",
+        "job_title": "CTO", "company_name": "Globex", "company_domain": "https://www.globex.example/", "industry": "Software",
+        "employee_count": 120, "country": "US", "source": "webinar", "status": "working",
+        "budget": {"amount": 5000000, "currency": "USD"}, "authority": "decision_maker",
+        "need": "Replace the spreadsheet pipeline", "timeline": "2027-03-31", "tags": ["inbound"],
+        "external_ids": {"marketo": "L-99"}
+    })
+}
+
+async fn leads_are_checked_listed_and_upserted(app: TestApp) {
+    let created = app.post("/v1/leads", &app.sales_token, grace()).await;
+    created.expect(201);
+    let lead = id(&created.body);
+    assert_eq!(created.body["email"], "grace@globex.example");
+    assert_eq!(created.body["phone"], "+14155550132");
+    assert_eq!(created.body["company_domain"], "globex.example");
+    assert_eq!(created.body["status"], "working");
+    assert_eq!(created.body["budget"], json!({"amount": 5000000, "currency": "USD"}));
+    assert_eq!(created.body["score"], 0);
+    assert_eq!(created.body["converted_to"], Value::Null);
+
+    let before = app.count("leads");
+    for (body, pointer) in [
+        (json!({"email": "not an e-mail"}), "/email"),
+        (json!({"last_name": "X", "country": "USA"}), "/country"),
+        (json!({"last_name": "X", "status": "disqualified"}), "/disqualified_reason"),
+        (json!({"last_name": "X", "status": "converted"}), "/status"),
+        (json!({"last_name": "X", "budget": {"amount": -1, "currency": "USD"}}), "/budget/amount"),
+        (json!({"job_title": "CTO"}), "/last_name"),
+        (json!({"last_name": "X", "owner_id": "usr_nobody"}), "/owner_id"),
+    ] {
+        let reply = app.post("/v1/leads", &app.sales_token, body.clone()).await;
+        reply.expect(422);
+        assert!(reply.text.contains(pointer), "{body}: {}", reply.text);
+    }
+    app.post("/v1/leads", &app.read_only_token, json!({"last_name": "X"})).await.expect(403);
+    assert_eq!(app.count("leads"), before);
+    app.get(&format!("/v1/leads/{lead}"), &app.other_org_key).await.expect(404);
+
+    let disqualified = app
+        .post(
+            "/v1/leads",
+            &app.sales_token,
+            json!({"email": "spam@example.com", "status": "disqualified", "disqualified_reason": "Spam"}),
+        )
+        .await;
+    disqualified.expect(201);
+    let listed = app.get("/v1/leads?status=working", &app.read_only_token).await;
+    listed.expect(200);
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    let by_email = app.get("/v1/leads?email=GRACE@globex.example", &app.admin_key).await;
+    assert_eq!(by_email.body["data"][0]["id"], lead.as_str());
+    let search = json!({"filter": {"all": [{"field": "timeline", "op": "lt", "value": "2027-06-01"}, {"field": "budget_amount", "op": "gte", "value": 1000}]}});
+    let found = app.post("/v1/leads/search", &app.admin_key, search).await;
+    found.expect(200);
+    assert_eq!(found.body["data"].as_array().unwrap().len(), 1);
+    let text = app.post("/v1/leads/search", &app.admin_key, json!({"query": "globex"})).await;
+    assert_eq!(text.body["data"].as_array().unwrap().len(), 1);
+
+    // An upsert by external id creates, then sets only the fields given.
+    let url = "/v1/external-ids/marketo/L-100/lead";
+    let first = app.put(url, &app.sales_token, json!({"last_name": "Lovelace", "source": "form"})).await;
+    first.expect(201);
+    assert_eq!(first.body["external_ids"], json!({"marketo": "L-100"}));
+    let second = app.put(url, &app.sales_token, json!({"status": "qualified"})).await;
+    second.expect(200);
+    assert_eq!((second.body["id"].as_str(), second.body["source"].as_str()), (first.body["id"].as_str(), Some("form")));
+    assert_eq!(second.body["status"], "qualified");
+    let again = app.put(url, &app.sales_token, json!({"status": "qualified"})).await;
+    again.expect(200);
+    assert_eq!(again.body["version"], second.body["version"], "the same fields again change nothing");
+
+    // Trash and back.
+    app.delete(&format!("/v1/leads/{lead}"), &app.sales_token).await.expect(204);
+    app.get(&format!("/v1/leads/{lead}"), &app.admin_key).await.expect(404);
+    let restored = app.post(&format!("/v1/leads/{lead}/restore"), &app.sales_token, json!({})).await;
+    restored.expect(200);
+    assert_eq!(restored.body["external_ids"], json!({"marketo": "L-99"}));
+    let kinds: Vec<String> =
+        events(&app, "lead.*").await.into_iter().filter(|(_, of)| *of == lead).map(|(t, _)| t).collect();
+    assert_eq!(kinds, ["lead.created", "lead.deleted", "lead.restored"]);
+}
+
+async fn conversion_links_what_exists_and_creates_the_rest_once(app: TestApp) {
+    // Globex and Grace exist already: the conversion links them.
+    let company =
+        app.post("/v1/companies", &app.admin_key, json!({"name": "Globex Corp", "domain": "globex.example"})).await;
+    let contact = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "G.", "emails": [{"address": "grace@globex.example"}]}),
+        )
+        .await;
+    let lead = id(&app.post("/v1/leads", &app.sales_token, grace()).await.body);
+    let note = app
+        .post(
+            "/v1/activities",
+            &app.sales_token,
+            json!({"kind": "note", "body": "Met at the webinar", "about": [{"record_type": "lead", "id": lead}]}),
+        )
+        .await;
+    note.expect(201);
+    let (contacts, companies) = (app.count("contacts"), app.count("companies"));
+
+    app.post(&format!("/v1/leads/{lead}/convert"), &app.other_org_key, json!({})).await.expect(404);
+    app.post(&format!("/v1/leads/{lead}/convert"), &app.read_only_token, json!({})).await.expect(403);
+    app.post(&format!("/v1/leads/{lead}/convert"), &app.sales_token, json!({"contact_id": "con_nobody"}))
+        .await
+        .expect(422);
+    let converted = app
+        .post(&format!("/v1/leads/{lead}/convert"), &app.sales_token, json!({"deal": {"name": "Globex: first order"}}))
+        .await;
+    converted.expect(200);
+    assert_eq!(converted.body["contact_id"], contact.body["id"]);
+    assert_eq!(converted.body["contact_created"], false);
+    assert_eq!(converted.body["company_id"], company.body["id"]);
+    assert_eq!(converted.body["company_created"], false);
+    assert_eq!((app.count("contacts"), app.count("companies")), (contacts, companies), "nothing duplicated");
+    let deal = app.get(&format!("/v1/deals/{}", converted.body["deal_id"].as_str().unwrap()), &app.admin_key).await;
+    deal.expect(200);
+    assert_eq!(deal.body["amount"], json!({"amount": 5000000, "currency": "USD"}), "the budget");
+    assert_eq!(deal.body["company_id"], company.body["id"]);
+    assert_eq!(deal.body["contacts"][0]["contact_id"], contact.body["id"]);
+    let lead_now = &converted.body["lead"];
+    assert_eq!(lead_now["status"], "converted");
+    assert_eq!(lead_now["converted_to"]["deal_id"], deal.body["id"]);
+    assert!(lead_now["converted_at"].is_string());
+
+    // The lead's activity follows the contact, the company and the deal.
+    for url in [
+        format!("/v1/contacts/{}/timeline", id(&contact.body)),
+        format!("/v1/companies/{}/timeline", id(&company.body)),
+        format!("/v1/deals/{}/timeline", id(&deal.body)),
+    ] {
+        let timeline = app.get(&url, &app.sales_token).await;
+        timeline.expect(200);
+        assert!(
+            timeline.body["data"].as_array().unwrap().iter().any(|i| i["activity"]["id"] == note.body["id"]),
+            "{url}: {}",
+            timeline.text
+        );
+    }
+    let links = app.get(&format!("/v1/contacts/{}/companies", id(&contact.body)), &app.admin_key).await;
+    assert_eq!(links.body["data"][0]["company"]["id"], company.body["id"], "{}", links.text);
+
+    // Read-only from now on.
+    app.patch(&format!("/v1/leads/{lead}"), &app.sales_token, json!({"need": "x"}))
+        .await
+        .expect_problem(409, "lead_converted");
+    app.post(&format!("/v1/leads/{lead}/convert"), &app.sales_token, json!({}))
+        .await
+        .expect_problem(409, "lead_converted");
+    let kinds: Vec<String> =
+        events(&app, "lead.*").await.into_iter().filter(|(_, of)| *of == lead).map(|(t, _)| t).collect();
+    assert_eq!(kinds, ["lead.created", "lead.converted"]);
+
+    // A lead nobody knows yet: its contact and company are created, once, however many
+    // conversions race.
+    let fresh = json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@analytical.example", "company_name": "Analytical Engines", "company_domain": "analytical.example"});
+    let fresh = id(&app.post("/v1/leads", &app.sales_token, fresh).await.body);
+    let url = format!("/v1/leads/{fresh}/convert");
+    let replies = futures_util::future::join_all((0..5).map(|_| app.post(&url, &app.sales_token, json!({})))).await;
+    let won: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(won.len(), 1, "{:?}", replies.iter().map(|r| r.text.clone()).collect::<Vec<_>>());
+    for reply in replies.iter().filter(|r| r.status != 200) {
+        reply.expect_problem(409, "lead_converted");
+    }
+    assert_eq!(
+        (won[0].body["contact_created"].as_bool(), won[0].body["company_created"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!((app.count("contacts"), app.count("companies")), (contacts + 1, companies + 1));
+    let created =
+        app.get(&format!("/v1/contacts/{}", won[0].body["contact_id"].as_str().unwrap()), &app.admin_key).await;
+    assert_eq!(created.body["emails"][0]["address"], "ada@analytical.example");
+    assert_eq!(created.body["lifecycle_stage"], "sales_qualified");
+}
+
+both!(leads_are_checked_listed_and_upserted, conversion_links_what_exists_and_creates_the_rest_once);
