@@ -31,6 +31,7 @@ pub mod schema;
 pub mod scope;
 pub mod search;
 pub mod search_index;
+pub mod sequence;
 pub mod sessions;
 pub mod signature;
 pub mod sql;

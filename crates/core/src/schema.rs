@@ -338,6 +338,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    number_sequences (org_id, name) {
+        org_id -> Text,
+        name -> Text,
+        last -> BigInt,
+    }
+}
+
+diesel::table! {
     rate_limit_counters (key, window_start) {
         key -> Text,
         window_start -> BigInt,

@@ -5,6 +5,10 @@ use crm_core::registry::EventType;
 const PIPELINE: Option<&str> = Some("PipelineOut");
 const DEAL: Option<&str> = Some("DealOut");
 const LEAD: Option<&str> = Some("LeadOut");
+const PRODUCT: Option<&str> = Some("ProductOut");
+const PRICE_BOOK: Option<&str> = Some("PriceBookOut");
+const QUOTE: Option<&str> = Some("QuoteOut");
+const ORDER: Option<&str> = Some("OrderOut");
 
 pub const EVENTS: &[EventType] = &[
     EventType::new("lead.created", "A lead was created (by the API or an upsert).", LEAD),
@@ -35,7 +39,8 @@ pub const EVENTS: &[EventType] = &[
     ),
     EventType::new(
         "deal.stage_changed",
-        "A deal moved to another open stage (of its pipeline or another one), perhaps with other changes.",
+        "A deal moved to another stage of the same kind (of its pipeline or another one), perhaps with other \
+         changes.",
         DEAL,
     ),
     EventType::new("deal.won", "A deal moved to a won stage.", DEAL),
@@ -43,4 +48,20 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("deal.reopened", "A won or lost deal moved back to an open stage.", DEAL),
     EventType::new("deal.deleted", "A deal was moved to the trash.", DEAL),
     EventType::new("deal.restored", "A deal was restored from the trash.", DEAL),
+    EventType::new("product.created", "A product was created.", PRODUCT),
+    EventType::new("product.updated", "A product's SKU, name, description, state or list prices changed.", PRODUCT),
+    EventType::new("product.deleted", "A product no line named was deleted.", PRODUCT),
+    EventType::new("price_book.created", "A price book was created.", PRICE_BOOK),
+    EventType::new("price_book.updated", "A price book's name, state or prices changed.", PRICE_BOOK),
+    EventType::new("price_book.deleted", "A price book was deleted.", PRICE_BOOK),
+    EventType::new("quote.created", "A draft quote was created, with its number.", QUOTE),
+    EventType::new("quote.updated", "A draft quote's lines, dates, notes or links changed.", QUOTE),
+    EventType::new("quote.sent", "A quote was sent: it no longer changes.", QUOTE),
+    EventType::new("quote.accepted", "A sent quote was accepted (`order_id` names the order it became).", QUOTE),
+    EventType::new("quote.rejected", "A sent quote was rejected.", QUOTE),
+    EventType::new("quote.expired", "A sent quote's `valid_until` passed undecided.", QUOTE),
+    EventType::new("quote.deleted", "A draft quote was deleted.", QUOTE),
+    EventType::new("order.created", "An order was created (from an accepted quote or directly).", ORDER),
+    EventType::new("order.updated", "An order's status, customer, deal or external ids changed.", ORDER),
+    EventType::new("order.cancelled", "An order was cancelled.", ORDER),
 ];

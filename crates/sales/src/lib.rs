@@ -8,8 +8,13 @@
 pub mod deal;
 pub mod events;
 pub mod lead;
+pub mod line_item;
+pub mod order;
 pub mod permissions;
 pub mod pipeline;
+pub mod price_book;
+pub mod product;
+pub mod quote;
 pub mod schema;
 
 use crm_core::registry::{Domain, ResourceSpec, WriteExample};
@@ -20,15 +25,24 @@ pub const DOMAIN: Domain = Domain {
     name: "sales",
     configure,
     settings: None,
-    jobs: |_| {},
-    schedules: &[],
-    permissions: &[permissions::LEADS, permissions::DEALS, permissions::PIPELINES],
+    jobs: register_jobs,
+    schedules: &[crm_core::jobs::Schedule {
+        kind: quote::service::EXPIRE_KIND,
+        every: std::time::Duration::from_secs(3600),
+    }],
+    permissions: &[permissions::LEADS, permissions::DEALS, permissions::PIPELINES, permissions::PRODUCTS],
     events: events::EVENTS,
     background: &[],
     tags: &[
         ("Leads", "Prospects not yet qualified: BANT, status, score, conversion into a contact, company and deal"),
         ("Pipelines", "Sales pipelines with their ordered stages (win probability, open / won / lost), and the board"),
         ("Deals", "Opportunities: amount, close date, stage and its history, owner, company, contacts, win and loss"),
+        ("Products", "What is sold: products by SKU with list prices per currency, and price books"),
+        (
+            "Quotes",
+            "Priced offers for deals, numbered without gaps: draft, sent, accepted (into an order), rejected, expired",
+        ),
+        ("Orders", "What customers bought, with their lines, and the purchase history of contacts and companies"),
     ],
     resources: &[
         ResourceSpec {
@@ -53,6 +67,52 @@ pub const DOMAIN: Domain = Domain {
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "New business"}"#),
                 patches: &[r#"{"name": "New business (EMEA)"}"#, r#"{"position": 3}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: product::model::RECORD_TYPE,
+            id_prefix: product::model::ID_PREFIX,
+            path: "/v1/products",
+            permission: permissions::PRODUCTS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"sku": "GTX-PRO", "name": "GTX Pro"}"#),
+                patches: &[r#"{"description": "Workstation"}"#, r#"{"name": "GTX Pro 2"}"#, r#"{"active": false}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: price_book::model::RECORD_TYPE,
+            id_prefix: price_book::model::ID_PREFIX,
+            path: "/v1/price-books",
+            permission: permissions::PRODUCTS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Partners 2027"}"#),
+                patches: &[r#"{"description": "For resellers"}"#, r#"{"active": false}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: quote::model::RECORD_TYPE,
+            id_prefix: quote::model::ID_PREFIX,
+            path: "/v1/quotes",
+            permission: permissions::DEALS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"deal_id": "{deal_id}", "currency": "USD"}"#),
+                patches: &[r#"{"notes": "Net 30"}"#, r#"{"valid_until": "2099-01-31"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: order::model::RECORD_TYPE,
+            id_prefix: order::model::ID_PREFIX,
+            path: "/v1/orders",
+            permission: permissions::DEALS,
+            writes: Some(WriteExample {
+                create: Some(
+                    r#"{"currency": "USD", "lines": [{"description": "Support", "unit_price": {"amount": 5000, "currency": "USD"}}]}"#,
+                ),
+                patches: &[r#"{"status": "paid"}"#, r#"{"external_ids": {"erp": "SO-1"}}"#],
             }),
             ..ResourceSpec::BASE
         },
@@ -108,7 +168,36 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(deal::routes::lose_deal)
         .service(deal::routes::get_deal_stage_history)
         .service(deal::routes::get_deal_timeline)
-        .service(deal::routes::get_deal_history);
+        .service(deal::routes::get_deal_history)
+        .service(product::routes::list_products)
+        .service(product::routes::create_product)
+        .service(product::routes::get_product)
+        .service(product::routes::update_product)
+        .service(product::routes::delete_product)
+        .service(price_book::routes::list_price_books)
+        .service(price_book::routes::create_price_book)
+        .service(price_book::routes::get_price_book)
+        .service(price_book::routes::update_price_book)
+        .service(price_book::routes::delete_price_book)
+        .service(quote::routes::list_quotes)
+        .service(quote::routes::create_quote)
+        .service(quote::routes::get_quote)
+        .service(quote::routes::update_quote)
+        .service(quote::routes::delete_quote)
+        .service(quote::routes::send_quote)
+        .service(quote::routes::accept_quote)
+        .service(quote::routes::reject_quote)
+        .service(order::routes::list_orders)
+        .service(order::routes::create_order)
+        .service(order::routes::get_order)
+        .service(order::routes::update_order)
+        .service(order::routes::get_contact_purchases)
+        .service(order::routes::get_company_purchases);
+}
+
+/// The domain's background jobs: the hourly expiry of sent quotes past their date.
+fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+    registry.register(quote::service::EXPIRE_KIND, quote::service::run_expire);
 }
 
 #[cfg(test)]
@@ -121,5 +210,13 @@ mod tests {
         assert_eq!(sort_of::<crate::lead::dto::LeadsQuery>("sort"), Some(crate::lead::model::SORTS.pattern(true)));
         let pipelines = Some(crate::pipeline::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::pipeline::dto::PipelinesQuery>("sort"), pipelines);
+        let products = Some(crate::product::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::product::dto::ProductsQuery>("sort"), products);
+        let books = Some(crate::price_book::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::price_book::dto::PriceBooksQuery>("sort"), books);
+        let quotes = Some(crate::quote::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::quote::dto::QuotesQuery>("sort"), quotes);
+        let orders = Some(crate::order::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::order::dto::OrdersQuery>("sort"), orders);
     }
 }

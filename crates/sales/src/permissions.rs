@@ -3,9 +3,9 @@
 use crm_core::auth::Role;
 use crm_core::auth::permissions::{Resource, Who};
 
-/// Deals, their contacts and stage history, the board and the summary.
+/// Deals (their contacts, stage history, board and summary), quotes and orders.
 pub const DEALS: Resource = Resource {
-    label: "deals",
+    label: "deals, quotes and orders",
     scope: Some("sales"),
     read: Who::Everyone,
     write: Who::AllBut(&[Role::ReadOnly, Role::Support]),
@@ -23,3 +23,12 @@ pub const PIPELINES: Resource = Resource {
 /// Leads: marketing brings them in, sales works and converts them.
 pub const LEADS: Resource =
     Resource { label: "leads", scope: Some("sales"), read: Who::Everyone, write: Who::AllBut(&[Role::ReadOnly]) };
+
+/// Products and price books: everybody reads them (lines name them); admins and managers set
+/// what is sold and at what price.
+pub const PRODUCTS: Resource = Resource {
+    label: "products and price books",
+    scope: Some("sales"),
+    read: Who::Everyone,
+    write: Who::Only(&[Role::Admin, Role::Manager]),
+};

@@ -113,11 +113,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    products (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        sku -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_prices (org_id, product_id, currency) {
+        org_id -> Text,
+        product_id -> Text,
+        currency -> Text,
+        unit_price -> BigInt,
+    }
+}
+
+diesel::table! {
+    price_books (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    price_book_entries (org_id, price_book_id, product_id, currency) {
+        org_id -> Text,
+        price_book_id -> Text,
+        product_id -> Text,
+        currency -> Text,
+        unit_price -> BigInt,
+    }
+}
+
+diesel::table! {
+    quotes (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        number -> Text,
+        deal_id -> Text,
+        contact_id -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        price_book_id -> Nullable<Text>,
+        currency -> Text,
+        status -> Text,
+        valid_until -> Text,
+        notes -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        number -> Text,
+        quote_id -> Nullable<Text>,
+        deal_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        currency -> Text,
+        status -> Text,
+        placed_at -> Timestamp,
+        external_ids -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    line_items (org_id, record_type, record_id, position) {
+        org_id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        position -> Integer,
+        product_id -> Nullable<Text>,
+        sku -> Nullable<Text>,
+        description -> Text,
+        quantity_milli -> BigInt,
+        unit_price -> BigInt,
+        discount_bp -> Integer,
+        tax_bp -> Integer,
+        subtotal -> BigInt,
+        discount -> BigInt,
+        tax -> BigInt,
+        total -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
     deals,
     deal_contacts,
     deal_stage_history,
-    leads
+    leads,
+    products,
+    product_prices,
+    price_books,
+    price_book_entries,
+    quotes,
+    orders,
+    line_items,
 );

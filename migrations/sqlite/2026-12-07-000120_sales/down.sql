@@ -1,3 +1,10 @@
+DROP TABLE line_items;
+DROP TABLE orders;
+DROP TABLE quotes;
+DROP TABLE price_book_entries;
+DROP TABLE price_books;
+DROP TABLE product_prices;
+DROP TABLE products;
 DROP TABLE leads;
 DROP TABLE deal_stage_history;
 DROP TABLE deal_contacts;

@@ -60,8 +60,9 @@ CREATE TABLE deals (
     version            BIGINT NOT NULL DEFAULT 1,
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, pipeline_id) REFERENCES pipelines (org_id, id),
-    FOREIGN KEY (org_id, stage_id) REFERENCES pipeline_stages (org_id, id),
-    FOREIGN KEY (org_id, company_id) REFERENCES companies (org_id, id)
+    -- No foreign key to companies: the trash purge deletes companies for good, and a deal
+    -- keeps the id of the company it was with.
+    FOREIGN KEY (org_id, stage_id) REFERENCES pipeline_stages (org_id, id)
 );
 CREATE INDEX deals_org_created ON deals (org_id, created_at, id);
 CREATE INDEX deals_org_updated ON deals (org_id, updated_at, id);
@@ -83,7 +84,8 @@ CREATE TABLE deal_contacts (
     created_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (org_id, deal_id, contact_id),
     FOREIGN KEY (org_id, deal_id) REFERENCES deals (org_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (org_id, contact_id) REFERENCES contacts (org_id, id)
+    -- A contact purged from the trash leaves the deals it was on.
+    FOREIGN KEY (org_id, contact_id) REFERENCES contacts (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX deal_contacts_org_contact ON deal_contacts (org_id, contact_id);
 
@@ -151,3 +153,132 @@ CREATE INDEX leads_org_status ON leads (org_id, status);
 CREATE INDEX leads_org_owner ON leads (org_id, owner_id);
 CREATE INDEX leads_org_email ON leads (org_id, email);
 CREATE INDEX leads_org_deleted ON leads (org_id, deleted_at) WHERE deleted_at IS NOT NULL;
+
+-- Products with a list price per currency, and price books (named price lists).
+CREATE TABLE products (
+    id           TEXT NOT NULL,
+    org_id       TEXT NOT NULL REFERENCES organizations (id),
+    sku          TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    description  TEXT,
+    active       BOOLEAN NOT NULL,
+    version      BIGINT NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX products_org_sku ON products (org_id, sku);
+CREATE INDEX products_org_created ON products (org_id, created_at, id);
+CREATE INDEX products_org_name ON products (org_id, name, id);
+
+CREATE TABLE product_prices (
+    org_id      TEXT NOT NULL REFERENCES organizations (id),
+    product_id  TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    unit_price  BIGINT NOT NULL,
+    PRIMARY KEY (org_id, product_id, currency),
+    FOREIGN KEY (org_id, product_id) REFERENCES products (org_id, id) ON DELETE CASCADE
+);
+
+CREATE TABLE price_books (
+    id           TEXT NOT NULL,
+    org_id       TEXT NOT NULL REFERENCES organizations (id),
+    name         TEXT NOT NULL,
+    description  TEXT,
+    active       BOOLEAN NOT NULL,
+    version      BIGINT NOT NULL DEFAULT 1,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX price_books_org_name ON price_books (org_id, name);
+CREATE INDEX price_books_org_created ON price_books (org_id, created_at, id);
+
+CREATE TABLE price_book_entries (
+    org_id         TEXT NOT NULL REFERENCES organizations (id),
+    price_book_id  TEXT NOT NULL,
+    product_id     TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    unit_price     BIGINT NOT NULL,
+    PRIMARY KEY (org_id, price_book_id, product_id, currency),
+    FOREIGN KEY (org_id, price_book_id) REFERENCES price_books (org_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (org_id, product_id) REFERENCES products (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX price_book_entries_org_product ON price_book_entries (org_id, product_id);
+
+-- Quotes of deals, numbered per organization (number_sequences), and orders.
+CREATE TABLE quotes (
+    id                TEXT NOT NULL,
+    org_id            TEXT NOT NULL REFERENCES organizations (id),
+    number            TEXT NOT NULL,
+    deal_id           TEXT NOT NULL,
+    contact_id        TEXT,
+    company_id        TEXT,
+    price_book_id     TEXT,
+    currency          TEXT NOT NULL,
+    -- draft, sent, accepted, rejected, expired
+    status            TEXT NOT NULL,
+    -- YYYY-MM-DD
+    valid_until       TEXT NOT NULL,
+    notes             TEXT,
+    rejection_reason  TEXT,
+    order_id          TEXT,
+    sent_at           TIMESTAMP,
+    decided_at        TIMESTAMP,
+    version           BIGINT NOT NULL DEFAULT 1,
+    created_at        TIMESTAMP NOT NULL,
+    updated_at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, deal_id) REFERENCES deals (org_id, id)
+);
+CREATE UNIQUE INDEX quotes_org_number ON quotes (org_id, number);
+CREATE INDEX quotes_org_created ON quotes (org_id, created_at, id);
+CREATE INDEX quotes_org_deal ON quotes (org_id, deal_id);
+CREATE INDEX quotes_org_status ON quotes (org_id, status, valid_until);
+
+CREATE TABLE orders (
+    id            TEXT NOT NULL,
+    org_id        TEXT NOT NULL REFERENCES organizations (id),
+    number        TEXT NOT NULL,
+    quote_id      TEXT,
+    deal_id       TEXT,
+    contact_id    TEXT,
+    company_id    TEXT,
+    currency      TEXT NOT NULL,
+    -- pending, confirmed, paid, fulfilled, partially_refunded, refunded, cancelled
+    status        TEXT NOT NULL,
+    placed_at     TIMESTAMP NOT NULL,
+    external_ids  TEXT NOT NULL,
+    version       BIGINT NOT NULL DEFAULT 1,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX orders_org_number ON orders (org_id, number);
+CREATE INDEX orders_org_created ON orders (org_id, created_at, id);
+CREATE INDEX orders_org_contact ON orders (org_id, contact_id, placed_at);
+CREATE INDEX orders_org_company ON orders (org_id, company_id, placed_at);
+CREATE INDEX orders_org_deal ON orders (org_id, deal_id);
+
+-- The lines of deals, quotes and orders (`record_type`), priced in integer minor units.
+CREATE TABLE line_items (
+    org_id          TEXT NOT NULL REFERENCES organizations (id),
+    record_type     TEXT NOT NULL,
+    record_id       TEXT NOT NULL,
+    position        INTEGER NOT NULL,
+    product_id      TEXT,
+    sku             TEXT,
+    description     TEXT NOT NULL,
+    -- thousandths
+    quantity_milli  BIGINT NOT NULL,
+    unit_price      BIGINT NOT NULL,
+    -- hundredths of a percent
+    discount_bp     INTEGER NOT NULL,
+    tax_bp          INTEGER NOT NULL,
+    subtotal        BIGINT NOT NULL,
+    discount        BIGINT NOT NULL,
+    tax             BIGINT NOT NULL,
+    total           BIGINT NOT NULL,
+    PRIMARY KEY (org_id, record_type, record_id, position)
+);
+CREATE INDEX line_items_org_product ON line_items (org_id, product_id);

@@ -400,7 +400,7 @@ pub struct BoardQuery {
 /// Won, lost and open deals with the win rate.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "open": {"count": 1589, "amounts": []},
+    "open": {"count": 2089, "amounts": []},
     "won": {"count": 4238, "amounts": [{"amount": 1000553400, "currency": "USD"}]},
     "lost": {"count": 2473, "amounts": []},
     "win_rate": 0.6315

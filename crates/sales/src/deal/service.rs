@@ -394,30 +394,25 @@ fn shown_page(conn: &mut DbConnection, scope: &Scope, page: Page<(Schema, Deal)>
 
 pub async fn create(state: &AppState, actor: &Actor, input: DealIn) -> ApiResult<DealOut> {
     actor.require(permissions::DEALS, Action::Write)?;
-    let deal = std::sync::Arc::new(normalize(input)?);
-    let plan = |actor: Actor, deal: std::sync::Arc<Normalized>| {
-        move |conn: &mut DbConnection| plan_create(conn, &actor, &deal)
-    };
-    match state.db.write_planned(plan(actor.clone(), deal.clone())).await {
-        // The organization's first deal: its default pipeline first, in a transaction of its
-        // own (a plan only reads), then the deal.
-        Err(e) if e.errors.iter().any(|f| f.code == NO_PIPELINE) => {
-            let owner = actor.clone();
-            state.db.write(move |conn| crate::pipeline::service::default_pipeline(conn, &owner)).await?;
-            state.db.write_planned(plan(actor.clone(), deal)).await
-        }
-        done => done,
-    }
+    let deal = normalize(input)?;
+    let actor = actor.clone();
+    // In a transaction (not `write_planned`, whose plan reads outside one on PostgreSQL), so the
+    // pipeline's share lock holds the stage as read until the deal is in it.
+    state.db.write(move |conn| create_in_normalized(conn, &actor, &deal)).await
 }
 
 /// Creates a deal on the caller's connection (a converted lead's), with the organization's
 /// default pipeline when it has none yet.
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, input: DealIn) -> ApiResult<DealOut> {
-    let deal = normalize(input)?;
-    match plan_create(conn, actor, &deal) {
+    create_in_normalized(conn, actor, &normalize(input)?)
+}
+
+fn create_in_normalized(conn: &mut DbConnection, actor: &Actor, deal: &Normalized) -> ApiResult<DealOut> {
+    match plan_create(conn, actor, deal) {
+        // The organization's first deal: its default pipeline first.
         Err(e) if e.errors.iter().any(|f| f.code == NO_PIPELINE) => {
             crate::pipeline::service::default_pipeline(conn, actor)?;
-            plan_create(conn, actor, &deal)?.write(conn)
+            plan_create(conn, actor, deal)?.write(conn)
         }
         planned => planned?.write(conn),
     }

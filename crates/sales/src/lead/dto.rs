@@ -323,7 +323,7 @@ impl From<LeadOut> for LeadIn {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Globex: first order", "pipeline_id": "pipe_01jbz3m3x7f6ks6q0vd1tq2n5a"}))]
 pub struct ConvertDeal {
-    /// Default: the company's name (or the contact's), then "deal".
+    /// Default: the lead's company name, else "Deal".
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,

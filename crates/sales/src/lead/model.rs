@@ -197,6 +197,35 @@ fn find_in(conn: &mut DbConnection, scope: &Scope, id: &str, trashed: bool) -> A
     Ok(query.first(conn).optional()?)
 }
 
+/// What a stored lead's writes set, as stored.
+pub fn fields_of(l: &Lead) -> LeadFields {
+    let l = l.clone();
+    LeadFields {
+        first_name: l.first_name,
+        last_name: l.last_name,
+        email: l.email,
+        phone: l.phone,
+        job_title: l.job_title,
+        company_name: l.company_name,
+        company_domain: l.company_domain,
+        industry: l.industry,
+        employee_count: l.employee_count,
+        country: l.country,
+        source: l.source,
+        status: l.status,
+        disqualified_reason: l.disqualified_reason,
+        budget_amount: l.budget_amount,
+        budget_currency: l.budget_currency,
+        authority: l.authority,
+        need: l.need,
+        timeline: l.timeline,
+        owner_id: l.owner_id,
+        tags: l.tags,
+        external_ids: l.external_ids,
+        custom: l.custom,
+    }
+}
+
 /// The row's columns a write sets.
 fn columns(fields: &LeadFields) -> Vec<(&'static str, Piece)> {
     use Piece::{OptionalBigInt, OptionalText, Text};

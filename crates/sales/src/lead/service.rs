@@ -62,7 +62,7 @@ pub(crate) fn normalize(input: LeadIn, region: &str) -> ApiResult<Normalized> {
             None
         }
     };
-    let country = trimmed(input.country);
+    let country = trimmed(input.country).map(|c| c.to_uppercase());
     if country.as_ref().is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
         errors.push(FieldError::new("/country", "invalid_country", "must be an ISO 3166-1 alpha-2 code like US"));
     }
@@ -380,8 +380,10 @@ pub async fn upsert_by_external_id(
                 }
                 None => {
                     let mut input = input;
-                    ids.extend(input.external_ids.take().unwrap_or_default());
-                    input.external_ids = Some(ids);
+                    // The path's id wins over the body's for the same source.
+                    let mut given = input.external_ids.take().unwrap_or_default();
+                    given.append(&mut ids);
+                    input.external_ids = Some(given);
                     let region = region_for(conn, &scope, &input)?;
                     let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
                     Ok((created, true))
@@ -451,11 +453,11 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<L
             let scope = actor.scope();
             LEADS.lock(conn, &scope, &id)?;
             let trashed = model::find_deleted(conn, &scope, &id)?.ok_or_else(|| ApiError::not_found("deleted lead"))?;
-            let out = LeadOut::from(trashed);
-            records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &out.external_ids)?;
-            let lead = normalize(LeadIn::from(out), DEFAULT_REGION)?;
-            let title = lead.fields.title();
-            search_index::put(conn, &scope, &document(&id, &title, &lead.fields))?;
+            let fields = model::fields_of(&trashed);
+            let external_ids: BTreeMap<String, String> = serde_json::from_str(&fields.external_ids).unwrap_or_default();
+            records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
+            let title = fields.title();
+            search_index::put(conn, &scope, &document(&id, &title, &fields))?;
             LEADS.set_trashed(conn, &scope, &id, false)?;
             LEADS.bump(conn, &scope, &id, crm_core::time::now())?;
             let after = load(conn, &scope.unrestricted(), &id)?;
@@ -542,6 +544,13 @@ fn convert_in(
             (id, false)
         }
         (None, Some(id)) => (id, false),
+        (None, None) if lead.first_name.is_none() && lead.last_name.is_none() && lead.email.is_none() => {
+            return Err(ApiError::invalid_field(
+                "/contact_id",
+                "required",
+                "the lead has no name or e-mail to make a contact of: name the contact",
+            ));
+        }
         (None, None) => {
             let contact = ContactIn {
                 first_name: lead.first_name.clone(),
@@ -600,7 +609,10 @@ fn convert_in(
             }
         }
     };
-    if let Some(company) = &company_id {
+    // A contact already linked to the company keeps its link (and role) as it is.
+    if let Some(company) = &company_id
+        && crm_contacts::link::model::find(conn, &scope, &contact_id, company)?.is_none()
+    {
         let link = LinkIn { role: lead.job_title.clone(), ..Default::default() };
         crm_contacts::link::service::link_in(conn, actor, &contact_id, company, link)?;
     }

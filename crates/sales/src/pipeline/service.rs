@@ -40,13 +40,16 @@ fn default_stages() -> Vec<StageIn> {
 /// (`existing`), names unique, and at least one stage of each kind.
 fn planned_stages(pipeline_id: &str, given: Vec<StageIn>, existing: &[Stage]) -> ApiResult<Vec<Stage>> {
     let mut errors = Vec::new();
+    if !(3..=50).contains(&given.len()) {
+        errors.push(FieldError::new("/stages", "length", "a pipeline has 3 to 50 stages"));
+    }
     let (mut names, mut ids) = (HashSet::new(), HashSet::new());
     let mut stages = Vec::with_capacity(given.len());
     for (i, stage) in given.into_iter().enumerate() {
         let pointer = format!("/stages/{i}");
         let name = stage.name.trim().to_string();
-        if name.is_empty() {
-            errors.push(FieldError::new(format!("{pointer}/name"), "required", "a stage needs a name"));
+        if name.is_empty() || name.chars().count() > 100 {
+            errors.push(FieldError::new(format!("{pointer}/name"), "length", "a stage's name has 1 to 100 characters"));
         } else if !names.insert(name.to_lowercase()) {
             errors.push(FieldError::new(
                 format!("{pointer}/name"),
@@ -73,6 +76,9 @@ fn planned_stages(pipeline_id: &str, given: Vec<StageIn>, existing: &[Stage]) ->
             StageKind::Won => 100,
             StageKind::Lost => 0,
         });
+        if !(0..=100).contains(&probability) {
+            errors.push(FieldError::new(format!("{pointer}/probability"), "range", "a probability is 0 to 100"));
+        }
         stages.push(Stage {
             id,
             pipeline_id: pipeline_id.to_string(),
@@ -219,12 +225,16 @@ pub async fn update(
                 let scope = actor.scope();
                 let name = match patch.name {
                     Patch::Absent => before.name.clone(),
+                    Patch::Value(name) if name.chars().count() > 100 => {
+                        return Err(ApiError::invalid_field("/name", "length", "at most 100 characters"));
+                    }
                     Patch::Value(name) => required_name(&name)?,
                     Patch::Null => return Err(ApiError::invalid_field("/name", "required", "a pipeline needs a name")),
                 };
                 let position = match patch.position {
                     Patch::Absent => before.position,
-                    Patch::Value(position) => position,
+                    Patch::Value(position) if (0..=10_000).contains(&position) => position,
+                    Patch::Value(_) => return Err(ApiError::invalid_field("/position", "range", "0 to 10000")),
                     Patch::Null => {
                         return Err(ApiError::invalid_field("/position", "required", "a pipeline has a position"));
                     }

@@ -69,9 +69,15 @@ async fn leads_are_checked_listed_and_upserted(app: TestApp) {
 
     // An upsert by external id creates, then sets only the fields given.
     let url = "/v1/external-ids/marketo/L-100/lead";
-    let first = app.put(url, &app.sales_token, json!({"last_name": "Lovelace", "source": "form"})).await;
+    let first = app
+        .put(
+            url,
+            &app.sales_token,
+            json!({"last_name": "Lovelace", "source": "form", "external_ids": {"marketo": "L-7", "hubspot": "9"}}),
+        )
+        .await;
     first.expect(201);
-    assert_eq!(first.body["external_ids"], json!({"marketo": "L-100"}));
+    assert_eq!(first.body["external_ids"], json!({"hubspot": "9", "marketo": "L-100"}), "the path's id wins");
     let second = app.put(url, &app.sales_token, json!({"status": "qualified"})).await;
     second.expect(200);
     assert_eq!((second.body["id"].as_str(), second.body["source"].as_str()), (first.body["id"].as_str(), Some("form")));
@@ -164,6 +170,16 @@ async fn conversion_links_what_exists_and_creates_the_rest_once(app: TestApp) {
     let kinds: Vec<String> =
         events(&app, "lead.*").await.into_iter().filter(|(_, of)| *of == lead).map(|(t, _)| t).collect();
     assert_eq!(kinds, ["lead.created", "lead.converted"]);
+    // Trashed and restored, it is still converted.
+    app.delete(&format!("/v1/leads/{lead}"), &app.sales_token).await.expect(204);
+    let restored = app.post(&format!("/v1/leads/{lead}/restore"), &app.sales_token, json!({})).await;
+    restored.expect(200);
+    assert_eq!(restored.body["status"], "converted");
+    // A lead with a company alone needs the contact named.
+    let nameless = id(&app.post("/v1/leads", &app.sales_token, json!({"company_name": "Initech"})).await.body);
+    let reply = app.post(&format!("/v1/leads/{nameless}/convert"), &app.sales_token, json!({})).await;
+    reply.expect(422);
+    assert!(reply.text.contains("/contact_id"), "{}", reply.text);
 
     // A lead nobody knows yet: its contact and company are created, once, however many
     // conversions race.

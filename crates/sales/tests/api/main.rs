@@ -9,6 +9,7 @@ mod dataset;
 mod deals;
 mod leads;
 mod pipelines;
+mod quotes;
 
 use crm_test_support::TestApp;
 use serde_json::{Value, json};

@@ -92,6 +92,11 @@ async fn stages_reorder_and_go_only_when_empty(app: TestApp) {
     app.patch(&url, &app.admin_key, demo_won).await.expect_problem(409, "stage_has_deals");
     let foreign = json!({"stages": [{"id": "stage_nope", "name": "X"}, {"name": "W", "kind": "won"}, {"name": "L", "kind": "lost"}]});
     app.patch(&url, &app.admin_key, foreign).await.expect(422);
+    let odds = json!({"stages": [{"id": stages[1], "name": "Demo", "probability": 150}, {"name": "W", "kind": "won"}, {"name": "L", "kind": "lost"}]});
+    let reply = app.patch(&url, &app.admin_key, odds).await;
+    reply.expect(422);
+    assert!(reply.text.contains("/stages/0/probability"), "{}", reply.text);
+    app.patch(&url, &app.admin_key, json!({"position": -1})).await.expect(422);
     let after = app.get(&url, &app.admin_key).await;
     assert_eq!(after.body["stages"].as_array().unwrap().len(), 6);
     assert_eq!(after.body["version"], 2);
