@@ -9,6 +9,7 @@ const PRODUCT: Option<&str> = Some("ProductOut");
 const PRICE_BOOK: Option<&str> = Some("PriceBookOut");
 const QUOTE: Option<&str> = Some("QuoteOut");
 const ORDER: Option<&str> = Some("OrderOut");
+const QUOTA: Option<&str> = Some("QuotaOut");
 
 pub const EVENTS: &[EventType] = &[
     EventType::new("lead.created", "A lead was created (by the API or an upsert).", LEAD),
@@ -64,4 +65,12 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("order.created", "An order was created (from an accepted quote or directly).", ORDER),
     EventType::new("order.updated", "An order's status, customer, deal or external ids changed.", ORDER),
     EventType::new("order.cancelled", "An order was cancelled.", ORDER),
+    EventType::new(
+        "currency_rates.updated",
+        "The base currency or the exchange rates changed (the object's id is the organization's).",
+        Some("CurrencyRatesOut"),
+    ),
+    EventType::new("quota.created", "A quota was set for a user and period.", QUOTA),
+    EventType::new("quota.updated", "A quota's amount changed.", QUOTA),
+    EventType::new("quota.deleted", "A quota was deleted.", QUOTA),
 ];

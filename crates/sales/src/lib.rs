@@ -5,8 +5,10 @@
 //! `routes`. Deals are listed, searched, custom-fielded, tagged and indexed through crm-core's
 //! shared pieces; companies and contacts are crm-contacts' own.
 
+pub mod currency;
 pub mod deal;
 pub mod events;
+pub mod forecast;
 pub mod lead;
 pub mod line_item;
 pub mod order;
@@ -14,6 +16,7 @@ pub mod permissions;
 pub mod pipeline;
 pub mod price_book;
 pub mod product;
+pub mod quota;
 pub mod quote;
 pub mod schema;
 
@@ -30,7 +33,13 @@ pub const DOMAIN: Domain = Domain {
         kind: quote::service::EXPIRE_KIND,
         every: std::time::Duration::from_secs(3600),
     }],
-    permissions: &[permissions::LEADS, permissions::DEALS, permissions::PIPELINES, permissions::PRODUCTS],
+    permissions: &[
+        permissions::LEADS,
+        permissions::DEALS,
+        permissions::PIPELINES,
+        permissions::PRODUCTS,
+        permissions::SALES_SETTINGS,
+    ],
     events: events::EVENTS,
     background: &[],
     tags: &[
@@ -43,6 +52,10 @@ pub const DOMAIN: Domain = Domain {
             "Priced offers for deals, numbered without gaps: draft, sent, accepted (into an order), rejected, expired",
         ),
         ("Orders", "What customers bought, with their lines, and the purchase history of contacts and companies"),
+        (
+            "Forecasts",
+            "Forecasts by period in the organization's currency, currency rates, quotas and their attainment",
+        ),
     ],
     resources: &[
         ResourceSpec {
@@ -192,7 +205,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(order::routes::get_order)
         .service(order::routes::update_order)
         .service(order::routes::get_contact_purchases)
-        .service(order::routes::get_company_purchases);
+        .service(order::routes::get_company_purchases)
+        .service(currency::routes::get_currency_rates)
+        .service(currency::routes::set_currency_rates)
+        .service(forecast::routes::get_forecast)
+        .service(quota::routes::list_quotas)
+        .service(quota::routes::create_quota)
+        .service(quota::routes::get_quota)
+        .service(quota::routes::update_quota)
+        .service(quota::routes::delete_quota);
 }
 
 /// The domain's background jobs: the hourly expiry of sent quotes past their date.
@@ -216,6 +237,8 @@ mod tests {
         assert_eq!(sort_of::<crate::price_book::dto::PriceBooksQuery>("sort"), books);
         let quotes = Some(crate::quote::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::quote::dto::QuotesQuery>("sort"), quotes);
+        let quotas = Some(crate::quota::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::quota::dto::QuotasQuery>("sort"), quotas);
         let orders = Some(crate::order::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::order::dto::OrdersQuery>("sort"), orders);
     }

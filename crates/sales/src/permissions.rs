@@ -32,3 +32,11 @@ pub const PRODUCTS: Resource = Resource {
     read: Who::Everyone,
     write: Who::Only(&[Role::Admin, Role::Manager]),
 };
+
+/// The sales settings managers keep: currency rates and quotas. Everybody reads them.
+pub const SALES_SETTINGS: Resource = Resource {
+    label: "currency rates and quotas",
+    scope: Some("sales"),
+    read: Who::Everyone,
+    write: Who::Only(&[Role::Admin, Role::Manager]),
+};

@@ -221,6 +221,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    currency_settings (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        base_currency -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    currency_rates (org_id, currency) {
+        org_id -> Text,
+        currency -> Text,
+        rate -> BigInt,
+    }
+}
+
+diesel::table! {
+    quotas (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        period -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
@@ -235,4 +268,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotes,
     orders,
     line_items,
+    currency_settings,
+    currency_rates,
+    quotas,
 );

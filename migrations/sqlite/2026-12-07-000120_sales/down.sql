@@ -1,3 +1,6 @@
+DROP TABLE quotas;
+DROP TABLE currency_rates;
+DROP TABLE currency_settings;
 DROP TABLE line_items;
 DROP TABLE orders;
 DROP TABLE quotes;

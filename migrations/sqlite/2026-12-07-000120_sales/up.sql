@@ -282,3 +282,39 @@ CREATE TABLE line_items (
     PRIMARY KEY (org_id, record_type, record_id, position)
 );
 CREATE INDEX line_items_org_product ON line_items (org_id, product_id);
+
+-- The organization's base currency (one row, its id the organization's) and its rates, in
+-- billionths of the base currency per unit.
+CREATE TABLE currency_settings (
+    id             TEXT NOT NULL,
+    org_id         TEXT NOT NULL REFERENCES organizations (id),
+    base_currency  TEXT NOT NULL,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+
+CREATE TABLE currency_rates (
+    org_id    TEXT NOT NULL REFERENCES organizations (id),
+    currency  TEXT NOT NULL,
+    rate      BIGINT NOT NULL,
+    PRIMARY KEY (org_id, currency)
+);
+
+-- What each user is to win in a period (2026-Q4, 2026-11, 2026).
+CREATE TABLE quotas (
+    id          TEXT NOT NULL,
+    org_id      TEXT NOT NULL REFERENCES organizations (id),
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    period      TEXT NOT NULL,
+    amount      BIGINT NOT NULL,
+    currency    TEXT NOT NULL,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX quotas_org_user_period ON quotas (org_id, user_id, period);
+CREATE INDEX quotas_org_created ON quotas (org_id, created_at, id);
+CREATE INDEX quotas_org_period ON quotas (org_id, period, id);

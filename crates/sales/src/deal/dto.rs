@@ -175,7 +175,7 @@ pub struct DealPatch {
     "id": "deal_01jbz3m3x7f6ks6q0vd1tq2n5a", "name": "Acme: 250 seats", "amount": {"amount": 4500000, "currency": "USD"},
     "close_date": "2026-12-20", "pipeline_id": "pipe_01jbz3m3x7f6ks6q0vd1tq2n5a",
     "stage_id": "stage_01jbz3m3x7f6ks6q0vd1tq2n5b", "status": "open", "probability": 50,
-    "owner_id": "usr_01jbz3m3x7f6ks6q0vd1tq2n5a", "company_id": "co_01jbz3m3x7f6ks6q0vd1tq2n5a",
+    "owner_id": "user_01jbz3m3x7f6ks6q0vd1tq2n5a", "company_id": "co_01jbz3m3x7f6ks6q0vd1tq2n5a",
     "contacts": [{"contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "role": "decision_maker"}],
     "source": "webinar", "lost_reason": null, "next_step": "Send the proposal", "forecast_category": "best_case",
     "stage_entered_at": "2026-12-07T09:12:00Z", "closed_at": null,

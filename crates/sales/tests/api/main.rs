@@ -7,6 +7,7 @@ pub use crm_test_support::both;
 
 mod dataset;
 mod deals;
+mod forecasts;
 mod leads;
 mod pipelines;
 mod quotes;
