@@ -1,9 +1,13 @@
-//! crm-sales: the sales process. Pipelines with ordered stages, deals that move through them
-//! (with the people on them and every stay in a stage), the board and the sales summary.
+//! crm-sales: the sales process. Leads and their conversion; pipelines with ordered stages,
+//! deals that move through them (with the people on them and every stay in a stage), the board
+//! and the sales summary; products, price books, quotes and orders with exactly priced lines;
+//! currency rates, forecasts and quotas.
 //!
-//! One module per resource (`pipeline`, `deal`), each with `model`, `dto`, `service` and
-//! `routes`. Deals are listed, searched, custom-fielded, tagged and indexed through crm-core's
-//! shared pieces; companies and contacts are crm-contacts' own.
+//! One module per resource (`lead`, `pipeline`, `deal`, `product`, `price_book`, `quote`,
+//! `order`, `currency`, `quota`, and `forecast`, which only reads), each with `model`, `dto`,
+//! `service` and `routes`; `line_item` prices the lines of deals, quotes and orders. Records
+//! are listed, searched, custom-fielded, tagged and indexed through crm-core's shared pieces;
+//! companies and contacts are crm-contacts' own.
 
 pub mod currency;
 pub mod deal;

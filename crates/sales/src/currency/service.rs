@@ -137,7 +137,11 @@ pub async fn put(
         .db
         .write(move |conn| {
             let scope = actor.scope();
-            model::ensure(conn, &scope, &input.base_currency)?;
+            // A first PUT makes the row (version 1) that `GET` showed as version 0.
+            let if_match = match model::ensure(conn, &scope, &input.base_currency)? {
+                true => if_match.map(|v| if v == 0 { 1 } else { v }),
+                false => if_match,
+            };
             let id = scope.org_id().to_string();
             CURRENCY_RATES.update(conn, &actor, &id, if_match, "updated", |conn, before| {
                 let current: Vec<(String, i64)> =

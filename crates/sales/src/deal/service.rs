@@ -160,17 +160,20 @@ fn checked(
         None if before.is_none() => scope.default_owner(conn, RECORD_TYPE)?,
         owner => owner.clone(),
     };
-    if let Some(owner) = &owner_id {
+    // Only what changes is checked: a deal whose company went to the trash (or whose owner was
+    // deactivated) still moves, wins and loses.
+    if let Some(owner) = owner_id.as_ref().filter(|o| before.is_none_or(|b| b.owner_id.as_ref() != Some(*o))) {
         crm_core::users::model::check_owner(conn, &scope, owner)?;
     }
     let everything = scope.unrestricted();
-    if let Some(company) = &deal.company_id
+    if let Some(company) = deal.company_id.as_ref().filter(|c| before.is_none_or(|b| b.company_id.as_ref() != Some(*c)))
         && crm_contacts::company::model::find(conn, &everything, company)?.is_none()
     {
         return Err(ApiError::invalid_field("/company_id", "unknown_company", "must be a company of the organization"));
     }
     for (i, (contact, _)) in deal.contacts.iter().enumerate() {
-        if crm_contacts::contact::model::find(conn, &everything, contact)?.is_none() {
+        let kept = before.is_some_and(|b| b.contacts.iter().any(|c| c.contact_id == *contact));
+        if !kept && crm_contacts::contact::model::find(conn, &everything, contact)?.is_none() {
             return Err(ApiError::invalid_field(
                 &format!("/contacts/{i}/contact_id"),
                 "unknown_contact",

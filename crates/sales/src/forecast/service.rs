@@ -48,61 +48,33 @@ pub async fn forecast(state: &AppState, actor: &Actor, query: ForecastQuery) -> 
         Some(GroupBy::Team) => Grouping::Team,
     };
     let scope = actor.scope();
-    let (sums, rates) = state
+    let (pipeline_id, owner_id) = (query.pipeline_id.clone(), query.owner_id.clone());
+    let (sums, all, rates) = state
         .db
         .read(move |conn| {
             let (from, to) = (start.to_string(), end.to_string());
-            let sums = model::sums(
-                conn,
-                &scope,
-                grouping,
-                &from,
-                &to,
-                query.pipeline_id.as_deref(),
-                query.owner_id.as_deref(),
-            )?;
-            Ok((sums, Rates::load(conn, &scope)?))
+            let (pipeline, owner) = (pipeline_id.as_deref(), owner_id.as_deref());
+            let sums = model::sums(conn, &scope, grouping, &from, &to, pipeline, owner)?;
+            // The totals count each deal once: grouped by team, a deal counts in each team of
+            // its owner, and in none without one.
+            let all = match grouping {
+                Grouping::None => Vec::new(),
+                _ => model::sums(conn, &scope, Grouping::None, &from, &to, pipeline, owner)?,
+            };
+            Ok((sums, all, Rates::load(conn, &scope)?))
         })
         .await?;
     let base = rates.base.clone();
-    let mut rows: Vec<ForecastRow> = Vec::new();
-    let mut totals = ForecastRow::empty(None, &base);
     let mut unconverted: Vec<String> = Vec::new();
-    for sum in sums {
-        let currency = sum.currency.clone().unwrap_or_else(|| base.clone());
-        let amount = sum.amount.unwrap_or(0);
-        // Σ amount × percent, to minor units, half away from zero.
-        let weighted = (sum.weighted.unwrap_or(0) + 50 * sum.weighted.unwrap_or(0).signum()) / 100;
-        let (Some(amount), Some(weighted)) = (rates.to_base(amount, &currency), rates.to_base(weighted, &currency))
-        else {
-            if !unconverted.contains(&currency) {
-                unconverted.push(currency);
-            }
-            continue;
-        };
-        let key = (!sum.key.is_empty()).then_some(sum.key.clone());
-        let at = match rows.iter().position(|r| r.key == key) {
-            Some(at) => at,
-            None => {
-                rows.push(ForecastRow::empty(key, &base));
-                rows.len() - 1
-            }
-        };
-        for row in [&mut rows[at], &mut totals] {
-            row.deal_count += sum.count;
-            match (sum.status.as_str(), sum.category.as_str()) {
-                ("won", _) => row.closed_won.amount += amount,
-                (_, "commit") => row.commit.amount += amount,
-                (_, "best_case") => row.best_case.amount += amount,
-                _ => row.pipeline.amount += amount,
-            }
-            if sum.status == "open" {
-                row.weighted.amount += weighted;
-            }
-        }
+    let mut rows = tally(sums, &rates, &mut unconverted);
+    let totals = match grouping {
+        Grouping::None => rows.first().cloned(),
+        _ => tally(all, &rates, &mut unconverted).pop(),
     }
+    .unwrap_or_else(|| ForecastRow::empty(None, &base));
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     unconverted.sort();
+    unconverted.dedup();
     Ok(Forecast {
         period: query.period,
         start: start.to_string(),
@@ -113,6 +85,44 @@ pub async fn forecast(state: &AppState, actor: &Actor, query: ForecastQuery) -> 
         totals,
         unconverted_currencies: unconverted,
     })
+}
+
+/// The sums as rows in the base currency, one per key; currencies without a rate are named in
+/// `unconverted` and left out.
+fn tally(sums: Vec<model::Sums>, rates: &Rates, unconverted: &mut Vec<String>) -> Vec<ForecastRow> {
+    let base = rates.base.clone();
+    let mut rows: Vec<ForecastRow> = Vec::new();
+    for sum in sums {
+        let currency = sum.currency.clone().unwrap_or_else(|| base.clone());
+        // Σ amount × percent, to minor units, half away from zero.
+        let weighted = sum.weighted.unwrap_or(0);
+        let weighted = (weighted + 50 * weighted.signum()) / 100;
+        let converted = (rates.to_base(sum.amount.unwrap_or(0), &currency), rates.to_base(weighted, &currency));
+        let (Some(amount), Some(weighted)) = converted else {
+            unconverted.push(currency);
+            continue;
+        };
+        let key = (!sum.key.is_empty()).then_some(sum.key.clone());
+        let at = match rows.iter().position(|r| r.key == key) {
+            Some(at) => at,
+            None => {
+                rows.push(ForecastRow::empty(key, &base));
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[at];
+        row.deal_count += sum.count;
+        match (sum.status.as_str(), sum.category.as_str()) {
+            ("won", _) => row.closed_won.amount += amount,
+            (_, "commit") => row.commit.amount += amount,
+            (_, "best_case") => row.best_case.amount += amount,
+            _ => row.pipeline.amount += amount,
+        }
+        if sum.status == "open" {
+            row.weighted.amount += weighted;
+        }
+    }
+    rows
 }
 
 #[cfg(test)]

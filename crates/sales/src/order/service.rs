@@ -16,6 +16,7 @@ use diesel::RunQueryDsl;
 use super::dto::{OrderIn, OrderOut, OrderPatch, OrderStatus, OrdersQuery, PurchaseHistory, PurchaseTotals};
 use super::model::{self, Filters, Order, OrderFields, RECORD_TYPE};
 use crate::line_item;
+use crate::line_item::model::LineItem;
 use crate::permissions;
 use crate::quote::dto::QuoteOut;
 
@@ -69,8 +70,9 @@ fn check_links(conn: &mut DbConnection, scope: &Scope, fields: &OrderFields) -> 
     Ok(())
 }
 
-/// Creates an order on the caller's connection: numbered, priced, recorded (`order.created`).
-fn create_in(conn: &mut DbConnection, actor: &Actor, input: OrderIn, quote_id: Option<&str>) -> ApiResult<OrderOut> {
+/// Creates an order on the caller's connection: checked, priced, numbered, recorded
+/// (`order.created`).
+fn create_in(conn: &mut DbConnection, actor: &Actor, input: OrderIn) -> ApiResult<OrderOut> {
     let scope = actor.scope();
     let currency = input.currency.trim().to_string();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -87,37 +89,64 @@ fn create_in(conn: &mut DbConnection, actor: &Actor, input: OrderIn, quote_id: O
     };
     check_links(conn, &scope, &fields)?;
     let id = crm_core::id::new_id(model::ID_PREFIX);
-    let priced = line_item::service::priced(conn, &scope, &id, &currency, None, &input.lines, "/lines")?;
-    let ids = records::external_id_rows(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
+    let lines = line_item::service::priced(conn, &scope, &id, &currency, None, &input.lines, "/lines")?;
+    insert(conn, actor, &id, Stored { fields, currency, external_ids, quote_id: None, lines })
+}
+
+/// An order as it is stored.
+struct Stored {
+    fields: OrderFields,
+    currency: String,
+    external_ids: BTreeMap<String, String>,
+    quote_id: Option<String>,
+    lines: Vec<LineItem>,
+}
+
+/// Numbers and writes a checked, priced order, with its audit row and event.
+fn insert(conn: &mut DbConnection, actor: &Actor, id: &str, order: Stored) -> ApiResult<OrderOut> {
+    let scope = actor.scope();
+    let ids = records::external_id_rows(conn, &scope, RECORD_TYPE, id, &order.external_ids)?;
     // Taken last, in the transaction: a failed creation gives its number back.
     let number = format!("O-{:04}", crm_core::sequence::next(conn, &scope, model::SEQUENCE)?);
-    model::insert(conn, &scope, &id, &number, quote_id, &currency, &fields, &serde_json::to_string(&external_ids)?)?;
-    line_item::model::replace(conn, &scope, RECORD_TYPE, &id, &priced)?;
+    let external_ids = serde_json::to_string(&order.external_ids)?;
+    let quote_id = order.quote_id.as_deref();
+    model::insert(conn, &scope, id, &number, quote_id, &order.currency, &order.fields, &external_ids)?;
+    line_item::model::replace(conn, &scope, RECORD_TYPE, id, &order.lines)?;
     if let Some(insert) = ids {
         crm_core::sql::Statement::uncached(insert).execute(conn)?;
     }
-    ORDERS.created(conn, actor, &id)
+    ORDERS.created(conn, actor, id)
 }
 
-/// The order an accepted quote becomes, with its lines as priced: its id.
+/// The order an accepted quote becomes: its customer, deal and lines as the quote has them
+/// (checked and priced when it was drafted, not again: a product deactivated since stays on
+/// it). Its id.
 pub(crate) fn from_quote(conn: &mut DbConnection, actor: &Actor, quote: &QuoteOut) -> ApiResult<String> {
-    let input = OrderIn {
-        contact_id: quote.contact_id.clone(),
-        company_id: quote.company_id.clone(),
-        deal_id: Some(quote.deal_id.clone()),
+    let id = crm_core::id::new_id(model::ID_PREFIX);
+    let lines = line_item::model::of(conn, &actor.scope(), crate::quote::model::RECORD_TYPE, &[&quote.id])?
+        .into_iter()
+        .map(|line| LineItem { record_id: id.clone(), ..line })
+        .collect();
+    let order = Stored {
+        fields: OrderFields {
+            contact_id: quote.contact_id.clone(),
+            company_id: quote.company_id.clone(),
+            deal_id: Some(quote.deal_id.clone()),
+            status: OrderStatus::Confirmed.as_str().to_string(),
+            placed_at: crm_core::time::now(),
+        },
         currency: quote.currency.clone(),
-        status: Some(OrderStatus::Confirmed),
-        placed_at: None,
-        lines: quote.lines.iter().map(|l| l.to_input()).collect(),
-        external_ids: None,
+        external_ids: BTreeMap::new(),
+        quote_id: Some(quote.id.clone()),
+        lines,
     };
-    Ok(create_in(conn, actor, input, Some(&quote.id))?.id)
+    Ok(insert(conn, actor, &id, order)?.id)
 }
 
 pub async fn create(state: &AppState, actor: &Actor, input: OrderIn) -> ApiResult<OrderOut> {
     actor.require(permissions::DEALS, Action::Write)?;
     let actor = actor.clone();
-    state.db.write(move |conn| create_in(conn, &actor, input, None)).await
+    state.db.write(move |conn| create_in(conn, &actor, input)).await
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<OrderOut> {

@@ -172,8 +172,13 @@ pub async fn update(
                     active: Some(before.active),
                     prices: Some(before.prices.clone()),
                 };
-                if patch.name == Patch::Null || patch.active == Patch::Null || patch.prices == Patch::Null {
-                    return Err(ApiError::invalid_field("/name", "required", "name, active and prices cannot be null"));
+                let nulls = [
+                    ("/name", patch.name == Patch::Null),
+                    ("/active", patch.active == Patch::Null),
+                    ("/prices", patch.prices == Patch::Null),
+                ];
+                if let Some((field, _)) = nulls.iter().find(|(_, null)| *null) {
+                    return Err(ApiError::invalid_field(field, "required", "cannot be null"));
                 }
                 if let Patch::Value(name) = patch.name {
                     draft.name = name;

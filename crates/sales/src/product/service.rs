@@ -147,7 +147,12 @@ pub async fn update(
                     active: Some(before.active),
                     prices: Some(before.prices.clone()),
                 };
-                for (field, required) in [("/sku", patch.sku == Patch::Null), ("/name", patch.name == Patch::Null)] {
+                let nulls = [
+                    ("/sku", patch.sku == Patch::Null),
+                    ("/name", patch.name == Patch::Null),
+                    ("/active", patch.active == Patch::Null),
+                ];
+                for (field, required) in nulls {
                     if required {
                         return Err(ApiError::invalid_field(field, "required", "cannot be null"));
                     }

@@ -204,12 +204,10 @@ pub async fn update(
                 if before.status != QuoteStatus::Draft {
                     return Err(not_in(QuoteStatus::Draft, before));
                 }
-                if patch.valid_until == Patch::Null || patch.lines == Patch::Null {
-                    return Err(ApiError::invalid_field(
-                        "/valid_until",
-                        "required",
-                        "valid_until and lines cannot be null",
-                    ));
+                let nulls =
+                    [("/valid_until", patch.valid_until == Patch::Null), ("/lines", patch.lines == Patch::Null)];
+                if let Some((field, _)) = nulls.iter().find(|(_, null)| *null) {
+                    return Err(ApiError::invalid_field(field, "required", "cannot be null"));
                 }
                 let scope = actor.scope();
                 let mut fields = QuoteFields {

@@ -264,6 +264,15 @@ async fn trash_and_restore(app: TestApp) {
     app.post(&format!("{url}/restore"), &app.admin_key, json!({})).await.expect(404);
     let kinds: Vec<String> = events(&app, "deal.*").await.into_iter().map(|(t, _)| t).collect();
     assert_eq!(kinds, ["deal.created", "deal.deleted", "deal.restored"]);
+
+    // A deal whose company went to the trash still moves and wins.
+    let company = app.post("/v1/companies", &app.admin_key, json!({"name": "Gone Inc"})).await;
+    let with_company =
+        app.post("/v1/deals", &app.admin_key, json!({"name": "Orphan", "company_id": id(&company.body)})).await;
+    app.delete(&format!("/v1/companies/{}", id(&company.body)), &app.admin_key).await.expect(204);
+    let url = format!("/v1/deals/{}", id(&with_company.body));
+    app.patch(&url, &app.sales_token, json!({"stage_id": stages[1]})).await.expect(200);
+    app.post(&format!("{url}/win"), &app.sales_token, json!({})).await.expect(200);
 }
 
 /// Concurrent moves of one deal all land, each in the history once; a stage removed while deals

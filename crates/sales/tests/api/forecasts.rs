@@ -86,6 +86,7 @@ async fn forecasts_convert_weigh_and_group(app: TestApp) {
     assert_eq!(by_team.body["rows"].as_array().unwrap().len(), 1, "{}", by_team.text);
     assert_eq!(by_team.body["rows"][0]["key"], team.body["id"]);
     assert_eq!(by_team.body["rows"][0]["closed_won"], money(100000, "USD"));
+    assert_eq!(by_team.body["totals"]["deal_count"], 4, "the totals count deals of owners in no team too");
     let november = app.get("/v1/forecasts?period=2026-11", &app.admin_key).await;
     assert_eq!(november.body["totals"]["deal_count"], 2, "{}", november.text);
     app.get("/v1/forecasts?period=2026-Q5", &app.admin_key).await.expect(400);

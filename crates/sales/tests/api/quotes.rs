@@ -111,6 +111,9 @@ async fn a_quote_is_priced_exactly_numbered_and_becomes_an_order(app: TestApp) {
     assert_eq!(sent.body["status"], "sent");
     app.patch(&url, &app.sales_token, json!({"notes": "x"})).await.expect_problem(409, "quote_not_draft");
     app.delete(&url, &app.sales_token).await.expect_problem(409, "quote_not_draft");
+    // A product deactivated after the quote was sent stays on it, and on its order.
+    app.patch(&format!("/v1/products/{gtx}"), &app.admin_key, json!({"active": false})).await.expect(200);
+    app.patch(&format!("/v1/products/{gtx}"), &app.admin_key, json!({"active": null})).await.expect(422);
     let accepted = app.post(&format!("{url}/accept"), &app.sales_token, json!({})).await;
     accepted.expect(200);
     assert_eq!(accepted.body["status"], "accepted");
