@@ -23,6 +23,7 @@ pub mod product;
 pub mod quota;
 pub mod quote;
 pub mod schema;
+pub mod scoring;
 
 use crm_core::registry::{Domain, ResourceSpec, WriteExample};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -33,10 +34,10 @@ pub const DOMAIN: Domain = Domain {
     configure,
     settings: None,
     jobs: register_jobs,
-    schedules: &[crm_core::jobs::Schedule {
-        kind: quote::service::EXPIRE_KIND,
-        every: std::time::Duration::from_secs(3600),
-    }],
+    schedules: &[
+        crm_core::jobs::Schedule { kind: quote::service::EXPIRE_KIND, every: std::time::Duration::from_secs(3600) },
+        crm_core::jobs::Schedule { kind: scoring::service::RESCORE_KIND, every: std::time::Duration::from_secs(3600) },
+    ],
     permissions: &[
         permissions::LEADS,
         permissions::DEALS,
@@ -167,6 +168,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(lead::routes::convert_lead)
         .service(lead::routes::get_lead_timeline)
         .service(lead::routes::get_lead_history)
+        .service(scoring::routes::get_lead_score)
+        .service(scoring::routes::list_lead_scoring_rules)
+        .service(scoring::routes::create_lead_scoring_rule)
+        .service(scoring::routes::get_lead_scoring_rule)
+        .service(scoring::routes::update_lead_scoring_rule)
+        .service(scoring::routes::delete_lead_scoring_rule)
         .service(pipeline::routes::list_pipelines)
         .service(pipeline::routes::create_pipeline)
         .service(pipeline::routes::get_pipeline)
@@ -220,9 +227,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(quota::routes::delete_quota);
 }
 
-/// The domain's background jobs: the hourly expiry of sent quotes past their date.
+/// The domain's background jobs: the hourly expiry of sent quotes past their date, and the
+/// rescore of an organization's leads (hourly, for decay and activities, and after a rule
+/// changes).
 fn register_jobs(registry: &mut crm_core::jobs::Registry) {
     registry.register(quote::service::EXPIRE_KIND, quote::service::run_expire);
+    registry.register(scoring::service::RESCORE_KIND, scoring::service::run_rescore);
 }
 
 #[cfg(test)]
@@ -243,6 +253,8 @@ mod tests {
         assert_eq!(sort_of::<crate::quote::dto::QuotesQuery>("sort"), quotes);
         let quotas = Some(crate::quota::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::quota::dto::QuotasQuery>("sort"), quotas);
+        let rules = Some(crate::scoring::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::scoring::dto::ScoringRulesQuery>("sort"), rules);
         let orders = Some(crate::order::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::order::dto::OrdersQuery>("sort"), orders);
     }

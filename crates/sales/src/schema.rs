@@ -254,6 +254,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lead_scoring_rules (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        kind -> Text,
+        filter -> Nullable<Text>,
+        activity_kind -> Nullable<Text>,
+        window_days -> Nullable<Integer>,
+        min_count -> Nullable<Integer>,
+        points -> Integer,
+        decay_days -> Nullable<Integer>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
@@ -271,4 +290,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     currency_settings,
     currency_rates,
     quotas,
+    lead_scoring_rules,
 );

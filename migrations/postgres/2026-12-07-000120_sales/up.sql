@@ -318,3 +318,26 @@ CREATE TABLE quotas (
 CREATE UNIQUE INDEX quotas_org_user_period ON quotas (org_id, user_id, period);
 CREATE INDEX quotas_org_created ON quotas (org_id, created_at, id);
 CREATE INDEX quotas_org_period ON quotas (org_id, period, id);
+
+-- Lead scoring rules: points for a filter over the lead's fields, or for activities about it
+-- in a window (with a half-life).
+CREATE TABLE lead_scoring_rules (
+    id             TEXT NOT NULL,
+    org_id         TEXT NOT NULL REFERENCES organizations (id),
+    name           TEXT NOT NULL,
+    -- field or activity
+    kind           TEXT NOT NULL,
+    -- JSON, the filter language (field rules)
+    filter         TEXT,
+    activity_kind  TEXT,
+    window_days    INTEGER,
+    min_count      INTEGER,
+    points         INTEGER NOT NULL,
+    decay_days     INTEGER,
+    active         BOOLEAN NOT NULL,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE INDEX lead_scoring_rules_org_created ON lead_scoring_rules (org_id, created_at, id);

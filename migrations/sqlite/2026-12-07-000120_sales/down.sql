@@ -1,3 +1,4 @@
+DROP TABLE lead_scoring_rules;
 DROP TABLE quotas;
 DROP TABLE currency_rates;
 DROP TABLE currency_settings;

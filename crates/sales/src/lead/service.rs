@@ -228,11 +228,20 @@ pub async fn create(state: &AppState, actor: &Actor, input: LeadIn) -> ApiResult
     let actor = actor.clone();
     state
         .db
-        .write_planned(move |conn| {
+        .write(move |conn| {
             let region = region_for(conn, &actor.scope(), &input)?;
-            plan_create(conn, &actor, &normalize(input, &region)?)
+            let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
+            scored(conn, &actor, created)
         })
         .await
+}
+
+/// The lead with its score computed and stored (the scoring rules read its stored row).
+fn scored(conn: &mut DbConnection, actor: &Actor, mut lead: LeadOut) -> ApiResult<LeadOut> {
+    if lead.status != LeadStatus::Converted {
+        lead.score = crate::scoring::service::rescore(conn, &actor.scope(), &lead.id)?;
+    }
+    Ok(lead)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<LeadOut> {
@@ -295,11 +304,12 @@ pub async fn update(
     state
         .db
         .write(move |conn| {
-            LEADS.update(conn, &actor, &id, if_match, "updated", |conn, before| {
+            let updated = LEADS.update(conn, &actor, &id, if_match, "updated", |conn, before| {
                 let mut draft = LeadIn::from(before.clone());
                 apply(&mut draft, patch, before)?;
                 edit(conn, &actor, &id, draft, before)
-            })
+            })?;
+            scored(conn, &actor, updated)
         })
         .await
 }
@@ -376,7 +386,7 @@ pub async fn upsert_by_external_id(
                         draft.external_ids.get_or_insert_default().insert(source, external_id);
                         edit(conn, &actor, &id, draft, before)
                     })?;
-                    Ok((updated, false))
+                    Ok((scored(conn, &actor, updated)?, false))
                 }
                 None => {
                     let mut input = input;
@@ -386,7 +396,7 @@ pub async fn upsert_by_external_id(
                     input.external_ids = Some(given);
                     let region = region_for(conn, &scope, &input)?;
                     let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
-                    Ok((created, true))
+                    Ok((scored(conn, &actor, created)?, true))
                 }
             }
         })

@@ -11,6 +11,7 @@ mod forecasts;
 mod leads;
 mod pipelines;
 mod quotes;
+mod scoring;
 
 use crm_test_support::TestApp;
 use serde_json::{Value, json};
