@@ -33,13 +33,15 @@ sdk:
 # Load-test the release build next to pgbench: the platform on PostgreSQL, contacts at
 # 1,000,000 records on PostgreSQL and SQLite (each scenario beside PostgreSQL's reference for the
 # same result; BENCH_QUICK=1 for 100,000), then one and two gateways behind HAProxy, then webhook
-# delivery, the changes feed and the live stream beside pgbench; see
-# docs/benchmarks.md.
+# delivery, the changes feed and the live stream beside pgbench, then sales (board, forecast,
+# stage moves, lead conversion at 200,000 deals and 100,000 leads, beside PostgreSQL's
+# reference); see docs/benchmarks.md.
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench-contacts.sh
 	bash scripts/bench-scale-out.sh
 	bash scripts/bench-webhooks.sh
+	bash scripts/bench-sales.sh
 
 fmt:
 	cargo fmt --all

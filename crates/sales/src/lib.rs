@@ -9,6 +9,7 @@
 //! are listed, searched, custom-fielded, tagged and indexed through crm-core's shared pieces;
 //! companies and contacts are crm-contacts' own.
 
+pub mod assignment;
 pub mod currency;
 pub mod deal;
 pub mod events;
@@ -76,6 +77,17 @@ pub const DOMAIN: Domain = Domain {
                 create: Some(r#"{"first_name": "Grace", "last_name": "Hopper", "company_name": "Globex"}"#),
                 patches: &[r#"{"status": "working"}"#, r#"{"job_title": "CTO"}"#, r#"{"need": "A shared pipeline"}"#],
             }),
+        },
+        ResourceSpec {
+            record_type: assignment::model::RECORD_TYPE,
+            id_prefix: assignment::model::ID_PREFIX,
+            path: "/v1/assignment-rules",
+            permission: permissions::SALES_SETTINGS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Everyone", "method": "round_robin", "team_id": "{team_id}"}"#),
+                patches: &[r#"{"name": "Everyone else"}"#, r#"{"priority": 5}"#, r#"{"method": "least_loaded"}"#],
+            }),
+            ..ResourceSpec::BASE
         },
         ResourceSpec {
             record_type: pipeline::model::RECORD_TYPE,
@@ -169,6 +181,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(lead::routes::get_lead_timeline)
         .service(lead::routes::get_lead_history)
         .service(scoring::routes::get_lead_score)
+        .service(assignment::routes::assign_lead)
+        .service(assignment::routes::list_assignment_rules)
+        .service(assignment::routes::create_assignment_rule)
+        .service(assignment::routes::get_assignment_rule)
+        .service(assignment::routes::update_assignment_rule)
+        .service(assignment::routes::delete_assignment_rule)
         .service(scoring::routes::list_lead_scoring_rules)
         .service(scoring::routes::create_lead_scoring_rule)
         .service(scoring::routes::get_lead_scoring_rule)
@@ -253,6 +271,8 @@ mod tests {
         assert_eq!(sort_of::<crate::quote::dto::QuotesQuery>("sort"), quotes);
         let quotas = Some(crate::quota::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::quota::dto::QuotasQuery>("sort"), quotas);
+        let assignment = Some(crate::assignment::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::assignment::dto::AssignmentRulesQuery>("sort"), assignment);
         let rules = Some(crate::scoring::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::scoring::dto::ScoringRulesQuery>("sort"), rules);
         let orders = Some(crate::order::model::SORTS.pattern(false));

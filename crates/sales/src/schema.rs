@@ -273,6 +273,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assignment_rules (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        method -> Text,
+        team_id -> Text,
+        filter -> Nullable<Text>,
+        priority -> Integer,
+        active -> Bool,
+        last_user_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
@@ -291,4 +308,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     currency_rates,
     quotas,
     lead_scoring_rules,
+    assignment_rules,
 );

@@ -374,3 +374,19 @@ pub fn list(
     }
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
+
+/// Whether the lead meets a compiled condition.
+pub fn matches(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    condition: Condition<leads::table>,
+) -> ApiResult<bool> {
+    let hits: i64 = leads::table
+        .filter(leads::org_id.eq(scope.org_id().to_string()))
+        .filter(leads::id.eq(id.to_string()))
+        .filter(condition)
+        .count()
+        .get_result(conn)?;
+    Ok(hits > 0)
+}

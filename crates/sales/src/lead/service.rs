@@ -231,6 +231,11 @@ pub async fn create(state: &AppState, actor: &Actor, input: LeadIn) -> ApiResult
         .write(move |conn| {
             let region = region_for(conn, &actor.scope(), &input)?;
             let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
+            // Without an owner, the assignment rules give it one.
+            let created = match created.owner_id {
+                None => assign_in(conn, &actor, &created.id, None)?.unwrap_or(created),
+                Some(_) => created,
+            };
             scored(conn, &actor, created)
         })
         .await
@@ -656,4 +661,52 @@ fn convert_in(
         }
     }
     Ok((ConvertedTo { contact_id, company_id, deal_id }, contact_created, company_created))
+}
+
+/// A filter of the filter language over the lead's fields, compiled (422 with a pointer under
+/// `/filter` when it is not one): scoring and assignment rules take the leads it matches.
+pub(crate) fn filter_condition(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &Value,
+) -> ApiResult<crm_core::filter::Condition<crate::schema::leads::table>> {
+    let parsed: crm_core::filter::Filter = serde_json::from_value(filter.clone())
+        .map_err(|_| ApiError::invalid_field("/filter", "invalid_filter", "must be a filter of the filter language"))?;
+    let schema = Schema::load(conn, scope, RECORD_TYPE)?;
+    let custom = schema.filter_fields();
+    crm_core::filter::compile(&parsed, &model::LISTING.spec(scope, &custom), "/filter")
+}
+
+/// Whether the stored lead matches the filter (a filter that no longer compiles, its custom
+/// field archived, matches nothing).
+pub(crate) fn matches(conn: &mut DbConnection, scope: &Scope, id: &str, filter: &Value) -> ApiResult<bool> {
+    match filter_condition(conn, scope, filter) {
+        Ok(condition) => model::matches(conn, scope, id, condition),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Gives the lead the owner the assignment rules pick (`lead.assigned`); `None` when no rule
+/// takes it.
+pub(crate) fn assign_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i64>,
+) -> ApiResult<Option<LeadOut>> {
+    let scope = actor.scope();
+    let mut picked = None;
+    let lead = LEADS.update_named(conn, actor, id, if_match, |conn, before| {
+        if before.status == LeadStatus::Converted {
+            return Err(converted(id));
+        }
+        let Some((owner, _rule)) = crate::assignment::service::pick(conn, &scope, id)? else {
+            return Ok((Edit::Unchanged, "assigned"));
+        };
+        picked = Some(owner.clone());
+        let mut draft = LeadIn::from(before.clone());
+        draft.owner_id = Some(owner);
+        Ok((edit(conn, actor, id, draft, before)?, "assigned"))
+    })?;
+    Ok(picked.map(|_| lead))
 }

@@ -3,7 +3,6 @@
 use chrono::NaiveDateTime;
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
-use crm_core::filter::Condition;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::scope::Scope;
 use crm_core::sql::{Piece, Statement};
@@ -130,22 +129,6 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, plan: &ListPlan) -> ApiResul
         query = query.filter(after);
     }
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
-}
-
-/// Whether the lead meets a compiled condition.
-pub fn lead_matches(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    lead_id: &str,
-    condition: Condition<leads::table>,
-) -> ApiResult<bool> {
-    let hits: i64 = leads::table
-        .filter(leads::org_id.eq(scope.org_id().to_string()))
-        .filter(leads::id.eq(lead_id.to_string()))
-        .filter(condition)
-        .count()
-        .get_result(conn)?;
-    Ok(hits > 0)
 }
 
 #[derive(Debug, QueryableByName)]

@@ -4,10 +4,8 @@
 
 use chrono::NaiveDateTime;
 use crm_core::auth::{Action, Actor};
-use crm_core::custom_fields::Schema;
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
-use crm_core::filter::Filter;
 use crm_core::http::{Page, Patch, page};
 use crm_core::scope::Scope;
 use crm_core::state::AppState;
@@ -17,26 +15,10 @@ use serde_json::Value;
 use super::dto::{FiredRule, LeadScore, RuleKind, ScoringRuleIn, ScoringRuleOut, ScoringRulePatch, ScoringRulesQuery};
 use super::model::{self, RECORD_TYPE, Rule, RuleFields};
 use crate::permissions;
-use crate::schema::leads;
 
 /// The job that rescores an organization's leads: queued by rule changes, and hourly for
 /// decay and activities.
 pub const RESCORE_KIND: &str = "sales.rescore_leads";
-
-/// A field rule's filter, compiled against the lead's fields (422 with a pointer under
-/// `/filter` when it is not one).
-fn compile(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    filter: &Value,
-) -> ApiResult<crm_core::filter::Condition<leads::table>> {
-    let parsed: Filter = serde_json::from_value(filter.clone())
-        .map_err(|_| ApiError::invalid_field("/filter", "invalid_filter", "must be a filter of the filter language"))?;
-    let schema = Schema::load(conn, scope, crate::lead::model::RECORD_TYPE)?;
-    let custom = schema.filter_fields();
-    let spec = crate::lead::model::LISTING.spec(scope, &custom);
-    crm_core::filter::compile(&parsed, &spec, "/filter")
-}
 
 /// A rule's fields, checked: a field rule needs a filter that compiles and takes no activity
 /// settings; an activity rule needs a window and no filter.
@@ -47,7 +29,7 @@ fn checked(conn: &mut DbConnection, scope: &Scope, input: ScoringRuleIn) -> ApiR
     }
     let filter = match (input.kind, &input.filter) {
         (RuleKind::Field, Some(filter)) => {
-            compile(conn, scope, filter)?;
+            crate::lead::service::filter_condition(conn, scope, filter)?;
             Some(serde_json::to_string(filter)?)
         }
         (RuleKind::Field, None) => {
@@ -102,10 +84,7 @@ pub fn evaluate(
                 let filter: Value =
                     rule.filter.as_deref().and_then(|f| serde_json::from_str(f).ok()).unwrap_or(Value::Null);
                 // A rule whose field no longer exists (a custom field archived) gives nothing.
-                let matches = match compile(conn, scope, &filter) {
-                    Ok(condition) => model::lead_matches(conn, scope, lead_id, condition)?,
-                    Err(_) => false,
-                };
+                let matches = crate::lead::service::matches(conn, scope, lead_id, &filter)?;
                 matches.then(|| (rule.points, "the lead's fields match the filter".to_string()))
             }
             _ => {

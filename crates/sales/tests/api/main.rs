@@ -5,6 +5,7 @@
 
 pub use crm_test_support::both;
 
+mod assignment;
 mod dataset;
 mod deals;
 mod forecasts;
