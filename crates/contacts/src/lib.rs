@@ -55,6 +55,7 @@ pub const DOMAIN: Domain = Domain {
             search: true,
             owner: Some(contact::model::OWNER),
             exists: Some(|conn, scope, id| Ok(contact::model::find(conn, scope, id)?.is_some())),
+            linked: None,
             writes: Some(WriteExample {
                 create: Some(
                     r#"{"first_name": "Ada", "last_name": "Lovelace", "phones": [{"number": "+44 20 7946 0958"}]}"#,
@@ -75,6 +76,7 @@ pub const DOMAIN: Domain = Domain {
             search: true,
             owner: Some(company::model::OWNER),
             exists: Some(|conn, scope, id| Ok(company::model::find(conn, scope, id)?.is_some())),
+            linked: None,
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Acme Corp"}"#),
                 patches: &[

@@ -57,6 +57,10 @@ pub fn event_types(domains: &[&Domain]) -> Vec<EventType> {
 /// Whether a live record with this id is in the scope's sight.
 pub type Exists = fn(&mut crate::db::DbConnection, &crate::scope::Scope, &str) -> crate::ApiResult<bool>;
 
+/// The ids of a resource's records (in the scope's sight) linked to the record of another type
+/// named by (record type, id): a company's deals, the leads converted into a contact.
+pub type Linked = fn(&mut crate::db::DbConnection, &crate::scope::Scope, &str, &str) -> crate::ApiResult<Vec<String>>;
+
 /// One resource of a domain.
 pub struct ResourceSpec {
     /// The record type stored beside its rows (custom values, tags, audit, events): `contact`.
@@ -75,6 +79,9 @@ pub struct ResourceSpec {
     /// Whether a live record with this id is in the scope's sight. Set, it makes the resource
     /// something activities can be about, with a timeline (`crm_contacts::timeline`).
     pub exists: Option<Exists>,
+    /// Its records linked to another record: their changes also show on that record's
+    /// timeline (a deal's on its company's and its contacts').
+    pub linked: Option<Linked>,
     /// The SQL expression naming a record's owner (`contacts.owner_id`), for resources whose
     /// records each role may see all of, its teams' or its own (`/v1/organization/record-visibility`).
     pub owner: Option<&'static str>,
@@ -102,6 +109,7 @@ impl ResourceSpec {
         search: false,
         owner: None,
         exists: None,
+        linked: None,
         writes: None,
     };
 }

@@ -73,6 +73,7 @@ pub const DOMAIN: Domain = Domain {
             search: true,
             owner: Some(lead::model::OWNER),
             exists: Some(|conn, scope, id| Ok(lead::model::find(conn, scope, id)?.is_some())),
+            linked: Some(lead::model::linked),
             writes: Some(WriteExample {
                 create: Some(r#"{"first_name": "Grace", "last_name": "Hopper", "company_name": "Globex"}"#),
                 patches: &[r#"{"status": "working"}"#, r#"{"job_title": "CTO"}"#, r#"{"need": "A shared pipeline"}"#],
@@ -155,6 +156,7 @@ pub const DOMAIN: Domain = Domain {
             search: true,
             owner: Some(deal::model::OWNER),
             exists: Some(|conn, scope, id| Ok(deal::model::find(conn, scope, id)?.is_some())),
+            linked: Some(deal::model::linked),
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Acme: 250 seats"}"#),
                 patches: &[

@@ -85,10 +85,47 @@ fn changes(
         resource_id: Some(subject.id.clone()),
         ..Default::default()
     };
+    changes_matching(conn, scope, &filters, plan)
+}
+
+/// The changes of the records other domains link to the subject (its deals, the leads
+/// converted into it), of the resources the caller may read.
+fn linked_changes(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    linked: &[&ResourceSpec],
+    subject: &Subject,
+    plan: &ListPlan,
+) -> ApiResult<Vec<AuditEntryOut>> {
+    let mut found = Vec::new();
+    for spec in linked {
+        let Some(ids) = spec.linked.map(|linked| linked(conn, scope, subject.record_type, &subject.id)).transpose()?
+        else {
+            continue;
+        };
+        if ids.is_empty() {
+            continue;
+        }
+        let filters = crm_core::audit::model::Filters {
+            resource_type: Some(spec.record_type.to_string()),
+            resource_ids: Some(ids),
+            ..Default::default()
+        };
+        found.extend(changes_matching(conn, scope, &filters, plan)?);
+    }
+    Ok(found)
+}
+
+fn changes_matching(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filters: &crm_core::audit::model::Filters,
+    plan: &ListPlan,
+) -> ApiResult<Vec<AuditEntryOut>> {
     let rows = crm_core::audit::model::list(
         conn,
         scope,
-        &filters,
+        filters,
         &source_plan(&crm_core::audit::model::SORTS, "created_at", plan)?,
     )?;
     Ok(rows.into_iter().map(AuditEntryOut::from).collect())
@@ -115,6 +152,9 @@ pub async fn timeline(
     query: TimelineQuery,
 ) -> ApiResult<Page<TimelineItem>> {
     let spec = resource(state, actor, &subject)?;
+    let linked: Vec<&ResourceSpec> = registry::resources(state.domains)
+        .filter(|r| r.linked.is_some() && actor.require(r.permission, Action::Read).is_ok())
+        .collect();
     let plan = timeline_plan(&query)?;
     let (scope, for_query) = (actor.scope(), plan.clone());
     let mut items = state
@@ -124,7 +164,9 @@ pub async fn timeline(
                 return Err(ApiError::not_found(subject.record_type));
             }
             let mut items = activities(conn, &scope, &subject, &for_query)?;
-            items.extend(changes(conn, &scope, &subject, &for_query)?.into_iter().map(|change| TimelineItem {
+            let mut changes = changes(conn, &scope, &subject, &for_query)?;
+            changes.extend(linked_changes(conn, &scope, &linked, &subject, &for_query)?);
+            items.extend(changes.into_iter().map(|change| TimelineItem {
                 item_type: "change".into(),
                 occurred_at: change.created_at,
                 activity: None,

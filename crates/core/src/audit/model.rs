@@ -110,6 +110,8 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewAuditRow]) -> ApiResult<(
 pub struct Filters {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
+    /// Any of these records (of `resource_type`).
+    pub resource_ids: Option<Vec<String>>,
     pub actor_id: Option<String>,
     pub action: Option<String>,
 }
@@ -137,6 +139,9 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, filters: &Filters, plan: &Li
     }
     if let Some(v) = &filters.resource_id {
         query = query.filter(audit_log::resource_id.eq(v.clone()));
+    }
+    if let Some(v) = &filters.resource_ids {
+        query = query.filter(audit_log::resource_id.eq_any(v.clone()));
     }
     if let Some(v) = &filters.actor_id {
         query = query.filter(audit_log::actor_id.eq(v.clone()));

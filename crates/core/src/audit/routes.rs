@@ -33,6 +33,7 @@ pub async fn list_audit_log_entries(
         resource_id: query.resource_id,
         actor_id: query.actor_id,
         action: query.action,
+        resource_ids: None,
     };
     let (scope, for_query) = (actor.scope(), plan.clone());
     let rows = state.db.read(move |conn| model::list(conn, &scope, &filters, &for_query)).await?;

@@ -172,6 +172,36 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
     })
 }
 
+/// The most linked deals (or leads) whose changes a timeline shows: the latest created.
+pub const LINKED_MAX: i64 = 500;
+
+/// The live deals in the scope's sight of a company, or that a contact is on.
+pub fn linked(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &str) -> ApiResult<Vec<String>> {
+    let mut query = deals::table
+        .filter(deals::org_id.eq(scope.org_id().to_string()))
+        .filter(deals::deleted_at.is_null())
+        .select(deals::id)
+        .order((deals::created_at.desc(), deals::id.desc()))
+        .limit(LINKED_MAX)
+        .into_boxed();
+    query = match record_type {
+        "company" => query.filter(deals::company_id.eq(id.to_string())),
+        "contact" => query.filter(
+            deals::id.eq_any(
+                deal_contacts::table
+                    .filter(deal_contacts::org_id.eq(scope.org_id().to_string()))
+                    .filter(deal_contacts::contact_id.eq(id.to_string()))
+                    .select(deal_contacts::deal_id),
+            ),
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.load(conn)?)
+}
+
 /// A trashed deal in the scope's sight.
 pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Deal>> {
     let query = deals::table

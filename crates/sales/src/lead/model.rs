@@ -178,6 +178,27 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
     find_in(conn, scope, id, false)
 }
 
+/// The leads in the scope's sight converted into this contact or company.
+pub fn linked(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &str) -> ApiResult<Vec<String>> {
+    if !matches!(record_type, "contact" | "company") {
+        return Ok(Vec::new());
+    }
+    // `converted_to` is the JSON of what the lead became; ids are unique TypeIDs, so holding
+    // the id is naming it.
+    let mut query = leads::table
+        .filter(leads::org_id.eq(scope.org_id().to_string()))
+        .filter(leads::status.eq("converted"))
+        .filter(leads::converted_to.like(format!("%\"{id}\"%")))
+        .select(leads::id)
+        .order((leads::created_at.desc(), leads::id.desc()))
+        .limit(crate::deal::model::LINKED_MAX)
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.load(conn)?)
+}
+
 /// A trashed lead in the scope's sight.
 pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Lead>> {
     find_in(conn, scope, id, true)

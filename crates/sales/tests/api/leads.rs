@@ -157,6 +157,23 @@ async fn conversion_links_what_exists_and_creates_the_rest_once(app: TestApp) {
             timeline.text
         );
     }
+    // The deal and the lead show on the contact's and company's timelines by their changes;
+    // not to another organization, nor to a role that cannot read deals and leads.
+    for url in [
+        format!("/v1/contacts/{}/timeline", id(&contact.body)),
+        format!("/v1/companies/{}/timeline", id(&company.body)),
+    ] {
+        let timeline = app.get(&url, &app.sales_token).await;
+        let changed =
+            |of: &str, action: &str| {
+                timeline.body["data"].as_array().unwrap().iter().any(|i| {
+                    i["type"] == "change" && i["change"]["resource_id"] == of && i["change"]["action"] == action
+                })
+            };
+        assert!(changed(&id(&deal.body), "created"), "{url}: {}", timeline.text);
+        assert!(changed(&lead, "converted") || changed(&lead, "updated"), "{url}: {}", timeline.text);
+        app.get(&url, &app.other_org_key).await.expect(404);
+    }
     let links = app.get(&format!("/v1/contacts/{}/companies", id(&contact.body)), &app.admin_key).await;
     assert_eq!(links.body["data"][0]["company"]["id"], company.body["id"], "{}", links.text);
 
