@@ -77,6 +77,13 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("assignment_rule.created", "A lead assignment rule was created.", Some("AssignmentRuleOut")),
     EventType::new("assignment_rule.updated", "A lead assignment rule changed.", Some("AssignmentRuleOut")),
     EventType::new("assignment_rule.deleted", "A lead assignment rule was deleted.", Some("AssignmentRuleOut")),
+    EventType::new("territory.created", "A territory was created.", Some("TerritoryOut")),
+    EventType::new(
+        "territory.updated",
+        "A territory's criteria, owner, priority or state changed.",
+        Some("TerritoryOut"),
+    ),
+    EventType::new("territory.deleted", "A territory was deleted.", Some("TerritoryOut")),
     EventType::new("quota.created", "A quota was set for a user and period.", QUOTA),
     EventType::new("quota.updated", "A quota's amount changed.", QUOTA),
     EventType::new("quota.deleted", "A quota was deleted.", QUOTA),

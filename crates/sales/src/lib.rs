@@ -25,6 +25,7 @@ pub mod quota;
 pub mod quote;
 pub mod schema;
 pub mod scoring;
+pub mod territory;
 
 use crm_core::registry::{Domain, ResourceSpec, WriteExample};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -38,6 +39,7 @@ pub const DOMAIN: Domain = Domain {
     schedules: &[
         crm_core::jobs::Schedule { kind: quote::service::EXPIRE_KIND, every: std::time::Duration::from_secs(3600) },
         crm_core::jobs::Schedule { kind: scoring::service::RESCORE_KIND, every: std::time::Duration::from_secs(3600) },
+        crm_core::jobs::Schedule { kind: territory::service::ALIGN_KIND, every: std::time::Duration::from_secs(3600) },
     ],
     permissions: &[
         permissions::LEADS,
@@ -58,6 +60,10 @@ pub const DOMAIN: Domain = Domain {
             "Priced offers for deals, numbered without gaps: draft, sent, accepted (into an order), rejected, expired",
         ),
         ("Orders", "What customers bought, with their lines, and the purchase history of contacts and companies"),
+        (
+            "Territories",
+            "Companies by country, region, industry and size, each territory with the rep its companies and open deals go to",
+        ),
         (
             "Forecasts",
             "Forecasts by period in the organization's currency, currency rates, quotas and their attainment",
@@ -87,6 +93,17 @@ pub const DOMAIN: Domain = Domain {
             writes: Some(WriteExample {
                 create: Some(r#"{"name": "Everyone", "method": "round_robin", "team_id": "{team_id}"}"#),
                 patches: &[r#"{"name": "Everyone else"}"#, r#"{"priority": 5}"#, r#"{"method": "least_loaded"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: territory::model::RECORD_TYPE,
+            id_prefix: territory::model::ID_PREFIX,
+            path: "/v1/territories",
+            permission: permissions::SALES_SETTINGS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "DACH", "countries": ["DE", "AT", "CH"]}"#),
+                patches: &[r#"{"name": "DACH and Benelux"}"#, r#"{"priority": 5}"#, r#"{"min_employees": 50}"#],
             }),
             ..ResourceSpec::BASE
         },
@@ -194,6 +211,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(scoring::routes::get_lead_scoring_rule)
         .service(scoring::routes::update_lead_scoring_rule)
         .service(scoring::routes::delete_lead_scoring_rule)
+        .service(territory::routes::list_territories)
+        .service(territory::routes::create_territory)
+        .service(territory::routes::align_territories)
+        .service(territory::routes::get_territory)
+        .service(territory::routes::list_territory_companies)
+        .service(territory::routes::update_territory)
+        .service(territory::routes::delete_territory)
         .service(pipeline::routes::list_pipelines)
         .service(pipeline::routes::create_pipeline)
         .service(pipeline::routes::get_pipeline)
@@ -247,12 +271,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(quota::routes::delete_quota);
 }
 
-/// The domain's background jobs: the hourly expiry of sent quotes past their date, and the
+/// The domain's background jobs: the hourly expiry of sent quotes past their date, the
 /// rescore of an organization's leads (hourly, for decay and activities, and after a rule
+/// changes), and the alignment of its companies to territories (hourly, and after a territory
 /// changes).
 fn register_jobs(registry: &mut crm_core::jobs::Registry) {
     registry.register(quote::service::EXPIRE_KIND, quote::service::run_expire);
     registry.register(scoring::service::RESCORE_KIND, scoring::service::run_rescore);
+    registry.register(territory::service::ALIGN_KIND, territory::service::run_align);
 }
 
 #[cfg(test)]
@@ -275,6 +301,10 @@ mod tests {
         assert_eq!(sort_of::<crate::quota::dto::QuotasQuery>("sort"), quotas);
         let assignment = Some(crate::assignment::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::assignment::dto::AssignmentRulesQuery>("sort"), assignment);
+        let territories = Some(crate::territory::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::territory::dto::TerritoriesQuery>("sort"), territories);
+        let aligned = Some(crate::territory::model::ALIGNMENT_SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::territory::dto::TerritoryCompaniesQuery>("sort"), aligned);
         let rules = Some(crate::scoring::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::scoring::dto::ScoringRulesQuery>("sort"), rules);
         let orders = Some(crate::order::model::SORTS.pattern(false));

@@ -290,6 +290,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    territories (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        countries -> Text,
+        regions -> Text,
+        industries -> Text,
+        min_employees -> Nullable<BigInt>,
+        max_employees -> Nullable<BigInt>,
+        owner_id -> Nullable<Text>,
+        priority -> Integer,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    company_territories (org_id, company_id) {
+        org_id -> Text,
+        company_id -> Text,
+        territory_id -> Text,
+        owner_id -> Nullable<Text>,
+        assigned_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
@@ -309,4 +338,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotas,
     lead_scoring_rules,
     assignment_rules,
+    territories,
+    company_territories,
 );

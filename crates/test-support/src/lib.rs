@@ -264,7 +264,13 @@ impl TestApp {
         for other in crm_core::registry::resources(crm_gateway::DOMAINS) {
             let placeholder = format!("{{{}_id}}", other.record_type);
             if body.contains(&placeholder) {
-                let example = Box::pin(self.example_body(other)).await.expect("a referenced resource has an example");
+                let mut example =
+                    Box::pin(self.example_body(other)).await.expect("a referenced resource has an example");
+                // A name of its own: the example may already have been created (names are unique).
+                if let Some(Value::String(name)) = example.get_mut("name") {
+                    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    name.push_str(&format!(" {}", nanos.as_nanos()));
+                }
                 let created = self.post(other.path, &self.admin_key, example).await;
                 created.expect(201);
                 body = body.replace(&placeholder, created.body["id"].as_str().unwrap());

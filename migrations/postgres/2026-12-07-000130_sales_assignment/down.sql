@@ -1,1 +1,3 @@
+DROP TABLE company_territories;
+DROP TABLE territories;
 DROP TABLE assignment_rules;

@@ -21,3 +21,38 @@ CREATE TABLE assignment_rules (
 CREATE INDEX assignment_rules_org_priority ON assignment_rules (org_id, priority, id);
 CREATE INDEX assignment_rules_org_created ON assignment_rules (org_id, created_at, id);
 CREATE INDEX assignment_rules_org_team ON assignment_rules (org_id, team_id);
+
+-- Sales territories: which companies (by country, region, industry and size) belong to whom.
+-- Each criterion is a JSON array (empty: any) or a bound (null: none).
+CREATE TABLE territories (
+    id             TEXT NOT NULL,
+    org_id         TEXT NOT NULL REFERENCES organizations (id),
+    name           TEXT NOT NULL,
+    countries      TEXT NOT NULL,
+    regions        TEXT NOT NULL,
+    industries     TEXT NOT NULL,
+    min_employees  BIGINT,
+    max_employees  BIGINT,
+    owner_id       TEXT,
+    priority       INTEGER NOT NULL,
+    active         BOOLEAN NOT NULL,
+    version        BIGINT NOT NULL DEFAULT 1,
+    created_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE INDEX territories_org_priority ON territories (org_id, priority, id);
+CREATE INDEX territories_org_created ON territories (org_id, created_at, id);
+
+-- The territory each company was last aligned to (by the sales.align_territories job).
+CREATE TABLE company_territories (
+    org_id        TEXT NOT NULL,
+    company_id    TEXT NOT NULL,
+    territory_id  TEXT NOT NULL,
+    -- the owner the territory gave it: a new owner of the territory realigns the company
+    owner_id      TEXT,
+    assigned_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, company_id),
+    FOREIGN KEY (org_id, territory_id) REFERENCES territories (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX company_territories_territory ON company_territories (org_id, territory_id, company_id);

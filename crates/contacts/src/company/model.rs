@@ -170,6 +170,19 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
     })
 }
 
+/// The next `limit` live companies of the organization after the id `after`, by id (for jobs
+/// that walk them all).
+pub fn live_after(conn: &mut DbConnection, org_id: &str, after: &str, limit: i64) -> ApiResult<Vec<Company>> {
+    Ok(companies::table
+        .filter(companies::org_id.eq(org_id))
+        .filter(companies::deleted_at.is_null())
+        .filter(companies::id.gt(after))
+        .order(companies::id.asc())
+        .select(Company::as_select())
+        .limit(limit)
+        .load(conn)?)
+}
+
 /// The live company with this domain, other than `except`.
 pub fn find_by_domain(conn: &mut DbConnection, scope: &Scope, domain: &str, except: &str) -> ApiResult<Option<String>> {
     let org_id = scope.org_id();

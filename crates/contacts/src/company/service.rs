@@ -264,21 +264,27 @@ pub async fn update(
 ) -> ApiResult<CompanyOut> {
     actor.require(permissions::CONTACTS, Action::Write)?;
     let actor = actor.clone();
-    state
-        .db
-        .write(move |conn| {
-            COMPANIES.update(conn, &actor, &id, if_match, "updated", |conn, before| {
-                let mut draft = CompanyIn::from(before.clone());
-                apply(&mut draft, patch)?;
-                let company = normalize(draft)?;
-                if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
-                    return Ok(Edit::Unchanged);
-                }
-                store(conn, &actor, &id, &company)?;
-                Ok(Edit::Changed)
-            })
-        })
-        .await
+    state.db.write(move |conn| update_in(conn, &actor, &id, patch, if_match)).await
+}
+
+/// Updates a company on the caller's connection (another domain's job moving its owner).
+pub fn update_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    patch: CompanyPatch,
+    if_match: Option<i64>,
+) -> ApiResult<CompanyOut> {
+    COMPANIES.update(conn, actor, id, if_match, "updated", |conn, before| {
+        let mut draft = CompanyIn::from(before.clone());
+        apply(&mut draft, patch)?;
+        let company = normalize(draft)?;
+        if normalize(CompanyIn::from(before.clone())).is_ok_and(|current| current == company) {
+            return Ok(Edit::Unchanged);
+        }
+        store(conn, actor, id, &company)?;
+        Ok(Edit::Changed)
+    })
 }
 
 fn apply(draft: &mut CompanyIn, patch: CompanyPatch) -> ApiResult<()> {

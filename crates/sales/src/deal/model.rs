@@ -202,6 +202,19 @@ pub fn linked(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &st
     Ok(query.load(conn)?)
 }
 
+/// The live open deals of a company whose owner is not `owner`.
+pub fn open_of_company(conn: &mut DbConnection, org_id: &str, company_id: &str, owner: &str) -> ApiResult<Vec<String>> {
+    Ok(deals::table
+        .filter(deals::org_id.eq(org_id))
+        .filter(deals::company_id.eq(company_id))
+        .filter(deals::status.eq("open"))
+        .filter(deals::deleted_at.is_null())
+        .filter(deals::owner_id.is_null().or(deals::owner_id.ne(owner)))
+        .order(deals::id.asc())
+        .select(deals::id)
+        .load(conn)?)
+}
+
 /// A trashed deal in the scope's sight.
 pub fn find_deleted(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Deal>> {
     let query = deals::table

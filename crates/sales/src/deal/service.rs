@@ -156,8 +156,16 @@ fn checked(
 ) -> ApiResult<(DealFields, Stage)> {
     let scope = actor.scope();
     let stage = placement(conn, &scope, deal)?;
+    // A new deal without an owner goes to its company's territory's owner, or the default.
+    let territory_owner = match (&deal.owner_id, before, &deal.company_id) {
+        (None, None, Some(company)) => crate::territory::service::owner_for(conn, &scope, company)?,
+        _ => None,
+    };
     let owner_id = match &deal.owner_id {
-        None if before.is_none() => scope.default_owner(conn, RECORD_TYPE)?,
+        None if before.is_none() => match territory_owner {
+            Some(owner) => Some(owner),
+            None => scope.default_owner(conn, RECORD_TYPE)?,
+        },
         owner => owner.clone(),
     };
     // Only what changes is checked: a deal whose company went to the trash (or whose owner was
@@ -485,6 +493,12 @@ pub async fn update(
     actor.require(permissions::DEALS, Action::Write)?;
     let actor = actor.clone();
     state.db.write(move |conn| write_update(conn, &actor, &id, if_match, patch, Target::Patched)).await
+}
+
+/// Gives a deal another owner on the caller's connection (a territory's alignment).
+pub(crate) fn reassign(conn: &mut DbConnection, actor: &Actor, id: &str, owner: &str) -> ApiResult<()> {
+    let patch = DealPatch { owner_id: Patch::Value(owner.to_string()), ..DealPatch::default() };
+    write_update(conn, actor, id, None, patch, Target::Patched).map(|_| ())
 }
 
 /// Moves the deal to a won stage.

@@ -13,6 +13,7 @@ mod leads;
 mod pipelines;
 mod quotes;
 mod scoring;
+mod territories;
 
 use crm_test_support::TestApp;
 use serde_json::{Value, json};
