@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod change;
 pub mod config;
 pub mod custom_fields;

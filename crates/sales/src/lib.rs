@@ -191,6 +191,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(lead::routes::search_leads)
         .service(lead::routes::list_leads)
         .service(lead::routes::create_lead)
+        .service(lead::routes::batch_leads)
         .service(lead::routes::upsert_lead_by_external_id)
         .service(lead::routes::get_lead)
         .service(lead::routes::update_lead)

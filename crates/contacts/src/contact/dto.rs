@@ -302,17 +302,7 @@ mod tests {
     }
 }
 
-/// How a batch matches its inputs to existing contacts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BatchMode {
-    /// Every input is a new contact.
-    Create,
-    /// Every input must match an existing contact.
-    Update,
-    /// Update the match, or create when there is none.
-    Upsert,
-}
+pub use crm_core::batch::{BatchMode, BatchResponse, BatchResult, MATCH_ON_PATTERN, MatchOn};
 
 /// One input of a batch.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -345,55 +335,6 @@ pub struct BatchRequest {
     /// each input commits or fails on its own.
     #[serde(default)]
     pub atomic: bool,
-}
-
-/// What happened to one input.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResult {
-    pub index: usize,
-    /// `created`, `updated`, `unchanged` or `error`.
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<crm_core::error::Problem>,
-}
-
-/// Per-input results, in input order, and the counts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResponse {
-    pub results: Vec<BatchResult>,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub failed: usize,
-}
-
-/// How a batch input or an imported row finds the contact it means (`match_on`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MatchOn {
-    /// Its first e-mail address.
-    Email,
-    /// Its contact id.
-    Id,
-    /// Its id in another system: `external_id:<source>`.
-    ExternalId(String),
-}
-
-/// What every `match_on` matches, as the contract states it.
-pub const MATCH_ON_PATTERN: &str = r"^(email|id|external_id:[a-z0-9_-]{1,32})$";
-
-impl MatchOn {
-    pub fn parse(raw: &str) -> Option<MatchOn> {
-        match raw {
-            "email" => Some(MatchOn::Email),
-            "id" => Some(MatchOn::Id),
-            other => other
-                .strip_prefix("external_id:")
-                .filter(|source| crm_core::records::is_source(source))
-                .map(|source| MatchOn::ExternalId(source.to_string())),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -22,12 +22,13 @@ use serde_json::{Map, Value};
 
 use super::bulk::{BulkInput, BulkWrite, Written, match_key};
 use super::dto::{
-    BatchMode, BatchRequest, BatchResponse, BatchResult, ContactIn, ContactOut, ContactPatch, ContactsQuery,
-    EmailEntry, LifecycleStage, MatchOn, PhoneEntry,
+    BatchRequest, BatchResponse, ContactIn, ContactOut, ContactPatch, ContactsQuery, EmailEntry, LifecycleStage,
+    MatchOn, PhoneEntry,
 };
 use super::model::{self, Contact, ContactFields, Filters, RECORD_TYPE};
 use crate::normalize::{DEFAULT_REGION, Email, Phone};
 use crate::permissions;
+use crm_core::batch::Outcome;
 
 /// A contact checked and in canonical form, ready to store.
 #[derive(Clone, PartialEq)]
@@ -626,19 +627,6 @@ pub async fn search(state: &AppState, actor: &Actor, request: SearchRequest) -> 
         .await
 }
 
-fn match_on(request: &BatchRequest) -> ApiResult<Option<MatchOn>> {
-    let parsed = match request.match_on.as_deref() {
-        None => None,
-        Some(raw) => Some(MatchOn::parse(raw).ok_or_else(|| {
-            ApiError::invalid_field("/match_on", "invalid_match", "email, id, or external_id:<source>")
-        })?),
-    };
-    if parsed.is_none() && request.mode != BatchMode::Create {
-        return Err(ApiError::invalid_field("/match_on", "required", "updates and upserts need match_on"));
-    }
-    Ok(parsed)
-}
-
 /// The existing contact an input (a batch input, an import row) matches, if any: by the id it
 /// names, its first e-mail or its external id of the rule's source.
 pub(crate) fn find_match(
@@ -662,23 +650,12 @@ pub(crate) fn find_match(
     }
 }
 
-/// A problem whose field pointers are moved under the input they belong to.
-fn item_problem(index: usize, error: &ApiError) -> crm_core::error::Problem {
-    let mut problem = error.problem();
-    for field in &mut problem.errors {
-        field.pointer = format!("/inputs/{index}/properties{}", field.pointer);
-    }
-    problem
-}
-
 /// Creates, updates or upserts up to 1,000 contacts: each input rolls back alone when it
 /// fails, or all of them together when `atomic`.
 pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> ApiResult<BatchResponse> {
     actor.require(permissions::CONTACTS, Action::Write)?;
-    if request.inputs.is_empty() || request.inputs.len() > 1000 {
-        return Err(ApiError::invalid_field("/inputs", "length", "give 1 to 1000 inputs"));
-    }
-    let rule = match_on(&request)?;
+    crm_core::batch::check_size(request.inputs.len())?;
+    let rule = MatchOn::of_request(request.match_on.as_deref(), request.mode)?;
     let (actor, keys) = (actor.clone(), state.keys.clone());
     let (mode, atomic) = (request.mode, request.atomic);
     let inputs: Vec<BulkInput> = request
@@ -697,58 +674,22 @@ pub async fn batch(state: &AppState, actor: &Actor, request: BatchRequest) -> Ap
             let region = organizations::phone_region(conn, &actor.scope())?;
             let write = BulkWrite { mode, rule: rule.as_ref(), region: &region, merge: overlay, atomic };
             let outcomes = write.run(conn, &keys, &actor, inputs)?;
-            if atomic
-                && let Some((index, error)) =
-                    outcomes.iter().enumerate().find_map(|(i, o)| o.as_ref().err().map(|e| (i, e)))
-            {
-                let mut failed = ApiError::unprocessable(
-                    "batch_failed",
-                    format!("Input {index} failed: nothing was saved. {}", error.detail),
-                );
-                failed.errors = item_problem(index, error).errors;
-                if failed.errors.is_empty() {
-                    failed.errors.push(FieldError::new(format!("/inputs/{index}"), &error.code, &error.detail));
-                }
+            if atomic && let Some(failed) = crm_core::batch::atomic_failure(&outcomes) {
                 return Err(failed);
             }
             Ok(outcomes)
         })
         .await?;
-    let results: Vec<BatchResult> = outcomes
+    let outcomes = outcomes
         .into_iter()
-        .enumerate()
-        .map(|(index, outcome)| {
-            let (status, id) = match outcome {
-                Ok(Written::Created(c)) => ("created", c.id),
-                Ok(Written::Updated(_, c)) => ("updated", c.id),
-                Ok(Written::Unchanged(c)) => ("unchanged", c.id),
-                Ok(Written::Unmatched) => {
-                    let error = ApiError::not_found("contact matching this input");
-                    return BatchResult {
-                        index,
-                        status: "error".into(),
-                        id: None,
-                        error: Some(item_problem(index, &error)),
-                    };
-                }
-                Err(error) => {
-                    return BatchResult {
-                        index,
-                        status: "error".into(),
-                        id: None,
-                        error: Some(item_problem(index, &error)),
-                    };
-                }
-            };
-            BatchResult { index, status: status.into(), id: Some(id), error: None }
+        .map(|outcome| {
+            outcome.map(|written| match written {
+                Written::Created(c) => Outcome::Created(c.id),
+                Written::Updated(_, c) => Outcome::Updated(c.id),
+                Written::Unchanged(c) => Outcome::Unchanged(c.id),
+                Written::Unmatched => Outcome::Unmatched,
+            })
         })
         .collect();
-    let count = |status: &str| results.iter().filter(|r| r.status == status).count();
-    Ok(BatchResponse {
-        created: count("created"),
-        updated: count("updated"),
-        unchanged: count("unchanged"),
-        failed: count("error"),
-        results,
-    })
+    Ok(crm_core::batch::response(outcomes, "contact"))
 }

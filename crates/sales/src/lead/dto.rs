@@ -389,3 +389,38 @@ impl LeadsQuery {
         ListQuery { limit: self.limit, cursor: self.cursor.clone(), sort: self.sort.clone() }
     }
 }
+
+/// One input of a lead batch.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadBatchInput {
+    /// The lead to update, with `match_on: "id"`.
+    pub id: Option<String>,
+    pub properties: LeadIn,
+}
+
+/// Up to 1,000 leads created, updated or upserted in one request (each input is validated on
+/// its own, so one bad input fails alone).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "mode": "upsert", "match_on": "external_id:marketo",
+    "inputs": [
+        {"properties": {"first_name": "Grace", "last_name": "Hopper", "email": "grace@globex.example", "external_ids": {"marketo": "L-99"}}},
+        {"properties": {"last_name": "Turing", "company_name": "Initech", "external_ids": {"marketo": "L-100"}}}
+    ]
+}))]
+pub struct LeadBatchRequest {
+    /// 1 to 1,000.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub inputs: Vec<LeadBatchInput>,
+    pub mode: crm_core::batch::BatchMode,
+    /// `email`, `external_id:<source>`, or `id`. Needed to update or upsert; an update sets the
+    /// fields an input gives.
+    #[schema(example = "email", pattern = r"^(email|id|external_id:[a-z0-9_-]{1,32})$")]
+    pub match_on: Option<String>,
+    /// All inputs commit together or none does (then a failure answers 422). Default false:
+    /// each input commits or fails on its own.
+    #[serde(default)]
+    pub atomic: bool,
+}

@@ -178,6 +178,21 @@ pub fn find(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Optio
     find_in(conn, scope, id, false)
 }
 
+/// The oldest live lead in the scope's sight with this (normalized) e-mail, converted or not.
+pub fn find_by_email(conn: &mut DbConnection, scope: &Scope, email: &str) -> ApiResult<Option<String>> {
+    let mut query = leads::table
+        .filter(leads::org_id.eq(scope.org_id().to_string()))
+        .filter(leads::email.eq(email.to_string()))
+        .filter(leads::deleted_at.is_null())
+        .select(leads::id)
+        .order((leads::created_at.asc(), leads::id.asc()))
+        .into_boxed();
+    if let Some(visible) = scope.visible(RECORD_TYPE, OWNER) {
+        query = query.filter(visible);
+    }
+    Ok(query.first(conn).optional()?)
+}
+
 /// The leads in the scope's sight converted into this contact or company.
 pub fn linked(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &str) -> ApiResult<Vec<String>> {
     if !matches!(record_type, "contact" | "company") {

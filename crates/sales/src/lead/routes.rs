@@ -10,7 +10,7 @@ use crm_core::filter::SearchRequest;
 use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
-use super::dto::{Conversion, ConvertIn, LeadIn, LeadOut, LeadPatch, LeadsQuery};
+use super::dto::{Conversion, ConvertIn, LeadBatchRequest, LeadIn, LeadOut, LeadPatch, LeadsQuery};
 use super::model::RECORD_TYPE;
 use super::service;
 
@@ -50,6 +50,29 @@ pub async fn create_lead(
         .insert_header(("Location", format!("/v1/leads/{}", lead.id)))
         .insert_header(etag(lead.version))
         .json(lead))
+}
+
+/// Create, update or upsert leads in a batch
+///
+/// Up to 1,000 inputs. With `match_on` (`email`, `id` or `external_id:<source>`) an update or
+/// upsert finds the lead an input means and sets the fields it gives. Each input commits or
+/// fails on its own and has its result (201-like `created`, `updated`, `unchanged` or `error`
+/// with a problem whose pointers are under `/inputs/<i>/properties`); with `atomic`, one
+/// failure fails the whole batch (422 `batch_failed`) and nothing is saved.
+#[utoipa::path(
+    operation_id = "batch_leads", tag = "Leads", request_body = LeadBatchRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Per-input results", body = crm_core::batch::BatchResponse),
+        (status = 422, description = "No inputs or more than 1,000, a bad `match_on`, or an atomic batch with a failing input", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/leads/batch")]
+pub async fn batch_leads(
+    state: web::Data<AppState>,
+    actor: Actor,
+    input: ValidatedJson<LeadBatchRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::batch(&state, &actor, input.0).await?))
 }
 
 /// Create or update a lead by external id

@@ -9,6 +9,7 @@ use crm_contacts::contact::dto::{ContactIn, EmailEntry, LifecycleStage, PhoneEnt
 use crm_contacts::link::dto::LinkIn;
 use crm_core::auth::secrets::Keys;
 use crm_core::auth::{Action, Actor};
+use crm_core::batch::{BatchMode, BatchResponse, MatchOn, Outcome};
 use crm_core::custom_fields::{Schema, values};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
@@ -21,7 +22,9 @@ use crm_core::write::{Edit, Planned, Versioned};
 use crm_core::{records, search_index};
 use serde_json::{Map, Value};
 
-use super::dto::{Conversion, ConvertIn, ConvertedTo, LeadIn, LeadOut, LeadPatch, LeadStatus, LeadsQuery};
+use super::dto::{
+    Conversion, ConvertIn, ConvertedTo, LeadBatchRequest, LeadIn, LeadOut, LeadPatch, LeadStatus, LeadsQuery,
+};
 use super::model::{self, Filters, Lead, LeadFields, RECORD_TYPE};
 use crate::deal::dto::DealIn;
 use crate::permissions;
@@ -226,19 +229,95 @@ fn converted(id: &str) -> ApiError {
 pub async fn create(state: &AppState, actor: &Actor, input: LeadIn) -> ApiResult<LeadOut> {
     actor.require(permissions::LEADS, Action::Write)?;
     let actor = actor.clone();
-    state
+    state.db.write(move |conn| create_in(conn, &actor, input)).await
+}
+
+/// Creates a lead on the caller's connection: without an owner, the assignment rules give it
+/// one; then it is scored.
+fn create_in(conn: &mut DbConnection, actor: &Actor, input: LeadIn) -> ApiResult<LeadOut> {
+    let region = region_for(conn, &actor.scope(), &input)?;
+    let created = plan_create(conn, actor, &normalize(input, &region)?)?.write(conn)?;
+    let created = match created.owner_id {
+        None => assign_in(conn, actor, &created.id, None)?.unwrap_or(created),
+        Some(_) => created,
+    };
+    scored(conn, actor, created)
+}
+
+/// Sets on the lead every field `input` gives, and rescores it: the lead as it is, and
+/// whether it changed.
+fn overlay_in(conn: &mut DbConnection, actor: &Actor, id: &str, input: LeadIn) -> ApiResult<(LeadOut, bool)> {
+    let mut version = 0;
+    let updated = LEADS.update(conn, actor, id, None, "updated", |conn, before| {
+        version = before.version;
+        let mut draft = LeadIn::from(before.clone());
+        overlay(&mut draft, input);
+        edit(conn, actor, id, draft, before)
+    })?;
+    let changed = updated.version != version;
+    Ok((scored(conn, actor, updated)?, changed))
+}
+
+/// The lead an input of a batch matches under `rule`, if any.
+fn find_match(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    rule: &MatchOn,
+    id: Option<&str>,
+    input: &LeadIn,
+) -> ApiResult<Option<String>> {
+    match rule {
+        MatchOn::Id => match id {
+            Some(id) => Ok(model::find(conn, scope, id)?.map(|l| l.id)),
+            None => Err(ApiError::invalid_field("/id", "required", "match_on id needs the input's id")),
+        },
+        MatchOn::Email => match input.email.as_deref().map(Email::parse) {
+            Some(Ok(email)) => model::find_by_email(conn, scope, email.as_str()),
+            _ => Ok(None),
+        },
+        MatchOn::ExternalId(source) => match input.external_ids.as_ref().and_then(|ids| ids.get(source)) {
+            Some(external_id) => records::find_by_external_id(conn, scope, RECORD_TYPE, source, external_id),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Creates, updates or upserts up to 1,000 leads: each input rolls back alone when it fails,
+/// or all of them together when `atomic`.
+pub async fn batch(state: &AppState, actor: &Actor, request: LeadBatchRequest) -> ApiResult<BatchResponse> {
+    actor.require(permissions::LEADS, Action::Write)?;
+    crm_core::batch::check_size(request.inputs.len())?;
+    let rule = MatchOn::of_request(request.match_on.as_deref(), request.mode)?;
+    let (mode, atomic) = (request.mode, request.atomic);
+    let actor = actor.clone();
+    let outcomes = state
         .db
         .write(move |conn| {
-            let region = region_for(conn, &actor.scope(), &input)?;
-            let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
-            // Without an owner, the assignment rules give it one.
-            let created = match created.owner_id {
-                None => assign_in(conn, &actor, &created.id, None)?.unwrap_or(created),
-                Some(_) => created,
-            };
-            scored(conn, &actor, created)
+            let outcomes = crm_core::batch::each(conn, request.inputs, atomic, |conn, input| {
+                validator::Validate::validate(&input.properties)
+                    .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
+                let matched = match (&rule, mode) {
+                    (Some(rule), BatchMode::Update | BatchMode::Upsert) => {
+                        find_match(conn, &actor.scope(), rule, input.id.as_deref(), &input.properties)?
+                    }
+                    _ => None,
+                };
+                Ok(match (matched, mode) {
+                    (None, BatchMode::Update) => Outcome::Unmatched,
+                    (None, _) => Outcome::Created(create_in(conn, &actor, input.properties)?.id),
+                    (Some(id), _) => match overlay_in(conn, &actor, &id, input.properties)? {
+                        (lead, true) => Outcome::Updated(lead.id),
+                        (lead, false) => Outcome::Unchanged(lead.id),
+                    },
+                })
+            })?;
+            if atomic && let Some(failed) = crm_core::batch::atomic_failure(&outcomes) {
+                return Err(failed);
+            }
+            Ok(outcomes)
         })
-        .await
+        .await?;
+    Ok(crm_core::batch::response(outcomes, "lead"))
 }
 
 /// The lead with its score computed and stored (the scoring rules read its stored row).
@@ -399,9 +478,7 @@ pub async fn upsert_by_external_id(
                     let mut given = input.external_ids.take().unwrap_or_default();
                     given.append(&mut ids);
                     input.external_ids = Some(given);
-                    let region = region_for(conn, &scope, &input)?;
-                    let created = plan_create(conn, &actor, &normalize(input, &region)?)?.write(conn)?;
-                    Ok((scored(conn, &actor, created)?, true))
+                    Ok((create_in(conn, &actor, input)?, true))
                 }
             }
         })

@@ -220,4 +220,116 @@ async fn conversion_links_what_exists_and_creates_the_rest_once(app: TestApp) {
     assert_eq!(created.body["lifecycle_stage"], "sales_qualified");
 }
 
-both!(leads_are_checked_listed_and_upserted, conversion_links_what_exists_and_creates_the_rest_once);
+async fn batch(app: &TestApp, token: &str, body: Value) -> crm_test_support::Reply {
+    app.post("/v1/leads/batch", token, body).await
+}
+
+async fn batches_create_update_and_upsert_each_input_alone(app: TestApp) {
+    let input = |props: Value| json!({"properties": props});
+    batch(&app, &app.admin_key, json!({"mode": "create", "inputs": []})).await.expect_problem(422, "validation_failed");
+    batch(&app, &app.admin_key, json!({"mode": "upsert", "inputs": [input(json!({"last_name": "x"}))]}))
+        .await
+        .expect_problem(422, "validation_failed");
+    batch(
+        &app,
+        &app.admin_key,
+        json!({"mode": "update", "match_on": "shoe_size", "inputs": [input(json!({"last_name": "x"}))]}),
+    )
+    .await
+    .expect(422);
+    batch(&app, &app.read_only_token, json!({"mode": "create", "inputs": [input(json!({"last_name": "x"}))]}))
+        .await
+        .expect(403);
+    assert_eq!(app.count("leads"), 0, "refused batches change nothing");
+
+    let created = batch(
+        &app,
+        &app.sales_token,
+        json!({"mode": "create", "inputs": [
+            input(json!({"last_name": "Hopper", "email": "grace@globex.example", "external_ids": {"marketo": "L-1"}})),
+            input(json!({"last_name": "Turing", "external_ids": {"marketo": "L-2"}})),
+            input(json!({"job_title": "nameless"})),
+        ]}),
+    )
+    .await;
+    created.expect(200);
+    assert_eq!(
+        (created.body["created"].as_u64(), created.body["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{}",
+        created.text
+    );
+    assert_eq!(created.body["results"][2]["status"], "error");
+    assert!(created.text.contains("/inputs/2/properties/last_name"), "{}", created.text);
+    let hopper = created.body["results"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(app.count("leads"), 2, "the failing input rolled back alone");
+
+    // An upsert by external id updates what it finds and creates the rest; again, nothing changes.
+    let upsert = json!({"mode": "upsert", "match_on": "external_id:marketo", "inputs": [
+        input(json!({"job_title": "CTO", "external_ids": {"marketo": "L-1"}})),
+        input(json!({"last_name": "Lovelace", "external_ids": {"marketo": "L-3"}})),
+    ]});
+    let upserted = batch(&app, &app.sales_token, upsert.clone()).await;
+    assert_eq!(
+        (upserted.body["updated"].as_u64(), upserted.body["created"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        upserted.text
+    );
+    assert_eq!(upserted.body["results"][0]["id"], hopper);
+    let stored = app.get(&format!("/v1/leads/{hopper}"), &app.admin_key).await;
+    assert_eq!((stored.body["job_title"].as_str(), stored.body["last_name"].as_str()), (Some("CTO"), Some("Hopper")));
+    let again = batch(&app, &app.sales_token, upsert).await;
+    assert_eq!(again.body["unchanged"], 2, "{}", again.text);
+
+    // Updates by e-mail: an unknown address is an error of its input.
+    let updated = batch(
+        &app,
+        &app.sales_token,
+        json!({"mode": "update", "match_on": "email", "inputs": [
+            input(json!({"email": "GRACE@globex.example", "need": "A pipeline"})),
+            input(json!({"email": "nobody@globex.example", "need": "x"})),
+        ]}),
+    )
+    .await;
+    assert_eq!(
+        (updated.body["updated"].as_u64(), updated.body["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        updated.text
+    );
+    assert_eq!(updated.body["results"][1]["error"]["status"], 404);
+
+    // Atomic: one failure, nothing saved.
+    let before = (app.count("leads"), app.event_types().len());
+    batch(
+        &app,
+        &app.sales_token,
+        json!({"mode": "create", "atomic": true, "inputs": [
+            input(json!({"last_name": "Babbage"})), input(json!({"last_name": "x", "status": "converted"})),
+        ]}),
+    )
+    .await
+    .expect_problem(422, "batch_failed");
+    assert_eq!((app.count("leads"), app.event_types().len()), before, "nothing saved, no event");
+
+    // Another organization cannot reach these leads by id.
+    let foreign = batch(
+        &app,
+        &app.other_org_key,
+        json!({"mode": "update", "match_on": "id", "inputs": [
+            {"id": hopper, "properties": {"last_name": "Mallory"}},
+        ]}),
+    )
+    .await;
+    assert_eq!(foreign.body["failed"], 1, "{}", foreign.text);
+    assert_eq!(app.get(&format!("/v1/leads/{hopper}"), &app.admin_key).await.body["last_name"], "Hopper");
+    let kinds = events(&app, "lead.created").await.len();
+    assert_eq!(kinds, 3);
+}
+
+both!(
+    leads_are_checked_listed_and_upserted,
+    conversion_links_what_exists_and_creates_the_rest_once,
+    batches_create_update_and_upsert_each_input_alone
+);
