@@ -235,6 +235,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(deal::routes::restore_deal)
         .service(deal::routes::win_deal)
         .service(deal::routes::lose_deal)
+        .service(deal::routes::get_deal_line_items)
+        .service(deal::routes::set_deal_line_items)
         .service(deal::routes::get_deal_stage_history)
         .service(deal::routes::get_deal_timeline)
         .service(deal::routes::get_deal_history)

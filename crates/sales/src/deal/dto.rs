@@ -468,3 +468,44 @@ impl DealStatus {
         }
     }
 }
+
+/// A deal's lines, replacing those it has: priced like a quote's, in `currency`. A deal with
+/// lines has their total as its amount.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "lines": [
+        {"product_id": "prod_01jbz3m3x7f6ks6q0vd1tq2n5a", "quantity": 25, "discount_percent": 10},
+        {"description": "Onboarding", "unit_price": {"amount": 250000, "currency": "USD"}}
+    ]
+}))]
+pub struct DealLinesIn {
+    /// At most 500; none clears them (the amount stays as it is).
+    #[validate(nested)]
+    #[schema(max_items = 500)]
+    pub lines: Vec<crate::line_item::dto::LineItemIn>,
+    /// Default: the currency of the deal's amount (a deal without an amount needs one).
+    #[schema(example = "USD")]
+    pub currency: Option<String>,
+    /// Prices products without a `unit_price` from this price book, else their list price.
+    pub price_book_id: Option<String>,
+}
+
+/// A deal's lines and their totals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "deal_id": "deal_01jbz3m3x7f6ks6q0vd1tq2n5a", "deal_version": 4,
+    "lines": [{"position": 0, "product_id": null, "sku": null, "description": "Onboarding", "quantity": 1.0,
+        "unit_price": {"amount": 250000, "currency": "USD"}, "discount_percent": 0.0, "tax_rate_percent": 0.0,
+        "subtotal": {"amount": 250000, "currency": "USD"}, "discount": {"amount": 0, "currency": "USD"},
+        "tax": {"amount": 0, "currency": "USD"}, "total": {"amount": 250000, "currency": "USD"}}],
+    "totals": {"subtotal": {"amount": 250000, "currency": "USD"}, "discount": {"amount": 0, "currency": "USD"},
+        "tax": {"amount": 0, "currency": "USD"}, "total": {"amount": 250000, "currency": "USD"}}
+}))]
+pub struct DealLines {
+    pub deal_id: String,
+    /// The deal's version (for `If-Match` on the next `PUT`).
+    pub deal_version: i64,
+    pub lines: Vec<crate::line_item::dto::LineItemOut>,
+    pub totals: crate::line_item::dto::DocumentTotals,
+}

@@ -1,6 +1,6 @@
 //! `/v1/deals`, and the board of `/v1/pipelines/{id}`.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use crm_contacts::timeline::dto::{TimelineItem, TimelineQuery};
 use crm_contacts::timeline::service::{self as timelines, Subject};
 use crm_core::audit::dto::AuditEntryOut;
@@ -11,7 +11,8 @@ use crm_core::http::{IfMatch, Page, ValidatedJson, etag};
 use crm_core::state::AppState;
 
 use super::dto::{
-    Board, BoardQuery, DealIn, DealOut, DealPatch, DealsQuery, LoseIn, StageHistory, Summary, SummaryQuery, WinIn,
+    Board, BoardQuery, DealIn, DealLines, DealLinesIn, DealOut, DealPatch, DealsQuery, LoseIn, StageHistory, Summary,
+    SummaryQuery, WinIn,
 };
 use super::service;
 
@@ -167,6 +168,49 @@ pub async fn lose_deal(
 ) -> ApiResult<HttpResponse> {
     let deal = service::lose(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
     Ok(HttpResponse::Ok().insert_header(etag(deal.version)).json(deal))
+}
+
+/// A deal's line items
+///
+/// Its products and services, priced in the currency of its amount, with their totals.
+#[utoipa::path(
+    operation_id = "get_deal_line_items", tag = "Deals", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id")),
+    responses((status = 200, description = "The deal's lines", body = DealLines, headers(("ETag" = String, description = "The deal's version"))))
+)]
+#[get("/deals/{id}/line-items")]
+pub async fn get_deal_line_items(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let lines = service::lines(&state, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(lines.deal_version)).json(lines))
+}
+
+/// Replace a deal's line items
+///
+/// Prices each line like a quote's (exact integer minor units; see the quotes' rounding) and,
+/// when there are lines, sets the deal's amount to their total: one new version of the deal
+/// and a `deal.updated` event. `If-Match` takes the deal's version.
+#[utoipa::path(
+    operation_id = "set_deal_line_items", tag = "Deals", request_body = DealLinesIn, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id"), IfMatch),
+    responses(
+        (status = 200, description = "The deal's lines now", body = DealLines, headers(("ETag" = String, description = "The deal's version"))),
+        (status = 422, description = "A line names an unknown or inactive product, has no price, or a bad quantity, discount or tax rate; or no currency can be told", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/deals/{id}/line-items")]
+pub async fn set_deal_line_items(
+    state: web::Data<AppState>,
+    actor: Actor,
+    if_match: IfMatch,
+    id: web::Path<String>,
+    input: ValidatedJson<DealLinesIn>,
+) -> ApiResult<HttpResponse> {
+    let lines = service::set_lines(&state, &actor, id.into_inner(), input.0, if_match.0).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(lines.deal_version)).json(lines))
 }
 
 /// A deal's stage history

@@ -11,6 +11,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult, FieldError};
 use crm_core::filter::SearchRequest;
 use crm_core::http::{Page, Patch, trimmed};
+use crm_core::money::Money;
 use crm_core::scope::Scope;
 use crm_core::sql::Piece;
 use crm_core::state::AppState;
@@ -20,10 +21,11 @@ use diesel::RunQueryDsl;
 use serde_json::{Map, Value};
 
 use super::dto::{
-    Board, BoardColumn, BoardQuery, DealContact, DealIn, DealOut, DealPatch, DealsQuery, ForecastCategory, LoseIn,
-    StageHistory, StageVisit, Summary, SummaryQuery, Totals, WinIn,
+    Board, BoardColumn, BoardQuery, DealContact, DealIn, DealLines, DealLinesIn, DealOut, DealPatch, DealsQuery,
+    ForecastCategory, LoseIn, StageHistory, StageVisit, Summary, SummaryQuery, Totals, WinIn,
 };
 use super::model::{self, Deal, DealFields, Filters, RECORD_TYPE};
+use crate::line_item;
 use crate::permissions;
 use crate::pipeline::dto::{StageKind, StageOut};
 use crate::pipeline::model::{self as pipelines, Stage};
@@ -545,28 +547,104 @@ fn write_update(
     patch: DealPatch,
     target: Target,
 ) -> ApiResult<DealOut> {
-    DEALS.update_named(conn, actor, id, if_match, |conn, before| {
-        let scope = actor.scope();
-        let mut patch = patch;
-        if let Target::Closed(kind) = target {
-            let named = match &patch.stage_id {
-                Patch::Value(stage) => Some(stage.as_str()),
-                _ => None,
-            };
-            patch.stage_id = Patch::Value(closing_stage(conn, &scope, &before.pipeline_id, named, kind)?);
-        }
-        let mut draft = DealIn::from(before.clone());
-        apply(&mut draft, patch, before)?;
-        let deal = normalize(draft)?;
-        let now = crm_core::time::now();
-        let (fields, _) = checked(conn, actor, &deal, Some(before), now)?;
-        if unchanged(&fields, &deal, before) {
-            return Ok((Edit::Unchanged, "updated"));
-        }
-        let action = action(before, &fields);
-        store(conn, &scope, id, &deal, fields, before)?;
-        Ok((Edit::Changed, action))
-    })
+    DEALS.update_named(conn, actor, id, if_match, |conn, before| edit(conn, actor, id, before, patch, target, false))
+}
+
+/// Writes what `patch` makes of the locked deal `before`; `changed` says something beside its
+/// row changed already (its lines), which counts as a change even when the row does not.
+fn edit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    before: &DealOut,
+    mut patch: DealPatch,
+    target: Target,
+    changed: bool,
+) -> ApiResult<(Edit<DealOut>, &'static str)> {
+    let scope = actor.scope();
+    if let Target::Closed(kind) = target {
+        let named = match &patch.stage_id {
+            Patch::Value(stage) => Some(stage.as_str()),
+            _ => None,
+        };
+        patch.stage_id = Patch::Value(closing_stage(conn, &scope, &before.pipeline_id, named, kind)?);
+    }
+    let mut draft = DealIn::from(before.clone());
+    apply(&mut draft, patch, before)?;
+    let deal = normalize(draft)?;
+    let now = crm_core::time::now();
+    let (fields, _) = checked(conn, actor, &deal, Some(before), now)?;
+    if unchanged(&fields, &deal, before) && !changed {
+        return Ok((Edit::Unchanged, "updated"));
+    }
+    let action = action(before, &fields);
+    store(conn, &scope, id, &deal, fields, before)?;
+    Ok((Edit::Changed, action))
+}
+
+/// A deal's lines, priced in its amount's currency.
+pub async fn lines(state: &AppState, actor: &Actor, id: String) -> ApiResult<DealLines> {
+    actor.require(permissions::DEALS, Action::Read)?;
+    let scope = actor.scope();
+    state.db.read(move |conn| lines_of(conn, &scope, &id)).await
+}
+
+fn lines_of(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DealLines> {
+    let deal = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("deal"))?;
+    let currency = deal.currency.clone().unwrap_or_default();
+    let (_, lines, totals) = line_item::service::shown(conn, scope, RECORD_TYPE, &[(id, currency.as_str())])?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("deal"))?;
+    Ok(DealLines { deal_id: deal.id, deal_version: deal.version, lines, totals })
+}
+
+/// Replaces a deal's lines; with lines, the deal's amount becomes their total (one deal
+/// version, `deal.updated`).
+pub async fn set_lines(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    input: DealLinesIn,
+    if_match: Option<i64>,
+) -> ApiResult<DealLines> {
+    actor.require(permissions::DEALS, Action::Write)?;
+    if let Some(currency) = &input.currency {
+        line_item::service::check_currency(currency)?;
+    }
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |conn| {
+            let scope = actor.scope();
+            DEALS.update_named(conn, &actor, &id, if_match, |conn, before| {
+                let currency =
+                    input.currency.or(before.amount.as_ref().map(|a| a.currency.clone())).ok_or_else(|| {
+                        ApiError::invalid_field("/currency", "required", "the deal has no amount: say which currency")
+                    })?;
+                let priced = line_item::service::priced(
+                    conn,
+                    &scope,
+                    &id,
+                    &currency,
+                    input.price_book_id.as_deref(),
+                    &input.lines,
+                    "/lines",
+                )?;
+                let current = line_item::model::of(conn, &scope, RECORD_TYPE, &[&id])?;
+                let changed = priced != current;
+                if changed {
+                    line_item::model::replace(conn, &scope, RECORD_TYPE, &id, &priced)?;
+                }
+                let amount = match priced.is_empty() {
+                    true => Patch::Absent,
+                    false => Patch::Value(Money { amount: priced.iter().map(|l| l.total).sum(), currency }),
+                };
+                let patch = DealPatch { amount, ..DealPatch::default() };
+                edit(conn, &actor, &id, before, patch, Target::Patched, changed)
+            })?;
+            lines_of(conn, &scope, &id)
+        })
+        .await
 }
 
 /// The stage a win or a loss moves the deal to: the one named, which must be of that kind in

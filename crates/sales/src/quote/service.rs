@@ -51,13 +51,6 @@ fn today() -> chrono::NaiveDate {
     crm_core::time::now().date()
 }
 
-fn check_currency(currency: &str) -> ApiResult<()> {
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ApiError::invalid_field("/currency", "invalid_currency", "must be an ISO 4217 code like EUR"));
-    }
-    Ok(())
-}
-
 /// 422 unless each named record is one of the organization's: the price book (active),
 /// the contact, the company.
 fn check_links(conn: &mut DbConnection, scope: &Scope, fields: &QuoteFields) -> ApiResult<()> {
@@ -97,7 +90,7 @@ fn check_links(conn: &mut DbConnection, scope: &Scope, fields: &QuoteFields) -> 
 pub async fn create(state: &AppState, actor: &Actor, input: QuoteIn) -> ApiResult<QuoteOut> {
     actor.require(permissions::DEALS, Action::Write)?;
     if let Some(currency) = &input.currency {
-        check_currency(currency)?;
+        line_item::service::check_currency(currency)?;
     }
     let actor = actor.clone();
     state

@@ -126,13 +126,19 @@ fn active(conn: &mut DbConnection, org_id: &str) -> ApiResult<Vec<(Territory, Te
     Ok(model::active(conn, org_id)?.into_iter().map(|t| (t.clone(), TerritoryFields::of(&t))).collect())
 }
 
-/// The owner of the territory the company is in now, for a deal created for it without one.
+/// The (active) owner of the territory the company is in now, for a deal created for it
+/// without one.
 pub(crate) fn owner_for(conn: &mut DbConnection, scope: &Scope, company_id: &str) -> ApiResult<Option<String>> {
     let Some(company) = crm_contacts::company::model::find(conn, &scope.unrestricted(), company_id)? else {
         return Ok(None);
     };
     let territories = active(conn, scope.org_id())?;
-    Ok(territory_for(&territories, &company).and_then(|(_, fields)| fields.owner_id.clone()))
+    let Some(owner) = territory_for(&territories, &company).and_then(|(_, fields)| fields.owner_id.clone()) else {
+        return Ok(None);
+    };
+    // An owner deactivated since is no owner: the deal falls back to the default.
+    let user = crm_core::users::model::find(conn, scope, &owner)?;
+    Ok(user.filter(|u| u.status == "active").map(|_| owner))
 }
 
 /// Queues the alignment of the organization's companies.

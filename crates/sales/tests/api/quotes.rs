@@ -177,4 +177,55 @@ async fn quote_numbers_have_no_gaps(app: TestApp) {
     assert_eq!(numbers, expected);
 }
 
-both!(products_and_price_books, a_quote_is_priced_exactly_numbered_and_becomes_an_order, quote_numbers_have_no_gaps);
+async fn a_deal_has_priced_lines_that_make_its_amount(app: TestApp) {
+    let gtx = product(&app, "GTX-PRO", 482100).await;
+    let deal = app.post("/v1/deals", &app.sales_token, json!({"name": "Acme: workstations"})).await;
+    deal.expect(201);
+    let (deal, version) = (id(&deal.body), deal.body["version"].as_i64().unwrap());
+    let url = format!("/v1/deals/{deal}/line-items");
+    let lines = json!([{"product_id": gtx, "quantity": 3, "discount_percent": 12.5, "tax_rate_percent": 20},
+                       {"description": "Onboarding", "unit_price": usd(99999)}]);
+
+    // No amount yet: the currency must be given. Bad lines change nothing.
+    app.put(&url, &app.sales_token, json!({"lines": lines})).await.expect_problem(422, "validation_failed");
+    let bad = app.put(&url, &app.sales_token, json!({"currency": "USD", "lines": [{"product_id": "prod_nope"}]})).await;
+    bad.expect(422);
+    assert!(bad.text.contains("/lines/0/product_id"), "{}", bad.text);
+    app.put(&url, &app.read_only_token, json!({"currency": "USD", "lines": lines})).await.expect(403);
+    app.put(&url, &app.other_org_key, json!({"currency": "USD", "lines": lines})).await.expect(404);
+    app.get(&url, &app.other_org_key).await.expect(404);
+    assert_eq!(app.get(&url, &app.sales_token).await.body["lines"], json!([]));
+
+    let set = app.put(&url, &app.sales_token, json!({"currency": "USD", "lines": lines})).await;
+    set.expect(200);
+    // 3 × 4,821.00 = 14,463.00; less 12.5% (1,807.875 → 1,807.88, half away from zero) =
+    // 12,655.12; 20% tax 2,531.02(4) → 2,531.02; 15,186.14. Plus 999.99: 16,186.13.
+    assert_eq!(set.body["lines"][0]["total"], usd(1518614), "{}", set.text);
+    assert_eq!(set.body["totals"]["total"], usd(1618613));
+    assert_eq!(set.body["deal_version"], version + 1);
+    let now = app.get(&format!("/v1/deals/{deal}"), &app.sales_token).await;
+    assert_eq!((now.body["amount"].clone(), now.body["version"].as_i64()), (usd(1618613), Some(version + 1)));
+
+    // The same lines again change nothing; a stale If-Match is refused.
+    let again = app.put(&url, &app.sales_token, json!({"lines": lines})).await;
+    assert_eq!(again.body["deal_version"], version + 1, "{}", again.text);
+    let stale = app
+        .send(
+            app.client.put(app.url(&url)).header("If-Match", format!("\"{version}\"")).json(&json!({"lines": []})),
+            &app.sales_token,
+        )
+        .await;
+    stale.expect_problem(412, "version_mismatch");
+    let cleared = app.put(&url, &app.sales_token, json!({"lines": []})).await;
+    assert_eq!((cleared.body["lines"].clone(), cleared.body["deal_version"].as_i64()), (json!([]), Some(version + 2)));
+    assert_eq!(app.get(&format!("/v1/deals/{deal}"), &app.sales_token).await.body["amount"], usd(1618613));
+    let updates = events(&app, "deal.updated").await.into_iter().filter(|(_, of)| *of == deal).count();
+    assert_eq!(updates, 2);
+}
+
+both!(
+    products_and_price_books,
+    a_quote_is_priced_exactly_numbered_and_becomes_an_order,
+    quote_numbers_have_no_gaps,
+    a_deal_has_priced_lines_that_make_its_amount
+);
