@@ -85,8 +85,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The seed: the rows the API would write. $1 is the series 1..n as SQL, $2 a timestamp of
-# second %s, $3 a date of day %s of 2026.
+# The seed: the rows the API would write (with the deals' running totals). $1 is the series
+# 1..n as SQL, $2 a timestamp of second %s, $3 a date of day %s of 2026; $MONTH is the SQL of
+# a deal's close month.
 seed_sql() {
     local series=$1 ts=$2 day=$3 org=$4 user=$5
     cat <<SQL
@@ -113,6 +114,11 @@ SELECT 'deal_bench' || i, '$org', 'Deal ' || i, 'deal ' || i, 100000 + (i % 1000
         CASE i % 3 WHEN 0 THEN 'pipeline' WHEN 1 THEN 'best_case' ELSE 'commit' END END,
     $(printf "$ts" i), '[]', '{}', '{}', $(printf "$ts" i), $(printf "$ts" i), 1
 FROM ($series) AS s WHERE i <= $DEALS;
+INSERT INTO deal_totals
+SELECT org_id, pipeline_id, stage_id, COALESCE(owner_id, ''), status, forecast_category, COALESCE(currency, ''),
+    $MONTH, COUNT(*), COALESCE(SUM(amount), 0)
+FROM deals WHERE org_id = '$org' AND deleted_at IS NULL
+GROUP BY org_id, pipeline_id, stage_id, COALESCE(owner_id, ''), status, forecast_category, COALESCE(currency, ''), $MONTH;
 INSERT INTO deal_stage_history (id, org_id, deal_id, pipeline_id, stage_id, entered_at)
 SELECT 'dsh_' || id, org_id, id, pipeline_id, stage_id, stage_entered_at FROM deals WHERE org_id = '$org';
 INSERT INTO leads (id, org_id, first_name, last_name, sort_name, email, company_name, company_domain, source, status,
@@ -154,12 +160,14 @@ for BACKEND in $BACKENDS; do
         SERIES="SELECT generate_series(1, $DEALS) AS i"
         TS="(TIMESTAMP '2026-01-01' + (%s || ' seconds')::interval)"
         DAY="to_char(DATE '2026-01-01' + (%s), 'YYYY-MM-DD')"
+        MONTH="COALESCE(SUBSTRING(close_date FROM 1 FOR 7), '')"
         run_sql() { psql "$DB_URL" -qtAX -v ON_ERROR_STOP=1 "$@"; }
     else
         DB_URL="sqlite://$WORK/bench.db"
         SERIES="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $DEALS) SELECT i FROM n"
         TS="datetime('2026-01-01', '+' || (%s) || ' seconds')"
         DAY="date('2026-01-01', '+' || (%s) || ' days')"
+        MONTH="COALESCE(SUBSTR(close_date, 1, 7), '')"
         run_sql() { if [[ ${1:-} == -c ]]; then sqlite3 -bail "$WORK/bench.db" "$2"; else sqlite3 -bail "$WORK/bench.db"; fi; }
     fi
     export DATABASE_URL=$DB_URL CRM_LISTEN=$LISTEN CRM_RATE_LIMIT_PER_MINUTE=100000000 CRM_BOOTSTRAP=false

@@ -319,6 +319,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deal_totals (org_id, pipeline_id, stage_id, owner_id, status, forecast_category, currency, close_month) {
+        org_id -> Text,
+        pipeline_id -> Text,
+        stage_id -> Text,
+        owner_id -> Text,
+        status -> Text,
+        forecast_category -> Text,
+        currency -> Text,
+        close_month -> Text,
+        deals -> BigInt,
+        amount -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_stages,
@@ -340,4 +355,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_rules,
     territories,
     company_territories,
+    deal_totals,
 );

@@ -25,6 +25,7 @@ use super::dto::{
     ForecastCategory, LoseIn, StageHistory, StageVisit, Summary, SummaryQuery, Totals, WinIn,
 };
 use super::model::{self, Deal, DealFields, Filters, RECORD_TYPE};
+use super::totals::{self, Counted};
 use crate::line_item;
 use crate::permissions;
 use crate::pipeline::dto::{StageKind, StageOut};
@@ -304,6 +305,7 @@ fn plan_create(conn: &mut DbConnection, actor: &Actor, deal: &Normalized) -> Api
     writes.extend(records::tag_rows(&scope, RECORD_TYPE, &id, &deal.tags));
     writes.extend(external_ids);
     writes.extend(custom.index);
+    writes.extend(totals::change(scope.org_id(), None, Some(Counted::of_fields(&fields))));
     let mut created = DealOut::of(model::inserted(&id, fields, now), stage.probability, contacts_out(&deal.contacts));
     created.custom = custom.shown;
     Ok(DEALS.plan_created(actor, &id, created, writes))
@@ -329,6 +331,7 @@ fn store(
     let stored = serde_json::to_string(&before.custom)?;
     (fields.custom, _) = values::store(conn, scope, RECORD_TYPE, id, &deal.custom, Some(&stored))?;
     model::update(conn, scope, id, &fields)?;
+    totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(&fields)))?;
     search_index::put(conn, scope, &document(id, &fields.name, fields.owner_id.as_deref()))?;
     if deal.tags != before.tags {
         records::set_tags(conn, scope, RECORD_TYPE, id, &deal.tags)?;
@@ -713,9 +716,10 @@ pub async fn delete(state: &AppState, actor: &Actor, id: String, if_match: Optio
     state
         .db
         .write(move |conn| {
-            DEALS.delete(conn, &actor, &id, if_match, |conn, _| {
+            DEALS.delete(conn, &actor, &id, if_match, |conn, before| {
                 let scope = actor.scope();
                 DEALS.set_trashed(conn, &scope, &id, true)?;
+                totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), None)?;
                 search_index::remove(conn, &scope, &id)?;
                 records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &BTreeMap::new())
             })?;
@@ -740,6 +744,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<D
             records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
             search_index::put(conn, &scope, &document(&id, &trashed.name, trashed.owner_id.as_deref()))?;
             DEALS.set_trashed(conn, &scope, &id, false)?;
+            totals::apply(conn, scope.org_id(), None, Some(Counted::of_deal(&trashed)))?;
             DEALS.bump(conn, &scope, &id, crm_core::time::now())?;
             let after = load(conn, &scope.unrestricted(), &id)?;
             let a = serde_json::to_value(&after)?;
@@ -807,7 +812,11 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
             if let Some(owner) = &query.owner_id {
                 conditions.push(vec![Piece::Sql("owner_id = ".into()), Piece::Text(owner.clone())]);
             }
-            let sums = model::totals(conn, &scope, "stage_id", conditions)?;
+            // Seeing every deal, the running totals say it; otherwise sum the deals in sight.
+            let sums = match scope.sight(RECORD_TYPE, model::OWNER) {
+                None => totals::board(conn, &scope, &pipeline_id, query.owner_id.as_deref())?,
+                Some(_) => model::totals(conn, &scope, "stage_id", conditions)?,
+            };
             let mut board = Board { pipeline_id: pipeline_id.clone(), columns: Vec::new(), totals: Totals::default() };
             for stage in stages {
                 let mut totals = Totals::default();

@@ -54,12 +54,17 @@ pub async fn forecast(state: &AppState, actor: &Actor, query: ForecastQuery) -> 
         .read(move |conn| {
             let (from, to) = (start.to_string(), end.to_string());
             let (pipeline, owner) = (pipeline_id.as_deref(), owner_id.as_deref());
-            let sums = model::sums(conn, &scope, grouping, &from, &to, pipeline, owner)?;
+            // Seeing every deal, the running totals say it; otherwise sum the deals in sight.
+            let sums_of = match scope.sight(crate::deal::model::RECORD_TYPE, crate::deal::model::OWNER) {
+                None => crate::deal::totals::forecast,
+                Some(_) => model::sums,
+            };
+            let sums = sums_of(conn, &scope, grouping, &from, &to, pipeline, owner)?;
             // The totals count each deal once: grouped by team, a deal counts in each team of
             // its owner, and in none without one.
             let all = match grouping {
                 Grouping::None => Vec::new(),
-                _ => model::sums(conn, &scope, Grouping::None, &from, &to, pipeline, owner)?,
+                _ => sums_of(conn, &scope, Grouping::None, &from, &to, pipeline, owner)?,
             };
             Ok((sums, all, Rates::load(conn, &scope)?))
         })

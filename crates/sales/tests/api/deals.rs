@@ -150,6 +150,7 @@ async fn a_deal_lives_in_a_stage_and_remembers_each(app: TestApp) {
     let moved = app.patch(&fresh_url, &app.sales_token, json!({"stage_id": stages[2]})).await;
     moved.expect(200);
     assert_eq!(moved.body["pipeline_id"], pipe.as_str());
+    crate::assert_totals_match(&app);
 }
 
 fn redact(body: &Value) -> Value {
@@ -244,6 +245,7 @@ async fn the_board_and_the_summary_add_up(app: TestApp) {
     let global = app.get("/v1/search?q=L2&types=deal", &app.admin_key).await;
     global.expect(200);
     assert_eq!(global.body["data"][0]["type"], "deal", "{}", global.text);
+    crate::assert_totals_match(&app);
 }
 
 async fn trash_and_restore(app: TestApp) {
@@ -273,6 +275,7 @@ async fn trash_and_restore(app: TestApp) {
     let url = format!("/v1/deals/{}", id(&with_company.body));
     app.patch(&url, &app.sales_token, json!({"stage_id": stages[1]})).await.expect(200);
     app.post(&format!("{url}/win"), &app.sales_token, json!({})).await.expect(200);
+    crate::assert_totals_match(&app);
 }
 
 /// Concurrent moves of one deal all land, each in the history once; a stage removed while deals
@@ -334,6 +337,7 @@ async fn concurrent_moves_lose_nothing(app: TestApp) {
     let in_proposal = app.get(&format!("/v1/deals?stage_id={}", stages[2]), &app.admin_key).await;
     let moved_in = in_proposal.body["data"].as_array().unwrap().iter().filter(|d| deals.contains(&id(d))).count();
     assert_eq!(moved_in, moved);
+    crate::assert_totals_match(&app);
 }
 
 both!(

@@ -37,7 +37,7 @@ async fn forecasts_convert_weigh_and_group(app: TestApp) {
 
     // Deals of two reps closing in 2026-Q4 (and one after), in three currencies and one without a rate.
     let (pipe, stages) = pipeline(&app, "Sales").await;
-    let (ann, _) = app.new_user("ann@example.com", "sales");
+    let (ann, ann_token) = app.new_user("ann@example.com", "sales");
     let (bob, _) = app.new_user("bob@example.com", "sales");
     for (owner, stage, amount, category, close) in [
         (&ann, &stages[3], money(100000, "USD"), None, "2026-11-20"),
@@ -89,6 +89,18 @@ async fn forecasts_convert_weigh_and_group(app: TestApp) {
     assert_eq!(by_team.body["totals"]["deal_count"], 4, "the totals count deals of owners in no team too");
     let november = app.get("/v1/forecasts?period=2026-11", &app.admin_key).await;
     assert_eq!(november.body["totals"]["deal_count"], 2, "{}", november.text);
+    // A rep who sees only their deals gets the sums of their deals (summed from the deals, not
+    // the running totals): the same as the admin's figures for that owner.
+    let visibility = json!({"rules": [{"role": "sales", "record_type": "deal", "visibility": "own"}]});
+    app.put("/v1/organization/record-visibility", &app.admin_key, visibility).await.expect(200);
+    let hers = app.get("/v1/forecasts?period=2026-Q4", &ann_token).await;
+    let for_her = app.get(&format!("/v1/forecasts?period=2026-Q4&owner_id={ann}"), &app.admin_key).await;
+    assert_eq!(hers.body["totals"], for_her.body["totals"], "{}", hers.text);
+    assert_eq!(hers.body["totals"]["deal_count"], 3);
+    let her_board = app.get(&format!("/v1/pipelines/{pipe}/board"), &ann_token).await;
+    let board_for_her = app.get(&format!("/v1/pipelines/{pipe}/board?owner_id={ann}"), &app.admin_key).await;
+    assert_eq!(her_board.body["totals"], board_for_her.body["totals"], "{}", her_board.text);
+    assert_eq!(her_board.body["totals"]["count"], 2);
     app.get("/v1/forecasts?period=2026-Q5", &app.admin_key).await.expect(400);
     let theirs = app.get("/v1/forecasts?period=2026-Q4", &app.other_org_key).await;
     assert_eq!(theirs.body["totals"]["deal_count"], 0);
@@ -124,6 +136,7 @@ async fn forecasts_convert_weigh_and_group(app: TestApp) {
     let listed = app.get("/v1/quotas?period=2026-Q4", &app.read_only_token).await;
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
     app.get(&format!("/v1/quotas/{}", created.body["id"].as_str().unwrap()), &app.other_org_key).await.expect(404);
+    crate::assert_totals_match(&app);
 }
 
 both!(forecasts_convert_weigh_and_group);

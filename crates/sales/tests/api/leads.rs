@@ -218,6 +218,7 @@ async fn conversion_links_what_exists_and_creates_the_rest_once(app: TestApp) {
         app.get(&format!("/v1/contacts/{}", won[0].body["contact_id"].as_str().unwrap()), &app.admin_key).await;
     assert_eq!(created.body["emails"][0]["address"], "ada@analytical.example");
     assert_eq!(created.body["lifecycle_stage"], "sales_qualified");
+    crate::assert_totals_match(&app);
 }
 
 async fn batch(app: &TestApp, token: &str, body: Value) -> crm_test_support::Reply {

@@ -51,3 +51,36 @@ pub async fn events(app: &TestApp, types: &str) -> Vec<(String, String)> {
 pub fn id(body: &Value) -> String {
     body["id"].as_str().unwrap_or_else(|| panic!("no id in {body}")).to_string()
 }
+
+#[derive(diesel::QueryableByName)]
+struct TotalsRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    row: String,
+}
+
+/// The running deal totals agree with the live deals, row for row.
+pub fn assert_totals_match(app: &TestApp) {
+    use diesel::RunQueryDsl;
+    let load = |sql: &str| -> Vec<String> {
+        let mut rows: Vec<String> =
+            diesel::sql_query(sql).load::<TotalsRow>(&mut *app.conn()).unwrap().into_iter().map(|r| r.row).collect();
+        rows.sort();
+        rows
+    };
+    let kept = load(
+        "SELECT pipeline_id || '|' || stage_id || '|' || owner_id || '|' || status || '|' || forecast_category || '|' \
+         || currency || '|' || close_month || '|' || CAST(deals AS TEXT) || '|' || CAST(amount AS TEXT) AS row \
+         FROM deal_totals WHERE deals <> 0 OR amount <> 0",
+    );
+    let month = match app.conn().backend() {
+        crm_core::db::Backend::Postgres => "COALESCE(SUBSTRING(close_date FROM 1 FOR 7), '')",
+        crm_core::db::Backend::Sqlite => "COALESCE(SUBSTR(close_date, 1, 7), '')",
+    };
+    let actual = load(&format!(
+        "SELECT pipeline_id || '|' || stage_id || '|' || COALESCE(owner_id, '') || '|' || status || '|' \
+         || forecast_category || '|' || COALESCE(currency, '') || '|' || {month} || '|' || CAST(COUNT(*) AS TEXT) \
+         || '|' || CAST(COALESCE(SUM(amount), 0) AS TEXT) AS row FROM deals WHERE deleted_at IS NULL \
+         GROUP BY pipeline_id, stage_id, owner_id, status, forecast_category, currency, {month}"
+    ));
+    assert_eq!(kept, actual, "the deal totals drifted from the deals");
+}

@@ -221,6 +221,7 @@ async fn a_deal_has_priced_lines_that_make_its_amount(app: TestApp) {
     assert_eq!(app.get(&format!("/v1/deals/{deal}"), &app.sales_token).await.body["amount"], usd(1618613));
     let updates = events(&app, "deal.updated").await.into_iter().filter(|(_, of)| *of == deal).count();
     assert_eq!(updates, 2);
+    crate::assert_totals_match(&app);
 }
 
 both!(

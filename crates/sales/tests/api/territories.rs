@@ -127,6 +127,7 @@ async fn companies_and_their_deals_follow_their_territory(app: TestApp) {
     aligned(&app, &rest, 3).await;
     let kinds: Vec<String> = events(&app, "territory.*").await.into_iter().map(|(t, _)| t).collect();
     assert_eq!(kinds, ["territory.created", "territory.created", "territory.updated", "territory.deleted"]);
+    crate::assert_totals_match(&app);
 }
 
 both!(companies_and_their_deals_follow_their_territory);

@@ -56,3 +56,29 @@ CREATE TABLE company_territories (
     FOREIGN KEY (org_id, territory_id) REFERENCES territories (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX company_territories_territory ON company_territories (org_id, territory_id, company_id);
+
+-- Running totals of live deals (crates/sales/src/deal/totals.rs): every deal write moves its
+-- deal between these rows in its transaction; the board and the forecast read them.
+CREATE TABLE deal_totals (
+    org_id             TEXT NOT NULL REFERENCES organizations (id),
+    pipeline_id        TEXT NOT NULL,
+    stage_id           TEXT NOT NULL,
+    owner_id           TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    forecast_category  TEXT NOT NULL,
+    currency           TEXT NOT NULL,
+    close_month        TEXT NOT NULL,
+    deals              BIGINT NOT NULL,
+    amount             BIGINT NOT NULL,
+    PRIMARY KEY (org_id, pipeline_id, stage_id, owner_id, status, forecast_category, currency, close_month)
+);
+INSERT INTO deal_totals
+SELECT org_id, pipeline_id, stage_id, COALESCE(owner_id, ''), status, forecast_category, COALESCE(currency, ''),
+       COALESCE(SUBSTRING(close_date FROM 1 FOR 7), ''), COUNT(*), COALESCE(SUM(amount), 0)
+FROM deals WHERE deleted_at IS NULL
+GROUP BY org_id, pipeline_id, stage_id, COALESCE(owner_id, ''), status, forecast_category, COALESCE(currency, ''),
+       COALESCE(SUBSTRING(close_date FROM 1 FOR 7), '');
+
+-- The board's first deals of each stage, oldest in the stage first.
+CREATE INDEX deals_org_stage_entered ON deals (org_id, stage_id, stage_entered_at, id);
+DROP INDEX deals_org_stage;

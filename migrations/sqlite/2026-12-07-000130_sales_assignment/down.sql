@@ -1,3 +1,0 @@
-DROP TABLE company_territories;
-DROP TABLE territories;
-DROP TABLE assignment_rules;
