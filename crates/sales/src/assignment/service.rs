@@ -70,6 +70,18 @@ fn checked(conn: &mut DbConnection, scope: &Scope, input: AssignmentRuleIn) -> A
     })
 }
 
+/// Locks the organization's active round-robin rules in id order (a batch of leads takes
+/// them all before its first turn).
+pub(crate) fn lock_turns(conn: &mut DbConnection, scope: &Scope) -> ApiResult<()> {
+    let mut ids: Vec<String> =
+        model::active(conn, scope)?.into_iter().filter(|r| r.method == "round_robin").map(|r| r.id).collect();
+    ids.sort();
+    for id in ids {
+        RULES.lock(conn, scope, &id)?;
+    }
+    Ok(())
+}
+
 /// The owner the first rule that takes the lead picks, and that rule's id; `None` when no rule
 /// takes it (or its team has no active member). A round-robin rule's row is locked while it
 /// picks, so concurrent assignments go to members in turn.

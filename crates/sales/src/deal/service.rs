@@ -164,11 +164,9 @@ fn checked(
         (None, None, Some(company)) => crate::territory::service::owner_for(conn, &scope, company)?,
         _ => None,
     };
+    // A rep who sees only some deals keeps the deal they create in sight: theirs.
     let owner_id = match &deal.owner_id {
-        None if before.is_none() => match territory_owner {
-            Some(owner) => Some(owner),
-            None => scope.default_owner(conn, RECORD_TYPE)?,
-        },
+        None if before.is_none() => scope.default_owner(conn, RECORD_TYPE)?.or(territory_owner),
         owner => owner.clone(),
     };
     // Only what changes is checked: a deal whose company went to the trash (or whose owner was
@@ -550,7 +548,17 @@ fn write_update(
     patch: DealPatch,
     target: Target,
 ) -> ApiResult<DealOut> {
-    DEALS.update_named(conn, actor, id, if_match, |conn, before| edit(conn, actor, id, before, patch, target, false))
+    DEALS.update_named(conn, actor, id, if_match, |conn, before| {
+        if patch.amount != Patch::Absent && !line_item::model::of(conn, &actor.scope(), RECORD_TYPE, &[id])?.is_empty()
+        {
+            return Err(ApiError::invalid_field(
+                "/amount",
+                "amount_from_lines",
+                "the deal has line items: its amount is their total; PUT its line items",
+            ));
+        }
+        edit(conn, actor, id, before, patch, target, false)
+    })
 }
 
 /// Writes what `patch` makes of the locked deal `before`; `changed` says something beside its
@@ -809,12 +817,14 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
                 vec![Piece::Sql("pipeline_id = ".into()), Piece::Text(pipeline_id.clone())],
                 vec![Piece::Sql("status = 'open'".into())],
             ];
-            if let Some(owner) = &query.owner_id {
-                conditions.push(vec![Piece::Sql("owner_id = ".into()), Piece::Text(owner.clone())]);
+            // `?owner_id=` (empty) filters nothing, on every path.
+            let owner = query.owner_id.as_deref().filter(|o| !o.is_empty());
+            if let Some(owner) = owner {
+                conditions.push(vec![Piece::Sql("owner_id = ".into()), Piece::Text(owner.to_string())]);
             }
             // Seeing every deal, the running totals say it; otherwise sum the deals in sight.
             let sums = match scope.sight(RECORD_TYPE, model::OWNER) {
-                None => totals::board(conn, &scope, &pipeline_id, query.owner_id.as_deref())?,
+                None => totals::board(conn, &scope, &pipeline_id, owner)?,
                 Some(_) => model::totals(conn, &scope, "stage_id", conditions)?,
             };
             let mut board = Board { pipeline_id: pipeline_id.clone(), columns: Vec::new(), totals: Totals::default() };
@@ -825,7 +835,7 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
                     board.totals.add(sum.count, sum.currency.clone(), sum.amount);
                 }
                 let deals = if per_stage > 0 && totals.count > 0 {
-                    let rows = model::in_stage(conn, &scope, &stage.id, query.owner_id.as_deref(), per_stage)?;
+                    let rows = model::in_stage(conn, &scope, &stage.id, owner, per_stage)?;
                     shown_all(conn, &scope, rows)?
                 } else {
                     Vec::new()

@@ -53,7 +53,7 @@ pub async fn forecast(state: &AppState, actor: &Actor, query: ForecastQuery) -> 
         .db
         .read(move |conn| {
             let (from, to) = (start.to_string(), end.to_string());
-            let (pipeline, owner) = (pipeline_id.as_deref(), owner_id.as_deref());
+            let (pipeline, owner) = (pipeline_id.as_deref(), owner_id.as_deref().filter(|o| !o.is_empty()));
             // Seeing every deal, the running totals say it; otherwise sum the deals in sight.
             let sums_of = match scope.sight(crate::deal::model::RECORD_TYPE, crate::deal::model::OWNER) {
                 None => crate::deal::totals::forecast,

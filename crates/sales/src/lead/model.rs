@@ -203,6 +203,7 @@ pub fn linked(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &st
     let mut query = leads::table
         .filter(leads::org_id.eq(scope.org_id().to_string()))
         .filter(leads::status.eq("converted"))
+        .filter(leads::deleted_at.is_null())
         .filter(leads::converted_to.like(format!("%\"{id}\"%")))
         .select(leads::id)
         .order((leads::created_at.desc(), leads::id.desc()))

@@ -293,6 +293,11 @@ pub async fn batch(state: &AppState, actor: &Actor, request: LeadBatchRequest) -
     let outcomes = state
         .db
         .write(move |conn| {
+            // The round-robin rules an input may take a turn of, locked up front in one order:
+            // batches wait for each other instead of deadlocking on them.
+            if request.inputs.iter().any(|i| i.properties.owner_id.is_none()) {
+                crate::assignment::service::lock_turns(conn, &actor.scope())?;
+            }
             let outcomes = crm_core::batch::each(conn, request.inputs, atomic, |conn, input| {
                 validator::Validate::validate(&input.properties)
                     .map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
@@ -509,9 +514,12 @@ fn overlay(base: &mut LeadIn, input: LeadIn) {
         need,
         timeline,
         owner_id,
-        tags,
-        external_ids
+        tags
     );
+    // Ids in other systems add up: an upsert by one source keeps the lead's ids of the others.
+    if let Some(ids) = input.external_ids {
+        base.external_ids.get_or_insert_default().extend(ids);
+    }
     if let Some(custom) = input.custom {
         values::merge(base.custom.get_or_insert_default(), custom);
     }

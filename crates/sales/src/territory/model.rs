@@ -6,6 +6,7 @@ use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
 use crm_core::http::{ListPlan, SortField, SortKind, Sorts};
 use crm_core::scope::Scope;
+use crm_core::sql::Piece;
 use diesel::prelude::*;
 
 use crate::schema::{company_territories as aligned, territories};
@@ -243,26 +244,35 @@ pub fn alignments(conn: &mut DbConnection, org_id: &str, company_ids: &[&str]) -
         .load(conn)?)
 }
 
-/// Records a company's territory (none: it is in no territory any more).
+/// Records a company's territory (none: it is in no territory any more). An upsert: two
+/// alignments at once both succeed, the later one last.
 pub fn align(
     conn: &mut DbConnection,
     org_id: &str,
     company_id: &str,
     territory: Option<(&str, Option<&str>)>,
 ) -> ApiResult<()> {
-    diesel::delete(aligned::table.filter(aligned::org_id.eq(org_id)).filter(aligned::company_id.eq(company_id)))
-        .execute(conn)?;
-    if let Some((territory_id, owner_id)) = territory {
-        diesel::insert_into(aligned::table)
-            .values((
-                aligned::org_id.eq(org_id),
-                aligned::company_id.eq(company_id),
-                aligned::territory_id.eq(territory_id),
-                aligned::owner_id.eq(owner_id),
-                aligned::assigned_at.eq(crm_core::time::now()),
-            ))
+    let Some((territory_id, owner_id)) = territory else {
+        diesel::delete(aligned::table.filter(aligned::org_id.eq(org_id)).filter(aligned::company_id.eq(company_id)))
             .execute(conn)?;
-    }
+        return Ok(());
+    };
+    let mut upsert = crm_core::sql::insert_row(
+        "company_territories",
+        vec![
+            ("org_id", Piece::Text(org_id.to_string())),
+            ("company_id", Piece::Text(company_id.to_string())),
+            ("territory_id", Piece::Text(territory_id.to_string())),
+            ("owner_id", Piece::OptionalText(owner_id.map(str::to_string))),
+            ("assigned_at", Piece::Time(crm_core::time::now())),
+        ],
+    );
+    upsert.push(Piece::Sql(
+        " ON CONFLICT (org_id, company_id) DO UPDATE SET territory_id = excluded.territory_id, \
+         owner_id = excluded.owner_id, assigned_at = excluded.assigned_at"
+            .into(),
+    ));
+    crm_core::sql::Statement::uncached(upsert).execute(conn)?;
     Ok(())
 }
 

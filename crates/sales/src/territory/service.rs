@@ -147,70 +147,69 @@ fn queue_alignment(conn: &mut DbConnection, actor: &Actor) -> ApiResult<String> 
     crm_core::jobs::model::enqueue(conn, actor, ALIGN_KIND, &empty, &empty, 3)
 }
 
-/// The alignment job: every live company, [`ALIGN_CHUNK`] per transaction. A company whose
+/// The alignment job: every live company, [`ALIGN_CHUNK`] at a time. A company whose
 /// territory (or that territory's owner) changed is recorded there and, when the territory has
 /// an owner, it and its open deals go to that owner (`company.updated`, `deal.updated`). A
 /// company whose territory did not change keeps the owner it has, set by hand or not.
+///
+/// Each deal moves in a transaction of its own, as a single edit would (a chunk holding many
+/// deals' locks could deadlock with those edits); the company and its alignment go last, so a
+/// job cut short moves the rest on its next run. Refused moves (a record out of the sight of
+/// whoever queued the job, an owner deactivated since) keep their owner.
 pub fn run_align(ctx: &crm_core::jobs::JobContext) -> Result<(), crm_core::jobs::JobError> {
     let org_id = ctx.actor.org_id.clone();
     let mut after = String::new();
     loop {
-        let done = ctx.write(|conn| {
+        let (companies, territories, aligned) = ctx.write(|conn| {
             let companies = crm_contacts::company::model::live_after(conn, &org_id, &after, ALIGN_CHUNK)?;
-            let territories = active(conn, &org_id)?;
             let ids: Vec<&str> = companies.iter().map(|c| c.id.as_str()).collect();
             let aligned = model::alignments(conn, &org_id, &ids)?;
-            for company in &companies {
-                let now = territory_for(&territories, company).map(|(t, f)| (t.id.as_str(), f.owner_id.as_deref()));
-                let before = aligned
-                    .iter()
-                    .find(|a| a.company_id == company.id)
-                    .map(|a| (a.territory_id.as_str(), a.owner_id.as_deref()));
-                if now == before {
-                    continue;
+            Ok((companies, active(conn, &org_id)?, aligned))
+        })?;
+        let Some(last) = companies.last().map(|c| c.id.clone()) else { return Ok(()) };
+        for company in &companies {
+            let now = territory_for(&territories, company).map(|(t, f)| (t.id.as_str(), f.owner_id.as_deref()));
+            let before = aligned
+                .iter()
+                .find(|a| a.company_id == company.id)
+                .map(|a| (a.territory_id.as_str(), a.owner_id.as_deref()));
+            if now == before {
+                continue;
+            }
+            if let Some((_, Some(owner))) = now {
+                let deals = ctx.write(|conn| crate::deal::model::open_of_company(conn, &org_id, &company.id, owner))?;
+                for deal_id in deals {
+                    ctx.write(|conn| {
+                        refused(crate::deal::service::reassign(conn, &ctx.actor, &deal_id, owner), &deal_id)
+                    })?;
                 }
-                model::align(conn, &org_id, &company.id, now)?;
-                if let Some((_, Some(owner))) = now {
-                    move_to(conn, &ctx.actor, company, owner)?;
+                if company.owner_id.as_deref() != Some(owner) {
+                    let patch = crm_contacts::company::dto::CompanyPatch {
+                        owner_id: Patch::Value(owner.to_string()),
+                        ..Default::default()
+                    };
+                    ctx.write(|conn| {
+                        let moved =
+                            crm_contacts::company::service::update_in(conn, &ctx.actor, &company.id, patch, None);
+                        refused(moved.map(|_| ()), &company.id)
+                    })?;
                 }
             }
-            Ok(companies.last().map(|c| c.id.clone()))
-        })?;
-        match done {
-            Some(last) => after = last,
-            None => return Ok(()),
+            ctx.write(|conn| model::align(conn, &org_id, &company.id, now))?;
         }
+        after = last;
     }
 }
 
-/// Gives a company and its open deals to the territory's owner. A record the move is refused
-/// for (out of the sight of whoever queued the job, an owner deactivated since) keeps its
-/// owner; the alignment goes on.
-fn move_to(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    company: &crm_contacts::company::model::Company,
-    owner: &str,
-) -> ApiResult<()> {
-    let refused = |result: ApiResult<()>, id: &str| match result {
+/// A refused move (4xx) is logged and left; its transaction rolled back alone.
+fn refused(result: ApiResult<()>, id: &str) -> ApiResult<()> {
+    match result {
         Err(e) if e.status.is_client_error() => {
             log::warn!("territory alignment left {id} with its owner: {}", e.detail);
             Ok(())
         }
         other => other,
-    };
-    if company.owner_id.as_deref() != Some(owner) {
-        let patch = crm_contacts::company::dto::CompanyPatch {
-            owner_id: Patch::Value(owner.to_string()),
-            ..Default::default()
-        };
-        let moved = crm_contacts::company::service::update_in(conn, actor, &company.id, patch, None).map(|_| ());
-        refused(moved, &company.id)?;
     }
-    for deal_id in crate::deal::model::open_of_company(conn, &actor.org_id, &company.id, owner)? {
-        refused(crate::deal::service::reassign(conn, actor, &deal_id, owner), &deal_id)?;
-    }
-    Ok(())
 }
 
 /// Queues the alignment now (it also runs hourly and after every territory change).

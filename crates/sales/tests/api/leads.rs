@@ -282,6 +282,15 @@ async fn batches_create_update_and_upsert_each_input_alone(app: TestApp) {
     assert_eq!((stored.body["job_title"].as_str(), stored.body["last_name"].as_str()), (Some("CTO"), Some("Hopper")));
     let again = batch(&app, &app.sales_token, upsert).await;
     assert_eq!(again.body["unchanged"], 2, "{}", again.text);
+    // An upsert by one source keeps the lead's ids in the others.
+    let url = format!("/v1/leads/{hopper}");
+    app.patch(&url, &app.admin_key, json!({"external_ids": {"marketo": "L-1", "sfdc": "S-1"}})).await.expect(200);
+    let vp = json!({"mode": "upsert", "match_on": "external_id:marketo", "inputs": [
+        input(json!({"job_title": "VP", "external_ids": {"marketo": "L-1"}}))]});
+    batch(&app, &app.sales_token, vp).await.expect(200);
+    let kept = app.get(&url, &app.admin_key).await;
+    assert_eq!(kept.body["external_ids"], json!({"marketo": "L-1", "sfdc": "S-1"}), "{}", kept.text);
+    app.patch(&url, &app.admin_key, json!({"job_title": "CTO"})).await.expect(200);
 
     // Updates by e-mail: an unknown address is an error of its input.
     let updated = batch(

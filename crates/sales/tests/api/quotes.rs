@@ -206,6 +206,10 @@ async fn a_deal_has_priced_lines_that_make_its_amount(app: TestApp) {
     let now = app.get(&format!("/v1/deals/{deal}"), &app.sales_token).await;
     assert_eq!((now.body["amount"].clone(), now.body["version"].as_i64()), (usd(1618613), Some(version + 1)));
 
+    // With lines, the amount is theirs alone.
+    app.patch(&format!("/v1/deals/{deal}"), &app.sales_token, json!({"amount": usd(1)}))
+        .await
+        .expect_problem(422, "validation_failed");
     // The same lines again change nothing; a stale If-Match is refused.
     let again = app.put(&url, &app.sales_token, json!({"lines": lines})).await;
     assert_eq!(again.body["deal_version"], version + 1, "{}", again.text);
