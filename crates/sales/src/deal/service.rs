@@ -828,19 +828,23 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
                 Some(_) => model::totals(conn, &scope, "stage_id", conditions)?,
             };
             let mut board = Board { pipeline_id: pipeline_id.clone(), columns: Vec::new(), totals: Totals::default() };
-            for stage in stages {
+            let mut shown = Vec::new();
+            for stage in &stages {
                 let mut totals = Totals::default();
                 for sum in sums.iter().filter(|s| s.key == stage.id) {
                     totals.add(sum.count, sum.currency.clone(), sum.amount);
                     board.totals.add(sum.count, sum.currency.clone(), sum.amount);
                 }
-                let deals = if per_stage > 0 && totals.count > 0 {
-                    let rows = model::in_stage(conn, &scope, &stage.id, owner, per_stage)?;
-                    shown_all(conn, &scope, rows)?
-                } else {
-                    Vec::new()
-                };
-                board.columns.push(BoardColumn { stage: StageOut::from(stage), totals, deals });
+                if per_stage > 0 && totals.count > 0 {
+                    shown.extend(model::in_stage(conn, &scope, &stage.id, owner, per_stage)?);
+                }
+                board.columns.push(BoardColumn { stage: StageOut::from(stage.clone()), totals, deals: Vec::new() });
+            }
+            // The people on every deal shown, in one query.
+            for deal in shown_all(conn, &scope, shown)? {
+                if let Some(column) = board.columns.iter_mut().find(|c| c.stage.id == deal.stage_id) {
+                    column.deals.push(deal);
+                }
             }
             Ok(board)
         })
