@@ -141,6 +141,7 @@ ALTER TABLE reference_deals ADD PRIMARY KEY (id);
 CREATE INDEX reference_deals_board ON reference_deals (pipeline_id, status, stage_id, stage_entered_at, id);
 CREATE INDEX reference_deals_close ON reference_deals (close_date);
 CREATE TABLE reference_history (id TEXT PRIMARY KEY, deal_id TEXT, stage_id TEXT, entered_at TIMESTAMP, exited_at TIMESTAMP);
+CREATE INDEX reference_history_deal ON reference_history (deal_id, entered_at);
 CREATE TABLE reference_leads AS SELECT id, first_name, last_name, email, company_name, company_domain, status FROM leads;
 ALTER TABLE reference_leads ADD PRIMARY KEY (id);
 CREATE TABLE reference_contacts (id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, created_at TIMESTAMP);

@@ -330,7 +330,10 @@ fn store(
     (fields.custom, _) = values::store(conn, scope, RECORD_TYPE, id, &deal.custom, Some(&stored))?;
     model::update(conn, scope, id, &fields)?;
     totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(&fields)))?;
-    search_index::put(conn, scope, &document(id, &fields.name, fields.owner_id.as_deref()))?;
+    // The search words are the name's, filed under the owner: a move leaves them as they are.
+    if fields.name != before.name || fields.owner_id != before.owner_id {
+        search_index::put(conn, scope, &document(id, &fields.name, fields.owner_id.as_deref()))?;
+    }
     if deal.tags != before.tags {
         records::set_tags(conn, scope, RECORD_TYPE, id, &deal.tags)?;
     }
