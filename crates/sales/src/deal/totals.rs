@@ -228,3 +228,53 @@ pub fn forecast(
     )));
     Ok(Statement::uncached(pieces).load(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(stage: &str, owner: Option<&str>, amount: Option<i64>) -> Counted {
+        Counted::of("pipe", stage, owner, "open", "pipeline", Some("USD"), Some("2026-11-20"), amount)
+    }
+
+    /// The `deals` and `amount` bound in each upsert, in order.
+    fn deltas(statements: &[Vec<Piece>]) -> Vec<(String, i64, i64)> {
+        statements
+            .iter()
+            .map(|pieces| {
+                let texts: Vec<&str> = pieces
+                    .iter()
+                    .filter_map(|p| if let Piece::Text(t) = p { Some(t.as_str()) } else { None })
+                    .collect();
+                let ints: Vec<i64> =
+                    pieces.iter().filter_map(|p| if let Piece::BigInt(n) = p { Some(*n) } else { None }).collect();
+                (format!("{}/{}/{}", texts[2], texts[3], texts[7]), ints[0], ints[1])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_move_takes_off_the_old_key_and_adds_to_the_new_in_key_order() {
+        let moved = change(
+            "org",
+            Some(counted("stage_b", Some("ann"), Some(500))),
+            Some(counted("stage_a", Some("ann"), Some(700))),
+        );
+        assert_eq!(deltas(&moved), [("stage_a/ann/2026-11".into(), 1, 700), ("stage_b/ann/2026-11".into(), -1, -500)]);
+    }
+
+    #[test]
+    fn an_amount_change_in_place_is_one_delta_and_no_change_is_none() {
+        let same = || counted("stage_a", None, Some(500));
+        assert_eq!(
+            deltas(&change("org", Some(same()), Some(counted("stage_a", None, Some(800))))),
+            [("stage_a//2026-11".into(), 0, 300)]
+        );
+        assert!(change("org", Some(same()), Some(same())).is_empty());
+        assert_eq!(deltas(&change("org", Some(same()), None)), [("stage_a//2026-11".into(), -1, -500)]);
+        assert_eq!(
+            deltas(&change("org", None, Some(counted("stage_a", None, None)))),
+            [("stage_a//2026-11".into(), 1, 0)]
+        );
+    }
+}
