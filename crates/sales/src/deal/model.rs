@@ -263,12 +263,12 @@ pub fn insert(scope: &Scope, id: &str, fields: &DealFields, now: NaiveDateTime) 
     crm_core::sql::insert_row("deals", row)
 }
 
-/// Writes an existing deal's columns (not its version: the write runner bumps it).
-pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &DealFields) -> ApiResult<()> {
+/// An existing deal's columns as an update writes them, `updated_at` `now` (the write runner
+/// writes them with the version).
+pub fn updated_row(fields: &DealFields, now: NaiveDateTime) -> Vec<(&'static str, Piece)> {
     let mut set = columns(fields);
-    set.push(("updated_at", Piece::Time(crm_core::time::now())));
-    crm_core::sql::update_record("deals", scope.org_id(), id, set).execute(conn)?;
-    Ok(())
+    set.push(("updated_at", Piece::Time(now)));
+    set
 }
 
 /// The `INSERT` of the stage-history row of a deal entering a stage.

@@ -309,27 +309,31 @@ fn plan_create(conn: &mut DbConnection, actor: &Actor, deal: &Normalized) -> Api
     Ok(DEALS.plan_created(actor, &id, created, writes))
 }
 
+/// The people on a deal as it is read back: written together, they come back by contact id.
 fn contacts_out(contacts: &[(String, Option<String>)]) -> Vec<DealContact> {
-    contacts
+    let mut people: Vec<DealContact> = contacts
         .iter()
         .map(|(contact_id, role)| DealContact { contact_id: contact_id.clone(), role: role.clone() })
-        .collect()
+        .collect();
+    people.sort_by(|a, b| a.contact_id.cmp(&b.contact_id));
+    people
 }
 
-/// Writes an existing deal's change: its row, custom values, search words, tags, external ids,
-/// people, and, when it moved, its stage history.
+/// Writes what goes with an existing deal's change (its row is the write runner's): custom
+/// values, running totals, search words, tags, external ids, people, and, when it moved, its
+/// stage history. Sets the stored custom values in `fields`; returns them as shown.
 fn store(
     conn: &mut DbConnection,
     scope: &Scope,
     id: &str,
     deal: &Normalized,
-    mut fields: DealFields,
+    fields: &mut DealFields,
     before: &DealOut,
-) -> ApiResult<()> {
+) -> ApiResult<Map<String, Value>> {
     let stored = serde_json::to_string(&before.custom)?;
-    (fields.custom, _) = values::store(conn, scope, RECORD_TYPE, id, &deal.custom, Some(&stored))?;
-    model::update(conn, scope, id, &fields)?;
-    totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(&fields)))?;
+    let shown;
+    (fields.custom, shown) = values::store(conn, scope, RECORD_TYPE, id, &deal.custom, Some(&stored))?;
+    totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(fields)))?;
     // The search words are the name's, filed under the owner: a move leaves them as they are.
     if fields.name != before.name || fields.owner_id != before.owner_id {
         search_index::put(conn, scope, &document(id, &fields.name, fields.owner_id.as_deref()))?;
@@ -354,7 +358,7 @@ fn store(
         ))
         .execute(conn)?;
     }
-    Ok(())
+    Ok(shown)
 }
 
 /// Deals as the write runner takes them.
@@ -587,13 +591,20 @@ fn edit(
     apply(&mut draft, patch, before)?;
     let deal = normalize(draft)?;
     let now = crm_core::time::now();
-    let (fields, _) = checked(conn, actor, &deal, Some(before), now)?;
+    let (mut fields, stage) = checked(conn, actor, &deal, Some(before), now)?;
     if unchanged(&fields, &deal, before) && !changed {
         return Ok((Edit::Unchanged, "updated"));
     }
     let action = action(before, &fields);
-    store(conn, &scope, id, &deal, fields, before)?;
-    Ok((Edit::Changed, action))
+    let custom = store(conn, &scope, id, &deal, &mut fields, before)?;
+    // The deal as its row now says, one version more: the runner writes the row with the
+    // version, the audit row and the event, and reads nothing again.
+    let row = model::updated_row(&fields, now);
+    let mut stored = model::inserted(id, fields, now);
+    (stored.created_at, stored.version) = (before.created_at, before.version + 1);
+    let mut after = DealOut::of(stored, stage.probability, contacts_out(&deal.contacts));
+    after.custom = custom;
+    Ok((Edit::Saved { after, row }, action))
 }
 
 /// A deal's lines, priced in its amount's currency.

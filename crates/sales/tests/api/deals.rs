@@ -93,6 +93,14 @@ async fn a_deal_lives_in_a_stage_and_remembers_each(app: TestApp) {
     let moved = app.patch(&url, &app.sales_token, json!({"stage_id": stages[2], "next_step": "Pricing"})).await;
     moved.expect(200);
     assert_eq!(moved.body["next_step"], "Pricing");
+    // What an update answers is what is stored (the write runner reads nothing again).
+    let got = app.get(&url, &app.read_only_token).await;
+    assert_eq!(got.body, moved.body);
+    let second = app.post("/v1/contacts", &app.admin_key, json!({"first_name": "Bo"})).await;
+    let people = json!({"contacts": [{"contact_id": id(&second.body), "role": "buyer"}, {"contact_id": id(&contact.body), "role": "champion"}], "custom": {}});
+    let repeopled = app.patch(&url, &app.sales_token, people).await;
+    repeopled.expect(200);
+    assert_eq!(app.get(&url, &app.read_only_token).await.body, repeopled.body);
     app.patch(&url, &app.sales_token, json!({"stage_id": stages[4]})).await.expect(422);
     app.post(&format!("{url}/lose"), &app.sales_token, json!({"reason": ""})).await.expect(422);
     app.post(&format!("{url}/lose"), &app.sales_token, json!({"reason": "x", "stage_id": stages[3]})).await.expect(422);
@@ -134,7 +142,15 @@ async fn a_deal_lives_in_a_stage_and_remembers_each(app: TestApp) {
         events(&app, "deal.*").await.into_iter().filter(|(_, of)| *of == deal).map(|(t, _)| t).collect();
     assert_eq!(
         kinds,
-        ["deal.created", "deal.stage_changed", "deal.stage_changed", "deal.lost", "deal.reopened", "deal.won"]
+        [
+            "deal.created",
+            "deal.stage_changed",
+            "deal.stage_changed",
+            "deal.updated",
+            "deal.lost",
+            "deal.reopened",
+            "deal.won"
+        ]
     );
 
     // Into another pipeline: its first open stage, unless a stage is named.
