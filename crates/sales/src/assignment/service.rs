@@ -70,11 +70,10 @@ fn checked(conn: &mut DbConnection, scope: &Scope, input: AssignmentRuleIn) -> A
     })
 }
 
-/// Locks the organization's active round-robin rules in id order (a batch of leads takes
-/// them all before its first turn).
+/// Locks the organization's active rules in id order (a batch of leads takes them all before
+/// its first assignment).
 pub(crate) fn lock_turns(conn: &mut DbConnection, scope: &Scope) -> ApiResult<()> {
-    let mut ids: Vec<String> =
-        model::active(conn, scope)?.into_iter().filter(|r| r.method == "round_robin").map(|r| r.id).collect();
+    let mut ids: Vec<String> = model::active(conn, scope)?.into_iter().map(|r| r.id).collect();
     ids.sort();
     for id in ids {
         RULES.lock(conn, scope, &id)?;
@@ -83,8 +82,7 @@ pub(crate) fn lock_turns(conn: &mut DbConnection, scope: &Scope) -> ApiResult<()
 }
 
 /// The owner the first rule that takes the lead picks, and that rule's id; `None` when no rule
-/// takes it (or its team has no active member). A round-robin rule's row is locked while it
-/// picks, so concurrent assignments go to members in turn.
+/// takes it (or its team has no active member).
 pub(crate) fn pick(conn: &mut DbConnection, scope: &Scope, lead_id: &str) -> ApiResult<Option<(String, String)>> {
     for rule in model::active(conn, scope)? {
         if let Some(filter) = rule.filter.as_deref().and_then(|f| serde_json::from_str(f).ok())
@@ -101,13 +99,15 @@ pub(crate) fn pick(conn: &mut DbConnection, scope: &Scope, lead_id: &str) -> Api
         if members.is_empty() {
             continue;
         }
+        // The rule's row is locked while it picks, so concurrent assignments go to members in
+        // turn, or each sees the leads the one before gave.
+        RULES.lock(conn, scope, &rule.id)?;
         let owner = if rule.method == "least_loaded" {
             let ids: Vec<&str> = members.iter().map(String::as_str).collect();
             let loads = model::open_leads(conn, scope, &ids)?;
             let load_of = |user: &str| loads.iter().find(|(o, _)| o.as_deref() == Some(user)).map_or(0, |(_, n)| *n);
             members.iter().min_by_key(|user| (load_of(user), (*user).clone())).cloned()
         } else {
-            RULES.lock(conn, scope, &rule.id)?;
             let last = model::find(conn, scope, &rule.id)?.and_then(|r| r.last_user_id);
             let next = members.iter().find(|user| last.as_ref().is_none_or(|l| *user > l)).or(members.first()).cloned();
             if let Some(user) = &next {

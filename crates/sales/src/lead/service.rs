@@ -293,7 +293,7 @@ pub async fn batch(state: &AppState, actor: &Actor, request: LeadBatchRequest) -
     let outcomes = state
         .db
         .write(move |conn| {
-            // The round-robin rules an input may take a turn of, locked up front in one order:
+            // The assignment rules an input may go through, locked up front in one order:
             // batches wait for each other instead of deadlocking on them.
             if request.inputs.iter().any(|i| i.properties.owner_id.is_none()) {
                 crate::assignment::service::lock_turns(conn, &actor.scope())?;

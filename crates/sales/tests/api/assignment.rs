@@ -83,6 +83,25 @@ async fn leads_are_assigned_by_territory_and_in_turn(app: TestApp) {
     let freed: Vec<&str> = [&replies[0], &replies[1]].iter().map(|r| r.body["owner_id"].as_str().unwrap()).collect();
     assert!(freed.contains(&lightest.body["owner_id"].as_str().unwrap()), "{} not in {freed:?}", lightest.text);
 
+    // Concurrent creations each see the leads the one before gave: loads even out, not pile up.
+    let loads = || async {
+        let mut loads = Vec::new();
+        for rep in &reps {
+            let page = app.get(&format!("/v1/leads?owner_id={rep}&limit=200"), &app.admin_key).await;
+            let open = page.body["data"].as_array().unwrap().iter();
+            loads
+                .push(open.filter(|l| !["converted", "disqualified"].contains(&l["status"].as_str().unwrap())).count());
+        }
+        loads
+    };
+    let spread = |loads: &[usize]| loads.iter().max().unwrap() - loads.iter().min().unwrap();
+    let before = loads().await;
+    let rush = futures_util::future::join_all((0..6).map(|i| lead(json!({"last_name": format!("Even {i}")})))).await;
+    rush.iter().for_each(|r| assert_eq!(r.status, 201, "{}", r.text));
+    let after = loads().await;
+    assert_eq!(after.iter().sum::<usize>(), before.iter().sum::<usize>() + 6);
+    assert!(spread(&after) <= spread(&before).max(1), "{before:?} → {after:?}");
+
     // No rule: nothing to assign by.
     for rule_id in [id(&dach.body), id(&turn.body)] {
         app.delete(&format!("/v1/assignment-rules/{rule_id}"), &app.admin_key).await.expect(204);
