@@ -17,16 +17,23 @@ pub struct Money {
     pub currency: String,
 }
 
+/// Whether `code` is written as an ISO 4217 code: three upper-case letters.
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// 422 `invalid_currency` at `pointer` unless `code` is an ISO 4217 code.
+pub fn check_currency(code: &str, pointer: &str) -> ApiResult<()> {
+    if is_currency(code) {
+        return Ok(());
+    }
+    Err(ApiError::invalid_field(pointer, "invalid_currency", "must be an ISO 4217 code like EUR"))
+}
+
 impl Money {
     /// Checks the currency code (three upper-case letters) and that the amount is not negative.
     pub fn check(&self, pointer: &str) -> ApiResult<()> {
-        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ApiError::invalid_field(
-                &format!("{pointer}/currency"),
-                "invalid_currency",
-                "must be an ISO 4217 code like EUR",
-            ));
-        }
+        check_currency(&self.currency, &format!("{pointer}/currency"))?;
         if self.amount < 0 {
             return Err(ApiError::invalid_field(&format!("{pointer}/amount"), "negative", "must not be negative"));
         }

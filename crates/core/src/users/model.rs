@@ -112,6 +112,16 @@ pub fn existing(conn: &mut DbConnection, scope: &Scope, ids: &[String]) -> ApiRe
         .load(conn)?)
 }
 
+/// Which of these ids are active users of the organization, in one query.
+pub fn active_among(conn: &mut DbConnection, scope: &Scope, ids: &[String]) -> ApiResult<Vec<String>> {
+    Ok(users::table
+        .filter(users::org_id.eq(scope.org_id()))
+        .filter(users::id.eq_any(ids))
+        .filter(users::status.eq("active"))
+        .select(users::id)
+        .load(conn)?)
+}
+
 pub fn find_with_organization(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<(User, String)>> {
     let org_id = scope.org_id();
     use crate::schema::organizations;

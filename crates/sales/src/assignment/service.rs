@@ -93,9 +93,8 @@ pub(crate) fn pick(conn: &mut DbConnection, scope: &Scope, lead_id: &str) -> Api
         let mut members = crm_core::teams::model::members_of(conn, scope, &[&rule.team_id])?
             .remove(&rule.team_id)
             .unwrap_or_default();
-        members.retain(
-            |user| matches!(crm_core::users::model::find(conn, scope, user), Ok(Some(u)) if u.status == "active"),
-        );
+        let active = crm_core::users::model::active_among(conn, scope, &members)?;
+        members.retain(|user| active.contains(user));
         if members.is_empty() {
             continue;
         }

@@ -35,10 +35,6 @@ fn format_rate(rate: i64) -> String {
     if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
 }
 
-fn is_currency(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
-}
-
 /// The organization's rates, as conversions to its base currency read them.
 pub struct Rates {
     pub base: String,
@@ -101,12 +97,12 @@ pub async fn put(
 ) -> ApiResult<CurrencyRatesOut> {
     actor.require(permissions::SALES_SETTINGS, Action::Write)?;
     let mut errors = Vec::new();
-    if !is_currency(&input.base_currency) {
+    if !crm_core::money::is_currency(&input.base_currency) {
         errors.push(FieldError::new("/base_currency", "invalid_currency", "must be an ISO 4217 code like USD"));
     }
     let mut rates: Vec<(String, i64)> = Vec::new();
     for (i, rate) in input.rates.iter().enumerate() {
-        if !is_currency(&rate.currency) {
+        if !crm_core::money::is_currency(&rate.currency) {
             errors.push(FieldError::new(
                 format!("/rates/{i}/currency"),
                 "invalid_currency",

@@ -556,8 +556,7 @@ fn write_update(
     target: Target,
 ) -> ApiResult<DealOut> {
     DEALS.update_named(conn, actor, id, if_match, |conn, before| {
-        if patch.amount != Patch::Absent && !line_item::model::of(conn, &actor.scope(), RECORD_TYPE, &[id])?.is_empty()
-        {
+        if patch.amount != Patch::Absent && line_item::model::any_of(conn, &actor.scope(), RECORD_TYPE, id)? {
             return Err(ApiError::invalid_field(
                 "/amount",
                 "amount_from_lines",
@@ -634,7 +633,7 @@ pub async fn set_lines(
 ) -> ApiResult<DealLines> {
     actor.require(permissions::DEALS, Action::Write)?;
     if let Some(currency) = &input.currency {
-        line_item::service::check_currency(currency)?;
+        crm_core::money::check_currency(currency, "/currency")?;
     }
     let actor = actor.clone();
     state

@@ -103,6 +103,17 @@ pub fn replace(
     Ok(())
 }
 
+/// Whether the record has lines.
+pub fn any_of(conn: &mut DbConnection, scope: &Scope, record_type: &str, id: &str) -> ApiResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        line_items::table
+            .filter(line_items::org_id.eq(scope.org_id()))
+            .filter(line_items::record_type.eq(record_type))
+            .filter(line_items::record_id.eq(id)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Whether any line names the product.
 pub fn product_used(conn: &mut DbConnection, scope: &Scope, product_id: &str) -> ApiResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(

@@ -8,14 +8,6 @@ use super::dto::{DocumentTotals, LineItemIn, LineItemOut};
 use super::model::{self, LineItem};
 use super::pricing;
 
-/// 422 at `/currency` unless it is an ISO 4217 code.
-pub fn check_currency(currency: &str) -> ApiResult<()> {
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ApiError::invalid_field("/currency", "invalid_currency", "must be an ISO 4217 code like EUR"));
-    }
-    Ok(())
-}
-
 /// The most lines a document has.
 pub const MAX_LINES: usize = 500;
 

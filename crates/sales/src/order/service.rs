@@ -75,9 +75,7 @@ fn check_links(conn: &mut DbConnection, scope: &Scope, fields: &OrderFields) -> 
 fn create_in(conn: &mut DbConnection, actor: &Actor, input: OrderIn) -> ApiResult<OrderOut> {
     let scope = actor.scope();
     let currency = input.currency.trim().to_string();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ApiError::invalid_field("/currency", "invalid_currency", "must be an ISO 4217 code like EUR"));
-    }
+    crm_core::money::check_currency(&currency, "/currency")?;
     let external_ids = input.external_ids.unwrap_or_default();
     records::check_external_ids(&external_ids, "/external_ids")?;
     let fields = OrderFields {

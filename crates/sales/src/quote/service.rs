@@ -90,7 +90,7 @@ fn check_links(conn: &mut DbConnection, scope: &Scope, fields: &QuoteFields) -> 
 pub async fn create(state: &AppState, actor: &Actor, input: QuoteIn) -> ApiResult<QuoteOut> {
     actor.require(permissions::DEALS, Action::Write)?;
     if let Some(currency) = &input.currency {
-        line_item::service::check_currency(currency)?;
+        crm_core::money::check_currency(currency, "/currency")?;
     }
     let actor = actor.clone();
     state
