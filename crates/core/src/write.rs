@@ -35,11 +35,13 @@ pub enum Edit<O> {
     Changed,
     /// Changed, but the record's own row not written yet: `row` are its columns (the caller's
     /// constants, `updated_at` included) and `after` the record as they make it, one version
-    /// more. The runner writes the row, with the version, the audit row and the event, in one
-    /// statement on PostgreSQL, and reads nothing again.
+    /// more; `writes` are the change's other writes (`INSERT`s and `UPDATE`s with no result, of
+    /// other rows, each row once). The runner sends them all, with the version, the audit row
+    /// and the event, in one statement on PostgreSQL, and reads nothing again.
     Saved {
         after: O,
         row: Vec<(&'static str, Piece)>,
+        writes: Vec<Vec<Piece>>,
     },
 }
 
@@ -270,7 +272,10 @@ impl<O: Serialize> Versioned<O> {
                 self.bump(conn, &scope, id, since)?;
                 ((self.load)(conn, &scope.unrestricted(), id)?, Vec::new())
             }
-            Edit::Saved { after, row } => (after, vec![self.row_update(&scope, id, row)]),
+            Edit::Saved { after, row, mut writes } => {
+                writes.insert(0, self.row_update(&scope, id, row));
+                (after, writes)
+            }
         };
         let (b, a) = (serde_json::to_value(&before)?, serde_json::to_value(&after)?);
         let change = Change { resource: self.resource, id, action, before: Some(&b), after: Some(&a) };

@@ -399,7 +399,7 @@ pub(crate) fn update_in(
         let updated_at = crm_core::time::now();
         let after =
             prepared.record(id, &scope, (before.created_at, updated_at), before.version + 1, Some(&before.custom));
-        Ok(Edit::Saved { after, row: prepared.columns(updated_at) })
+        Ok(Edit::Saved { after, row: prepared.columns(updated_at), writes: Vec::new() })
     })
 }
 

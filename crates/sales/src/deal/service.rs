@@ -17,7 +17,6 @@ use crm_core::sql::Piece;
 use crm_core::state::AppState;
 use crm_core::write::{Edit, Planned, Versioned};
 use crm_core::{records, search_index};
-use diesel::RunQueryDsl;
 use serde_json::{Map, Value};
 
 use super::dto::{
@@ -117,26 +116,32 @@ fn no_pipeline() -> ApiError {
 }
 
 /// The stage a deal goes to: the one named, else the first open stage of the pipeline named,
-/// else of the organization's first pipeline (created with its first deal). The pipeline is held (see [`pipelines::hold`])
-/// before its stage is read, so the stage cannot go before the deal is in it.
+/// else of the organization's first pipeline (created with its first deal). The pipeline is
+/// held (see [`pipelines::hold`]) before its stages are read, so the stage cannot go before the
+/// deal is in it.
 fn placement(conn: &mut DbConnection, scope: &Scope, deal: &Normalized) -> ApiResult<Stage> {
     let unknown_stage = || ApiError::invalid_field("/stage_id", "unknown_stage", "not a stage of the organization");
     let pipeline_id = match (&deal.stage_id, &deal.pipeline_id) {
         (Some(stage_id), given) => {
-            let stage = pipelines::find_stage(conn, scope, stage_id)?.ok_or_else(unknown_stage)?;
-            if given.as_ref().is_some_and(|p| *p != stage.pipeline_id) {
+            let pipeline_id = pipelines::hold_of_stage(conn, scope, stage_id)?.ok_or_else(unknown_stage)?;
+            if given.as_ref().is_some_and(|p| *p != pipeline_id) {
                 return Err(ApiError::invalid_field(
                     "/stage_id",
                     "stage_not_in_pipeline",
                     "not a stage of pipeline_id",
                 ));
             }
-            stage.pipeline_id
+            pipeline_id
         }
-        (None, Some(pipeline_id)) => pipeline_id.clone(),
-        (None, None) => pipelines::default_id(conn, scope)?.ok_or_else(no_pipeline)?,
+        (None, given) => {
+            let pipeline_id = match given {
+                Some(pipeline_id) => pipeline_id.clone(),
+                None => pipelines::default_id(conn, scope)?.ok_or_else(no_pipeline)?,
+            };
+            pipelines::hold(conn, scope, &pipeline_id)?;
+            pipeline_id
+        }
     };
-    pipelines::hold(conn, scope, &pipeline_id)?;
     let stages = pipelines::stages_of(conn, scope, &[&pipeline_id])?;
     if stages.is_empty() {
         return Err(ApiError::invalid_field("/pipeline_id", "unknown_pipeline", "not a pipeline of the organization"));
@@ -319,9 +324,13 @@ fn contacts_out(contacts: &[(String, Option<String>)]) -> Vec<DealContact> {
     people
 }
 
-/// Writes what goes with an existing deal's change (its row is the write runner's): custom
-/// values, running totals, search words, tags, external ids, people, and, when it moved, its
-/// stage history. Sets the stored custom values in `fields`; returns them as shown.
+/// Statements to send in one (see [`Edit::Saved`]).
+type Writes = Vec<Vec<Piece>>;
+
+/// What goes with an existing deal's change (its row is the write runner's): custom values,
+/// search words, tags, external ids and people are written here; the running totals and, when
+/// it moved, its stage history are returned, for the runner to send with its row. Sets the
+/// stored custom values in `fields`; returns them as shown, and those writes.
 fn store(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -329,11 +338,10 @@ fn store(
     deal: &Normalized,
     fields: &mut DealFields,
     before: &DealOut,
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<(Map<String, Value>, Writes)> {
     let stored = serde_json::to_string(&before.custom)?;
     let shown;
     (fields.custom, shown) = values::store(conn, scope, RECORD_TYPE, id, &deal.custom, Some(&stored))?;
-    totals::apply(conn, scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(fields)))?;
     // The search words are the name's, filed under the owner: a move leaves them as they are.
     if fields.name != before.name || fields.owner_id != before.owner_id {
         search_index::put(conn, scope, &document(id, &fields.name, fields.owner_id.as_deref()))?;
@@ -347,18 +355,15 @@ fn store(
     if contacts_out(&deal.contacts) != before.contacts {
         model::set_contacts(conn, scope, id, &deal.contacts)?;
     }
+    let mut writes: Writes =
+        totals::change(scope.org_id(), Some(Counted::of_out(before)), Some(Counted::of_fields(fields)))
+            .into_iter()
+            .collect();
     if fields.stage_id != before.stage_id {
-        model::exited(conn, scope, id, fields.stage_entered_at)?;
-        crm_core::sql::Statement::uncached(model::entered(
-            scope,
-            id,
-            &fields.pipeline_id,
-            &fields.stage_id,
-            fields.stage_entered_at,
-        ))
-        .execute(conn)?;
+        writes.push(model::exited(scope, id, fields.stage_entered_at));
+        writes.push(model::entered(scope, id, &fields.pipeline_id, &fields.stage_id, fields.stage_entered_at));
     }
-    Ok(shown)
+    Ok((shown, writes))
 }
 
 /// Deals as the write runner takes them.
@@ -367,12 +372,23 @@ pub(crate) const DEALS: Versioned<DealOut> = Versioned {
     org_column: "org_id",
     resource: RECORD_TYPE,
     load,
-    load_locked: None,
+    load_locked: Some(load_locked),
     version: |d| d.version,
 };
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DealOut> {
     let deal = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("deal"))?;
+    out_of(conn, scope, deal)
+}
+
+fn load_locked(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DealOut> {
+    let sight = scope.sight(RECORD_TYPE, model::OWNER);
+    let deal = DEALS.live_row(conn, scope, sight, id)?.ok_or_else(|| ApiError::not_found("deal"))?;
+    out_of(conn, scope, deal)
+}
+
+/// A stored deal as the API shows it (reads the definitions when it has custom values).
+fn out_of(conn: &mut DbConnection, scope: &Scope, deal: Deal) -> ApiResult<DealOut> {
     let mut out = shown_all(conn, scope, vec![deal])?.pop().ok_or_else(|| ApiError::not_found("deal"))?;
     out.custom = values::visible(conn, scope, RECORD_TYPE, out.custom)?;
     Ok(out)
@@ -381,8 +397,24 @@ fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<DealOut> 
 /// Deals as the API shows them: with their stage's probability and their people (two queries
 /// for all of them).
 fn shown_all(conn: &mut DbConnection, scope: &Scope, deals: Vec<Deal>) -> ApiResult<Vec<DealOut>> {
+    if deals.is_empty() {
+        return Ok(Vec::new());
+    }
     let stage_ids: Vec<&str> = deals.iter().map(|d| d.stage_id.as_str()).collect();
     let probabilities = model::probabilities(conn, scope, &stage_ids)?;
+    shown_with(conn, scope, deals, &probabilities)
+}
+
+/// [`shown_all`] given the probabilities of their stages.
+fn shown_with(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    deals: Vec<Deal>,
+    probabilities: &[(String, i32)],
+) -> ApiResult<Vec<DealOut>> {
+    if deals.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<&str> = deals.iter().map(|d| d.id.as_str()).collect();
     let contacts = model::contacts_of(conn, scope, &ids)?;
     Ok(deals
@@ -595,15 +627,15 @@ fn edit(
         return Ok((Edit::Unchanged, "updated"));
     }
     let action = action(before, &fields);
-    let custom = store(conn, &scope, id, &deal, &mut fields, before)?;
+    let (custom, writes) = store(conn, &scope, id, &deal, &mut fields, before)?;
     // The deal as its row now says, one version more: the runner writes the row with the
-    // version, the audit row and the event, and reads nothing again.
+    // version, the totals, the history, the audit row and the event, and reads nothing again.
     let row = model::updated_row(&fields, now);
     let mut stored = model::inserted(id, fields, now);
     (stored.created_at, stored.version) = (before.created_at, before.version + 1);
     let mut after = DealOut::of(stored, stage.probability, contacts_out(&deal.contacts));
     after.custom = custom;
-    Ok((Edit::Saved { after, row }, action))
+    Ok((Edit::Saved { after, row, writes }, action))
 }
 
 /// A deal's lines, priced in its amount's currency.
@@ -821,27 +853,29 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
     state
         .db
         .read(move |conn| {
-            pipelines::find(conn, &scope, &pipeline_id)?.ok_or_else(|| ApiError::not_found("pipeline"))?;
-            let stages: Vec<Stage> = pipelines::stages_of(conn, &scope, &[&pipeline_id])?
-                .into_iter()
-                .filter(|s| s.kind == StageKind::Open.as_str())
-                .collect();
-            let mut conditions = vec![
-                vec![Piece::Sql("pipeline_id = ".into()), Piece::Text(pipeline_id.clone())],
-                vec![Piece::Sql("status = 'open'".into())],
-            ];
+            let stages = pipelines::stages_of(conn, &scope, &[&pipeline_id])?;
+            if stages.is_empty() {
+                pipelines::find(conn, &scope, &pipeline_id)?.ok_or_else(|| ApiError::not_found("pipeline"))?;
+            }
+            let stages: Vec<Stage> = stages.into_iter().filter(|s| s.kind == StageKind::Open.as_str()).collect();
             // `?owner_id=` (empty) filters nothing, on every path.
             let owner = query.owner_id.as_deref().filter(|o| !o.is_empty());
-            if let Some(owner) = owner {
-                conditions.push(vec![Piece::Sql("owner_id = ".into()), Piece::Text(owner.to_string())]);
-            }
             // Seeing every deal, the running totals say it; otherwise sum the deals in sight.
             let sums = match scope.sight(RECORD_TYPE, model::OWNER) {
                 None => totals::board(conn, &scope, &pipeline_id, owner)?,
-                Some(_) => model::totals(conn, &scope, "stage_id", conditions)?,
+                Some(_) => {
+                    let mut conditions = vec![
+                        vec![Piece::Sql("pipeline_id = ".into()), Piece::Text(pipeline_id.clone())],
+                        vec![Piece::Sql("status = 'open'".into())],
+                    ];
+                    if let Some(owner) = owner {
+                        conditions.push(vec![Piece::Sql("owner_id = ".into()), Piece::Text(owner.to_string())]);
+                    }
+                    model::totals(conn, &scope, "stage_id", conditions)?
+                }
             };
             let mut board = Board { pipeline_id: pipeline_id.clone(), columns: Vec::new(), totals: Totals::default() };
-            let mut shown = Vec::new();
+            let mut showing = Vec::new();
             for stage in &stages {
                 let mut totals = Totals::default();
                 for sum in sums.iter().filter(|s| s.key == stage.id) {
@@ -849,12 +883,14 @@ pub async fn board(state: &AppState, actor: &Actor, pipeline_id: String, query: 
                     board.totals.add(sum.count, sum.currency.clone(), sum.amount);
                 }
                 if per_stage > 0 && totals.count > 0 {
-                    shown.extend(model::in_stage(conn, &scope, &stage.id, owner, per_stage)?);
+                    showing.push(stage.id.as_str());
                 }
                 board.columns.push(BoardColumn { stage: StageOut::from(stage.clone()), totals, deals: Vec::new() });
             }
-            // The people on every deal shown, in one query.
-            for deal in shown_all(conn, &scope, shown)? {
+            // The first deals of every stage in one query, and the people on them in another.
+            let shown = model::first_in_stages(conn, &scope, &showing, owner, per_stage)?;
+            let probabilities: Vec<(String, i32)> = stages.iter().map(|s| (s.id.clone(), s.probability)).collect();
+            for deal in shown_with(conn, &scope, shown, &probabilities)? {
                 if let Some(column) = board.columns.iter_mut().find(|c| c.stage.id == deal.stage_id) {
                     column.deals.push(deal);
                 }

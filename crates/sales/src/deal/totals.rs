@@ -4,9 +4,9 @@
 //! aggregating the deals on each request, when the caller sees every deal (otherwise they sum
 //! the deals in sight, as before).
 //!
-//! Each write adds its deal to its new key and takes it off its old one with upserts in key
-//! order, so concurrent writers never wait on each other in a cycle; a key's row is locked
-//! only from its upsert to the commit.
+//! Each write adds its deal to its new key and takes it off its old one in one upsert, its rows
+//! in key order, so concurrent writers never wait on each other in a cycle; a key's row is
+//! locked only from the upsert to the commit.
 
 use crm_core::db::DbConnection;
 use crm_core::error::ApiResult;
@@ -102,9 +102,10 @@ impl Counted {
     }
 }
 
-/// The upserts moving a deal from `before` (none: it was not live) to `after` (none: it is
-/// not live any more), in key order; none when it stays where it counted.
-pub fn change(org_id: &str, before: Option<Counted>, after: Option<Counted>) -> Vec<Vec<Piece>> {
+/// The upsert moving a deal from `before` (none: it was not live) to `after` (none: it is
+/// not live any more), its rows in key order (one statement takes them in that order, so
+/// concurrent writers never wait on each other in a cycle); none when it stays where it counted.
+pub fn change(org_id: &str, before: Option<Counted>, after: Option<Counted>) -> Option<Vec<Piece>> {
     let mut deltas: Vec<(Key, i64, i64)> = Vec::new();
     match (before, after) {
         (Some(b), Some(a)) if b.key == a.key => {
@@ -118,37 +119,51 @@ pub fn change(org_id: &str, before: Option<Counted>, after: Option<Counted>) -> 
         }
     }
     deltas.sort_by(|x, y| x.0.cmp(&y.0));
-    deltas.into_iter().map(|(key, deals, amount)| upsert(org_id, key, deals, amount)).collect()
-}
-
-fn upsert(org_id: &str, key: Key, deals: i64, amount: i64) -> Vec<Piece> {
-    let mut row = crm_core::sql::insert_row(
+    let rows = deltas
+        .into_iter()
+        .map(|(key, deals, amount)| {
+            vec![
+                Piece::Text(org_id.to_string()),
+                Piece::Text(key.pipeline_id),
+                Piece::Text(key.stage_id),
+                Piece::Text(key.owner_id),
+                Piece::Text(key.status),
+                Piece::Text(key.forecast_category),
+                Piece::Text(key.currency),
+                Piece::Text(key.close_month),
+                Piece::BigInt(deals),
+                Piece::BigInt(amount),
+            ]
+        })
+        .collect();
+    let mut upsert = crm_core::sql::insert_values(
         "deal_totals",
-        vec![
-            ("org_id", Piece::Text(org_id.to_string())),
-            ("pipeline_id", Piece::Text(key.pipeline_id)),
-            ("stage_id", Piece::Text(key.stage_id)),
-            ("owner_id", Piece::Text(key.owner_id)),
-            ("status", Piece::Text(key.status)),
-            ("forecast_category", Piece::Text(key.forecast_category)),
-            ("currency", Piece::Text(key.currency)),
-            ("close_month", Piece::Text(key.close_month)),
-            ("deals", Piece::BigInt(deals)),
-            ("amount", Piece::BigInt(amount)),
+        &[
+            "org_id",
+            "pipeline_id",
+            "stage_id",
+            "owner_id",
+            "status",
+            "forecast_category",
+            "currency",
+            "close_month",
+            "deals",
+            "amount",
         ],
-    );
-    row.push(Piece::Sql(
+        rows,
+    )?;
+    upsert.push(Piece::Sql(
         " ON CONFLICT (org_id, pipeline_id, stage_id, owner_id, status, forecast_category, currency, close_month) \
          DO UPDATE SET deals = deal_totals.deals + excluded.deals, amount = deal_totals.amount + excluded.amount"
             .into(),
     ));
-    row
+    Some(upsert)
 }
 
 /// Runs [`change`] on the caller's connection.
 pub fn apply(conn: &mut DbConnection, org_id: &str, before: Option<Counted>, after: Option<Counted>) -> ApiResult<()> {
-    for statement in change(org_id, before, after) {
-        Statement::uncached(statement).execute(conn)?;
+    if let Some(upsert) = change(org_id, before, after) {
+        Statement::new(upsert).execute(conn)?;
     }
     Ok(())
 }
@@ -175,7 +190,7 @@ pub fn board(
         pieces.extend([Piece::Sql(" AND owner_id = ".into()), Piece::Text(owner.to_string())]);
     }
     pieces.push(Piece::Sql(" GROUP BY stage_id, currency HAVING SUM(deals) > 0".into()));
-    Ok(Statement::uncached(pieces).load(conn)?)
+    Ok(Statement::new(pieces).load(conn)?)
 }
 
 /// [`crate::forecast::model::sums`] from the totals: the periods are whole months.
@@ -226,7 +241,7 @@ pub fn forecast(
     pieces.push(Piece::Sql(format!(
         " GROUP BY {group}t.status, t.forecast_category, t.currency HAVING SUM(t.deals) > 0"
     )));
-    Ok(Statement::uncached(pieces).load(conn)?)
+    Ok(Statement::new(pieces).load(conn)?)
 }
 
 #[cfg(test)]
@@ -237,19 +252,17 @@ mod tests {
         Counted::of("pipe", stage, owner, "open", "pipeline", Some("USD"), Some("2026-11-20"), amount)
     }
 
-    /// The `deals` and `amount` bound in each upsert, in order.
-    fn deltas(statements: &[Vec<Piece>]) -> Vec<(String, i64, i64)> {
-        statements
-            .iter()
-            .map(|pieces| {
-                let texts: Vec<&str> = pieces
-                    .iter()
-                    .filter_map(|p| if let Piece::Text(t) = p { Some(t.as_str()) } else { None })
-                    .collect();
-                let ints: Vec<i64> =
-                    pieces.iter().filter_map(|p| if let Piece::BigInt(n) = p { Some(*n) } else { None }).collect();
-                (format!("{}/{}/{}", texts[2], texts[3], texts[7]), ints[0], ints[1])
-            })
+    /// The `deals` and `amount` bound for each key of the upsert, in order.
+    fn deltas(upsert: &Option<Vec<Piece>>) -> Vec<(String, i64, i64)> {
+        let pieces = upsert.as_deref().unwrap_or_default();
+        let texts: Vec<&str> =
+            pieces.iter().filter_map(|p| if let Piece::Text(t) = p { Some(t.as_str()) } else { None }).collect();
+        let ints: Vec<i64> =
+            pieces.iter().filter_map(|p| if let Piece::BigInt(n) = p { Some(*n) } else { None }).collect();
+        texts
+            .chunks(8)
+            .zip(ints.chunks(2))
+            .map(|(key, counts)| (format!("{}/{}/{}", key[2], key[3], key[7]), counts[0], counts[1]))
             .collect()
     }
 
@@ -270,7 +283,7 @@ mod tests {
             deltas(&change("org", Some(same()), Some(counted("stage_a", None, Some(800))))),
             [("stage_a//2026-11".into(), 0, 300)]
         );
-        assert!(change("org", Some(same()), Some(same())).is_empty());
+        assert!(change("org", Some(same()), Some(same())).is_none());
         assert_eq!(deltas(&change("org", Some(same()), None)), [("stage_a//2026-11".into(), -1, -500)]);
         assert_eq!(
             deltas(&change("org", None, Some(counted("stage_a", None, None)))),

@@ -118,16 +118,6 @@ pub fn stages_of(conn: &mut DbConnection, scope: &Scope, pipeline_ids: &[&str]) 
         .load(conn)?)
 }
 
-/// One stage of the organization, whichever its pipeline.
-pub fn find_stage(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<Option<Stage>> {
-    Ok(stages::table
-        .filter(stages::org_id.eq(scope.org_id()))
-        .filter(stages::id.eq(id))
-        .select(Stage::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn insert(conn: &mut DbConnection, scope: &Scope, id: &str, name: &str, position: i32) -> ApiResult<()> {
     let now = crm_core::time::now();
     diesel::insert_into(pipelines::table)
@@ -246,6 +236,30 @@ pub fn hold(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()> {
         .load::<Held>(conn)?;
     }
     Ok(())
+}
+
+/// [`hold`] on the pipeline of a stage, found in the same statement: the pipeline's id, none
+/// when the stage is not the organization's.
+pub fn hold_of_stage(conn: &mut DbConnection, scope: &Scope, stage_id: &str) -> ApiResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let org = || Piece::Text(scope.org_id().to_string());
+    let mut pieces = vec![
+        Piece::Sql("SELECT id FROM pipelines WHERE org_id = ".into()),
+        org(),
+        Piece::Sql(" AND id = (SELECT pipeline_id FROM pipeline_stages WHERE org_id = ".into()),
+        org(),
+        Piece::Sql(" AND id = ".into()),
+        Piece::Text(stage_id.to_string()),
+        Piece::Sql(")".into()),
+    ];
+    if conn.backend() == Backend::Postgres {
+        pieces.push(Piece::Sql(" FOR SHARE".into()));
+    }
+    Ok(Statement::new(pieces).get_result::<Held>(conn).optional()?.map(|held| held.id))
 }
 
 pub fn list(conn: &mut DbConnection, scope: &Scope, plan: &ListPlan) -> ApiResult<Vec<Pipeline>> {
