@@ -73,13 +73,18 @@ impl CredentialCache {
             }
             return Err(ApiError::unauthorized("The API key is invalid, expired or revoked."));
         };
+        // A reload (every TTL) keeps when the key's use was last written: at most once a minute.
+        let mut stale_use = true;
         if let Ok(mut entries) = self.keys.write() {
-            entries.insert(
-                hash.clone(),
-                KeyEntry { key: key.clone(), loaded: now, last_used_written: now - LAST_USED_EVERY * 2 },
-            );
+            let written =
+                entries.get(&hash).map(|e| e.last_used_written).filter(|w| now.duration_since(*w) <= LAST_USED_EVERY);
+            stale_use = written.is_none();
+            let last_used_written = written.unwrap_or(now);
+            entries.insert(hash.clone(), KeyEntry { key: key.clone(), loaded: now, last_used_written });
         }
-        self.touch(state, &hash, key.id.clone());
+        if stale_use {
+            self.touch(state, &hash, key.id.clone());
+        }
         Ok(key)
     }
 
