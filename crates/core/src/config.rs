@@ -39,6 +39,10 @@ pub struct Config {
     pub job_lease_seconds: u64,
     pub job_retry_base_ms: u64,
     pub event_retention_days: i64,
+    /// The SMTP server's URL (its credentials in it): empty for none.
+    pub smtp_url: Secret,
+    pub mail_from: String,
+    pub mail_max_attempts: i32,
     /// Each domain's section (`[contacts]`), read with [`Config::section`].
     #[serde(skip)]
     sections: BTreeMap<String, toml::Table>,
@@ -83,6 +87,8 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("database_pool_size", &self.database_pool_size)
             .field("secret_key", &self.secret_key)
+            .field("smtp_url", &self.smtp_url)
+            .field("mail_from", &self.mail_from)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("cors_origins", &self.cors_origins)
             .field("bootstrap", &self.bootstrap)
@@ -235,6 +241,7 @@ impl Config {
         if !(1..=3650).contains(&self.event_retention_days) {
             return Err("CRM_EVENT_RETENTION_DAYS must be 1 to 3650".into());
         }
+        crate::mail::check_settings(self)?;
         Ok(())
     }
 }

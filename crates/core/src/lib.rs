@@ -2,8 +2,8 @@
 //!
 //! Config, the database (SQLite or PostgreSQL through one connection type), errors as
 //! RFC 9457 problems, ids, time, the HTTP conventions (lists, idempotency, ETags, rate limits),
-//! authentication and permissions, the audit log and the event outbox — and the platform's own
-//! resources: users, API keys, sessions, the audit log and the changes feed.
+//! authentication and permissions, the audit log and the event outbox, outbound e-mail — and the
+//! platform's own resources: users, API keys, sessions, the audit log and the changes feed.
 
 pub mod api_keys;
 pub mod audit;
@@ -22,6 +22,7 @@ pub mod http;
 pub mod id;
 pub mod jobs;
 pub mod listing;
+pub mod mail;
 pub mod money;
 pub mod normalize;
 pub mod openapi;
@@ -71,6 +72,7 @@ pub const DOMAIN: Domain = Domain {
         auth::Resource::CUSTOM_FIELDS,
         auth::Resource::ORGANIZATION,
         auth::Resource::EVENTS,
+        auth::Resource::MAIL,
     ],
     tags: &[
         ("Authentication", "Sign in, refresh and sign out"),
@@ -82,6 +84,7 @@ pub const DOMAIN: Domain = Domain {
         ("Events", "The changes feed"),
         ("Custom fields", "Typed fields an organization adds to contacts and companies"),
         ("Search", "One search box across every record type"),
+        ("Mail", "Outbound e-mail over the organization's SMTP server, and the log of every message"),
         ("Health", "Liveness and readiness"),
     ],
     resources: &[
@@ -188,11 +191,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(events::routes::list_events)
         .service(events::routes::list_event_types)
         .service(events::routes::stream_events)
-        .service(search::routes::search);
+        .service(search::routes::search)
+        .service(mail::routes::send_mail_message)
+        .service(mail::routes::list_mail_messages)
+        .service(mail::routes::get_mail_message);
 }
 
 /// The platform's job kinds: its housekeeping.
 fn register_jobs(registry: &mut jobs::Registry) {
+    registry.register(mail::SEND_KIND, mail::send_job);
     registry.register(events::model::PRUNE_KIND, events::service::prune);
     registry.register(http::idempotency::PURGE_KIND, |ctx| {
         ctx.db.write_now(|conn| http::idempotency::purge_expired(conn, &ctx.actor.scope()))?;

@@ -461,6 +461,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_messages (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        message_id -> Text,
+        from_address -> Text,
+        to_addresses -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        reference_ids -> Text,
+        record_type -> Nullable<Text>,
+        record_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        provider_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        job_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_members,
@@ -495,4 +521,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_suppressions,
     erased_emails,
     contact_erasures,
+    mail_messages,
 );

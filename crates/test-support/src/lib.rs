@@ -11,6 +11,7 @@ pub use crm_gateway;
 mod private_postgres;
 mod private_redis;
 pub mod receiver;
+pub mod smtp;
 pub use private_postgres::PrivatePostgres;
 pub use private_redis::PrivateRedis;
 

@@ -104,6 +104,14 @@ impl Resource {
     /// The caller's organization and its settings.
     pub const ORGANIZATION: Resource =
         Resource { label: "the organization", scope: Some("platform"), read: Who::Everyone, write: ADMINS };
+    /// Outbound e-mail: anyone who works with customers sends; admins and managers read the
+    /// log (it holds every message's content).
+    pub const MAIL: Resource = Resource {
+        label: "e-mail",
+        scope: Some("mail"),
+        read: Who::Only(&[Role::Admin, Role::Manager]),
+        write: Who::AllBut(&[Role::ReadOnly]),
+    };
     pub const EVENTS: Resource = Resource {
         label: "events",
         scope: Some("events"),

@@ -21,6 +21,7 @@ mod events;
 mod global_search;
 mod hostile_import;
 mod jobs;
+mod mail;
 mod openapi;
 mod scale_out;
 mod schema;
