@@ -11,6 +11,7 @@
 //! drop the second copy.
 
 pub mod dto;
+pub mod inbound;
 pub mod model;
 pub mod routes;
 
