@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
@@ -43,6 +43,10 @@ struct Shared {
     /// Codes to answer the next messages' DATA with, in turn (451: try later; 550: never).
     refusals: Mutex<VecDeque<u16>>,
     refused: Mutex<usize>,
+    /// Messages whose end of data waits, unanswered, until `release` (a client killed meanwhile).
+    holds: Mutex<usize>,
+    holding: Mutex<usize>,
+    released: (Mutex<bool>, Condvar),
 }
 
 #[derive(Clone)]
@@ -71,6 +75,21 @@ impl Handler for Inbox {
     }
 
     fn data_end(&mut self) -> Response {
+        let hold = {
+            let mut holds = self.shared.holds.lock().unwrap();
+            *holds > 0 && {
+                *holds -= 1;
+                true
+            }
+        };
+        if hold {
+            *self.shared.holding.lock().unwrap() += 1;
+            let (lock, released) = &self.shared.released;
+            let mut done = lock.lock().unwrap();
+            while !*done {
+                done = released.wait(done).unwrap();
+            }
+        }
         if let Some(message) = self.current.take() {
             self.shared.delivered.lock().unwrap().push(message);
         }
@@ -114,6 +133,23 @@ impl SmtpServer {
     /// Refuses the next messages' DATA with `codes`, in turn.
     pub fn refuse_next(&self, codes: &[u16]) {
         self.shared.refusals.lock().unwrap().extend(codes);
+    }
+
+    /// Holds the next message at its end of data, unanswered, until [`SmtpServer::release`].
+    pub fn hold_next(&self) {
+        *self.shared.holds.lock().unwrap() += 1;
+    }
+
+    /// How many messages have been held so far.
+    pub fn holding(&self) -> usize {
+        *self.shared.holding.lock().unwrap()
+    }
+
+    /// Takes the held messages (they count as delivered) and holds none from now on.
+    pub fn release(&self) {
+        let (lock, released) = &self.shared.released;
+        *lock.lock().unwrap() = true;
+        released.notify_all();
     }
 
     pub fn delivered(&self) -> Vec<Delivered> {

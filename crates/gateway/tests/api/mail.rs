@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::server_process::{ServerProcess, count, get_json, init};
 use crate::support::smtp::SmtpServer;
 use crate::support::{Backend, TestApp};
 
@@ -31,6 +32,7 @@ on_both!(
     without_a_server_a_message_fails_with_the_reason,
     bad_input_changes_nothing_and_roles_are_checked,
     concurrent_sends_go_out_once_each,
+    a_kill_while_the_server_takes_a_message_sends_it_again,
 );
 
 async fn app_with(backend: Backend, smtp: Option<&SmtpServer>) -> TestApp {
@@ -230,4 +232,60 @@ async fn concurrent_sends_go_out_once_each(backend: Backend) {
     recipients.sort();
     recipients.dedup();
     assert_eq!(recipients.len(), 10);
+}
+
+/// `kill -9` of the real server while the SMTP server holds its message unanswered: the message
+/// is not lost (the job comes back when its lease runs out, after a restart) and goes out again
+/// under the same Message-ID, recorded once as sent. At least once, as documented.
+async fn a_kill_while_the_server_takes_a_message_sends_it_again(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, _database) = crate::crash_safety::database(backend, &dir);
+    let api_key = init(&database_url);
+    let smtp = SmtpServer::start();
+    smtp.hold_next();
+    let env = [
+        ("CRM_SMTP_URL", smtp.url.as_str()),
+        ("CRM_MAIL_FROM", "support@acme.example"),
+        ("CRM_JOB_LEASE_SECONDS", "2"),
+        ("CRM_JOB_POLL_MS", "50"),
+        ("CRM_JOB_RETRY_BASE_MS", "50"),
+    ];
+    let mut server = ServerProcess::start(&database_url, &env).await;
+    let client = reqwest::Client::new();
+    let sent = client
+        .post(format!("{}/v1/mail/messages", server.base))
+        .bearer_auth(&api_key)
+        .json(&message("ada@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+    let id = sent.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let start = Instant::now();
+    while smtp.holding() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the message never reached the SMTP server");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.process.kill();
+    smtp.release();
+
+    let server = ServerProcess::start(&database_url, &env).await;
+    let delivered = smtp.wait_for(2).await;
+    assert_eq!(delivered.len(), 2, "sent again after the restart");
+    assert_eq!(delivered[0].header("Message-ID"), delivered[1].header("Message-ID"), "under the same Message-ID");
+    let start = Instant::now();
+    let record = loop {
+        let record = get_json(&client, &server.base, &api_key, &format!("/v1/mail/messages/{id}")).await;
+        if record["status"] != "queued" || start.elapsed() > Duration::from_secs(20) {
+            break record;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(record["status"], "sent", "{record}");
+    assert_eq!(record["attempts"], 2, "{record}");
+    assert_eq!(count(&database_url, "SELECT COUNT(*) AS n FROM mail_messages"), 1);
+    assert_eq!(
+        count(&database_url, "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'mail.send' AND status = 'succeeded'"),
+        1
+    );
 }
