@@ -21,7 +21,7 @@ pub const OWNER: &str = "leads.owner_id";
 
 pub const STATUSES: &[&str] = &["new", "working", "nurturing", "qualified", "disqualified", "converted"];
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = leads)]
 pub struct Lead {
     pub id: String,
@@ -353,16 +353,14 @@ pub fn update(conn: &mut DbConnection, scope: &Scope, id: &str, fields: &LeadFie
 }
 
 /// Marks the lead converted into what `converted_to` (JSON) names.
-pub fn set_converted(conn: &mut DbConnection, scope: &Scope, id: &str, converted_to: &str) -> ApiResult<()> {
-    let now = crm_core::time::now();
-    let set = vec![
+/// The columns a conversion writes (the write runner adds the version): what it became, when.
+pub fn converted_row(converted_to: &str, at: NaiveDateTime) -> Vec<(&'static str, Piece)> {
+    vec![
         ("status", Piece::Text("converted".into())),
-        ("converted_at", Piece::Time(now)),
+        ("converted_at", Piece::Time(at)),
         ("converted_to", Piece::Text(converted_to.to_string())),
-        ("updated_at", Piece::Time(now)),
-    ];
-    crm_core::sql::update_record("leads", scope.org_id(), id, set).execute(conn)?;
-    Ok(())
+        ("updated_at", Piece::Time(at)),
+    ]
 }
 
 /// A page of live leads in the scope's sight matching the simple filters and every compiled

@@ -205,12 +205,23 @@ pub(crate) const LEADS: Versioned<LeadOut> = Versioned {
     org_column: "org_id",
     resource: RECORD_TYPE,
     load,
-    load_locked: None,
+    load_locked: Some(load_locked),
     version: |l| l.version,
 };
 
 fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<LeadOut> {
     let lead = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("lead"))?;
+    out_of(conn, scope, lead)
+}
+
+fn load_locked(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<LeadOut> {
+    let sight = scope.sight(RECORD_TYPE, model::OWNER);
+    let lead = LEADS.live_row(conn, scope, sight, id)?.ok_or_else(|| ApiError::not_found("lead"))?;
+    out_of(conn, scope, lead)
+}
+
+/// A stored lead as the API shows it (reads the definitions when it has custom values).
+fn out_of(conn: &mut DbConnection, scope: &Scope, lead: Lead) -> ApiResult<LeadOut> {
     let mut out = LeadOut::from(lead);
     out.custom = values::visible(conn, scope, RECORD_TYPE, out.custom)?;
     Ok(out)
@@ -604,9 +615,16 @@ pub async fn convert(
                     return Err(converted(&id));
                 }
                 let conversion = convert_in(conn, &keys, &actor, before, input)?;
-                model::set_converted(conn, &actor.scope(), &id, &serde_json::to_string(&conversion.0)?)?;
+                // The lead as its row will say, one version more: written with the audit row
+                // and the event in one statement, read nothing again.
+                let now = crm_core::time::now();
+                let row = model::converted_row(&serde_json::to_string(&conversion.0)?, now);
+                let mut after = before.clone();
+                (after.status, after.converted_at, after.converted_to) =
+                    (LeadStatus::Converted, Some(now), Some(conversion.0.clone()));
+                (after.updated_at, after.version) = (now, before.version + 1);
                 done = Some(conversion);
-                Ok((Edit::Changed, "converted"))
+                Ok((Edit::Saved { after, row, writes: Vec::new() }, "converted"))
             })?;
             let (to, contact_created, company_created) = done.ok_or_else(|| ApiError::internal("conversion lost"))?;
             Ok(Conversion {
