@@ -27,6 +27,7 @@ pub mod money;
 pub mod normalize;
 pub mod openapi;
 pub mod organizations;
+pub mod privacy;
 pub mod records;
 pub mod registry;
 pub mod schema;

@@ -28,14 +28,17 @@ pub struct MailIn {
     /// An HTML alternative of the same content.
     pub html: Option<String>,
     /// The Message-ID (without angle brackets) this one answers: mail clients thread it.
-    #[schema(example = "msg_01jbz3m3x7f6ks6q0vd1tq2n5b@acme.example")]
+    #[schema(example = "msg_01jbz3m3x7f6ks6q0vd1tq2n5b@acme.example", max_length = 250)]
     pub in_reply_to: Option<String>,
-    /// The Message-IDs of the thread, oldest first (the `References` header).
+    /// The Message-IDs of the thread, oldest first (the `References` header), at most 50.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub references: Vec<String>,
     /// What the message is about (`contact`, `ticket`, …), with `record_id`: the message log
-    /// filters by it.
+    /// filters by it. Letters, digits, `_` and `-`.
+    #[schema(min_length = 1, max_length = 100)]
     pub record_type: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub record_id: Option<String>,
 }
 

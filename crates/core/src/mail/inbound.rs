@@ -96,6 +96,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, String> {
             })
             .unwrap_or_default()
     };
+    let report = report_type(&message);
     let mut attachments = Vec::new();
     for part in message.attachments() {
         // A delivery report's own parts (the status, the returned headers) are not files.
@@ -108,7 +109,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, String> {
             .unwrap_or_else(|| "application/octet-stream".to_string())
             .to_lowercase();
         let filename = part.attachment_name().map(str::to_string);
-        if filename.is_none() && (content_type.starts_with("message/") || content_type.starts_with("text/rfc822")) {
+        if report.is_some() && filename.is_none() && content_type.starts_with("message/") {
             continue;
         }
         attachments.push(Attachment {
@@ -126,8 +127,13 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, String> {
         cc: parties(message.cc()),
         subject: message.subject().unwrap_or_default().trim().to_string(),
         text: message.body_text(0).map(Cow::into_owned).unwrap_or_default().trim().to_string(),
-        html: message.body_html(0).filter(|_| message.html_body_count() > 0).map(Cow::into_owned),
-        automated: automated(&message, from.as_ref()),
+        // mail-parser offers a text-only message's text as HTML too: only a real HTML part counts.
+        html: message
+            .html_part(0)
+            .filter(|part| matches!(part.body, mail_parser::PartType::Html(_)))
+            .and_then(|_| message.body_html(0))
+            .map(Cow::into_owned),
+        automated: automated(&message, from.as_ref(), report.as_deref()),
         from,
         attachments,
     })
@@ -146,11 +152,18 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     list.into_iter().filter(|id| !id.is_empty()).collect()
 }
 
-fn automated(message: &mail_parser::Message<'_>, from: Option<&Party>) -> Option<Automated> {
+/// A `multipart/report`'s `report-type` (lower-cased): `delivery-status` for a bounce,
+/// `disposition-notification` for a read receipt, `feedback-report` for an abuse report.
+fn report_type(message: &mail_parser::Message<'_>) -> Option<String> {
+    let ct = message.content_type()?;
+    let report =
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"));
+    report.then(|| ct.attribute("report-type").unwrap_or_default().to_ascii_lowercase())
+}
+
+fn automated(message: &mail_parser::Message<'_>, from: Option<&Party>, report: Option<&str>) -> Option<Automated> {
     let header = |name: &'static str| message.header_raw(name).map(str::trim);
-    let is_report = message.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
+    let is_report = report == Some("delivery-status");
     let from_daemon = from.is_some_and(|f| {
         let local = f.address.split('@').next().unwrap_or_default();
         local == "mailer-daemon" || local == "postmaster"
@@ -162,6 +175,10 @@ fn automated(message: &mail_parser::Message<'_>, from: Option<&Party>) -> Option
         || from_daemon && message.subject().is_some_and(is_bounce_subject)
     {
         return Some(Automated::Bounce);
+    }
+    // Read receipts and abuse reports are machines' too, never a person's request.
+    if report.is_some() {
+        return Some(Automated::AutoReply);
     }
     if header("Auto-Submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"))
         || header("X-Autoreply").is_some()
@@ -243,6 +260,33 @@ JVBERi0xLjQKJcfsj6IKMSAwIG9iago=\r\n\
         assert_eq!(mail.attachments[0].content_type, "application/pdf");
         assert!(mail.attachments[0].data.starts_with(b"%PDF-1.4"));
         assert_eq!(mail.automated, None);
+    }
+
+    #[test]
+    fn text_only_mail_has_no_html_and_a_forwarded_message_is_a_file() {
+        let raw = "From: bob@example.com\r\nTo: support@acme.example\r\nSubject: Fwd: the quote\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
+--m\r\nContent-Type: text/plain\r\n\r\nSee the message below.\r\n\
+--m\r\nContent-Type: message/rfc822\r\n\r\nFrom: carol@example.com\r\nSubject: Quote\r\n\r\nThe quote.\r\n\
+--m--\r\n";
+        let mail = parse(raw.as_bytes()).unwrap();
+        assert_eq!(mail.text, "See the message below.");
+        assert_eq!(mail.html, None);
+        assert_eq!(mail.attachments.len(), 1, "the forwarded message is kept");
+        assert_eq!(mail.attachments[0].content_type, "message/rfc822");
+        assert_eq!(mail.automated, None);
+    }
+
+    #[test]
+    fn a_read_receipt_is_a_machine_but_no_bounce() {
+        let raw = "From: ada@example.com\r\nTo: support@acme.example\r\nSubject: Read: Your ticket\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n\
+--r\r\nContent-Type: message/disposition-notification\r\n\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n\
+--r--\r\n";
+        let mail = parse(raw.as_bytes()).unwrap();
+        assert_eq!(mail.automated, Some(Automated::AutoReply));
+        assert!(mail.attachments.is_empty());
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! `CRM_MAIL_MAX_ATTEMPTS` spent), or still `queued` with the error of an attempt the job queue
 //! retries with its backoff. The job ends in the transaction that records the outcome; a
 //! worker that dies after the server took the message and before that commit sends it again
-//! when its lease runs out: at least once, under the same `Message-ID`, by which receivers
-//! drop the second copy.
+//! when its lease runs out: at least once, both copies under the same `Message-ID` (mail
+//! clients thread them together; not every receiver drops the second). The job has more
+//! attempts than `CRM_MAIL_MAX_ATTEMPTS`, so the handler, not the queue, gives up on a message
+//! (after a crash, a panic or a database error on its last attempt) and records it `failed`.
+//! An erased person's address (`crate::privacy`) is refused.
 
 pub mod dto;
 pub mod inbound;
@@ -23,6 +26,7 @@ use lettre::{Address, Message, SmtpTransport, Transport};
 use serde_json::json;
 
 use crate::auth::Actor;
+use crate::auth::secrets::Keys;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -33,6 +37,9 @@ use model::MailMessage;
 pub const SEND_KIND: &str = "mail.send";
 
 const MAX_RECIPIENTS: usize = 50;
+const MAX_REFERENCES: usize = 50;
+/// Attempts the job has beyond the message's: room for the handler to record the give-up.
+const GIVE_UP_ATTEMPTS: i32 = 2;
 const MAX_SUBJECT: usize = 998;
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long one SMTP command may take before the attempt counts as failed (and is retried).
@@ -72,11 +79,13 @@ fn sender(config: &Config) -> Result<Mailbox, String> {
         .map_err(|e| format!("CRM_MAIL_FROM must be an address or \"Name <address>\", got {:?}: {e}", config.mail_from))
 }
 
-/// A Message-ID as the API takes it: `local@domain`, no angle brackets, no spaces.
-fn is_message_id(id: &str) -> bool {
-    id.len() <= 250
-        && id.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
-        && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+/// A Message-ID as the API takes it: RFC 5322's `msg-id` without its angle brackets, dot-atom
+/// text on both sides of one `@` (ASCII letters, digits, `.` and ``!#$%&'*+-/=?^_`{|}~``).
+pub fn is_message_id(id: &str) -> bool {
+    let atext = |part: &str| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+    };
+    id.len() <= 250 && id.split_once('@').is_some_and(|(local, domain)| atext(local) && atext(domain))
 }
 
 /// What is wrong with `outgoing`, by JSON pointer of the API's body.
@@ -98,7 +107,24 @@ fn problems(outgoing: &Outgoing) -> Vec<FieldError> {
         errors.push(FieldError::new("/text", "required", "every message has a plain-text body"));
     }
     if outgoing.text.len() + outgoing.html.as_ref().map_or(0, String::len) > MAX_BODY_BYTES {
-        errors.push(FieldError::new("/text", "too_large", "the bodies may hold 1 MiB together"));
+        errors.push(FieldError::new("/text", "too_large", "the text and the HTML may hold 1 MiB together"));
+    }
+    if outgoing.html.as_deref().is_some_and(|html| html.trim().is_empty()) {
+        errors.push(FieldError::new("/html", "blank", "leave the HTML out rather than empty"));
+    }
+    if outgoing.references.len() > MAX_REFERENCES {
+        errors.push(FieldError::new("/references", "too_many", format!("at most {MAX_REFERENCES} Message-IDs")));
+    }
+    if let Some((record_type, record_id)) = &outgoing.record {
+        let valid = |v: &str| {
+            (1..=100).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        if !valid(record_type) {
+            errors.push(FieldError::new("/record_type", "invalid_record_type", "1 to 100 letters, digits, _ or -"));
+        }
+        if !valid(record_id) {
+            errors.push(FieldError::new("/record_id", "invalid_record_id", "1 to 100 letters, digits, _ or -"));
+        }
     }
     if outgoing.in_reply_to.as_deref().is_some_and(|id| !is_message_id(id)) {
         errors.push(FieldError::new("/in_reply_to", "invalid_message_id", "a Message-ID as local@domain, no <>"));
@@ -116,23 +142,32 @@ fn problems(outgoing: &Outgoing) -> Vec<FieldError> {
 }
 
 /// Records `outgoing` as queued and enqueues its sending, on the caller's connection (in its
-/// transaction): a 422 for a message that cannot be sent, and nothing recorded.
-pub fn queue(conn: &mut DbConnection, actor: &Actor, config: &Config, outgoing: Outgoing) -> ApiResult<MailMessage> {
-    let errors = problems(&outgoing);
+/// transaction): a 422 for a message that cannot be sent (an erased person among the
+/// recipients included), and nothing recorded.
+pub fn queue(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    config: &Config,
+    outgoing: Outgoing,
+) -> ApiResult<MailMessage> {
+    let mut errors = problems(&outgoing);
+    if errors.is_empty() {
+        let to: Vec<&str> = outgoing.to.iter().map(String::as_str).collect();
+        let erased = crate::privacy::erased_among(conn, keys, &actor.scope(), &to)?;
+        for (i, address) in outgoing.to.iter().enumerate().filter(|(_, a)| erased.contains(a)) {
+            let detail = format!("{address} belonged to an erased person: they are not written to again");
+            errors.push(FieldError::new(format!("/to/{i}"), "erased_recipient", detail));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
     let from = sender(config).map_err(ApiError::internal)?;
     let id = crate::id::new_id(model::ID_PREFIX);
     let now = crate::time::now();
-    let job_id = crate::jobs::model::enqueue(
-        conn,
-        actor,
-        SEND_KIND,
-        &json!({ "message": id }),
-        &json!({}),
-        config.mail_max_attempts,
-    )?;
+    let attempts = config.mail_max_attempts + GIVE_UP_ATTEMPTS;
+    let job_id = crate::jobs::model::enqueue(conn, actor, SEND_KIND, &json!({ "message": id }), &json!({}), attempts)?;
     let (record_type, record_id) = outgoing.record.unzip();
     let message = MailMessage {
         message_id: format!("{id}@{}", from.email.domain()),
@@ -230,11 +265,17 @@ pub fn send_job(ctx: &JobContext) -> JobResult {
     if message.status != model::QUEUED {
         return Ok(());
     }
-    let attempt = ctx.job.attempts;
-    let outcome = deliver(&ctx.state.config, &message);
+    let (attempt, budget) = (ctx.job.attempts, ctx.state.config.mail_max_attempts);
+    let outcome = if attempt > budget {
+        // The attempts ran out without an outcome (the worker died, or the database failed).
+        Err(Failure::permanent(format!("gave up after {budget} attempts without an answer")))
+    } else {
+        deliver(&ctx.state.config, &message)
+    };
+    let attempt = attempt.min(budget);
     let done = json!({ "message": id });
     let retry = match &outcome {
-        Err(failure) if !failure.permanent && attempt < ctx.job.max_attempts => Some(failure.error.clone()),
+        Err(failure) if !failure.permanent && attempt < budget => Some(failure.error.clone()),
         _ => None,
     };
     ctx.write(|conn| match (&outcome, &retry) {
@@ -247,7 +288,9 @@ pub fn send_job(ctx: &JobContext) -> JobResult {
             ctx.fail(conn, &done, &failure.error)
         }
         (Err(failure), Some(_)) => {
-            model::record_attempt(conn, &scope, &id, attempt, model::QUEUED, None, Some(&failure.error))
+            model::record_attempt(conn, &scope, &id, attempt, model::QUEUED, None, Some(&failure.error))?;
+            // Fenced: a worker that lost the job records nothing.
+            ctx.checkpoint(conn, &done)
         }
     })?;
     match retry {
@@ -267,6 +310,11 @@ mod tests {
         assert!(!is_message_id("no-at-sign"));
         assert!(!is_message_id("a b@acme.example"));
         assert!(!is_message_id("@acme.example"));
+        assert!(!is_message_id("caf\u{e9}@acme.example"));
+        assert!(!is_message_id("a\"b@acme.example"));
+        assert!(!is_message_id("a,b@acme.example"));
+        assert!(!is_message_id("a@b@acme.example"));
+        assert!(is_message_id("CAF1+x=y@mail.example.com"));
     }
 
     #[test]

@@ -13,9 +13,10 @@ use crate::state::AppState;
 /// Send an e-mail
 ///
 /// Records the message and queues it: the answer is `202` with the message `queued`; it is sent
-/// over the organization's SMTP server by the job queue, which retries temporary failures.
-/// `GET /v1/mail/messages/{id}` shows how it went (`sent` with the server's answer, or `failed`
-/// with the error).
+/// over the deployment's SMTP server (`CRM_SMTP_URL`, from `CRM_MAIL_FROM`) by the job queue,
+/// which retries temporary failures. `GET /v1/mail/messages/{id}` shows how it went (`sent`
+/// with the server's answer, or `failed` with the error). An erased person is not written to
+/// (422 `erased_recipient`).
 #[utoipa::path(
     operation_id = "send_mail_message", tag = "Mail", request_body = MailIn, security(("bearer" = [])),
     responses(
@@ -52,8 +53,8 @@ pub async fn send_mail_message(
         references: input.references,
         record,
     };
-    let config = state.config.clone();
-    let message = state.db.write(move |conn| queue(conn, &actor, &config, outgoing)).await?;
+    let (config, keys) = (state.config.clone(), state.keys.clone());
+    let message = state.db.write(move |conn| queue(conn, &keys, &actor, &config, outgoing)).await?;
     Ok(HttpResponse::Accepted()
         .insert_header(("Location", format!("/v1/mail/messages/{}", message.id)))
         .json(MailOut::from(message)))

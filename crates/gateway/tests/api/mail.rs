@@ -184,6 +184,15 @@ async fn bad_input_changes_nothing_and_roles_are_checked(backend: Backend) {
         (json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "in_reply_to": "<x@y>"}), "/in_reply_to"),
         (json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "references": ["nope"]}), "/references/0"),
         (json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "record_type": "contact"}), "/record_id"),
+        (
+            json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "record_type": "a b", "record_id": "x"}),
+            "/record_type",
+        ),
+        (json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "html": " "}), "/html"),
+        (
+            json!({"to": ["ada@example.com"], "subject": "Hi", "text": "Hello", "in_reply_to": "caf\u{e9}@x.example"}),
+            "/in_reply_to",
+        ),
     ];
     for (body, pointer) in bad {
         let reply = app.post("/v1/mail/messages", &app.admin_key, body.clone()).await;
@@ -195,6 +204,28 @@ async fn bad_input_changes_nothing_and_roles_are_checked(backend: Backend) {
     let unknown =
         app.post("/v1/mail/messages", &app.admin_key, json!({"to": ["a@b.example"], "bcc": ["c@d.example"]})).await;
     unknown.expect(422);
+    assert_eq!(queued(), before, "nothing recorded, nothing queued");
+
+    // An erased person is not written to again.
+    let grace = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "Grace", "emails": [{"address": "grace@example.com"}]}),
+        )
+        .await;
+    let grace = grace.expect(201).body["id"].as_str().unwrap().to_string();
+    app.post(&format!("/v1/contacts/{grace}/erase"), &app.admin_key, json!({})).await.expect(200);
+    let erased = app
+        .post(
+            "/v1/mail/messages",
+            &app.admin_key,
+            json!({"to": ["ada@example.com", "Grace@Example.com"], "subject": "Hi", "text": "Hello"}),
+        )
+        .await;
+    erased.expect_problem(422, "validation_failed");
+    assert_eq!(erased.body["errors"][0]["pointer"], "/to/1", "{}", erased.text);
+    assert_eq!(erased.body["errors"][0]["code"], "erased_recipient");
     assert_eq!(queued(), before, "nothing recorded, nothing queued");
 
     app.post("/v1/mail/messages", &app.read_only_token, message("ada@example.com")).await.expect(403);
