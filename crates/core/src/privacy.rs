@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 use crate::auth::secrets::Keys;
 use crate::db::DbConnection;
@@ -39,4 +41,28 @@ pub fn erased_among(conn: &mut DbConnection, keys: &Keys, scope: &Scope, emails:
         erased.extend(found.iter().filter_map(|h| hashes.get(h)).map(|e| e.to_string()));
     }
     Ok(erased)
+}
+
+type Backend = <DbConnection as Connection>::Backend;
+
+/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = crate::filter::escape_like(&text.to_lowercase());
+    format!("%{escaped}%")
+}
+
+/// `lower(<column>) LIKE '%needle%'` for any of the needles, on both databases: one scan of
+/// the table however many needles (what an erasure looks for). `column` is the caller's constant.
+pub fn mentions_any<QS: 'static>(
+    column: &str,
+    needles: &[String],
+) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
+    let mut condition: Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> = Box::new(sql::<Bool>("1 = 0"));
+    for needle in needles {
+        let mentions = sql::<Bool>(&format!("lower({column}) LIKE "))
+            .bind::<Text, _>(contains_pattern(needle))
+            .sql(" ESCAPE '\\'");
+        condition = Box::new(condition.or(mentions));
+    }
+    condition
 }

@@ -54,6 +54,8 @@ pub struct PersonalDataOut {
     pub email_suppressions: Vec<SuppressionOut>,
     /// The contact's audit entries (every change, who made it and when), oldest first.
     pub history: Vec<AuditEntryOut>,
+    /// The e-mail sent to the contact's addresses, oldest first.
+    pub mail_messages: Vec<crm_core::mail::dto::MailOut>,
     #[serde(with = "crm_core::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub exported_at: NaiveDateTime,
@@ -64,7 +66,7 @@ pub struct PersonalDataOut {
 #[schema(example = json!({
     "contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5a", "erased_at": "2026-11-22T19:50:00Z",
     "emails_hashed": 2, "activities_scrubbed": 3, "company_links_removed": 1,
-    "audit_entries_redacted": 9, "events_redacted": 9
+    "audit_entries_redacted": 9, "events_redacted": 9, "mail_messages_redacted": 1
 }))]
 pub struct ErasureOut {
     pub contact_id: String,
@@ -79,6 +81,8 @@ pub struct ErasureOut {
     /// Earlier audit entries and events whose payloads were redacted.
     pub audit_entries_redacted: usize,
     pub events_redacted: usize,
+    /// Messages sent to the person whose recipients, subject and bodies were erased.
+    pub mail_messages_redacted: usize,
 }
 
 /// An erased person's e-mail address to accept again.

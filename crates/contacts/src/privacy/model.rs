@@ -8,13 +8,12 @@ use crm_core::schema::{
     activities, activity_links, audit_log, contact_companies, contact_erasures, contacts, erased_emails, events,
     idempotency_keys,
 };
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 
 use crate::contact::model::Contact;
 use crm_core::scope::Scope;
 
+use crm_core::privacy::{contains_pattern, mentions_any};
 pub use crm_core::privacy::{erased_among, is_erased};
 
 /// Keeps the hash of an erased e-mail (once).
@@ -97,33 +96,6 @@ pub fn activity_ids_about(conn: &mut DbConnection, scope: &Scope, contact_id: &s
         .filter(activity_links::record_id.eq(contact_id))
         .select(activity_links::activity_id)
         .load(conn)?)
-}
-
-/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased.
-fn contains_pattern(text: &str) -> String {
-    let escaped = crm_core::filter::escape_like(&text.to_lowercase());
-    format!("%{escaped}%")
-}
-
-type Backend = <DbConnection as Connection>::Backend;
-
-/// A condition `lower(<column>) LIKE '%needle%'` that both databases understand.
-fn mentions<QS: 'static>(column: &str, needle: &str) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>(&format!("lower({column}) LIKE ")).bind::<Text, _>(contains_pattern(needle)).sql(" ESCAPE '\\'"),
-    )
-}
-
-/// `lower(<column>) LIKE` any of the needles: one scan, however many needles.
-fn mentions_any<QS: 'static>(
-    column: &str,
-    needles: &[String],
-) -> Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> {
-    let mut condition: Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>> = Box::new(sql::<Bool>("1 = 0"));
-    for needle in needles {
-        condition = Box::new(condition.or(mentions::<QS>(column, needle)));
-    }
-    condition
 }
 
 /// Ids of the organization's activities whose text mentions any needle (case-insensitive).

@@ -87,6 +87,10 @@ pub async fn export(state: &AppState, actor: &Actor, contact_id: String) -> ApiR
                     .map(Into::into)
                     .collect(),
                 history: model::history(conn, &scope, &contact_id)?.into_iter().map(AuditEntryOut::from).collect(),
+                mail_messages: crm_core::mail::model::to_any(conn, &scope, &emails)?
+                    .into_iter()
+                    .map(crm_core::mail::dto::MailOut::from)
+                    .collect(),
                 exported_at: crm_core::time::now(),
                 contact,
             })
@@ -290,6 +294,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
     for (id, data) in &event_rows {
         model::set_event_data(conn, &scope, id, &redacted_event(data))?;
     }
+    let mail_messages_redacted = crm_core::mail::model::redact_to_any(conn, &scope, &emails)?;
     let mut response_needles = emails.clone();
     response_needles.push(contact_id.to_string());
     model::forget_responses_mentioning(conn, &scope, &response_needles)?;
@@ -303,6 +308,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         company_links_removed,
         audit_entries_redacted: audit.len(),
         events_redacted: event_rows.len(),
+        mail_messages_redacted,
     };
     // The erasure itself: counts in the audit log, only the id in the event.
     let mut summary = Map::new();
@@ -312,6 +318,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         ("company_links_removed", out.company_links_removed),
         ("audit_entries_redacted", out.audit_entries_redacted),
         ("events_redacted", out.events_redacted),
+        ("mail_messages_redacted", out.mail_messages_redacted),
     ] {
         summary.insert(key.into(), json!({"before": null, "after": value}));
     }

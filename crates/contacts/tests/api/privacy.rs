@@ -337,6 +337,10 @@ async fn privacy_personal_data_export(app: TestApp) {
         .await
         .expect(200);
     app.patch(&format!("/v1/contacts/{id}"), &app.admin_key, json!({"job_title": "Analyst"})).await.expect(200);
+    let mail = json!({"to": ["Ada@Example.com"], "subject": "Your invoice", "text": "Hello Ada"});
+    app.post("/v1/mail/messages", &app.admin_key, mail).await.expect(202);
+    let other = json!({"to": ["bada@example.com"], "subject": "Not Ada's", "text": "Hello"});
+    app.post("/v1/mail/messages", &app.admin_key, other).await.expect(202);
 
     let path = format!("/v1/contacts/{id}/personal-data");
     let export = app.get(&path, &app.admin_key).await;
@@ -354,6 +358,9 @@ async fn privacy_personal_data_export(app: TestApp) {
     let actions: Vec<&str> = doc["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["created", "company_linked", "consent_changed", "updated"]);
     assert!(doc["erased_at"].is_null() && doc["deleted_at"].is_null());
+    let mails: Vec<&str> =
+        doc["mail_messages"].as_array().unwrap().iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    assert_eq!(mails, ["Your invoice"], "the mail sent to the person, and only theirs");
 
     app.get(&path, &app.sales_token).await.expect_problem(403, "forbidden");
     app.get(&path, &app.read_only_token).await.expect(403);
@@ -415,6 +422,9 @@ async fn privacy_erase_leaves_nothing(app: TestApp) {
         .await
         .expect(200);
     app.patch(&format!("/v1/contacts/{ada}"), &app.admin_key, json!({"job_title": "Countess"})).await.expect(200);
+    let mail = json!({"to": ["countess@home.example"], "subject": "Dear Lovelace", "text": "ADA-7712 shipped"});
+    let mail = app.post("/v1/mail/messages", &app.admin_key, mail).await;
+    let mail = mail.expect(202).body["id"].as_str().unwrap().to_string();
     assert!(mentions(&app, "events", "data", "ada@example.com") > 0);
     assert!(mentions(&app, "email_suppressions", "email", "ada@example.com") > 0);
 
@@ -429,6 +439,10 @@ async fn privacy_erase_leaves_nothing(app: TestApp) {
     assert_eq!(erased.body["activities_scrubbed"], 3);
     assert_eq!(erased.body["company_links_removed"], 1);
     assert!(erased.body["audit_entries_redacted"].as_u64().unwrap() >= 6, "{}", erased.body);
+    assert_eq!(erased.body["mail_messages_redacted"], 1);
+    let redacted = app.get(&format!("/v1/mail/messages/{mail}"), &app.admin_key).await;
+    assert_eq!(redacted.expect(200).body["subject"], "[erased]");
+    assert_eq!(redacted.body["to"], json!([]));
 
     // The person's data is nowhere in the database.
     for needle in ["ada@example.com", "countess@home.example", "lovelace", "442079460958", "ada-7712"] {
@@ -453,6 +467,9 @@ async fn privacy_erase_leaves_nothing(app: TestApp) {
             ("activities", "attendees"),
             ("email_suppressions", "email"),
             ("idempotency_keys", "response_body"),
+            ("mail_messages", "to_addresses"),
+            ("mail_messages", "subject"),
+            ("mail_messages", "text_body"),
         ] {
             assert_eq!(mentions(&app, table, column, needle), 0, "{needle} is still in {table}.{column}");
         }

@@ -97,6 +97,51 @@ pub fn record_attempt(
     Ok(())
 }
 
+/// `"<address>"` as it stands in `to_addresses` (a JSON array), for each address.
+fn quoted(emails: &[String]) -> Vec<String> {
+    emails.iter().map(|e| format!("\"{}\"", e.to_lowercase())).collect()
+}
+
+/// The messages to any of `emails`, oldest first: a person's mail, for their data export.
+pub fn to_any(conn: &mut DbConnection, scope: &Scope, emails: &[String]) -> ApiResult<Vec<MailMessage>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(mail_messages::table
+        .filter(mail_messages::org_id.eq(scope.org_id()))
+        .filter(crate::privacy::mentions_any::<mail_messages::table>("mail_messages.to_addresses", &quoted(emails)))
+        .order((mail_messages::created_at.asc(), mail_messages::id.asc()))
+        .select(MailMessage::as_select())
+        .load(conn)?)
+}
+
+/// Erases what the messages to any of `emails` said and to whom (an erasure): recipients,
+/// subject, bodies and thread go; that a message was sent, when and how it went stay. Returns
+/// how many.
+pub fn redact_to_any(conn: &mut DbConnection, scope: &Scope, emails: &[String]) -> ApiResult<usize> {
+    if emails.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        mail_messages::table.filter(mail_messages::org_id.eq(scope.org_id())).filter(crate::privacy::mentions_any::<
+            mail_messages::table,
+        >(
+            "mail_messages.to_addresses",
+            &quoted(emails),
+        )),
+    )
+    .set((
+        mail_messages::to_addresses.eq("[]"),
+        mail_messages::subject.eq("[erased]"),
+        mail_messages::text_body.eq(""),
+        mail_messages::html_body.eq(None::<String>),
+        mail_messages::in_reply_to.eq(None::<String>),
+        mail_messages::reference_ids.eq("[]"),
+        mail_messages::error.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}
+
 #[derive(Debug, Default)]
 pub struct Filters {
     pub status: Option<String>,
