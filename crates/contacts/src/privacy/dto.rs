@@ -28,7 +28,7 @@ use crate::suppression::dto::SuppressionOut;
     "consents": [{"contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5a", "channel": "email", "status": "granted",
                   "lawful_basis": "consent", "source": "web_form:newsletter", "recorded_at": "2026-11-22T19:44:06Z",
                   "updated_at": "2026-11-22T19:44:06Z", "version": 1}],
-    "subscriptions": [], "email_suppressions": [], "history": [],
+    "subscriptions": [], "email_suppressions": [], "history": [], "mail_messages": [],
     "exported_at": "2026-11-22T19:50:00Z"
 }))]
 pub struct PersonalDataOut {
