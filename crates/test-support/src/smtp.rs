@@ -160,12 +160,12 @@ impl SmtpServer {
         *self.shared.refused.lock().unwrap()
     }
 
-    /// Waits until `count` messages were taken (at most ten seconds).
+    /// Waits until `count` messages were taken (at most thirty seconds: a loaded CI machine).
     pub async fn wait_for(&self, count: usize) -> Vec<Delivered> {
         let start = Instant::now();
         loop {
             let delivered = self.delivered();
-            if delivered.len() >= count || start.elapsed() > Duration::from_secs(10) {
+            if delivered.len() >= count || start.elapsed() > Duration::from_secs(30) {
                 return delivered;
             }
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;

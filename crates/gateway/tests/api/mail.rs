@@ -47,13 +47,13 @@ fn message(to: &str) -> Value {
     json!({"to": [to], "subject": "Your order #1042 has shipped", "text": "Hello Ada,\n\nIt is on its way.\n"})
 }
 
-/// The message once it is no longer queued (at most ten seconds).
+/// The message once it is no longer queued (at most thirty seconds).
 async fn settled(app: &TestApp, id: &str) -> Value {
     let start = Instant::now();
     loop {
         let got = app.get(&format!("/v1/mail/messages/{id}"), &app.admin_key).await;
         got.expect(200);
-        if got.body["status"] != "queued" || start.elapsed() > Duration::from_secs(10) {
+        if got.body["status"] != "queued" || start.elapsed() > Duration::from_secs(30) {
             return got.body;
         }
         actix_web::rt::time::sleep(Duration::from_millis(30)).await;
@@ -307,7 +307,7 @@ async fn a_kill_while_the_server_takes_a_message_sends_it_again(backend: Backend
     let start = Instant::now();
     let record = loop {
         let record = get_json(&client, &server.base, &api_key, &format!("/v1/mail/messages/{id}")).await;
-        if record["status"] != "queued" || start.elapsed() > Duration::from_secs(20) {
+        if record["status"] != "queued" || start.elapsed() > Duration::from_secs(30) {
             break record;
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
