@@ -52,6 +52,26 @@ macro_rules! both {
     };
 }
 
+/// Runs a scenario that starts its own app or server on both databases: `both_backends!(name)`
+/// makes tests `name::sqlite` and `name::postgres`, each calling `name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$scenario($crate::Backend::Sqlite).await
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$scenario($crate::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: web::Data<AppState>,

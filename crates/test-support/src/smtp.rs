@@ -17,23 +17,9 @@ pub struct Delivered {
 }
 
 impl Delivered {
-    /// The value of the first header `name` (unfolded), if any.
-    pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
-        let mut lines = head.split("\r\n").peekable();
-        while let Some(line) = lines.next() {
-            let Some((key, value)) = line.split_once(':') else { continue };
-            if key.eq_ignore_ascii_case(name) {
-                let mut value = value.trim().to_string();
-                while let Some(next) = lines.peek().filter(|l| l.starts_with([' ', '\t'])) {
-                    value.push(' ');
-                    value.push_str(next.trim());
-                    lines.next();
-                }
-                return Some(value);
-            }
-        }
-        None
+    /// The message as the platform's inbound parser reads it.
+    pub fn read(&self) -> crm_core::mail::inbound::Inbound {
+        crm_core::mail::inbound::parse(self.data.as_bytes()).unwrap()
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Inbound {
     pub to: Vec<Party>,
     pub cc: Vec<Party>,
     pub subject: String,
-    /// The plain-text body; a message with only HTML gets the HTML's text.
+    /// The plain-text body, its lines ending in `\n`; a message with only HTML gets the HTML's text.
     pub text: String,
     pub html: Option<String>,
     pub attachments: Vec<Attachment>,
@@ -126,7 +126,8 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, String> {
         to: parties(message.to()),
         cc: parties(message.cc()),
         subject: message.subject().unwrap_or_default().trim().to_string(),
-        text: message.body_text(0).map(Cow::into_owned).unwrap_or_default().trim().to_string(),
+        // Lines end in \n, as the API stores text (they arrive as \r\n).
+        text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default().trim().to_string(),
         // mail-parser offers a text-only message's text as HTML too: only a real HTML part counts.
         html: message
             .html_part(0)

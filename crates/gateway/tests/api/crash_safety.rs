@@ -183,19 +183,4 @@ async fn keyed_imports_survive_kill_9(backend: Backend) {
     assert_eq!((contacts, distinct), (keys, keys), "one imported contact per key");
 }
 
-macro_rules! on_both_databases {
-    ($($scenario:ident),*) => {$(
-        mod $scenario {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$scenario(crate::support::Backend::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$scenario(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-on_both_databases!(keyed_creates_survive_kill_9, keyed_imports_survive_kill_9);
+crm_test_support::both_backends!(keyed_creates_survive_kill_9, keyed_imports_survive_kill_9);

@@ -9,24 +9,7 @@ use crate::server_process::{ServerProcess, count, get_json, init};
 use crate::support::smtp::SmtpServer;
 use crate::support::{Backend, TestApp};
 
-macro_rules! on_both {
-    ($($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                #[actix_web::test]
-                async fn sqlite() {
-                    super::$scenario(crate::support::Backend::Sqlite).await
-                }
-                #[actix_web::test]
-                async fn postgres() {
-                    super::$scenario(crate::support::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
-
-on_both!(
+crm_test_support::both_backends!(
     a_message_goes_out_with_its_threading_headers,
     temporary_refusals_are_retried_and_permanent_ones_fail,
     without_a_server_a_message_fails_with_the_reason,
@@ -102,13 +85,18 @@ async fn a_message_goes_out_with_its_threading_headers(backend: Backend) {
     let mail = &delivered[0];
     assert_eq!(mail.from, "support@acme.example");
     assert_eq!(mail.to, ["ada@example.com", "Grace@Example.com"]);
-    assert_eq!(mail.header("Message-ID").as_deref(), Some(format!("<{message_id}>").as_str()));
-    assert_eq!(mail.header("In-Reply-To").as_deref(), Some("<CAF1abc@mail.example.com>"));
-    assert_eq!(mail.header("References").as_deref(), Some("<first@mail.example.com> <CAF1abc@mail.example.com>"));
-    assert_eq!(mail.header("Subject").as_deref(), Some("Re: Your order #1042"));
-    assert!(mail.header("From").unwrap().contains("support@acme.example"));
-    assert!(mail.header("Content-Type").unwrap().starts_with("multipart/alternative"), "{}", mail.data);
-    assert!(mail.data.contains("It is on its way."));
+    // Read back with the platform's own inbound parser: what a mail client threads on.
+    let read = mail.read();
+    assert_eq!(read.message_id.as_deref(), Some(message_id.as_str()));
+    assert!(mail.data.contains(&format!("Message-ID: <{message_id}>")), "{}", mail.data);
+    assert_eq!(read.in_reply_to, ["CAF1abc@mail.example.com"]);
+    assert_eq!(read.references, ["first@mail.example.com", "CAF1abc@mail.example.com"]);
+    assert_eq!(read.subject, "Re: Your order #1042");
+    assert_eq!(read.from.as_ref().map(|f| f.address.as_str()), Some("support@acme.example"));
+    assert!(mail.data.contains("Content-Type: multipart/alternative"), "{}", mail.data);
+    assert_eq!(read.text, "Hello Ada,\n\nIt is on its way.");
+    assert!(read.html.as_deref().is_some_and(|h| h.contains("<p>It is on its way.</p>")));
+    assert_eq!(read.automated, None);
 
     let record = settled(&app, &id).await;
     assert_eq!(record["status"], "sent", "{record}");
@@ -255,7 +243,7 @@ async fn concurrent_sends_go_out_once_each(backend: Backend) {
     }
     let delivered = smtp.wait_for(10).await;
     assert_eq!(delivered.len(), 10);
-    let mut message_ids: Vec<String> = delivered.iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    let mut message_ids: Vec<String> = delivered.iter().map(|m| m.read().message_id.unwrap()).collect();
     message_ids.sort();
     message_ids.dedup();
     assert_eq!(message_ids.len(), 10, "each message once, under its own Message-ID");
@@ -303,7 +291,8 @@ async fn a_kill_while_the_server_takes_a_message_sends_it_again(backend: Backend
     let server = ServerProcess::start(&database_url, &env).await;
     let delivered = smtp.wait_for(2).await;
     assert_eq!(delivered.len(), 2, "sent again after the restart");
-    assert_eq!(delivered[0].header("Message-ID"), delivered[1].header("Message-ID"), "under the same Message-ID");
+    assert_eq!(delivered[0].read().message_id, delivered[1].read().message_id, "under the same Message-ID");
+    assert!(delivered[0].read().message_id.is_some());
     let start = Instant::now();
     let record = loop {
         let record = get_json(&client, &server.base, &api_key, &format!("/v1/mail/messages/{id}")).await;
