@@ -173,3 +173,19 @@ pub fn value_rows(rows: Vec<Vec<Piece>>) -> Vec<Piece> {
     }
     pieces
 }
+
+/// Makes the transactions holding the same `key` (in the caller's `space`, a constant) run one
+/// after the other until each ends: a PostgreSQL advisory lock on the key's hash (two keys
+/// that hash alike merely wait for each other). A no-op on SQLite, whose one writer connection
+/// already runs them one after the other.
+pub fn hold_key(conn: &mut DbConnection, space: i32, key: &str) -> crate::error::ApiResult<()> {
+    if conn.backend() == crate::db::Backend::Postgres {
+        Statement::new(vec![
+            Piece::Sql(format!("SELECT pg_advisory_xact_lock({space}, hashtext(")),
+            Piece::Text(key.to_string()),
+            Piece::Sql(")) IS NOT NULL AS held".into()),
+        ])
+        .execute(conn)?;
+    }
+    Ok(())
+}

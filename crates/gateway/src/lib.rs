@@ -35,7 +35,8 @@ use utoipa_swagger_ui::SwaggerUi;
 struct ApiDoc;
 
 /// Every domain the app serves: adding a domain is one line here.
-pub const DOMAINS: &[&Domain] = &[&crm_core::DOMAIN, &crm_contacts::DOMAIN, &crm_webhooks::DOMAIN, &crm_sales::DOMAIN];
+pub const DOMAINS: &[&Domain] =
+    &[&crm_core::DOMAIN, &crm_contacts::DOMAIN, &crm_webhooks::DOMAIN, &crm_sales::DOMAIN, &crm_service::DOMAIN];
 
 /// The OpenAPI document of everything the app serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -200,6 +200,25 @@ impl std::io::Write for FileWriter {
     }
 }
 
+/// Stores `data` as a complete file on the caller's connection, in its transaction (an
+/// e-mail's attachment goes with the comment it belongs to, or not at all); returns its id.
+pub fn store(
+    conn: &mut crate::db::DbConnection,
+    scope: &Scope,
+    purpose: &str,
+    filename: &str,
+    content_type: &str,
+    data: &[u8],
+) -> ApiResult<String> {
+    let file_id = new_file(conn, scope, purpose, filename, content_type)?;
+    for (seq, chunk) in data.chunks(CHUNK_BYTES).enumerate() {
+        let seq = i32::try_from(seq).map_err(|_| ApiError::internal("a file of too many chunks"))?;
+        model::append_chunk(conn, scope, &file_id, seq, chunk)?;
+    }
+    model::complete(conn, scope, &file_id)?;
+    Ok(file_id)
+}
+
 /// A complete file's bytes as a stream of chunks, read one at a time (a download body).
 pub fn download_stream(
     db: Db,

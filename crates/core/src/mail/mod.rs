@@ -79,6 +79,12 @@ fn sender(config: &Config) -> Result<Mailbox, String> {
         .map_err(|e| format!("CRM_MAIL_FROM must be an address or \"Name <address>\", got {:?}: {e}", config.mail_from))
 }
 
+/// The address messages go out from (`CRM_MAIL_FROM`), lower-cased: mail from it is the
+/// platform's own, never to be answered.
+pub fn sender_address(config: &Config) -> Option<String> {
+    sender(config).ok().map(|from| from.email.to_string().to_lowercase())
+}
+
 /// A Message-ID as the API takes it: RFC 5322's `msg-id` without its angle brackets, dot-atom
 /// text on both sides of one `@` (ASCII letters, digits, `.` and ``!#$%&'*+-/=?^_`{|}~``).
 pub fn is_message_id(id: &str) -> bool {

@@ -126,7 +126,7 @@ fn collect_strings(value: &Value, found: &mut Vec<String>) {
 
 /// What a new integrator does first: send each create example of the docs, as it stands, to a
 /// new organization. The records an example names (an activity's contact, a team's member) are
-/// created first from their own examples.
+/// created first from their own examples, and so are the records its path names.
 async fn every_create_example_succeeds_on_a_fresh_organization(app: TestApp) {
     let spec = serde_json::to_value(crm_gateway::openapi()).unwrap();
     let creates = create_examples(&spec);
@@ -139,7 +139,15 @@ async fn every_create_example_succeeds_on_a_fresh_organization(app: TestApp) {
             &format!("admin{n}@fresh.test"),
         )
         .unwrap();
-        let body = with_real_ids(&app, &spec, &org.api_key, &example, &mut Default::default()).await;
+        let mut ids = Default::default();
+        let body = with_real_ids(&app, &spec, &org.api_key, &example, &mut ids).await;
+        // A record the path names (a ticket a comment goes on) is one of the organization's too.
+        let mut segments = Vec::new();
+        for segment in url.split('/') {
+            let real = with_real_ids(&app, &spec, &org.api_key, &Value::String(segment.into()), &mut ids).await;
+            segments.push(real.as_str().unwrap_or(segment).to_string());
+        }
+        let url = segments.join("/");
         let request = match method.as_str() {
             "post" => app.client.post(app.url(&url)),
             _ => app.client.put(app.url(&url)),

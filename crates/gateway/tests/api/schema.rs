@@ -158,6 +158,7 @@ fn declared() -> Shape {
         include_str!("../../../core/src/schema.rs"),
         include_str!("../../../webhooks/src/schema.rs"),
         include_str!("../../../sales/src/schema.rs"),
+        include_str!("../../../service/src/schema.rs"),
     ]
     .concat();
     let mut shape = Shape::new();

@@ -1,0 +1,29 @@
+//! The service domain's event types (its part of the catalog).
+
+use crm_core::registry::EventType;
+
+const TICKET: Option<&str> = Some("TicketOut");
+
+pub const EVENTS: &[EventType] = &[
+    EventType::new("ticket.created", "A ticket was created (by the API, an upsert or an inbound e-mail).", TICKET),
+    EventType::new(
+        "ticket.updated",
+        "A ticket's fields changed, its status and assignment as they were; `previous_attributes` holds the old \
+         values.",
+        TICKET,
+    ),
+    EventType::new(
+        "ticket.status_changed",
+        "A ticket's status moved (perhaps with other changes): solved, reopened by a reply, closed…",
+        TICKET,
+    ),
+    EventType::new("ticket.assigned", "A ticket's assignee or team changed (its status as it was).", TICKET),
+    EventType::new(
+        "ticket.comment_added",
+        "A comment was added to a ticket: an agent's public reply (e-mailed to the requester) or internal note, or \
+         the requester's e-mailed reply. The object is the comment.",
+        Some("CommentOut"),
+    ),
+    EventType::new("ticket.deleted", "A ticket was moved to the trash.", TICKET),
+    EventType::new("ticket.restored", "A ticket was restored from the trash.", TICKET),
+];

@@ -1,0 +1,88 @@
+//! crm-service: customer service. Tickets from new to closed, with their conversation of
+//! public replies and internal notes; an agent's public reply is e-mailed to the requester
+//! (crm-core's mailer) threaded under the ticket's earlier messages, and e-mail that comes in
+//! (`/v1/service/inbound-email`) opens tickets or comments on the ticket it answers.
+//!
+//! One module per resource (`ticket`, `comment`, and `inbound`, which only files mail), each
+//! with `model`, `dto`, `service` and `routes`. Tickets are listed, searched, custom-fielded,
+//! tagged and indexed through crm-core's shared pieces; requesters and companies are
+//! crm-contacts' own.
+
+pub mod comment;
+pub mod events;
+pub mod inbound;
+pub mod permissions;
+pub mod schema;
+pub mod ticket;
+
+use crm_core::registry::{Domain, ResourceSpec, WriteExample};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The service domain.
+pub const DOMAIN: Domain = Domain {
+    name: "service",
+    configure,
+    settings: None,
+    jobs: |_| {},
+    schedules: &[],
+    permissions: &[permissions::TICKETS],
+    events: events::EVENTS,
+    background: &[],
+    tags: &[(
+        "Tickets",
+        "Customer requests from new to closed: their conversation (public replies e-mailed to the requester, internal \
+         notes), and e-mail to ticket",
+    )],
+    resources: &[ResourceSpec {
+        record_type: ticket::model::RECORD_TYPE,
+        id_prefix: ticket::model::ID_PREFIX,
+        path: "/v1/tickets",
+        permission: permissions::TICKETS,
+        custom_fields: true,
+        search: true,
+        owner: Some(ticket::model::OWNER),
+        exists: Some(|conn, scope, id| Ok(ticket::model::find(conn, scope, id)?.is_some())),
+        linked: Some(ticket::model::linked),
+        writes: Some(WriteExample {
+            create: Some(r#"{"subject": "Cannot export invoices to PDF"}"#),
+            patches: &[
+                r#"{"priority": "high"}"#,
+                r#"{"description": "Since Monday"}"#,
+                r#"{"subject": "Cannot export invoices"}"#,
+            ],
+        }),
+    }],
+};
+
+/// The domain's `/v1` routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(ticket::routes::search_tickets)
+        .service(ticket::routes::list_tickets)
+        .service(ticket::routes::create_ticket)
+        .service(ticket::routes::batch_tickets)
+        .service(ticket::routes::upsert_ticket_by_external_id)
+        .service(ticket::routes::get_ticket)
+        .service(ticket::routes::update_ticket)
+        .service(ticket::routes::delete_ticket)
+        .service(ticket::routes::restore_ticket)
+        .service(ticket::routes::get_ticket_timeline)
+        .service(ticket::routes::get_ticket_history)
+        .service(comment::routes::create_ticket_comment)
+        .service(comment::routes::list_ticket_comments)
+        .service(comment::routes::get_ticket_comment)
+        .service(comment::routes::get_ticket_comment_attachment)
+        .service(inbound::routes::receive_inbound_email);
+}
+
+#[cfg(test)]
+mod tests {
+    use crm_core::openapi::query_parameter_pattern as sort_of;
+
+    #[test]
+    fn each_list_states_its_own_sorts() {
+        let tickets = Some(crate::ticket::model::SORTS.pattern(true));
+        assert_eq!(sort_of::<crate::ticket::dto::TicketsQuery>("sort"), tickets);
+        let comments = Some(crate::comment::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::comment::dto::CommentsQuery>("sort"), comments);
+    }
+}

@@ -1,0 +1,9 @@
+//! The service domain's rows of the permission table. Its API-key scope is `service`.
+
+use crm_core::auth::Role;
+use crm_core::auth::permissions::{Resource, Who};
+
+/// Tickets, their comments and inbound e-mail: support and everyone but read-only users work
+/// them; everybody reads them.
+pub const TICKETS: Resource =
+    Resource { label: "tickets", scope: Some("service"), read: Who::Everyone, write: Who::AllBut(&[Role::ReadOnly]) };

@@ -1,0 +1,57 @@
+//! The service domain's tables (migrations in `migrations/*/2026-12-07-000150_service`).
+
+diesel::table! {
+    tickets (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        number -> BigInt,
+        subject -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        priority -> Text,
+        channel -> Text,
+        requester_id -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        team_id -> Nullable<Text>,
+        first_responded_at -> Nullable<Timestamp>,
+        solved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        reopened_count -> Integer,
+        tags -> Text,
+        external_ids -> Text,
+        custom -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    ticket_comments (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        ticket_id -> Text,
+        body -> Text,
+        visibility -> Text,
+        author_type -> Text,
+        author_id -> Text,
+        via -> Text,
+        mail_message_id -> Nullable<Text>,
+        attachments -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_messages (org_id, message_id) {
+        org_id -> Text,
+        message_id -> Text,
+        ticket_id -> Text,
+        comment_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_comments, ticket_messages);

@@ -1,0 +1,3 @@
+DROP TABLE ticket_messages;
+DROP TABLE ticket_comments;
+DROP TABLE tickets;
