@@ -24,6 +24,25 @@ pub const EVENTS: &[EventType] = &[
          the requester's e-mailed reply. The object is the comment.",
         Some("CommentOut"),
     ),
+    EventType::new(
+        "ticket.sla_warning",
+        "A ticket's first response or resolution is due within its SLA policy's `warn_before_minutes`.",
+        TICKET,
+    ),
+    EventType::new(
+        "ticket.sla_breached",
+        "A ticket missed its first response or resolution target; the object is the ticket as the policy's \
+         escalation left it (priority raised, handed to a team).",
+        TICKET,
+    ),
+    EventType::new("sla_policy.created", "An SLA policy was created.", Some("SlaPolicyOut")),
+    EventType::new("sla_policy.updated", "An SLA policy changed.", Some("SlaPolicyOut")),
+    EventType::new("sla_policy.deleted", "An SLA policy was deleted.", Some("SlaPolicyOut")),
+    EventType::new(
+        "business_hours.updated",
+        "The business hours changed (the object has no id of its own: it is the organization's).",
+        Some("BusinessHoursOut"),
+    ),
     EventType::new("ticket.deleted", "A ticket was moved to the trash.", TICKET),
     EventType::new("ticket.restored", "A ticket was restored from the trash.", TICKET),
 ];

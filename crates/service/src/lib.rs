@@ -10,9 +10,11 @@
 
 pub mod comment;
 pub mod events;
+pub mod hours;
 pub mod inbound;
 pub mod permissions;
 pub mod schema;
+pub mod sla;
 pub mod ticket;
 
 use crm_core::registry::{Domain, ResourceSpec, WriteExample};
@@ -23,35 +25,54 @@ pub const DOMAIN: Domain = Domain {
     name: "service",
     configure,
     settings: None,
-    jobs: |_| {},
-    schedules: &[],
-    permissions: &[permissions::TICKETS],
+    jobs: register_jobs,
+    schedules: &[crm_core::jobs::Schedule { kind: sla::service::SCAN_KIND, every: std::time::Duration::from_secs(60) }],
+    permissions: &[permissions::TICKETS, permissions::SERVICE_SETTINGS],
     events: events::EVENTS,
     background: &[],
-    tags: &[(
-        "Tickets",
-        "Customer requests from new to closed: their conversation (public replies e-mailed to the requester, internal \
+    tags: &[
+        (
+            "Tickets",
+            "Customer requests from new to closed: their conversation (public replies e-mailed to the requester, internal \
          notes), and e-mail to ticket",
-    )],
-    resources: &[ResourceSpec {
-        record_type: ticket::model::RECORD_TYPE,
-        id_prefix: ticket::model::ID_PREFIX,
-        path: "/v1/tickets",
-        permission: permissions::TICKETS,
-        custom_fields: true,
-        search: true,
-        owner: Some(ticket::model::OWNER),
-        exists: Some(|conn, scope, id| Ok(ticket::model::find(conn, scope, id)?.is_some())),
-        linked: Some(ticket::model::linked),
-        writes: Some(WriteExample {
-            create: Some(r#"{"subject": "Cannot export invoices to PDF"}"#),
-            patches: &[
-                r#"{"priority": "high"}"#,
-                r#"{"description": "Since Monday"}"#,
-                r#"{"subject": "Cannot export invoices"}"#,
-            ],
-        }),
-    }],
+        ),
+        (
+            "SLAs",
+            "Business hours, and SLA policies: first response and resolution targets, warnings, breaches and escalation",
+        ),
+    ],
+    resources: &[
+        ResourceSpec {
+            record_type: sla::model::RECORD_TYPE,
+            id_prefix: sla::model::ID_PREFIX,
+            path: "/v1/sla-policies",
+            permission: permissions::SERVICE_SETTINGS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Everything", "resolution_minutes": 480}"#),
+                patches: &[r#"{"name": "Everything else"}"#, r#"{"position": 5}"#, r#"{"warn_before_minutes": 30}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: ticket::model::RECORD_TYPE,
+            id_prefix: ticket::model::ID_PREFIX,
+            path: "/v1/tickets",
+            permission: permissions::TICKETS,
+            custom_fields: true,
+            search: true,
+            owner: Some(ticket::model::OWNER),
+            exists: Some(|conn, scope, id| Ok(ticket::model::find(conn, scope, id)?.is_some())),
+            linked: Some(ticket::model::linked),
+            writes: Some(WriteExample {
+                create: Some(r#"{"subject": "Cannot export invoices to PDF"}"#),
+                patches: &[
+                    r#"{"priority": "high"}"#,
+                    r#"{"description": "Since Monday"}"#,
+                    r#"{"subject": "Cannot export invoices"}"#,
+                ],
+            }),
+        },
+    ],
 };
 
 /// The domain's `/v1` routes.
@@ -71,7 +92,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment::routes::list_ticket_comments)
         .service(comment::routes::get_ticket_comment)
         .service(comment::routes::get_ticket_comment_attachment)
-        .service(inbound::routes::receive_inbound_email);
+        .service(inbound::routes::receive_inbound_email)
+        .service(hours::routes::get_business_hours)
+        .service(hours::routes::set_business_hours)
+        .service(sla::routes::list_sla_policies)
+        .service(sla::routes::create_sla_policy)
+        .service(sla::routes::scan_sla)
+        .service(sla::routes::get_sla_policy)
+        .service(sla::routes::update_sla_policy)
+        .service(sla::routes::delete_sla_policy);
+}
+
+/// The domain's background jobs: the SLA scan (every minute, and on demand).
+fn register_jobs(registry: &mut crm_core::jobs::Registry) {
+    registry.register(sla::service::SCAN_KIND, sla::service::run_scan);
 }
 
 #[cfg(test)]
@@ -82,6 +116,8 @@ mod tests {
     fn each_list_states_its_own_sorts() {
         let tickets = Some(crate::ticket::model::SORTS.pattern(true));
         assert_eq!(sort_of::<crate::ticket::dto::TicketsQuery>("sort"), tickets);
+        let policies = Some(crate::sla::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::sla::dto::SlaPoliciesQuery>("sort"), policies);
         let comments = Some(crate::comment::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::comment::dto::CommentsQuery>("sort"), comments);
     }

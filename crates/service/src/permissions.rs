@@ -7,3 +7,12 @@ use crm_core::auth::permissions::{Resource, Who};
 /// them; everybody reads them.
 pub const TICKETS: Resource =
     Resource { label: "tickets", scope: Some("service"), read: Who::Everyone, write: Who::AllBut(&[Role::ReadOnly]) };
+
+/// Business hours and SLA policies: everybody reads them (tickets show their targets); admins
+/// and managers set them.
+pub const SERVICE_SETTINGS: Resource = Resource {
+    label: "business hours and SLA policies",
+    scope: Some("service"),
+    read: Who::Everyone,
+    write: Who::Only(&[Role::Admin, Role::Manager]),
+};

@@ -18,6 +18,12 @@ diesel::table! {
         solved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         reopened_count -> Integer,
+        sla_policy_id -> Nullable<Text>,
+        first_response_due_at -> Nullable<Timestamp>,
+        resolution_due_at -> Nullable<Timestamp>,
+        sla_paused_at -> Nullable<Timestamp>,
+        sla_flags -> Integer,
+        sla_next_check_at -> Nullable<Timestamp>,
         tags -> Text,
         external_ids -> Text,
         custom -> Text,
@@ -54,4 +60,36 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_comments, ticket_messages);
+diesel::table! {
+    business_hours (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        time_zone -> Text,
+        week -> Text,
+        holidays -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_policies (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        position -> Integer,
+        filter -> Nullable<Text>,
+        first_response_minutes -> Nullable<Integer>,
+        resolution_minutes -> Nullable<Integer>,
+        clock -> Text,
+        warn_before_minutes -> Integer,
+        raise_priority -> Integer,
+        escalation_team_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_comments, ticket_messages, business_hours, sla_policies);

@@ -22,6 +22,16 @@ CREATE TABLE tickets (
     solved_at           TIMESTAMP,
     closed_at           TIMESTAMP,
     reopened_count      INTEGER NOT NULL DEFAULT 0,
+    -- The SLA policy the ticket matched, its targets' due times (the resolution's moved on while
+    -- the ticket is pending), since when it is paused, the warnings and breaches already
+    -- announced (bits: 1 first response warned, 2 breached, 4 resolution warned, 8 breached),
+    -- and when the SLA scan next has something to announce about it
+    sla_policy_id          TEXT,
+    first_response_due_at  TIMESTAMP,
+    resolution_due_at      TIMESTAMP,
+    sla_paused_at          TIMESTAMP,
+    sla_flags              INTEGER NOT NULL DEFAULT 0,
+    sla_next_check_at      TIMESTAMP,
     tags                TEXT NOT NULL,
     external_ids        TEXT NOT NULL,
     custom              TEXT NOT NULL DEFAULT '{}',
@@ -39,6 +49,8 @@ CREATE INDEX tickets_org_assignee ON tickets (org_id, assignee_id, status);
 CREATE INDEX tickets_org_team ON tickets (org_id, team_id);
 CREATE INDEX tickets_org_requester ON tickets (org_id, requester_id);
 CREATE INDEX tickets_org_company ON tickets (org_id, company_id);
+CREATE INDEX tickets_org_sla_check ON tickets (org_id, sla_next_check_at);
+CREATE INDEX tickets_org_assignee_due ON tickets (org_id, assignee_id, resolution_due_at);
 CREATE INDEX tickets_org_deleted ON tickets (org_id, deleted_at) WHERE deleted_at IS NOT NULL;
 
 -- A ticket's conversation: public replies (e-mailed to the requester when an agent writes
@@ -77,3 +89,43 @@ CREATE TABLE ticket_messages (
     FOREIGN KEY (org_id, ticket_id) REFERENCES tickets (org_id, id)
 );
 CREATE INDEX ticket_messages_org_ticket ON ticket_messages (org_id, ticket_id, created_at);
+
+-- The organization's business hours (one row, its id the organization's): SLA targets counted
+-- in business time count only these.
+CREATE TABLE business_hours (
+    id          TEXT NOT NULL,
+    org_id      TEXT NOT NULL REFERENCES organizations (id),
+    -- IANA time zone name
+    time_zone   TEXT NOT NULL,
+    -- JSON {"monday": [{"start": "09:00", "end": "17:00"}], …}
+    week        TEXT NOT NULL,
+    -- JSON array of YYYY-MM-DD
+    holidays    TEXT NOT NULL,
+    version     BIGINT NOT NULL DEFAULT 1,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+
+-- SLA policies: the first (by position) whose filter matches a ticket sets its targets.
+CREATE TABLE sla_policies (
+    id                      TEXT NOT NULL,
+    org_id                  TEXT NOT NULL REFERENCES organizations (id),
+    name                    TEXT NOT NULL,
+    position                INTEGER NOT NULL,
+    -- A filter of the filter language over tickets (JSON); NULL matches every ticket
+    filter                  TEXT,
+    first_response_minutes  INTEGER,
+    resolution_minutes      INTEGER,
+    -- business or calendar
+    clock                   TEXT NOT NULL,
+    warn_before_minutes     INTEGER NOT NULL,
+    -- On a breach: raise the priority a level, and/or hand the ticket to this team
+    raise_priority          INTEGER NOT NULL,
+    escalation_team_id      TEXT,
+    version                 BIGINT NOT NULL DEFAULT 1,
+    created_at              TIMESTAMP NOT NULL,
+    updated_at              TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, id)
+);
+CREATE INDEX sla_policies_org_position ON sla_policies (org_id, position, id);

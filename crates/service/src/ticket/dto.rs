@@ -209,6 +209,11 @@ pub struct TicketPatch {
     "channel": "email", "requester_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "company_id": null,
     "assignee_id": "usr_01jbz3m3x7f6ks6q0vd1tq2n5b", "team_id": null,
     "first_responded_at": "2026-12-07T09:20:00Z", "solved_at": null, "closed_at": null, "reopened_count": 0,
+    "sla": {
+        "policy_id": "sla_01jbz3m3x7f6ks6q0vd1tq2n5a",
+        "first_response": {"due_at": "2026-12-07T10:12:00Z", "status": "met"},
+        "resolution": {"due_at": "2026-12-07T17:12:00Z", "status": "active"}
+    },
     "tags": ["billing"], "external_ids": {"zendesk": "4711"}, "custom": {},
     "created_at": "2026-12-07T09:12:00Z", "updated_at": "2026-12-07T09:20:00Z", "version": 3
 }))]
@@ -238,6 +243,9 @@ pub struct TicketOut {
     pub closed_at: Option<chrono::NaiveDateTime>,
     /// How many times it went from solved back to open.
     pub reopened_count: i32,
+    /// Its SLA: the policy it matched, and each target's due time and status (`null` when no
+    /// policy takes it).
+    pub sla: Option<crate::sla::dto::SlaOut>,
     pub tags: Vec<String>,
     pub external_ids: BTreeMap<String, String>,
     #[schema(value_type = Object)]
@@ -253,6 +261,7 @@ pub struct TicketOut {
 
 impl From<Ticket> for TicketOut {
     fn from(t: Ticket) -> Self {
+        let sla = crate::sla::service::shown(&t, crm_core::time::now());
         TicketOut {
             id: t.id,
             number: t.number,
@@ -269,6 +278,7 @@ impl From<Ticket> for TicketOut {
             solved_at: t.solved_at,
             closed_at: t.closed_at,
             reopened_count: t.reopened_count,
+            sla,
             tags: serde_json::from_str(&t.tags).unwrap_or_default(),
             external_ids: serde_json::from_str(&t.external_ids).unwrap_or_default(),
             custom: crm_core::custom_fields::values::parse_stored(&t.custom),

@@ -46,6 +46,12 @@ pub struct Ticket {
     pub solved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
     pub reopened_count: i32,
+    pub sla_policy_id: Option<String>,
+    pub first_response_due_at: Option<NaiveDateTime>,
+    pub resolution_due_at: Option<NaiveDateTime>,
+    pub sla_paused_at: Option<NaiveDateTime>,
+    pub sla_flags: i32,
+    pub sla_next_check_at: Option<NaiveDateTime>,
     pub tags: String,
     pub external_ids: String,
     pub custom: String,
@@ -295,6 +301,12 @@ pub fn stored(
         solved_at: milestones.solved_at,
         closed_at: milestones.closed_at,
         reopened_count: milestones.reopened_count,
+        sla_policy_id: None,
+        first_response_due_at: None,
+        resolution_due_at: None,
+        sla_paused_at: None,
+        sla_flags: 0,
+        sla_next_check_at: None,
         tags: f.tags,
         external_ids: f.external_ids,
         custom: f.custom,
@@ -355,4 +367,20 @@ pub fn list(
         query = query.filter(after);
     }
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
+}
+
+/// Whether the ticket meets a compiled condition.
+pub fn matches(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    condition: Condition<tickets::table>,
+) -> ApiResult<bool> {
+    let hits: i64 = tickets::table
+        .filter(tickets::org_id.eq(scope.org_id().to_string()))
+        .filter(tickets::id.eq(id.to_string()))
+        .filter(condition)
+        .count()
+        .get_result(conn)?;
+    Ok(hits > 0)
 }

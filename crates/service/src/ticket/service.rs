@@ -223,6 +223,29 @@ fn shown(schema: &Schema, ticket: Ticket) -> TicketOut {
     out
 }
 
+/// Writes what an SLA breach's escalation makes of the ticket (its priority, team and
+/// assignee) with its SLA's new state (the write runner bumps the version).
+pub(crate) fn store_escalation(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    ticket: &Ticket,
+    fields: &TicketFields,
+    sla: &crate::sla::model::TicketSla,
+) -> ApiResult<()> {
+    let milestones = Milestones {
+        first_responded_at: ticket.first_responded_at,
+        solved_at: ticket.solved_at,
+        closed_at: ticket.closed_at,
+        reopened_count: ticket.reopened_count,
+    };
+    let mut set = model::columns(fields, &milestones);
+    set.extend(crate::sla::model::sla_columns(sla));
+    set.push(("updated_at", crm_core::sql::Piece::Time(crm_core::time::now())));
+    crm_core::sql::update_record("tickets", scope.org_id(), &ticket.id, set).execute(conn)?;
+    let title = title(ticket.number, fields);
+    search_index::put(conn, scope, &document(&ticket.id, &title, fields))
+}
+
 pub(crate) fn closed(id: &str) -> ApiError {
     ApiError::conflict("ticket_closed", format!("Ticket {id} is closed: it is read-only."))
 }
@@ -236,7 +259,13 @@ pub async fn create(state: &AppState, actor: &Actor, input: TicketIn) -> ApiResu
 /// Creates a ticket on the caller's connection.
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, input: TicketIn) -> ApiResult<TicketOut> {
     validator::Validate::validate(&input).map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
-    plan_create(conn, actor, &normalize(input)?)?.write(conn)
+    let created = plan_create(conn, actor, &normalize(input)?)?.write(conn)?;
+    // The SLA policy that takes it, once it is stored (the filter reads its row).
+    let scope = actor.scope();
+    if crate::sla::service::attach(conn, &scope, &created.id)? {
+        return load(conn, &scope.unrestricted(), &created.id);
+    }
+    Ok(created)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<TicketOut> {
@@ -355,6 +384,7 @@ pub(crate) fn edit(
     if ticket.external_ids != before.external_ids {
         records::set_external_ids(conn, &scope, RECORD_TYPE, &before.id, &ticket.external_ids)?;
     }
+    crate::sla::service::attach(conn, &scope, &before.id)?;
     let action = if from != to {
         "status_changed"
     } else if current.fields.assignee_id != fields.assignee_id || current.fields.team_id != fields.team_id {
