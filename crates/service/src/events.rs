@@ -39,6 +39,11 @@ pub const EVENTS: &[EventType] = &[
     EventType::new("sla_policy.updated", "An SLA policy changed.", Some("SlaPolicyOut")),
     EventType::new("sla_policy.deleted", "An SLA policy was deleted.", Some("SlaPolicyOut")),
     EventType::new(
+        "ticket_routing.updated",
+        "How a team takes new tickets changed (the object's id is the team's).",
+        Some("RoutingOut"),
+    ),
+    EventType::new(
         "business_hours.updated",
         "The business hours changed (the object has no id of its own: it is the organization's).",
         Some("BusinessHoursOut"),

@@ -13,6 +13,7 @@ pub mod events;
 pub mod hours;
 pub mod inbound;
 pub mod permissions;
+pub mod routing;
 pub mod schema;
 pub mod sla;
 pub mod ticket;
@@ -93,6 +94,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment::routes::get_ticket_comment)
         .service(comment::routes::get_ticket_comment_attachment)
         .service(inbound::routes::receive_inbound_email)
+        .service(routing::routes::get_ticket_routing)
+        .service(routing::routes::set_ticket_routing)
         .service(hours::routes::get_business_hours)
         .service(hours::routes::set_business_hours)
         .service(sla::routes::list_sla_policies)

@@ -92,4 +92,23 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_comments, ticket_messages, business_hours, sla_policies);
+diesel::table! {
+    ticket_routing (org_id, team_id) {
+        org_id -> Text,
+        team_id -> Text,
+        method -> Text,
+        last_user_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tickets,
+    ticket_comments,
+    ticket_messages,
+    business_hours,
+    sla_policies,
+    ticket_routing
+);

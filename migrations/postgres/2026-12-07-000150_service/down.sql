@@ -1,3 +1,4 @@
+DROP TABLE ticket_routing;
 DROP TABLE sla_policies;
 DROP TABLE business_hours;
 DROP TABLE ticket_messages;

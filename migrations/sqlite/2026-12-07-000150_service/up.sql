@@ -129,3 +129,17 @@ CREATE TABLE sla_policies (
     PRIMARY KEY (org_id, id)
 );
 CREATE INDEX sla_policies_org_position ON sla_policies (org_id, position, id);
+
+-- How a team takes new tickets: manual, round_robin (last_user_id is whose turn it was) or
+-- least_open (the member with the fewest unsolved tickets).
+CREATE TABLE ticket_routing (
+    org_id        TEXT NOT NULL REFERENCES organizations (id),
+    team_id       TEXT NOT NULL,
+    method        TEXT NOT NULL,
+    last_user_id  TEXT,
+    version       BIGINT NOT NULL DEFAULT 1,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, team_id),
+    FOREIGN KEY (org_id, team_id) REFERENCES teams (org_id, id) ON DELETE CASCADE
+);

@@ -164,3 +164,40 @@ pub fn list(conn: &mut DbConnection, scope: &Scope, member_id: Option<&str>, pla
     }
     Ok(query.order(order).limit(plan.limit + 1).load(conn)?)
 }
+
+/// The team's active members, by id: whom work can go to.
+pub fn active_members(conn: &mut DbConnection, scope: &Scope, team_id: &str) -> ApiResult<Vec<String>> {
+    let mut members = members_of(conn, scope, &[team_id])?.remove(team_id).unwrap_or_default();
+    let active = crate::users::model::active_among(conn, scope, &members)?;
+    members.retain(|user| active.contains(user));
+    Ok(members)
+}
+
+/// Round robin: the member after `last` in id order (the first after the last one).
+pub fn next_in_turn(members: &[String], last: Option<&str>) -> Option<String> {
+    members.iter().find(|user| last.is_none_or(|l| user.as_str() > l)).or(members.first()).cloned()
+}
+
+/// The member with the least work (`loads`: what each has; none is 0), the lowest id on a tie.
+pub fn least_loaded(members: &[String], loads: &[(Option<String>, i64)]) -> Option<String> {
+    let load_of = |user: &str| loads.iter().find(|(o, _)| o.as_deref() == Some(user)).map_or(0, |(_, n)| *n);
+    members.iter().min_by_key(|user| (load_of(user), (*user).clone())).cloned()
+}
+
+#[cfg(test)]
+mod picks {
+    use super::{least_loaded, next_in_turn};
+
+    #[test]
+    fn turns_go_round_and_the_least_loaded_takes() {
+        let members = ["usr_a".to_string(), "usr_b".into(), "usr_c".into()];
+        assert_eq!(next_in_turn(&members, None).as_deref(), Some("usr_a"));
+        assert_eq!(next_in_turn(&members, Some("usr_a")).as_deref(), Some("usr_b"));
+        assert_eq!(next_in_turn(&members, Some("usr_c")).as_deref(), Some("usr_a"));
+        assert_eq!(next_in_turn(&members, Some("usr_gone")).as_deref(), Some("usr_a"));
+        assert_eq!(next_in_turn(&[], None), None);
+        let loads = [(Some("usr_a".to_string()), 3), (Some("usr_b".to_string()), 1), (None, 9)];
+        assert_eq!(least_loaded(&members, &loads).as_deref(), Some("usr_c"));
+        assert_eq!(least_loaded(&members[..2], &loads).as_deref(), Some("usr_b"));
+    }
+}

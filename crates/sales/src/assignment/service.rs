@@ -90,11 +90,7 @@ pub(crate) fn pick(conn: &mut DbConnection, scope: &Scope, lead_id: &str) -> Api
         {
             continue;
         }
-        let mut members = crm_core::teams::model::members_of(conn, scope, &[&rule.team_id])?
-            .remove(&rule.team_id)
-            .unwrap_or_default();
-        let active = crm_core::users::model::active_among(conn, scope, &members)?;
-        members.retain(|user| active.contains(user));
+        let members = crm_core::teams::model::active_members(conn, scope, &rule.team_id)?;
         if members.is_empty() {
             continue;
         }
@@ -103,12 +99,10 @@ pub(crate) fn pick(conn: &mut DbConnection, scope: &Scope, lead_id: &str) -> Api
         RULES.lock(conn, scope, &rule.id)?;
         let owner = if rule.method == "least_loaded" {
             let ids: Vec<&str> = members.iter().map(String::as_str).collect();
-            let loads = model::open_leads(conn, scope, &ids)?;
-            let load_of = |user: &str| loads.iter().find(|(o, _)| o.as_deref() == Some(user)).map_or(0, |(_, n)| *n);
-            members.iter().min_by_key(|user| (load_of(user), (*user).clone())).cloned()
+            crm_core::teams::model::least_loaded(&members, &model::open_leads(conn, scope, &ids)?)
         } else {
             let last = model::find(conn, scope, &rule.id)?.and_then(|r| r.last_user_id);
-            let next = members.iter().find(|user| last.as_ref().is_none_or(|l| *user > l)).or(members.first()).cloned();
+            let next = crm_core::teams::model::next_in_turn(&members, last.as_deref());
             if let Some(user) = &next {
                 model::set_last_user(conn, scope, &rule.id, user)?;
             }

@@ -34,7 +34,7 @@ pub struct Escalation {
     /// Raise the priority a level (low → normal → high → urgent).
     #[serde(default)]
     pub raise_priority: bool,
-    /// Hand the ticket to this team (and unassign it, for the team to pick up).
+    /// Hand the ticket to this team: its ticket routing picks the assignee (none when manual).
     pub team_id: Option<String>,
 }
 

@@ -407,8 +407,11 @@ fn announce(
             if policy.raise_priority != 0 {
                 fields.priority = raised(&fields.priority).to_string();
             }
-            if let Some(team) = &policy.escalation_team_id {
-                (fields.team_id, fields.assignee_id) = (Some(team.clone()), None);
+            if let Some(team) = &policy.escalation_team_id
+                && fields.team_id.as_ref() != Some(team)
+            {
+                let assignee = crate::routing::service::pick(conn, &scope, team)?;
+                (fields.team_id, fields.assignee_id) = (Some(team.clone()), assignee);
             }
         }
         crate::ticket::service::store_escalation(conn, &scope, &t, &fields, &sla)?;

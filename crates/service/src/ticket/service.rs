@@ -166,8 +166,14 @@ fn plan_create(conn: &mut DbConnection, actor: &Actor, ticket: &Normalized) -> A
     if fields.status == TicketStatus::Closed.as_str() {
         return Err(ApiError::invalid_field("/status", "invalid_status", "a ticket is closed once solved"));
     }
-    // A creator who sees only their own tickets (or their team's) is its assignee unless they
-    // name one, so that it does not vanish from their sight.
+    // A ticket for a team goes to the member its routing picks; else a creator who sees only
+    // their own tickets (or their team's) is its assignee, so that it stays in their sight.
+    if fields.assignee_id.is_none()
+        && let Some(team) = &fields.team_id
+        && crm_core::teams::model::find(conn, &scope, team)?.is_some()
+    {
+        fields.assignee_id = crate::routing::service::pick(conn, &scope, team)?;
+    }
     if fields.assignee_id.is_none() {
         fields.assignee_id = scope.default_owner(conn, RECORD_TYPE)?;
     }

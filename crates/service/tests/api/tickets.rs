@@ -186,7 +186,59 @@ async fn tickets_upsert_batch_trash_and_show_on_timelines(app: TestApp) {
     assert!(history.body["data"].as_array().unwrap().len() >= 4, "{}", history.text);
 }
 
+async fn teams_route_new_tickets_in_turn_or_to_the_least_busy(app: TestApp) {
+    let (ann, _) = app.new_user("ann@acme.test", "support");
+    let (bob, _) = app.new_user("bob@acme.test", "support");
+    let mut members = vec![ann.clone(), bob.clone(), app.sales_id.clone()];
+    members.sort();
+    let team = app.post("/v1/teams", &app.admin_key, json!({"name": "Support", "member_ids": members})).await;
+    team.expect(201);
+    let team = id(&team.body);
+    let url = format!("/v1/teams/{team}/ticket-routing");
+    let manual = app.get(&url, &app.sales_token).await;
+    assert_eq!((manual.body["method"].as_str(), manual.body["version"].as_i64()), (Some("manual"), Some(0)));
+    let unrouted = app.post("/v1/tickets", &app.admin_key, json!({"subject": "Waits", "team_id": team})).await;
+    assert_eq!(unrouted.body["assignee_id"], Value::Null, "manual: it waits for someone");
+    app.put(&url, &app.sales_token, json!({"method": "round_robin"})).await.expect(403);
+    app.put("/v1/teams/team_nope/ticket-routing", &app.admin_key, json!({"method": "round_robin"})).await.expect(404);
+    app.put(&url, &app.other_org_key, json!({"method": "round_robin"})).await.expect(404);
+    app.put(&url, &app.admin_key, json!({"method": "sideways"})).await.expect(422);
+    let set = app.put(&url, &app.admin_key, json!({"method": "round_robin"})).await;
+    set.expect(200);
+    assert_eq!(set.body["version"], 1);
+
+    // Six tickets at once go round: two each, whatever the order they commit in.
+    let created = futures_util::future::join_all((0..6).map(|i| {
+        let app = &app;
+        let body = json!({"subject": format!("Question {i}"), "team_id": team});
+        async move { app.post("/v1/tickets", &app.admin_key, body).await }
+    }))
+    .await;
+    let mut assignees: Vec<String> =
+        created.iter().map(|c| c.expect(201).body["assignee_id"].as_str().unwrap().to_string()).collect();
+    assignees.sort();
+    let mut expected: Vec<String> = members.iter().flat_map(|m| [m.clone(), m.clone()]).collect();
+    expected.sort();
+    assert_eq!(assignees, expected);
+    let named = app
+        .post("/v1/tickets", &app.admin_key, json!({"subject": "Mine", "team_id": team, "assignee_id": app.admin_id}))
+        .await;
+    assert_eq!(named.body["assignee_id"], app.admin_id.as_str(), "an assignee given is kept");
+
+    // Least open: the member with the fewest unsolved tickets takes the next.
+    app.put(&url, &app.admin_key, json!({"method": "least_open"})).await.expect(200);
+    let first_of_ann = created.iter().find(|c| c.body["assignee_id"] == ann.as_str()).unwrap();
+    let solved = app
+        .patch(&format!("/v1/tickets/{}", id(&first_of_ann.body)), &app.admin_key, json!({"status": "solved"}))
+        .await;
+    solved.expect(200);
+    let next = app.post("/v1/tickets", &app.admin_key, json!({"subject": "Next", "team_id": team})).await;
+    assert_eq!(next.body["assignee_id"], ann.as_str());
+    assert_eq!(events(&app, "ticket_routing.updated").await.len(), 2);
+}
+
 both!(
+    teams_route_new_tickets_in_turn_or_to_the_least_busy,
     tickets_are_checked_numbered_and_listed,
     statuses_move_forward_and_closed_is_final,
     tickets_upsert_batch_trash_and_show_on_timelines,
