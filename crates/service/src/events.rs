@@ -43,6 +43,30 @@ pub const EVENTS: &[EventType] = &[
         "How a team takes new tickets changed (the object's id is the team's).",
         Some("RoutingOut"),
     ),
+    EventType::new("kb_category.created", "A knowledge-base category was created.", Some("CategoryOut")),
+    EventType::new("kb_category.updated", "A knowledge-base category changed.", Some("CategoryOut")),
+    EventType::new("kb_category.deleted", "An empty knowledge-base category was deleted.", Some("CategoryOut")),
+    EventType::new(
+        "kb_article.created",
+        "A knowledge-base article was created (its first revision).",
+        Some("ArticleOut"),
+    ),
+    EventType::new(
+        "kb_article.updated",
+        "A knowledge-base article changed (a new title or body is a new revision), or went back to draft.",
+        Some("ArticleOut"),
+    ),
+    EventType::new(
+        "kb_article.published",
+        "A knowledge-base article was published: the public site shows it.",
+        Some("ArticleOut"),
+    ),
+    EventType::new("kb_article.deleted", "A knowledge-base article was deleted.", Some("ArticleOut")),
+    EventType::new(
+        "kb_site.updated",
+        "The public knowledge-base site's slug or name changed (the object has no id: it is the organization's).",
+        Some("SiteOut"),
+    ),
     EventType::new(
         "business_hours.updated",
         "The business hours changed (the object has no id of its own: it is the organization's).",

@@ -12,6 +12,7 @@ pub mod comment;
 pub mod events;
 pub mod hours;
 pub mod inbound;
+pub mod kb;
 pub mod permissions;
 pub mod routing;
 pub mod schema;
@@ -28,7 +29,7 @@ pub const DOMAIN: Domain = Domain {
     settings: None,
     jobs: register_jobs,
     schedules: &[crm_core::jobs::Schedule { kind: sla::service::SCAN_KIND, every: std::time::Duration::from_secs(60) }],
-    permissions: &[permissions::TICKETS, permissions::SERVICE_SETTINGS],
+    permissions: &[permissions::TICKETS, permissions::SERVICE_SETTINGS, permissions::KNOWLEDGE],
     events: events::EVENTS,
     background: &[],
     tags: &[
@@ -43,6 +44,28 @@ pub const DOMAIN: Domain = Domain {
         ),
     ],
     resources: &[
+        ResourceSpec {
+            record_type: kb::model::CATEGORY,
+            id_prefix: kb::model::CATEGORY_PREFIX,
+            path: "/v1/kb-categories",
+            permission: permissions::KNOWLEDGE,
+            writes: Some(WriteExample {
+                create: Some(r#"{"name": "Billing"}"#),
+                patches: &[r#"{"name": "Billing and plans"}"#, r#"{"position": 3}"#, r#"{"description": "Invoices"}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: kb::model::ARTICLE,
+            id_prefix: kb::model::ARTICLE_PREFIX,
+            path: "/v1/kb-articles",
+            permission: permissions::KNOWLEDGE,
+            writes: Some(WriteExample {
+                create: Some(r#"{"title": "Exporting invoices", "body": "Open Invoices and choose Export."}"#),
+                patches: &[r#"{"title": "Exporting invoices to PDF"}"#, r#"{"body": "Open Invoices, then Export."}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
         ResourceSpec {
             record_type: sla::model::RECORD_TYPE,
             id_prefix: sla::model::ID_PREFIX,
@@ -94,6 +117,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment::routes::get_ticket_comment)
         .service(comment::routes::get_ticket_comment_attachment)
         .service(inbound::routes::receive_inbound_email)
+        .service(kb::routes::get_ticket_suggested_articles)
+        .service(kb::routes::get_kb_site)
+        .service(kb::routes::set_kb_site)
+        .service(kb::routes::list_kb_categories)
+        .service(kb::routes::create_kb_category)
+        .service(kb::routes::get_kb_category)
+        .service(kb::routes::update_kb_category)
+        .service(kb::routes::delete_kb_category)
+        .service(kb::routes::list_kb_articles)
+        .service(kb::routes::create_kb_article)
+        .service(kb::routes::get_kb_article)
+        .service(kb::routes::update_kb_article)
+        .service(kb::routes::delete_kb_article)
+        .service(kb::routes::list_kb_article_revisions)
+        .service(kb::public::list_public_kb_articles)
+        .service(kb::public::get_public_kb_article)
+        .service(kb::public::list_public_kb_categories)
+        .service(kb::public::vote_public_kb_article)
         .service(routing::routes::get_ticket_routing)
         .service(routing::routes::set_ticket_routing)
         .service(hours::routes::get_business_hours)
@@ -119,6 +160,10 @@ mod tests {
     fn each_list_states_its_own_sorts() {
         let tickets = Some(crate::ticket::model::SORTS.pattern(true));
         assert_eq!(sort_of::<crate::ticket::dto::TicketsQuery>("sort"), tickets);
+        let articles = Some(crate::kb::model::ARTICLE_SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::kb::dto::ArticlesQuery>("sort"), articles);
+        let categories = Some(crate::kb::model::CATEGORY_SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::kb::dto::CategoriesQuery>("sort"), categories);
         let policies = Some(crate::sla::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::sla::dto::SlaPoliciesQuery>("sort"), policies);
         let comments = Some(crate::comment::model::SORTS.pattern(false));

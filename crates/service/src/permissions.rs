@@ -16,3 +16,12 @@ pub const SERVICE_SETTINGS: Resource = Resource {
     read: Who::Everyone,
     write: Who::Only(&[Role::Admin, Role::Manager]),
 };
+
+/// The knowledge base: everybody reads it (the published part needs no login at all); admins,
+/// managers and support write it.
+pub const KNOWLEDGE: Resource = Resource {
+    label: "knowledge base",
+    scope: Some("service"),
+    read: Who::Everyone,
+    write: Who::Only(&[Role::Admin, Role::Manager, Role::Support]),
+};

@@ -104,11 +104,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    kb_sites (org_id) {
+        org_id -> Text,
+        slug -> Text,
+        name -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_categories (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        position -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_articles (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        category_id -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        status -> Text,
+        revision -> Integer,
+        helpful_yes -> BigInt,
+        helpful_no -> BigInt,
+        published_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_article_revisions (org_id, article_id, revision) {
+        org_id -> Text,
+        article_id -> Text,
+        revision -> Integer,
+        title -> Text,
+        body -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_comments,
     ticket_messages,
     business_hours,
     sla_policies,
-    ticket_routing
+    ticket_routing,
+    kb_sites,
+    kb_categories,
+    kb_articles,
+    kb_article_revisions
 );

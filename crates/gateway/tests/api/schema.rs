@@ -19,9 +19,10 @@ fn tables(conn: &mut DbConnection) -> Vec<String> {
         )
         .load(c)
         .unwrap(),
-        DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
-        )
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT m.name AS name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name <> '__diesel_schema_migrations' AND {NOT_FTS}"
+        ))
         .load(c)
         .unwrap(),
     };
@@ -74,8 +75,15 @@ fn unindexed_foreign_keys(conn: &mut DbConnection) -> Vec<String> {
 
 /// Tables read before an organization is known (by a key's hash, a login's e-mail, a job
 /// schedule's kind, a rate-limit key): reference tables when distributed by organization.
-const REFERENCE_TABLES: [&str; 6] =
-    ["organizations", "users", "api_keys", "refresh_tokens", "job_schedules", "rate_limit_counters"];
+/// (kb_sites holds each organization's public knowledge-base slug, unique across them: it is
+/// looked up before any organization is known.)
+const REFERENCE_TABLES: [&str; 7] =
+    ["organizations", "users", "api_keys", "refresh_tokens", "job_schedules", "rate_limit_counters", "kb_sites"];
+
+/// SQLite: not a full-text index (an FTS5 virtual table, or one of the tables it keeps itself),
+/// which is an index, not a table of the schema (PostgreSQL's is a GIN index).
+const NOT_FTS: &str = "m.name NOT IN (SELECT v.name FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%') \
+     AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' AND m.name LIKE v.name || '\\_%' ESCAPE '\\')";
 
 /// `table` for every table whose primary key does not start with org_id, and `table.index`
 /// for every unique index that does not: what distributing by organization (Citus) forbids.
@@ -95,15 +103,15 @@ fn keys_without_org(conn: &mut DbConnection) -> Vec<String> {
         )
         .load(c)
         .unwrap(),
-        DbConnection::Sqlite(c) => diesel::sql_query(
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
             "SELECT m.name AS name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
-               AND m.name <> '__diesel_schema_migrations' \
+               AND m.name <> '__diesel_schema_migrations' AND {NOT_FTS} \
                AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.pk = 1 AND p.name <> 'org_id') \
              UNION ALL \
              SELECT m.name || '.' || il.name FROM sqlite_master m, pragma_index_list(m.name) il \
-             WHERE m.type = 'table' AND m.name <> '__diesel_schema_migrations' AND il.\"unique\" = 1 \
+             WHERE m.type = 'table' AND m.name <> '__diesel_schema_migrations' AND {NOT_FTS} AND il.\"unique\" = 1 \
                AND NOT EXISTS (SELECT 1 FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = 'org_id')",
-        )
+        ))
         .load(c)
         .unwrap(),
     };

@@ -7,6 +7,7 @@ pub use crm_test_support::both;
 
 mod comments;
 mod inbound;
+mod kb;
 mod slas;
 mod tickets;
 

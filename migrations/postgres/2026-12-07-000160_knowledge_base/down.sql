@@ -1,0 +1,4 @@
+DROP TABLE kb_article_revisions;
+DROP TABLE kb_articles;
+DROP TABLE kb_categories;
+DROP TABLE kb_sites;
