@@ -13,6 +13,7 @@ pub mod events;
 pub mod hours;
 pub mod inbound;
 pub mod kb;
+pub mod kpi;
 pub mod permissions;
 pub mod routing;
 pub mod schema;
@@ -117,6 +118,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment::routes::get_ticket_comment)
         .service(comment::routes::get_ticket_comment_attachment)
         .service(inbound::routes::receive_inbound_email)
+        .service(kpi::routes::get_service_kpis)
         .service(kb::routes::get_ticket_suggested_articles)
         .service(kb::routes::get_kb_site)
         .service(kb::routes::set_kb_site)

@@ -8,6 +8,7 @@ pub use crm_test_support::both;
 mod comments;
 mod inbound;
 mod kb;
+mod kpis;
 mod slas;
 mod tickets;
 
