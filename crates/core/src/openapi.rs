@@ -34,6 +34,18 @@ impl utoipa::Modify for StandardResponses {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "customer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A customer token (`crm_ct_…`) of the customer portal: minted by the organization \
+                         (`POST /v1/customer-tokens`) or got by signing in with an e-mailed code.",
+                    ))
+                    .build(),
+            ),
+        );
         reference_page_items(components);
         for item in openapi.paths.paths.values_mut() {
             if let Some(post) = item.post.as_mut().filter(|op| is_secured(op)) {
@@ -185,10 +197,11 @@ fn reference_page_items(components: &mut utoipa::openapi::Components) {
     }
 }
 
-/// Whether the operation needs credentials (`security(())` lists one empty requirement).
+/// Whether the operation takes the organization's credentials (`bearer`): not a public one
+/// (`security(())`), nor a customer's.
 fn is_secured(operation: &Operation) -> bool {
     operation.security.as_ref().is_some_and(|requirements| {
-        requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty())))
+        requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()))
     })
 }
 

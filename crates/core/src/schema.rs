@@ -487,6 +487,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_tokens (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        contact_id -> Text,
+        token_hash -> Text,
+        purpose -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     teams,
     team_members,
@@ -522,4 +536,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     erased_emails,
     contact_erasures,
     mail_messages,
+    customer_tokens,
 );

@@ -35,6 +35,12 @@ pub const EVENTS: &[EventType] = &[
          escalation left it (priority raised, handed to a team).",
         TICKET,
     ),
+    EventType::new(
+        "survey.response_received",
+        "A customer rated a solved ticket (CSAT, 1–5) from the portal, or changed their rating; the object is the \
+         response.",
+        Some("RatingOut"),
+    ),
     EventType::new("sla_policy.created", "An SLA policy was created.", Some("SlaPolicyOut")),
     EventType::new("sla_policy.updated", "An SLA policy changed.", Some("SlaPolicyOut")),
     EventType::new("sla_policy.deleted", "An SLA policy was deleted.", Some("SlaPolicyOut")),

@@ -15,6 +15,7 @@ pub mod inbound;
 pub mod kb;
 pub mod kpi;
 pub mod permissions;
+pub mod portal;
 pub mod routing;
 pub mod schema;
 pub mod sla;
@@ -118,6 +119,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comment::routes::get_ticket_comment)
         .service(comment::routes::get_ticket_comment_attachment)
         .service(inbound::routes::receive_inbound_email)
+        .service(portal::routes::create_customer_token)
+        .service(portal::routes::revoke_customer_tokens)
+        .service(portal::routes::request_portal_sign_in)
+        .service(portal::routes::create_portal_session)
+        .service(portal::routes::get_portal_me)
+        .service(portal::routes::list_portal_tickets)
+        .service(portal::routes::create_portal_ticket)
+        .service(portal::routes::get_portal_ticket)
+        .service(portal::routes::list_portal_ticket_comments)
+        .service(portal::routes::create_portal_ticket_comment)
+        .service(portal::routes::rate_portal_ticket)
+        .service(portal::routes::list_portal_kb_articles)
+        .service(portal::routes::get_portal_kb_article)
         .service(kpi::routes::get_service_kpis)
         .service(kb::routes::get_ticket_suggested_articles)
         .service(kb::routes::get_kb_site)

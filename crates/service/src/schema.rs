@@ -159,6 +159,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_ratings (org_id, ticket_id) {
+        org_id -> Text,
+        ticket_id -> Text,
+        contact_id -> Text,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_comments,
@@ -169,5 +181,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     kb_sites,
     kb_categories,
     kb_articles,
-    kb_article_revisions
+    kb_article_revisions,
+    ticket_ratings
 );

@@ -295,6 +295,8 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         model::set_event_data(conn, &scope, id, &redacted_event(data))?;
     }
     let mail_messages_redacted = crm_core::mail::model::redact_to_any(conn, &scope, &emails)?;
+    // An erased person signs in to no customer portal again.
+    crm_core::auth::customer::revoke_all(conn, scope.org_id(), contact_id)?;
     let mut response_needles = emails.clone();
     response_needles.push(contact_id.to_string());
     model::forget_responses_mentioning(conn, &scope, &response_needles)?;

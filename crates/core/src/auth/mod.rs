@@ -5,6 +5,7 @@
 //! [`Actor::require`] (403 when the permission table says no).
 
 mod credential_cache;
+pub mod customer;
 pub mod permissions;
 pub mod secrets;
 
@@ -88,7 +89,12 @@ impl FromRequest for Actor {
     type Future = Ready<Result<Actor, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(req.extensions().get::<Actor>().cloned().ok_or_else(|| {
+        let extensions = req.extensions();
+        ready(extensions.get::<Actor>().cloned().ok_or_else(|| {
+            // A customer sees nothing of the organization beyond the portal: as if absent.
+            if extensions.get::<customer::Customer>().is_some() {
+                return ApiError::not_found("resource");
+            }
             ApiError::unauthorized("Send `Authorization: Bearer <token>` with an API key or access token.")
         }))
     }
@@ -108,9 +114,19 @@ pub async fn authenticate(
     };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
-    match resolve(&state, token, request_id).await {
-        Ok(actor) => {
+    let resolved = if customer::Customer::is_token(token) {
+        let (keys, token) = (state.keys.clone(), token.to_string());
+        state.db.read(move |conn| customer::authenticate(conn, &keys, &token)).await.map(Caller::Customer)
+    } else {
+        resolve(&state, token, request_id).await.map(Caller::Actor)
+    };
+    match resolved {
+        Ok(Caller::Actor(actor)) => {
             req.extensions_mut().insert(actor);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Ok(Caller::Customer(customer)) => {
+            req.extensions_mut().insert(customer);
             Ok(next.call(req).await?.map_into_left_body())
         }
         // A database fault is not a failed credential: it is answered as it is, counting nothing.
@@ -134,6 +150,12 @@ pub async fn authenticate(
             Ok(ServiceResponse::new(req, response).map_into_right_body())
         }
     }
+}
+
+/// Whom a bearer token names.
+enum Caller {
+    Actor(Actor),
+    Customer(customer::Customer),
 }
 
 async fn resolve(state: &AppState, token: &str, request_id: String) -> ApiResult<Actor> {

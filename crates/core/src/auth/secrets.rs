@@ -17,6 +17,8 @@ use crate::error::ApiError;
 
 pub const API_KEY_PREFIX: &str = "crm_sk_";
 pub const REFRESH_TOKEN_PREFIX: &str = "crm_rt_";
+/// A customer portal token (`crm_core::auth::customer`).
+pub const CUSTOMER_TOKEN_PREFIX: &str = "crm_ct_";
 
 /// Keys derived from the deployment's secret, one per purpose.
 #[derive(Clone)]

@@ -60,7 +60,12 @@ fn create_examples(spec: &Value) -> Vec<(String, String, Value)> {
                 "put" => responses.get("201").is_some(),
                 _ => false,
             };
-            let Some(example) = request_example(spec, op).filter(|_| creates_something) else { continue };
+            // The organization's own operations: not the public ones, nor the customer portal's.
+            let by_organization =
+                op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let Some(example) = request_example(spec, op).filter(|_| creates_something && by_organization) else {
+                continue;
+            };
             let mut url = path.clone();
             for parameter in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
                 let value = parameter["example"]

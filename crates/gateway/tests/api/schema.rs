@@ -75,10 +75,19 @@ fn unindexed_foreign_keys(conn: &mut DbConnection) -> Vec<String> {
 
 /// Tables read before an organization is known (by a key's hash, a login's e-mail, a job
 /// schedule's kind, a rate-limit key): reference tables when distributed by organization.
-/// (kb_sites holds each organization's public knowledge-base slug, unique across them: it is
-/// looked up before any organization is known.)
-const REFERENCE_TABLES: [&str; 7] =
-    ["organizations", "users", "api_keys", "refresh_tokens", "job_schedules", "rate_limit_counters", "kb_sites"];
+/// (kb_sites holds each organization's public knowledge-base slug, and customer_tokens the
+/// customer portal's tokens, unique across them: both are looked up before any organization is
+/// known.)
+const REFERENCE_TABLES: [&str; 8] = [
+    "organizations",
+    "users",
+    "api_keys",
+    "refresh_tokens",
+    "job_schedules",
+    "rate_limit_counters",
+    "kb_sites",
+    "customer_tokens",
+];
 
 /// SQLite: not a full-text index (an FTS5 virtual table, or one of the tables it keeps itself),
 /// which is an index, not a table of the schema (PostgreSQL's is a GIN index).

@@ -37,7 +37,15 @@ pub async fn list_public_kb_articles(
     query: web::Query<PublicArticlesQuery>,
 ) -> ApiResult<HttpResponse> {
     let scope = site_scope(&state, slug.into_inner()).await?;
-    let query = query.into_inner();
+    Ok(HttpResponse::Ok().json(published_articles(&state, scope, query.into_inner()).await?))
+}
+
+/// The organization's published articles: the best matches of `query`, or the latest updated.
+pub(crate) async fn published_articles(
+    state: &AppState,
+    scope: Scope,
+    query: PublicArticlesQuery,
+) -> ApiResult<Page<PublicArticleOut>> {
     let limit = query.limit.unwrap_or(20).clamp(1, 100);
     let rows = state
         .db
@@ -59,7 +67,13 @@ pub async fn list_public_kb_articles(
         })
         .await?;
     let data = rows.into_iter().map(PublicArticleOut::from).collect();
-    Ok(HttpResponse::Ok().json(Page { data, has_more: false, next_cursor: None }))
+    Ok(Page { data, has_more: false, next_cursor: None })
+}
+
+/// One of the organization's published articles.
+pub(crate) async fn published_article(state: &AppState, scope: Scope, id: String) -> ApiResult<PublicArticleOut> {
+    let article = state.db.read(move |conn| model::article(conn, &scope, &id, true)).await?;
+    Ok(PublicArticleOut::from(article.ok_or_else(|| ApiError::not_found("article"))?))
 }
 
 /// Public: a published article
@@ -81,9 +95,7 @@ pub async fn get_public_kb_article(
 ) -> ApiResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let scope = site_scope(&state, slug).await?;
-    let article = state.db.read(move |conn| model::article(conn, &scope, &id, true)).await?;
-    let article = article.ok_or_else(|| ApiError::not_found("article"))?;
-    Ok(HttpResponse::Ok().json(PublicArticleOut::from(article)))
+    Ok(HttpResponse::Ok().json(published_article(&state, scope, id).await?))
 }
 
 /// Public: the categories

@@ -9,6 +9,7 @@ mod comments;
 mod inbound;
 mod kb;
 mod kpis;
+mod portal;
 mod slas;
 mod tickets;
 
