@@ -35,11 +35,14 @@ pub const EVENTS: &[EventType] = &[
          escalation left it (priority raised, handed to a team).",
         TICKET,
     ),
+    EventType::new("survey.created", "A CSAT or NPS survey was created.", Some("SurveyOut")),
+    EventType::new("survey.updated", "A survey's name, question, link or activity changed.", Some("SurveyOut")),
+    EventType::new("survey.deleted", "A survey was deleted.", Some("SurveyOut")),
     EventType::new(
         "survey.response_received",
-        "A customer rated a solved ticket (CSAT, 1–5) from the portal, or changed their rating; the object is the \
-         response.",
-        Some("RatingOut"),
+        "A survey was answered: a ticket rated (CSAT, 1–5, from the e-mailed link or the portal; a new rating \
+         replaces the ticket's last) or an NPS survey (0–10). The object is the response.",
+        Some("ResponseOut"),
     ),
     EventType::new("sla_policy.created", "An SLA policy was created.", Some("SlaPolicyOut")),
     EventType::new("sla_policy.updated", "An SLA policy changed.", Some("SlaPolicyOut")),

@@ -19,6 +19,7 @@ pub mod portal;
 pub mod routing;
 pub mod schema;
 pub mod sla;
+pub mod survey;
 pub mod ticket;
 
 use crm_core::registry::{Domain, ResourceSpec, WriteExample};
@@ -65,6 +66,21 @@ pub const DOMAIN: Domain = Domain {
             writes: Some(WriteExample {
                 create: Some(r#"{"title": "Exporting invoices", "body": "Open Invoices and choose Export."}"#),
                 patches: &[r#"{"title": "Exporting invoices to PDF"}"#, r#"{"body": "Open Invoices, then Export."}"#],
+            }),
+            ..ResourceSpec::BASE
+        },
+        ResourceSpec {
+            record_type: survey::model::RECORD_TYPE,
+            id_prefix: survey::model::ID_PREFIX,
+            path: "/v1/surveys",
+            permission: permissions::SERVICE_SETTINGS,
+            writes: Some(WriteExample {
+                create: Some(r#"{"kind": "nps", "name": "Q4 NPS"}"#),
+                patches: &[
+                    r#"{"name": "Q4 NPS (EMEA)"}"#,
+                    r#"{"active": false}"#,
+                    r#"{"question": "Would you recommend us?"}"#,
+                ],
             }),
             ..ResourceSpec::BASE
         },
@@ -132,6 +148,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(portal::routes::rate_portal_ticket)
         .service(portal::routes::list_portal_kb_articles)
         .service(portal::routes::get_portal_kb_article)
+        .service(survey::routes::list_surveys)
+        .service(survey::routes::create_survey)
+        .service(survey::routes::get_survey)
+        .service(survey::routes::update_survey)
+        .service(survey::routes::delete_survey)
+        .service(survey::routes::send_survey)
+        .service(survey::routes::get_survey_results)
+        .service(survey::routes::get_public_survey)
+        .service(survey::routes::answer_public_survey)
         .service(kpi::routes::get_service_kpis)
         .service(kb::routes::get_ticket_suggested_articles)
         .service(kb::routes::get_kb_site)
@@ -163,9 +188,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sla::routes::delete_sla_policy);
 }
 
-/// The domain's background jobs: the SLA scan (every minute, and on demand).
+/// The domain's background jobs: the SLA scan (every minute, and on demand) and the CSAT
+/// invitation of a solved ticket.
 fn register_jobs(registry: &mut crm_core::jobs::Registry) {
     registry.register(sla::service::SCAN_KIND, sla::service::run_scan);
+    registry.register(survey::service::CSAT_KIND, survey::service::run_csat);
 }
 
 #[cfg(test)]
@@ -180,6 +207,8 @@ mod tests {
         assert_eq!(sort_of::<crate::kb::dto::ArticlesQuery>("sort"), articles);
         let categories = Some(crate::kb::model::CATEGORY_SORTS.pattern(false));
         assert_eq!(sort_of::<crate::kb::dto::CategoriesQuery>("sort"), categories);
+        let surveys = Some(crate::survey::model::SORTS.pattern(false));
+        assert_eq!(sort_of::<crate::survey::dto::SurveysQuery>("sort"), surveys);
         let policies = Some(crate::sla::model::SORTS.pattern(false));
         assert_eq!(sort_of::<crate::sla::dto::SlaPoliciesQuery>("sort"), policies);
         let comments = Some(crate::comment::model::SORTS.pattern(false));

@@ -171,6 +171,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    surveys (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        name -> Text,
+        question -> Text,
+        response_url -> Nullable<Text>,
+        active -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_invitations (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        survey_id -> Text,
+        contact_id -> Text,
+        ticket_id -> Nullable<Text>,
+        mail_message_id -> Nullable<Text>,
+        responded_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_responses (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        survey_id -> Text,
+        invitation_id -> Text,
+        contact_id -> Text,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_comments,
@@ -182,5 +224,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     kb_categories,
     kb_articles,
     kb_article_revisions,
-    ticket_ratings
+    ticket_ratings,
+    surveys,
+    survey_invitations,
+    survey_responses
 );

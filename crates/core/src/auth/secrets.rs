@@ -25,6 +25,7 @@ pub const CUSTOMER_TOKEN_PREFIX: &str = "crm_ct_";
 pub struct Keys {
     token_hash: Vec<u8>,
     erased_email: Vec<u8>,
+    link_signing: Vec<u8>,
     jwt_encoding: EncodingKey,
     jwt_decoding: DecodingKey,
 }
@@ -42,6 +43,7 @@ impl Keys {
         Keys {
             token_hash: derive(secret, "crm/token-hash/v1"),
             erased_email: derive(secret, "crm/erased-email/v1"),
+            link_signing: derive(secret, "crm/link-signing/v1"),
             jwt_encoding: EncodingKey::from_secret(&jwt),
             jwt_decoding: DecodingKey::from_secret(&jwt),
         }
@@ -50,6 +52,23 @@ impl Keys {
     /// The stored form of an opaque token: hex HMAC-SHA256.
     pub fn hash_token(&self, token: &str) -> String {
         keyed_hash(&self.token_hash, token)
+    }
+
+    /// A token for a link the platform sends (a survey's): `parts` (ids, without `.`) joined
+    /// by `.`, then their HMAC-SHA256. Nothing stored: [`Keys::verify_link`] checks it.
+    pub fn sign_link(&self, parts: &[&str]) -> String {
+        let payload = parts.join(".");
+        format!("{payload}.{}", keyed_hash(&self.link_signing, &payload))
+    }
+
+    /// The parts of a link token this deployment signed (`count` of them), or `None`.
+    pub fn verify_link(&self, token: &str, count: usize) -> Option<Vec<String>> {
+        let (payload, signature) = token.rsplit_once('.')?;
+        let parts: Vec<String> = payload.split('.').map(str::to_string).collect();
+        let expected = unhex(signature)?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.link_signing).ok()?;
+        mac.update(payload.as_bytes());
+        (parts.len() == count && mac.verify_slice(&expected).is_ok()).then_some(parts)
     }
 
     /// What is kept of an erased person's e-mail (trimmed, lower-cased): hex HMAC-SHA256 with
@@ -124,6 +143,14 @@ pub fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The bytes of lower-case hex, or `None`.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
 /// Hex SHA-256 of some bytes (request fingerprints).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -171,5 +198,21 @@ mod tests {
         assert!(keys.verify_access_token(&format!("{}.{forged}.{}", parts[0], parts[2])).is_none());
         let expired = AccessClaims { exp: now - 1, ..claims };
         assert!(keys.verify_access_token(&keys.issue_access_token(&expired).unwrap()).is_none());
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::Keys;
+
+    #[test]
+    fn signed_links_verify_and_forgeries_do_not() {
+        let keys = Keys::new("a secret long enough for the tests of this module");
+        let token = keys.sign_link(&["org_1", "inv_2"]);
+        assert_eq!(keys.verify_link(&token, 2), Some(vec!["org_1".to_string(), "inv_2".to_string()]));
+        assert_eq!(keys.verify_link(&token, 3), None);
+        assert_eq!(keys.verify_link(&token.replace("inv_2", "inv_3"), 2), None);
+        assert_eq!(keys.verify_link("org_1.inv_2.00", 2), None);
+        assert_eq!(Keys::new("another secret of the same sort, for a forgery").verify_link(&token, 2), None);
     }
 }

@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::server_process::{ServerProcess, init};
 
 const BOUNDARY: &str = "hostile-import-boundary";
-const MAX_RSS: u64 = 150 << 20;
+/// How much the server may grow while it takes the file: less than the cell, which it must
+/// never hold whole (its own size, idle, grows with the binary: not what this tests).
+const MAX_GROWTH: u64 = 48 << 20;
 
 #[actix_web::test]
 async fn a_48_mib_cell_fails_its_row_in_bounded_memory() {
@@ -16,6 +18,7 @@ async fn a_48_mib_cell_fails_its_row_in_bounded_memory() {
     let database_url = format!("sqlite://{}", dir.path().join("crm.db").display());
     let api_key = init(&database_url);
     let server = ServerProcess::start(&database_url, &[]).await;
+    let baseline = server.rss();
 
     let mut csv = b"First Name,Notes\nAda,short\nHuge,\"".to_vec();
     csv.resize(csv.len() + (48 << 20), b'x');
@@ -60,5 +63,6 @@ async fn a_48_mib_cell_fails_its_row_in_bounded_memory() {
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["counts"]["created"], 2, "{done}");
     assert_eq!(done["counts"]["failed"], 1, "{done}");
-    assert!(peak < MAX_RSS, "the server's memory reached {} MiB", peak >> 20);
+    let grown = peak.saturating_sub(baseline);
+    assert!(grown < MAX_GROWTH, "the server's memory grew {} MiB (from {} MiB)", grown >> 20, baseline >> 20);
 }

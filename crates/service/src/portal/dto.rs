@@ -82,7 +82,7 @@ pub struct PortalTicketOut {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub solved_at: Option<NaiveDateTime>,
     /// Their rating, once they gave one.
-    pub rating: Option<RatingOut>,
+    pub rating: Option<crate::survey::dto::ResponseOut>,
     #[serde(with = "crm_core::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
@@ -92,7 +92,7 @@ pub struct PortalTicketOut {
 }
 
 impl PortalTicketOut {
-    pub fn of(t: TicketOut, rating: Option<RatingOut>) -> PortalTicketOut {
+    pub fn of(t: TicketOut, rating: Option<crate::survey::dto::ResponseOut>) -> PortalTicketOut {
         PortalTicketOut {
             id: t.id,
             number: t.number,
@@ -158,23 +158,6 @@ pub struct RatingIn {
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
-}
-
-/// A CSAT response: the requester's rating of a solved ticket.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"id": "tkt_01jbz3m3x7f6ks6q0vd1tq2n5a", "kind": "csat", "ticket_id": "tkt_01jbz3m3x7f6ks6q0vd1tq2n5a", "contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "score": 5, "comment": "Quick and friendly.", "updated_at": "2026-12-07T10:00:00Z"}))]
-pub struct RatingOut {
-    /// The ticket's id: a ticket has one rating, its latest.
-    pub id: String,
-    /// `csat`.
-    pub kind: String,
-    pub ticket_id: String,
-    pub contact_id: String,
-    pub score: i32,
-    pub comment: Option<String>,
-    #[serde(with = "crm_core::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
 }
 
 /// Paging for the customer's lists (newest first by default).

@@ -10,8 +10,8 @@ use crm_core::http::{Page, ValidatedJson};
 use crm_core::state::AppState;
 
 use super::dto::{
-    MeOut, PortalCommentOut, PortalQuery, PortalReplyIn, PortalTicketIn, PortalTicketOut, RatingIn, RatingOut,
-    SessionIn, SignInIn, TokenIn, TokenOut,
+    MeOut, PortalCommentOut, PortalQuery, PortalReplyIn, PortalTicketIn, PortalTicketOut, RatingIn, SessionIn,
+    SignInIn, TokenIn, TokenOut,
 };
 use super::service;
 use crate::kb::dto::{PublicArticleOut, PublicArticlesQuery};
@@ -194,7 +194,7 @@ pub async fn create_portal_ticket_comment(
     operation_id = "rate_portal_ticket", tag = "Customer portal", request_body = RatingIn, security(("customer" = [])),
     params(("id" = String, Path, description = "Ticket id")),
     responses(
-        (status = 200, description = "The rating", body = RatingOut),
+        (status = 200, description = "The rating", body = crate::survey::dto::ResponseOut),
         (status = 409, description = "The ticket is not solved", body = Problem, content_type = "application/problem+json"),
     )
 )]

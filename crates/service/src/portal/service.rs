@@ -11,18 +11,18 @@ use crm_core::http::{Page, page};
 use crm_core::mail::{self, Outgoing};
 use crm_core::normalize::Email;
 use crm_core::scope::Scope;
-use crm_core::sql::{Piece, Statement};
 use crm_core::state::AppState;
 use diesel::prelude::*;
 
 use super::dto::{
-    MeOut, PortalCommentOut, PortalQuery, PortalReplyIn, PortalTicketIn, PortalTicketOut, RatingIn, RatingOut,
-    SessionIn, SignInIn, TokenIn, TokenOut,
+    MeOut, PortalCommentOut, PortalQuery, PortalReplyIn, PortalTicketIn, PortalTicketOut, RatingIn, SessionIn,
+    SignInIn, TokenIn, TokenOut,
 };
 use crate::comment::dto::Visibility;
 use crate::comment::service::{Author, NewComment, add_in};
 use crate::permissions;
 use crate::schema::ticket_ratings;
+use crate::survey::dto::{ResponseOut, SurveyKind};
 use crate::ticket::dto::{Channel, TicketIn, TicketOut, TicketStatus};
 
 /// How long a customer's session lasts after signing in by e-mail.
@@ -139,15 +139,8 @@ fn own(conn: &mut DbConnection, customer: &Customer, id: &str) -> ApiResult<Tick
     Ok(ticket)
 }
 
-type RatingRow = (String, String, i32, Option<String>, chrono::NaiveDateTime);
-
-fn rating_out(row: RatingRow) -> RatingOut {
-    let (ticket_id, contact_id, score, comment, updated_at) = row;
-    RatingOut { id: ticket_id.clone(), kind: "csat".into(), ticket_id, contact_id, score, comment, updated_at }
-}
-
-fn ratings(conn: &mut DbConnection, org_id: &str, ticket_ids: &[&str]) -> ApiResult<Vec<RatingOut>> {
-    let rows: Vec<RatingRow> = ticket_ratings::table
+fn ratings(conn: &mut DbConnection, org_id: &str, ticket_ids: &[&str]) -> ApiResult<Vec<ResponseOut>> {
+    let rows: Vec<(String, String, i32, Option<String>, chrono::NaiveDateTime)> = ticket_ratings::table
         .filter(ticket_ratings::org_id.eq(org_id))
         .filter(ticket_ratings::ticket_id.eq_any(ticket_ids))
         .select((
@@ -158,7 +151,19 @@ fn ratings(conn: &mut DbConnection, org_id: &str, ticket_ids: &[&str]) -> ApiRes
             ticket_ratings::updated_at,
         ))
         .load(conn)?;
-    Ok(rows.into_iter().map(rating_out).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(ticket_id, contact_id, score, comment, updated_at)| ResponseOut {
+            id: ticket_id.clone(),
+            kind: SurveyKind::Csat,
+            survey_id: None,
+            ticket_id: Some(ticket_id),
+            contact_id,
+            score,
+            comment,
+            updated_at,
+        })
+        .collect())
 }
 
 /// The customer's tickets, newest first.
@@ -181,7 +186,7 @@ pub async fn tickets(state: &AppState, customer: &Customer, query: PortalQuery) 
             let data = data
                 .into_iter()
                 .map(|t| {
-                    let rating = rated.iter().find(|r| r.ticket_id == t.id).cloned();
+                    let rating = rated.iter().find(|r| r.ticket_id.as_deref() == Some(t.id.as_str())).cloned();
                     PortalTicketOut::of(t, rating)
                 })
                 .collect();
@@ -279,7 +284,7 @@ pub async fn reply(
 }
 
 /// Rates a solved (or closed) ticket, or changes the rating (`survey.response_received`).
-pub async fn rate(state: &AppState, customer: &Customer, id: String, input: RatingIn) -> ApiResult<RatingOut> {
+pub async fn rate(state: &AppState, customer: &Customer, id: String, input: RatingIn) -> ApiResult<ResponseOut> {
     let customer = customer.clone();
     state
         .db
@@ -288,37 +293,15 @@ pub async fn rate(state: &AppState, customer: &Customer, id: String, input: Rati
             if !matches!(ticket.status, TicketStatus::Solved | TicketStatus::Closed) {
                 return Err(ApiError::conflict("ticket_not_solved", "A ticket is rated once it is solved."));
             }
-            let now = crm_core::time::now();
-            let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-            let mut pieces = crm_core::sql::insert_row(
-                "ticket_ratings",
-                vec![
-                    ("org_id", Piece::text(&customer.org_id)),
-                    ("ticket_id", Piece::text(&id)),
-                    ("contact_id", Piece::text(&customer.contact_id)),
-                    ("score", Piece::BigInt(i64::from(input.score))),
-                    ("comment", Piece::OptionalText(comment.clone())),
-                    ("created_at", Piece::Time(now)),
-                    ("updated_at", Piece::Time(now)),
-                ],
-            );
-            pieces.push(Piece::Sql(
-                " ON CONFLICT (org_id, ticket_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, \
-                 updated_at = excluded.updated_at"
-                    .into(),
-            ));
-            Statement::new(pieces).execute(conn)?;
-            let rating = rating_out((id.clone(), customer.contact_id.clone(), input.score, comment, now));
-            let after = serde_json::to_value(&rating)?;
-            let change = crm_core::change::Change {
-                resource: "survey",
-                id: &id,
-                action: "response_received",
-                before: None,
-                after: Some(&after),
-            };
-            crm_core::change::record(conn, &customer.actor(""), change)?;
-            Ok(rating)
+            crate::survey::service::record_rating(
+                conn,
+                &customer.actor(""),
+                &id,
+                &customer.contact_id,
+                input.score,
+                input.comment,
+                None,
+            )
         })
         .await
 }

@@ -391,6 +391,9 @@ pub(crate) fn edit(
         records::set_external_ids(conn, &scope, RECORD_TYPE, &before.id, &ticket.external_ids)?;
     }
     crate::sla::service::attach(conn, &scope, &before.id)?;
+    if to == TicketStatus::Solved && from != TicketStatus::Solved {
+        crate::survey::service::queue_csat(conn, actor, &before.id)?;
+    }
     let action = if from != to {
         "status_changed"
     } else if current.fields.assignee_id != fields.assignee_id || current.fields.team_id != fields.team_id {

@@ -11,6 +11,7 @@ mod kb;
 mod kpis;
 mod portal;
 mod slas;
+mod surveys;
 mod tickets;
 
 use crm_test_support::TestApp;

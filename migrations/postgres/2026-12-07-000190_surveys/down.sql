@@ -1,0 +1,3 @@
+DROP TABLE survey_responses;
+DROP TABLE survey_invitations;
+DROP TABLE surveys;
