@@ -77,6 +77,11 @@ pub const EVENTS: &[EventType] = &[
         Some("SiteOut"),
     ),
     EventType::new(
+        "health_settings.updated",
+        "The customer health weights changed (the object has no id: it is the organization's).",
+        Some("HealthSettingsOut"),
+    ),
+    EventType::new(
         "business_hours.updated",
         "The business hours changed (the object has no id of its own: it is the organization's).",
         Some("BusinessHoursOut"),

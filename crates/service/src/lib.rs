@@ -10,6 +10,7 @@
 
 pub mod comment;
 pub mod events;
+pub mod health;
 pub mod hours;
 pub mod inbound;
 pub mod kb;
@@ -31,7 +32,13 @@ pub const DOMAIN: Domain = Domain {
     configure,
     settings: None,
     jobs: register_jobs,
-    schedules: &[crm_core::jobs::Schedule { kind: sla::service::SCAN_KIND, every: std::time::Duration::from_secs(60) }],
+    schedules: &[
+        crm_core::jobs::Schedule { kind: sla::service::SCAN_KIND, every: std::time::Duration::from_secs(60) },
+        crm_core::jobs::Schedule {
+            kind: health::service::NIGHTLY_KIND,
+            every: std::time::Duration::from_secs(24 * 3600),
+        },
+    ],
     permissions: &[permissions::TICKETS, permissions::SERVICE_SETTINGS, permissions::KNOWLEDGE],
     events: events::EVENTS,
     background: &[],
@@ -157,6 +164,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(survey::routes::get_survey_results)
         .service(survey::routes::get_public_survey)
         .service(survey::routes::answer_public_survey)
+        .service(health::routes::get_company_health)
+        .service(health::routes::recompute_company_health)
+        .service(health::routes::get_health_settings)
+        .service(health::routes::set_health_settings)
         .service(kpi::routes::get_service_kpis)
         .service(kb::routes::get_ticket_suggested_articles)
         .service(kb::routes::get_kb_site)
@@ -188,11 +199,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sla::routes::delete_sla_policy);
 }
 
-/// The domain's background jobs: the SLA scan (every minute, and on demand) and the CSAT
-/// invitation of a solved ticket.
+/// The domain's background jobs: the SLA scan (every minute, and on demand), the CSAT
+/// invitation of a solved ticket, and company health (on change, and nightly).
 fn register_jobs(registry: &mut crm_core::jobs::Registry) {
     registry.register(sla::service::SCAN_KIND, sla::service::run_scan);
     registry.register(survey::service::CSAT_KIND, survey::service::run_csat);
+    registry.register(health::service::COMPANY_KIND, health::service::run_company);
+    registry.register(health::service::NIGHTLY_KIND, health::service::run_nightly);
 }
 
 #[cfg(test)]

@@ -213,6 +213,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    company_health (org_id, company_id) {
+        org_id -> Text,
+        company_id -> Text,
+        score -> Nullable<Integer>,
+        band -> Text,
+        components -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    health_settings (org_id, id) {
+        id -> Text,
+        org_id -> Text,
+        weights -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_comments,
@@ -227,5 +249,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_ratings,
     surveys,
     survey_invitations,
-    survey_responses
+    survey_responses,
+    company_health,
+    health_settings
 );

@@ -364,6 +364,11 @@ pub(crate) fn record_rating(
         updated_at: now,
     };
     received(conn, actor, &response)?;
+    let company =
+        crate::ticket::model::find(conn, &actor.scope().unrestricted(), ticket_id)?.and_then(|t| t.company_id);
+    if let Some(company) = company {
+        crate::health::service::queue(conn, actor, &company)?;
+    }
     Ok(response)
 }
 

@@ -266,6 +266,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: TicketIn) -> ApiResu
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, input: TicketIn) -> ApiResult<TicketOut> {
     validator::Validate::validate(&input).map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
     let created = plan_create(conn, actor, &normalize(input)?)?.write(conn)?;
+    if let Some(company) = &created.company_id {
+        crate::health::service::queue(conn, actor, company)?;
+    }
     // The SLA policy that takes it, once it is stored (the filter reads its row).
     let scope = actor.scope();
     if crate::sla::service::attach(conn, &scope, &created.id)? {

@@ -6,6 +6,7 @@
 pub use crm_test_support::both;
 
 mod comments;
+mod health;
 mod inbound;
 mod kb;
 mod kpis;

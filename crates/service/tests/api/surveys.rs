@@ -1,8 +1,8 @@
 //! Surveys through HTTP and a real SMTP server: CSAT e-mailed when a ticket is solved, NPS sent
 //! to contacts, each answered once by its signed link without a login, and their scores.
 
-use crm_test_support::smtp::SmtpServer;
 use crm_test_support::Backend;
+use crm_test_support::smtp::SmtpServer;
 use serde_json::json;
 
 use crate::comments::app_with;

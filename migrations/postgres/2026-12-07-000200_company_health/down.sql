@@ -1,0 +1,2 @@
+DROP TABLE health_settings;
+DROP TABLE company_health;
