@@ -131,6 +131,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ticket::routes::create_ticket)
         .service(ticket::routes::batch_tickets)
         .service(ticket::routes::upsert_ticket_by_external_id)
+        .service(ticket::routes::get_ticket_queue)
         .service(ticket::routes::get_ticket)
         .service(ticket::routes::update_ticket)
         .service(ticket::routes::delete_ticket)

@@ -50,7 +50,9 @@ CREATE INDEX tickets_org_team ON tickets (org_id, team_id);
 CREATE INDEX tickets_org_requester ON tickets (org_id, requester_id);
 CREATE INDEX tickets_org_company ON tickets (org_id, company_id);
 CREATE INDEX tickets_org_sla_check ON tickets (org_id, sla_next_check_at);
-CREATE INDEX tickets_org_assignee_due ON tickets (org_id, assignee_id, resolution_due_at);
+-- An agent's queue: their unsolved tickets by resolution due time (the solved stay out of it).
+CREATE INDEX tickets_org_queue ON tickets (org_id, assignee_id, resolution_due_at, id)
+    WHERE status NOT IN ('solved', 'closed') AND deleted_at IS NULL;
 CREATE INDEX tickets_org_deleted ON tickets (org_id, deleted_at) WHERE deleted_at IS NOT NULL;
 
 -- A ticket's conversation: public replies (e-mailed to the requester when an agent writes

@@ -371,3 +371,15 @@ pub struct TicketBatchRequest {
     #[serde(default)]
     pub atomic: bool,
 }
+
+/// `GET /v1/tickets/queue`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Whose queue: default the caller's own (an API key's: its creator's).
+    pub assignee_id: Option<String>,
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}

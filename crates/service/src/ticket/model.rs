@@ -384,3 +384,24 @@ pub fn matches(
         .get_result(conn)?;
     Ok(hits > 0)
 }
+
+/// An agent's queue: their unsolved live tickets in the scope's sight, the soonest resolution
+/// due first, those without a target after them. The status test is written out, not bound,
+/// so that PostgreSQL takes the partial index `tickets_org_queue` in a generic plan too.
+pub fn queue(conn: &mut DbConnection, scope: &Scope, assignee_id: &str, limit: i64) -> ApiResult<Vec<Ticket>> {
+    use crm_core::sql::Statement;
+    let mut pieces = vec![
+        Piece::Sql("SELECT * FROM tickets WHERE org_id = ".into()),
+        Piece::Text(scope.org_id().to_string()),
+        Piece::Sql(" AND assignee_id = ".into()),
+        Piece::Text(assignee_id.to_string()),
+        Piece::Sql(" AND status NOT IN ('solved', 'closed') AND deleted_at IS NULL".into()),
+    ];
+    if let Some(sight) = scope.sight(RECORD_TYPE, OWNER) {
+        pieces.push(Piece::Sql(" AND ".into()));
+        pieces.extend(sight);
+    }
+    // A literal LIMIT: a bound one makes PostgreSQL plan the query again on every execution.
+    pieces.push(Piece::Sql(format!(" ORDER BY resolution_due_at NULLS LAST, id LIMIT {}", limit.clamp(1, 100))));
+    Ok(Statement::new(pieces).load(conn)?)
+}

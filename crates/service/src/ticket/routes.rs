@@ -111,6 +111,23 @@ pub async fn upsert_ticket_by_external_id(
     })
 }
 
+/// An agent's queue
+///
+/// Their unsolved tickets (new, open, pending, on hold), the soonest resolution due first, those
+/// without an SLA after them: what to work next. Default: the caller's own.
+#[utoipa::path(
+    operation_id = "get_ticket_queue", tag = "Tickets", params(super::dto::QueueQuery), security(("bearer" = [])),
+    responses((status = 200, description = "The queue", body = Vec<TicketOut>))
+)]
+#[get("/tickets/queue")]
+pub async fn get_ticket_queue(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<super::dto::QueueQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::queue(&state, &actor, query.into_inner()).await?))
+}
+
 /// Get a ticket
 #[utoipa::path(
     operation_id = "get_ticket", tag = "Tickets", security(("bearer" = [])),

@@ -288,6 +288,25 @@ pub(crate) fn visible(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiRe
     load(conn, scope, id)
 }
 
+/// An agent's queue: their unsolved tickets, the soonest resolution due first.
+pub async fn queue(state: &AppState, actor: &Actor, query: super::dto::QueueQuery) -> ApiResult<Vec<TicketOut>> {
+    actor.require(permissions::TICKETS, Action::Read)?;
+    let assignee = query.assignee_id.unwrap_or_else(|| actor.user_id.clone());
+    let limit = query.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."));
+    }
+    let scope = actor.scope();
+    state
+        .db
+        .read(move |conn| {
+            let rows = model::queue(conn, &scope, &assignee, limit)?;
+            let schema = Schema::load(conn, &scope, RECORD_TYPE)?;
+            Ok(rows.into_iter().map(|t| shown(&schema, t)).collect())
+        })
+        .await
+}
+
 pub async fn list(state: &AppState, actor: &Actor, query: TicketsQuery) -> ApiResult<Page<TicketOut>> {
     actor.require(permissions::TICKETS, Action::Read)?;
     let paging = query.paging();

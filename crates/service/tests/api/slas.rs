@@ -203,4 +203,43 @@ async fn policies_set_targets_pause_and_announce_once(app: TestApp) {
     assert_eq!(answered.body["ticket"]["sla"]["first_response"]["status"], "breached", "too late is too late");
 }
 
-both!(business_hours_are_checked_and_kept, policies_set_targets_pause_and_announce_once);
+async fn an_agents_queue_puts_the_soonest_due_first(app: TestApp) {
+    let urgent = json!({"name": "Urgent", "position": 1, "filter": {"field": "priority", "op": "eq", "value": "urgent"}, "resolution_minutes": 60, "clock": "calendar"});
+    app.post("/v1/sla-policies", &app.admin_key, urgent).await.expect(201);
+    let email = json!({"name": "E-mail", "position": 2, "filter": {"field": "channel", "op": "eq", "value": "email"}, "resolution_minutes": 480, "clock": "calendar"});
+    app.post("/v1/sla-policies", &app.admin_key, email).await.expect(201);
+    let create = |subject: &str, extra: Value| {
+        let mut body = json!({"subject": subject, "assignee_id": app.sales_id});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let app = &app;
+        async move { id(&app.post("/v1/tickets", &app.admin_key, body).await.expect(201).body) }
+    };
+    let no_sla = create("No target", json!({"channel": "phone"})).await;
+    let later = create("Due in 8 hours", json!({"channel": "email"})).await;
+    let soon = create("Due in an hour", json!({"priority": "urgent"})).await;
+    let solved = create("Solved", json!({"priority": "urgent", "status": "solved"})).await;
+    let theirs = app
+        .post(
+            "/v1/tickets",
+            &app.admin_key,
+            json!({"subject": "Someone else's", "priority": "urgent", "assignee_id": app.admin_id}),
+        )
+        .await;
+    let queue = app.get("/v1/tickets/queue", &app.sales_token).await;
+    queue.expect(200);
+    let ids: Vec<&str> = queue.body.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [soon.as_str(), later.as_str(), no_sla.as_str()], "the solved and someone else's stay out");
+    assert!(!ids.contains(&solved.as_str()));
+    let theirs_queue = app.get(&format!("/v1/tickets/queue?assignee_id={}", app.admin_id), &app.sales_token).await;
+    assert_eq!(theirs_queue.body[0]["id"], theirs.body["id"]);
+    let top = app.get("/v1/tickets/queue?limit=1", &app.sales_token).await;
+    assert_eq!(top.body.as_array().unwrap().len(), 1);
+    app.get("/v1/tickets/queue?limit=0", &app.sales_token).await.expect(400);
+    assert_eq!(app.get("/v1/tickets/queue", &app.other_org_key).await.body, json!([]));
+}
+
+both!(
+    business_hours_are_checked_and_kept,
+    policies_set_targets_pause_and_announce_once,
+    an_agents_queue_puts_the_soonest_due_first
+);
