@@ -35,13 +35,15 @@ sdk:
 # same result; BENCH_QUICK=1 for 100,000), then one and two gateways behind HAProxy, then webhook
 # delivery, the changes feed and the live stream beside pgbench, then sales (board, forecast,
 # stage moves, lead conversion at 200,000 deals and 100,000 leads, beside PostgreSQL's
-# reference); see docs/benchmarks.md.
+# reference), then service (an agent's queue, ticket creation, knowledge-base search and the SLA
+# scan at 1,000,000 tickets, 5,000,000 comments and 100,000 articles); see docs/benchmarks.md.
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench-contacts.sh
 	bash scripts/bench-scale-out.sh
 	bash scripts/bench-webhooks.sh
 	bash scripts/bench-sales.sh
+	bash scripts/bench-service.sh
 
 fmt:
 	cargo fmt --all

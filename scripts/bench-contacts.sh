@@ -156,8 +156,6 @@ CREATE INDEX reference_contacts_first ON reference_contacts ((lower(first_name))
 CREATE INDEX reference_contacts_last ON reference_contacts ((lower(last_name)) COLLATE \"C\", id);
 ANALYZE reference_contacts;"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
 
 declare -a ROWS=()
 for BACKEND in $BACKENDS; do

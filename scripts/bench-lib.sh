@@ -1,4 +1,4 @@
-# Shared by bench.sh and bench-contacts.sh (sourced): oha and pgbench runs.
+# Shared by the bench scripts (sourced): oha and pgbench runs, medians and ratios.
 # Expects: WORK, CONNECTIONS, DURATION, AUTH, DB_URL, and log/die functions.
 
 # Where the load runs: BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS pin the server and the load
@@ -44,3 +44,7 @@ run_pgbench() {
         >"$WORK/pgbench-$name.log" 2>&1 || { cat "$WORK/pgbench-$name.log" >&2; die "pgbench $name failed"; }
     awk '/^tps = / { printf "%.2f\n", $3; exit }' "$WORK/pgbench-$name.log"
 }
+
+# The median of the arguments ("-" for none), and a ratio of two figures ("-" unless both are).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }

@@ -149,8 +149,6 @@ CREATE TABLE reference_companies AS SELECT DISTINCT company_domain AS domain, co
 CREATE UNIQUE INDEX reference_companies_domain ON reference_companies (domain);
 ANALYZE;"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
 
 declare -a ROWS=()
 for BACKEND in $BACKENDS; do

@@ -48,7 +48,7 @@ impl utoipa::Modify for StandardResponses {
         );
         reference_page_items(components);
         for item in openapi.paths.paths.values_mut() {
-            if let Some(post) = item.post.as_mut().filter(|op| is_secured(op)) {
+            if let Some(post) = item.post.as_mut().filter(|op| takes_organization_credentials(op)) {
                 add_idempotency_key(post);
             }
             if let Some(get) = item.get.as_mut() {
@@ -197,15 +197,22 @@ fn reference_page_items(components: &mut utoipa::openapi::Components) {
     }
 }
 
-/// Whether the operation takes the organization's credentials (`bearer`): not a public one
-/// (`security(())`), nor a customer's.
+/// Whether the operation needs credentials (`security(())` lists one empty requirement).
 fn is_secured(operation: &Operation) -> bool {
+    operation.security.as_ref().is_some_and(|requirements| {
+        requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty())))
+    })
+}
+
+/// Whether the operation takes the organization's credentials (`bearer`), not a customer's.
+fn takes_organization_credentials(operation: &Operation) -> bool {
     operation.security.as_ref().is_some_and(|requirements| {
         requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()))
     })
 }
 
-/// Every authenticated POST takes an `Idempotency-Key` (the idempotency middleware serves them all).
+/// Every POST with the organization's credentials takes an `Idempotency-Key` (the idempotency
+/// middleware serves them all).
 fn add_idempotency_key(operation: &mut Operation) {
     let parameter = ParameterBuilder::new()
         .name("Idempotency-Key")

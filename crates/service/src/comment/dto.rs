@@ -12,6 +12,7 @@ use crate::ticket::dto::{TicketOut, TicketStatus};
 /// is e-mailed to them); `internal` notes are for agents only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CommentVisibility)]
 pub enum Visibility {
     Public,
     Internal,

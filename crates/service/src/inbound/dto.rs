@@ -3,6 +3,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// A raw RFC 5322 message, as a mail provider hands it over (CRLF line ends, any bytes).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct RawMessage(pub Vec<u8>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InboundOutcome {

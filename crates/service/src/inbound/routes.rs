@@ -11,7 +11,8 @@ use super::service::{self, MAX_MESSAGE_BYTES};
 
 /// Receive an inbound e-mail
 ///
-/// The raw RFC 5322 message (`message/rfc822`, at most 25 MiB), as a mail provider's inbound
+/// The raw RFC 5322 message (at most 25 MiB; any content type, `message/rfc822` or
+/// `application/octet-stream`), as a mail provider's inbound
 /// webhook or a mail server's pipe hands it over, with the organization's credentials. A reply
 /// (`In-Reply-To`/`References` naming a message of a ticket's thread, or `[#<number>]` in the
 /// subject from the ticket's requester) becomes a public comment on its ticket, reopening it
@@ -23,7 +24,7 @@ use super::service::{self, MAX_MESSAGE_BYTES};
 /// to a closed ticket opens a new one.
 #[utoipa::path(
     operation_id = "receive_inbound_email", tag = "Tickets", security(("bearer" = [])),
-    request_body(content = String, content_type = "message/rfc822", description = "The raw message", example = "From: Ada Lovelace <ada@example.com>\r\nTo: support@acme.example\r\nSubject: Cannot export invoices\r\nMessage-ID: <CAF1abc@mail.example.com>\r\n\r\nThe PDF export does nothing.\r\n"),
+    request_body(content = super::dto::RawMessage, content_type = "application/octet-stream", description = "The raw message (sent as `application/octet-stream` or `message/rfc822`)", example = "From: Ada Lovelace <ada@example.com>\r\nTo: support@acme.example\r\nSubject: Cannot export invoices\r\nMessage-ID: <CAF1abc@mail.example.com>\r\n\r\nThe PDF export does nothing.\r\n"),
     responses(
         (status = 200, description = "What became of the message", body = InboundResult),
         (status = 400, description = "Not an RFC 5322 message, or one without a From address", body = Problem, content_type = "application/problem+json"),

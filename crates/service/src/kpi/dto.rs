@@ -25,6 +25,7 @@ pub struct KpisQuery {
     #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
     pub to: Option<chrono::NaiveDate>,
     /// How `volume` is bucketed. Default `day`.
+    #[param(inline)]
     pub interval: Option<Interval>,
 }
 
@@ -43,6 +44,7 @@ pub struct Durations {
 
 /// Targets of an SLA, over the tickets whose target was decided (met or breached).
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(as = TargetAttainment)]
 pub struct Attainment {
     pub met: i64,
     pub breached: i64,

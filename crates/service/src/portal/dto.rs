@@ -10,6 +10,7 @@ use crate::ticket::dto::{Channel, Priority, TicketOut, TicketStatus};
 
 /// `POST /v1/customer-tokens`: a token for one of the organization's contacts.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[schema(as = CustomerTokenIn)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "expires_in_minutes": 60}))]
 pub struct TokenIn {
@@ -22,6 +23,7 @@ pub struct TokenIn {
 
 /// A customer token: shown once.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CustomerTokenOut)]
 #[schema(example = json!({"token": "crm_ct_3q2xJ0d8Wm5Ykz6bQ1rT9aHcVnE4uLpS7fGiOoYwXe", "contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "expires_at": "2026-12-07T10:12:00Z"}))]
 pub struct TokenOut {
     /// `Authorization: Bearer <token>` on `/v1/portal/…`.
@@ -54,6 +56,7 @@ pub struct SessionIn {
 
 /// The signed-in customer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CustomerOut)]
 #[schema(example = json!({"contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5c", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}))]
 pub struct MeOut {
     pub contact_id: String,

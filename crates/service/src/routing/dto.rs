@@ -6,6 +6,7 @@ use validator::Validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RoutingMethod)]
 pub enum Method {
     /// Tickets for the team wait for someone to take them.
     Manual,

@@ -93,6 +93,7 @@ impl Priority {
 /// How the ticket came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TicketChannel)]
 pub enum Channel {
     Email,
     Web,
