@@ -258,7 +258,7 @@ SQL
         job=$(curl -fsS -X POST -H "$AUTH" "$BASE/v1/sla-policies/scan" | jq -r .job_id)
         until [[ $(run_sql -c "SELECT status FROM jobs WHERE id = '$job'") == succeeded ]]; do sleep 0.02; done
         scans+=("$(( ($(date +%s%N) - started) / 1000000 ))")
-        announced=$(run_sql -c "SELECT count(*) FROM tickets WHERE sla_flags = 15 AND id IN (SELECT id FROM tickets WHERE status IN ('new', 'open') ORDER BY number DESC LIMIT $FRESHLY_DUE)")
+        announced=$(run_sql -c "SELECT count(*) FROM tickets WHERE (sla_flags & 8) = 8 AND id IN (SELECT id FROM tickets WHERE status IN ('new', 'open') ORDER BY number DESC LIMIT $FRESHLY_DUE)")
         [[ $announced == "$FRESHLY_DUE" ]] || log "scan: $announced of $FRESHLY_DUE announced"
         if [[ $BACKEND == postgres ]]; then
             refs+=("$(psql "$DB_URL" -qtAX -c '\timing on' -c "SELECT count(*) FROM reference_tickets WHERE status NOT IN ('solved', 'closed') AND resolution_due_at <= now()" \

@@ -82,16 +82,21 @@ pub fn search(
         Backend::Postgres => {
             let joiner = if words == Words::All { " & " } else { " | " };
             let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(joiner);
+            // The query inline (not a CTE's column) so that the GIN index of the document serves
+            // the match; it is bound twice, for the match and the rank.
             let document = "to_tsvector('simple', a.title || ' ' || a.body)";
             let pieces = vec![
-                Piece::Sql("WITH q AS (SELECT to_tsquery('simple', ".into()),
+                Piece::Sql(format!("SELECT a.id AS id FROM kb_articles a WHERE {document} @@ to_tsquery('simple', ")),
                 Piece::Text(query.clone()),
-                Piece::Sql(format!(
-                    ") AS q) SELECT a.id AS id FROM kb_articles a, q WHERE {document} @@ q.q AND a.org_id = "
-                )),
+                Piece::Sql(") AND a.org_id = ".into()),
                 Piece::text(scope.org_id()),
             ];
-            (format!("ORDER BY ts_rank({document}, q.q) DESC, a.id"), pieces)
+            let order = vec![
+                Piece::Sql(format!(" ORDER BY ts_rank({document}, to_tsquery('simple', ")),
+                Piece::Text(query),
+                Piece::Sql(")) DESC, a.id".into()),
+            ];
+            (order, pieces)
         }
         Backend::Sqlite => {
             let joiner = if words == Words::All { " " } else { " OR " };
@@ -106,7 +111,7 @@ pub fn search(
                 Piece::Sql(" AND s.org_id = ".into()),
                 Piece::text(scope.org_id()),
             ];
-            ("ORDER BY bm25(kb_article_search), a.id".to_string(), pieces)
+            (vec![Piece::Sql(" ORDER BY bm25(kb_article_search), a.id".into())], pieces)
         }
     };
     if published {
@@ -116,7 +121,8 @@ pub fn search(
         pieces.push(Piece::Sql(" AND a.category_id = ".into()));
         pieces.push(Piece::text(category));
     }
-    pieces.push(Piece::Sql(format!(" {query} LIMIT {}", limit.clamp(1, 200))));
+    pieces.extend(query);
+    pieces.push(Piece::Sql(format!(" LIMIT {}", limit.clamp(1, 200))));
     let found: Vec<Found> = Statement::new(pieces).load(conn)?;
     Ok(found.into_iter().map(|f| f.id).collect())
 }
