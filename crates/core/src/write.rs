@@ -283,6 +283,32 @@ impl<O: Serialize> Versioned<O> {
         Ok(after)
     }
 
+    /// Brings a record back from the trash: takes its row, lets `revive` put back what the
+    /// trash took from it (its external ids, its search document…; a 404 when it is not in the
+    /// trash), takes it out of the trash, bumps the version and records `<resource>.restored`.
+    /// Returns the record as its restorer sees it.
+    pub fn restore(
+        &self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        id: &str,
+        revive: impl FnOnce(&mut DbConnection, &Scope) -> ApiResult<()>,
+    ) -> ApiResult<O> {
+        let scope = actor.scope();
+        self.lock(conn, &scope, id)?;
+        revive(conn, &scope)?;
+        self.set_trashed(conn, &scope, id, false)?;
+        self.bump(conn, &scope, id, crate::time::now())?;
+        let after = (self.load)(conn, &scope.unrestricted(), id)?;
+        let a = serde_json::to_value(&after)?;
+        change::record(
+            conn,
+            actor,
+            Change { resource: self.resource, id, action: "restored", before: None, after: Some(&a) },
+        )?;
+        Ok(after)
+    }
+
     /// Deletes a record (or moves it to the trash): `remove` does it to the locked record.
     /// Returns the record as it was.
     pub fn delete(

@@ -789,30 +789,16 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<D
     state
         .db
         .write(move |conn| {
-            let scope = actor.scope();
-            DEALS.lock(conn, &scope, &id)?;
-            let trashed = model::find_deleted(conn, &scope, &id)?.ok_or_else(|| ApiError::not_found("deleted deal"))?;
-            let external_ids: BTreeMap<String, String> =
-                serde_json::from_str(&trashed.external_ids).unwrap_or_default();
-            records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
-            search_index::put(conn, &scope, &document(&id, &trashed.name, trashed.owner_id.as_deref()))?;
-            DEALS.set_trashed(conn, &scope, &id, false)?;
-            totals::apply(conn, scope.org_id(), None, Some(Counted::of_deal(&trashed)))?;
-            DEALS.bump(conn, &scope, &id, crm_core::time::now())?;
-            let after = load(conn, &scope.unrestricted(), &id)?;
-            let a = serde_json::to_value(&after)?;
-            crm_core::change::record(
-                conn,
-                &actor,
-                crm_core::change::Change {
-                    resource: RECORD_TYPE,
-                    id: &id,
-                    action: "restored",
-                    before: None,
-                    after: Some(&a),
-                },
-            )?;
-            Ok(after)
+            DEALS.restore(conn, &actor, &id, |conn, scope| {
+                let trashed =
+                    model::find_deleted(conn, scope, &id)?.ok_or_else(|| ApiError::not_found("deleted deal"))?;
+                let external_ids: BTreeMap<String, String> =
+                    serde_json::from_str(&trashed.external_ids).unwrap_or_default();
+                records::set_external_ids(conn, scope, RECORD_TYPE, &id, &external_ids)?;
+                search_index::put(conn, scope, &document(&id, &trashed.name, trashed.owner_id.as_deref()))?;
+                // Counted again in its stage's running totals (the trash took it out of them).
+                totals::apply(conn, scope.org_id(), None, Some(Counted::of_deal(&trashed)))
+            })
         })
         .await
 }

@@ -561,30 +561,16 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<L
     state
         .db
         .write(move |conn| {
-            let scope = actor.scope();
-            LEADS.lock(conn, &scope, &id)?;
-            let trashed = model::find_deleted(conn, &scope, &id)?.ok_or_else(|| ApiError::not_found("deleted lead"))?;
-            let fields = model::fields_of(&trashed);
-            let external_ids: BTreeMap<String, String> = serde_json::from_str(&fields.external_ids).unwrap_or_default();
-            records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
-            let title = fields.title();
-            search_index::put(conn, &scope, &document(&id, &title, &fields))?;
-            LEADS.set_trashed(conn, &scope, &id, false)?;
-            LEADS.bump(conn, &scope, &id, crm_core::time::now())?;
-            let after = load(conn, &scope.unrestricted(), &id)?;
-            let a = serde_json::to_value(&after)?;
-            crm_core::change::record(
-                conn,
-                &actor,
-                crm_core::change::Change {
-                    resource: RECORD_TYPE,
-                    id: &id,
-                    action: "restored",
-                    before: None,
-                    after: Some(&a),
-                },
-            )?;
-            Ok(after)
+            LEADS.restore(conn, &actor, &id, |conn, scope| {
+                let trashed =
+                    model::find_deleted(conn, scope, &id)?.ok_or_else(|| ApiError::not_found("deleted lead"))?;
+                let fields = model::fields_of(&trashed);
+                let external_ids: BTreeMap<String, String> =
+                    serde_json::from_str(&fields.external_ids).unwrap_or_default();
+                records::set_external_ids(conn, scope, RECORD_TYPE, &id, &external_ids)?;
+                let title = fields.title();
+                search_index::put(conn, scope, &document(&id, &title, &fields))
+            })
         })
         .await
 }

@@ -604,31 +604,16 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<T
     state
         .db
         .write(move |conn| {
-            let scope = actor.scope();
-            TICKETS.lock(conn, &scope, &id)?;
-            let trashed =
-                model::find_deleted(conn, &scope, &id)?.ok_or_else(|| ApiError::not_found("deleted ticket"))?;
-            let fields = model::fields_of(&trashed);
-            let external_ids: BTreeMap<String, String> = serde_json::from_str(&fields.external_ids).unwrap_or_default();
-            records::set_external_ids(conn, &scope, RECORD_TYPE, &id, &external_ids)?;
-            let title = title(trashed.number, &fields);
-            search_index::put(conn, &scope, &document(&id, &title, &fields))?;
-            TICKETS.set_trashed(conn, &scope, &id, false)?;
-            TICKETS.bump(conn, &scope, &id, crm_core::time::now())?;
-            let after = load(conn, &scope.unrestricted(), &id)?;
-            let a = serde_json::to_value(&after)?;
-            crm_core::change::record(
-                conn,
-                &actor,
-                crm_core::change::Change {
-                    resource: RECORD_TYPE,
-                    id: &id,
-                    action: "restored",
-                    before: None,
-                    after: Some(&a),
-                },
-            )?;
-            Ok(after)
+            TICKETS.restore(conn, &actor, &id, |conn, scope| {
+                let trashed =
+                    model::find_deleted(conn, scope, &id)?.ok_or_else(|| ApiError::not_found("deleted ticket"))?;
+                let fields = model::fields_of(&trashed);
+                let external_ids: BTreeMap<String, String> =
+                    serde_json::from_str(&fields.external_ids).unwrap_or_default();
+                records::set_external_ids(conn, scope, RECORD_TYPE, &id, &external_ids)?;
+                let title = title(trashed.number, &fields);
+                search_index::put(conn, scope, &document(&id, &title, &fields))
+            })
         })
         .await
 }
