@@ -125,20 +125,17 @@ pub fn insert_message(
     )
 }
 
-/// The ticket one of these Message-IDs belongs to, trying them in order.
+/// The ticket of the first of these Message-IDs that one has (one query for them all).
 pub fn ticket_of_messages(conn: &mut DbConnection, org_id: &str, message_ids: &[&str]) -> ApiResult<Option<String>> {
-    for id in message_ids {
-        let found = ticket_messages::table
-            .filter(ticket_messages::org_id.eq(org_id))
-            .filter(ticket_messages::message_id.eq(*id))
-            .select(ticket_messages::ticket_id)
-            .first::<String>(conn)
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
+    if message_ids.is_empty() {
+        return Ok(None);
     }
-    Ok(None)
+    let known: Vec<(String, String)> = ticket_messages::table
+        .filter(ticket_messages::org_id.eq(org_id))
+        .filter(ticket_messages::message_id.eq_any(message_ids))
+        .select((ticket_messages::message_id, ticket_messages::ticket_id))
+        .load(conn)?;
+    Ok(message_ids.iter().find_map(|id| known.iter().find(|(m, _)| m == id).map(|(_, t)| t.clone())))
 }
 
 /// A reply's threading: the Message-ID it answers (the thread's latest) and its

@@ -160,7 +160,7 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            tickets::visible(conn, &scope, &ticket_id)?;
+            tickets::load(conn, &scope, &ticket_id)?;
             model::list(conn, &scope, &ticket_id, true, &for_query)
         })
         .await?;
@@ -174,7 +174,7 @@ pub async fn get(state: &AppState, actor: &Actor, ticket_id: String, comment_id:
     state
         .db
         .read(move |conn| {
-            tickets::visible(conn, &scope, &ticket_id)?;
+            tickets::load(conn, &scope, &ticket_id)?;
             model::find(conn, &scope, &ticket_id, &comment_id)?
                 .map(CommentOut::from)
                 .ok_or_else(|| ApiError::not_found("comment"))

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
+use crm_core::error::FieldError;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -30,12 +31,20 @@ fn naive(seconds: i64) -> NaiveDateTime {
 }
 
 impl Calendar {
-    /// `zone` an IANA name; `week` Monday first; `holidays` as `YYYY-MM-DD`.
-    pub fn new(zone: &str, week: [Vec<(u16, u16)>; 7], holidays: &[String]) -> Result<Calendar, String> {
-        let zone = TimeZone::get(zone).map_err(|_| format!("{zone} is not an IANA time zone"))?;
+    /// `zone` an IANA name; `week` Monday first; `holidays` as `YYYY-MM-DD`. The error points
+    /// at the field of the business hours that is wrong.
+    pub fn new(zone: &str, week: [Vec<(u16, u16)>; 7], holidays: &[String]) -> Result<Calendar, FieldError> {
+        let zone = TimeZone::get(zone).map_err(|_| {
+            FieldError::new("/time_zone", "invalid_time_zone", format!("{zone} is not an IANA time zone"))
+        })?;
         let holidays = holidays
             .iter()
-            .map(|d| d.parse::<Date>().map_err(|_| format!("{d} is not a date")))
+            .enumerate()
+            .map(|(i, d)| {
+                d.parse::<Date>().map_err(|_| {
+                    FieldError::new(format!("/holidays/{i}"), "invalid_date", format!("{d} is not a date"))
+                })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Calendar { zone, week, holidays })
     }

@@ -84,12 +84,8 @@ fn calendar_of(hours: &BusinessHoursOut) -> Result<Calendar, Vec<FieldError>> {
     match calendar {
         Ok(calendar) if errors.is_empty() => Ok(calendar),
         Ok(_) => Err(errors),
-        Err(e) if e.contains("time zone") => {
-            errors.push(FieldError::new("/time_zone", "invalid_time_zone", e));
-            Err(errors)
-        }
-        Err(e) => {
-            errors.push(FieldError::new("/holidays", "invalid_date", e));
+        Err(wrong) => {
+            errors.push(wrong);
             Err(errors)
         }
     }

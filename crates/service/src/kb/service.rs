@@ -18,6 +18,8 @@ use super::model::{self, ArticleFields};
 use super::search::{self, Words};
 use crate::permissions;
 
+/// The advisory lock space of the organizations' public sites (`crm_core::sql::hold_key`).
+const SITE_LOCKS: i32 = 7263022;
 /// How many articles a ticket is suggested.
 const SUGGESTIONS: i64 = 5;
 
@@ -85,6 +87,8 @@ pub async fn put_site(state: &AppState, actor: &Actor, input: SiteIn) -> ApiResu
         .db
         .write(move |conn| {
             let scope = actor.scope();
+            // Concurrent changes of the site take turns: each records the site it changed.
+            crm_core::sql::hold_key(conn, SITE_LOCKS, scope.org_id())?;
             if let Some(holder) = model::site_by_slug(conn, &input.slug)?
                 && holder.org_id != scope.org_id()
             {
@@ -414,7 +418,7 @@ pub async fn suggestions(state: &AppState, actor: &Actor, ticket_id: String) -> 
     state
         .db
         .read(move |conn| {
-            let ticket = crate::ticket::service::visible(conn, &scope, &ticket_id)?;
+            let ticket = crate::ticket::service::load(conn, &scope, &ticket_id)?;
             // The longer words say what it is about; short ones match everything.
             let text = format!("{} {}", ticket.subject, ticket.description.unwrap_or_default());
             let words: Vec<String> = crm_core::search_index::tokens(&text).filter(|w| w.chars().count() >= 4).collect();

@@ -71,14 +71,21 @@ fn bucket(day: NaiveDate, interval: Interval) -> NaiveDate {
     }
 }
 
-pub async fn kpis(state: &AppState, actor: &Actor, query: KpisQuery) -> ApiResult<KpisOut> {
-    actor.require(permissions::TICKETS, Action::Read)?;
-    let now = crm_core::time::now();
-    let to = query.to.unwrap_or(now.date() + Duration::days(1));
-    let from = query.from.unwrap_or(to - Duration::days(30));
+/// A reporting period, `from` to the day before `to` (UTC): by default the last 30 days, at
+/// most 366 (422 otherwise). KPIs and survey scores take the same.
+pub(crate) fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let to = to.unwrap_or(crm_core::time::now().date() + Duration::days(1));
+    let from = from.unwrap_or(to - Duration::days(30));
     if to <= from || (to - from).num_days() > 366 {
         return Err(ApiError::invalid_field("/to", "invalid_period", "to is after from, at most 366 days later"));
     }
+    Ok((from, to))
+}
+
+pub async fn kpis(state: &AppState, actor: &Actor, query: KpisQuery) -> ApiResult<KpisOut> {
+    actor.require(permissions::TICKETS, Action::Read)?;
+    let now = crm_core::time::now();
+    let (from, to) = period(query.from, query.to)?;
     let interval = query.interval.unwrap_or(Interval::Day);
     let scope = actor.scope();
     let (start, end) = (from.and_hms_opt(0, 0, 0).unwrap_or_default(), to.and_hms_opt(0, 0, 0).unwrap_or_default());

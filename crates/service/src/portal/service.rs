@@ -132,7 +132,7 @@ pub async fn me(state: &AppState, customer: &Customer) -> ApiResult<MeOut> {
 
 /// The customer's own ticket (404 for anyone else's).
 fn own(conn: &mut DbConnection, customer: &Customer, id: &str) -> ApiResult<TicketOut> {
-    let ticket = crate::ticket::service::visible(conn, &scope_of(customer), id)?;
+    let ticket = crate::ticket::service::load(conn, &scope_of(customer), id)?;
     if ticket.requester_id.as_deref() != Some(customer.contact_id.as_str()) {
         return Err(ApiError::not_found("ticket"));
     }

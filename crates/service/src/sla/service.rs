@@ -47,13 +47,12 @@ fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<SlaPolicy
 
 /// A filter of the filter language over tickets, compiled (422 under `/filter` when it is not one).
 fn filter_condition(
-    conn: &mut DbConnection,
     scope: &Scope,
+    schema: &Schema,
     filter: &Value,
 ) -> ApiResult<crm_core::filter::Condition<crate::schema::tickets::table>> {
     let parsed: crm_core::filter::Filter = serde_json::from_value(filter.clone())
         .map_err(|_| ApiError::invalid_field("/filter", "invalid_filter", "must be a filter of the filter language"))?;
-    let schema = Schema::load(conn, scope, tickets::RECORD_TYPE)?;
     let custom = schema.filter_fields();
     crm_core::filter::compile(&parsed, &tickets::LISTING.spec(scope, &custom), "/filter")
 }
@@ -79,7 +78,7 @@ fn checked(conn: &mut DbConnection, scope: &Scope, input: SlaPolicyIn) -> ApiRes
         errors.push(FieldError::new("/escalation/team_id", "unknown_team", "must be a team of the organization"));
     }
     let filter = match input.filter.filter(|f| !f.is_null()) {
-        Some(filter) => match filter_condition(conn, scope, &filter) {
+        Some(filter) => match filter_condition(scope, &Schema::load(conn, scope, tickets::RECORD_TYPE)?, &filter) {
             Ok(_) => Some(filter.to_string()),
             Err(e) => {
                 errors.extend(e.errors);
@@ -263,10 +262,6 @@ fn next_check(t: &Ticket, sla: &TicketSla, policy: &Policy) -> Option<NaiveDateT
     times.into_iter().min()
 }
 
-fn clock_of(policy: &Policy, hours: &Calendar) -> Calendar {
-    if policy.clock == "calendar" { Calendar::always_open() } else { hours.clone() }
-}
-
 /// The policy that takes the ticket: the first by position whose filter it matches (a filter
 /// that no longer compiles, its custom field archived, matches nothing).
 fn matching<'a>(
@@ -275,11 +270,17 @@ fn matching<'a>(
     policies: &'a [Policy],
     id: &str,
 ) -> ApiResult<Option<&'a Policy>> {
+    // The ticket custom fields' definitions, read once for every policy's filter.
+    let mut schema = None;
     for policy in policies {
         let Some(filter) = policy.filter.as_deref().and_then(|f| serde_json::from_str::<Value>(f).ok()) else {
             return Ok(Some(policy));
         };
-        if let Ok(condition) = filter_condition(conn, scope, &filter)
+        let schema = match &schema {
+            Some(schema) => schema,
+            None => schema.insert(Schema::load(conn, scope, tickets::RECORD_TYPE)?),
+        };
+        if let Ok(condition) = filter_condition(scope, schema, &filter)
             && tickets::matches(conn, scope, id, condition)?
         {
             return Ok(Some(policy));
@@ -304,8 +305,11 @@ pub(crate) fn attach(conn: &mut DbConnection, scope: &Scope, ticket_id: &str) ->
     let next = match matching(conn, &everything, &policies, ticket_id)? {
         None => TicketSla::default(),
         Some(policy) => {
-            let hours = crate::hours::service::calendar(conn, scope)?;
-            let clock = clock_of(policy, &hours);
+            // The business hours are read only for a policy that counts them.
+            let clock = match policy.clock.as_str() {
+                "calendar" => Calendar::always_open(),
+                _ => crate::hours::service::calendar(conn, scope)?,
+            };
             let mut sla = if current.policy_id.as_deref() == Some(policy.id.as_str()) {
                 current.clone()
             } else {

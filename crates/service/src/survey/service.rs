@@ -474,11 +474,7 @@ pub async fn respond(state: &AppState, token: String, input: ResponseIn) -> ApiR
 /// A survey's scores over a period.
 pub async fn results(state: &AppState, actor: &Actor, id: String, query: ResultsQuery) -> ApiResult<ResultsOut> {
     actor.require(permissions::SERVICE_SETTINGS, Action::Read)?;
-    let to = query.to.unwrap_or(crm_core::time::now().date() + Duration::days(1));
-    let from = query.from.unwrap_or(to - Duration::days(30));
-    if to <= from || (to - from).num_days() > 366 {
-        return Err(ApiError::invalid_field("/to", "invalid_period", "to is after from, at most 366 days later"));
-    }
+    let (from, to) = crate::kpi::service::period(query.from, query.to)?;
     let scope = actor.scope();
     let (start, end) = (from.and_hms_opt(0, 0, 0).unwrap_or_default(), to.and_hms_opt(0, 0, 0).unwrap_or_default());
     let (survey, scores) = state

@@ -205,7 +205,8 @@ pub(crate) const TICKETS: Versioned<TicketOut> = Versioned {
     version: |t| t.version,
 };
 
-fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TicketOut> {
+/// A ticket the scope sees (404 otherwise), on the caller's connection.
+pub(crate) fn load(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TicketOut> {
     let ticket = model::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("ticket"))?;
     out_of(conn, scope, ticket)
 }
@@ -281,11 +282,6 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<Ticke
     actor.require(permissions::TICKETS, Action::Read)?;
     let scope = actor.scope();
     state.db.read(move |conn| load(conn, &scope, &id)).await
-}
-
-/// A ticket the caller may see, on the caller's connection.
-pub(crate) fn visible(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<TicketOut> {
-    load(conn, scope, id)
 }
 
 /// An agent's queue: their unsolved tickets, the soonest resolution due first.

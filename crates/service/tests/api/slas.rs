@@ -241,5 +241,64 @@ async fn an_agents_queue_puts_the_soonest_due_first(app: TestApp) {
 both!(
     business_hours_are_checked_and_kept,
     policies_set_targets_pause_and_announce_once,
-    an_agents_queue_puts_the_soonest_due_first
+    an_agents_queue_puts_the_soonest_due_first,
+    settings_take_concurrent_writers_in_turn,
 );
+
+/// Settings of one row per organization (or per team), written by eight writers at once:
+/// every change lands, one version and one event each.
+async fn settings_take_concurrent_writers_in_turn(app: TestApp) {
+    let zones = [
+        "UTC",
+        "Europe/Berlin",
+        "Europe/Paris",
+        "America/New_York",
+        "Asia/Tokyo",
+        "Europe/Madrid",
+        "Australia/Sydney",
+        "America/Chicago",
+    ];
+    let writes = |path: &'static str, bodies: Vec<Value>| {
+        let app = &app;
+        futures_util::future::join_all(
+            bodies.into_iter().map(move |body| async move { app.put(path, &app.admin_key, body).await }),
+        )
+    };
+    let hours: Vec<Value> = zones
+        .iter()
+        .map(|z| json!({"time_zone": z, "week": {"monday": [{"start": "09:00", "end": "17:00"}]}}))
+        .collect();
+    let health: Vec<Value> = (1..=8)
+        .map(
+            |i| json!({"weights": {"ticket_trend": 10, "csat": i, "nps": 10, "engagement": 10, "overdue_invoices": 0}}),
+        )
+        .collect();
+    let sites: Vec<Value> = (1..=8).map(|i| json!({"slug": "acme-help", "name": format!("Acme Help {i}")})).collect();
+    for (path, bodies, event) in [
+        ("/v1/business-hours", hours, "business_hours.updated"),
+        ("/v1/health-settings", health, "health_settings.updated"),
+        ("/v1/knowledge-base/site", sites, "kb_site.updated"),
+    ] {
+        for reply in writes(path, bodies).await {
+            reply.expect(200);
+        }
+        let now = app.get(path, &app.admin_key).await;
+        assert_eq!(now.body["version"], 8, "{path}: {}", now.text);
+        assert_eq!(events(&app, event).await.len(), 8, "{path}");
+    }
+    let team = app.post("/v1/teams", &app.admin_key, json!({"name": "Support", "member_ids": [app.sales_id]})).await;
+    let url = format!("/v1/teams/{}/ticket-routing", id(&team.body));
+    let methods =
+        ["round_robin", "least_open", "manual", "round_robin", "least_open", "manual", "round_robin", "least_open"];
+    let replies = futures_util::future::join_all(methods.iter().map(|m| {
+        let (app, url) = (&app, &url);
+        async move { app.put(url, &app.admin_key, json!({"method": m})).await }
+    }))
+    .await;
+    for reply in &replies {
+        reply.expect(200);
+    }
+    let routing = app.get(&url, &app.admin_key).await;
+    let changes = events(&app, "ticket_routing.updated").await.len() as i64;
+    assert_eq!(routing.body["version"].as_i64(), Some(changes), "one version per change: {}", routing.text);
+}
