@@ -8,7 +8,9 @@
 #     result on plain tables of the same rows, with pgbench (psql for the scan):
 #       queue: an agent's 25 unsolved tickets by due time, from a partial index;
 #       create: a ticket numbered from a counter row, one INSERT;
-#       kb search: a word's best 50 articles by ts_rank over a GIN index;
+#       kb search: a word's best 50 articles by ts_rank over a GIN index of stored vectors (each
+#         word the API is asked for is whole in 100 articles: the API's first pass, whole
+#         words, fills the page, as this does);
 #       SLA scan: the unsolved tickets past due, counted over all of them.
 # The figure is API ÷ reference (for the scan, reference ms ÷ API ms).
 #
@@ -139,7 +141,9 @@ CREATE TABLE reference_numbers (name TEXT PRIMARY KEY, last BIGINT);
 INSERT INTO reference_numbers VALUES ('tickets', $TICKETS);
 CREATE TABLE reference_articles AS SELECT id, title, body FROM kb_articles;
 ALTER TABLE reference_articles ADD PRIMARY KEY (id);
-CREATE INDEX reference_articles_search ON reference_articles USING GIN (to_tsvector('simple', title || ' ' || body));
+ALTER TABLE reference_articles ADD COLUMN document tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')) STORED;
+CREATE INDEX reference_articles_search ON reference_articles USING GIN (document);
 ANALYZE;"
 
 # The freshly due tickets of a scan: the last FRESHLY_DUE unsolved ones, due a minute ago and
@@ -216,9 +220,8 @@ COMMIT;
 SQL
     cat >"$WORK/kb.ref.sql" <<SQL
 \set n random(0, 999)
-SELECT id, title FROM reference_articles
-WHERE to_tsvector('simple', title || ' ' || body) @@ to_tsquery('simple', 'topic' || :n || ':*')
-ORDER BY ts_rank(to_tsvector('simple', title || ' ' || body), to_tsquery('simple', 'topic' || :n || ':*')) DESC, id LIMIT 50;
+SELECT id, title FROM reference_articles WHERE document @@ to_tsquery('simple', 'topic' || :n)
+ORDER BY ts_rank(document, to_tsquery('simple', 'topic' || :n)) DESC, id LIMIT 50;
 SQL
 
     # measure NAME LABEL STATUS OHA-ARGS...: RUNS rounds of oha, then pgbench on NAME.ref.sql

@@ -32,7 +32,7 @@ fn tables(conn: &mut DbConnection) -> Vec<String> {
 fn columns(conn: &mut DbConnection, table: &str) -> Vec<String> {
     let rows: Vec<Row> = match conn {
         DbConnection::Postgres(c) => diesel::sql_query(format!(
-            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{table}'"
+            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{table}' AND {NOT_GENERATED}"
         ))
         .load(c)
         .unwrap(),
@@ -93,6 +93,11 @@ const REFERENCE_TABLES: [&str; 8] = [
 /// which is an index, not a table of the schema (PostgreSQL's is a GIN index).
 const NOT_FTS: &str = "m.name NOT IN (SELECT v.name FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%') \
      AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' AND m.name LIKE v.name || '\\_%' ESCAPE '\\')";
+
+/// PostgreSQL: not a generated column (the knowledge base's `search_document`, the words the
+/// database keeps for its full-text index), which, like SQLite's FTS tables, is the engine's
+/// index of other columns, never read or written by the API.
+const NOT_GENERATED: &str = "is_generated = 'NEVER'";
 
 /// `table` for every table whose primary key does not start with org_id, and `table.index`
 /// for every unique index that does not: what distributing by organization (Citus) forbids.
@@ -215,7 +220,7 @@ fn migrated(conn: &mut DbConnection) -> Shape {
         let cols: Vec<Col> = match conn {
             DbConnection::Postgres(c) => diesel::sql_query(format!(
                 "SELECT column_name::text AS name, data_type::text AS ty, is_nullable = 'YES' AS nullable \
-                 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"
+                 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}' AND {NOT_GENERATED}"
             ))
             .load(c)
             .unwrap(),

@@ -1,7 +1,7 @@
-//! Full-text search of articles on each backend's own engine: PostgreSQL's text search over a
-//! GIN index of `to_tsvector('simple', title || ' ' || body)`, SQLite's FTS5 table
-//! `kb_article_search` (written here, with each article). Words match by prefix; best first
-//! (`ts_rank`, `bm25`).
+//! Full-text search of articles on each backend's own engine: PostgreSQL's text search over the
+//! stored column `search_document` (the words of title and body, weighted, kept by the database)
+//! and its GIN index, SQLite's FTS5 table `kb_article_search` (written here, with each article).
+//! Whole words, then prefixes; best first (`ts_rank`, `bm25`).
 
 use crm_core::db::{Backend, DbConnection};
 use crm_core::error::ApiResult;
@@ -61,7 +61,9 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()>
 }
 
 /// The ids of the articles matching `text`, best first: published ones only when `published`,
-/// of a category when given.
+/// of a category when given. Whole words first; when they fill fewer than `limit`, the words as
+/// prefixes (what someone still typing means) after them: an article with the very word outranks
+/// one with a longer word that starts with it.
 pub fn search(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -78,51 +80,102 @@ pub fn search(
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let (query, mut pieces) = match conn.backend() {
-        Backend::Postgres => {
-            let joiner = if words == Words::All { " & " } else { " | " };
-            let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(joiner);
-            // The query inline (not a CTE's column) so that the GIN index of the document serves
-            // the match; it is bound twice, for the match and the rank.
-            let document = "to_tsvector('simple', a.title || ' ' || a.body)";
-            let pieces = vec![
-                Piece::Sql(format!("SELECT a.id AS id FROM kb_articles a WHERE {document} @@ to_tsquery('simple', ")),
+    let limit = limit.clamp(1, 200);
+    let pass = Pass { terms: &terms, words, published, category_id, limit };
+    let mut found = pass.run(conn, scope, false)?;
+    if (found.len() as i64) < limit {
+        for id in pass.run(conn, scope, true)? {
+            if found.len() as i64 == limit {
+                break;
+            }
+            if !found.contains(&id) {
+                found.push(id);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The matches a pass ranks at most: a query that matches more ranks the first this many found
+/// (as a search engine caps the words a prefix expands to), so that a word's first letters cost
+/// what a precise word costs. Typing more of the word narrows it.
+const CANDIDATES: i64 = 1000;
+
+/// One search of the index: the words whole or as prefixes.
+struct Pass<'a> {
+    terms: &'a [String],
+    words: Words,
+    published: bool,
+    category_id: Option<&'a str>,
+    limit: i64,
+}
+
+impl Pass<'_> {
+    fn run(&self, conn: &mut DbConnection, scope: &Scope, prefixes: bool) -> ApiResult<Vec<String>> {
+        let backend = conn.backend();
+        let query = self.query(backend, prefixes);
+        let mut pieces = match backend {
+            // The stored, weighted document (titles above bodies) matched through its GIN index
+            // and ranked by `ts_rank`.
+            Backend::Postgres => vec![
+                Piece::Sql(
+                    "SELECT id FROM (SELECT a.id, a.search_document FROM kb_articles a \
+                     WHERE a.search_document @@ to_tsquery('simple', "
+                        .into(),
+                ),
                 Piece::Text(query.clone()),
                 Piece::Sql(") AND a.org_id = ".into()),
                 Piece::text(scope.org_id()),
-            ];
-            let order = vec![
-                Piece::Sql(format!(" ORDER BY ts_rank({document}, to_tsquery('simple', ")),
-                Piece::Text(query),
-                Piece::Sql(")) DESC, a.id".into()),
-            ];
-            (order, pieces)
-        }
-        Backend::Sqlite => {
-            let joiner = if words == Words::All { " " } else { " OR " };
-            let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(joiner);
-            let pieces = vec![
+            ],
+            // FTS5's `bm25`, titles weighing as PostgreSQL's 'A' over 'B' (columns: org_id,
+            // article_id, title, body).
+            Backend::Sqlite => vec![
                 Piece::Sql(
-                    "SELECT a.id AS id FROM kb_article_search s JOIN kb_articles a ON a.org_id = s.org_id AND a.id = \
-                     s.article_id WHERE kb_article_search MATCH "
+                    "SELECT id FROM (SELECT a.id AS id, bm25(kb_article_search, 0, 0, 2.5, 1.0) AS score \
+                     FROM kb_article_search s JOIN kb_articles a ON a.org_id = s.org_id AND a.id = s.article_id \
+                     WHERE kb_article_search MATCH "
                         .into(),
                 ),
-                Piece::Text(query),
+                Piece::Text(query.clone()),
                 Piece::Sql(" AND s.org_id = ".into()),
                 Piece::text(scope.org_id()),
-            ];
-            (vec![Piece::Sql(" ORDER BY bm25(kb_article_search), a.id".into())], pieces)
+            ],
+        };
+        if self.published {
+            pieces.push(Piece::Sql(" AND a.status = 'published'".into()));
         }
-    };
-    if published {
-        pieces.push(Piece::Sql(" AND a.status = 'published'".into()));
+        if let Some(category) = self.category_id {
+            pieces.push(Piece::Sql(" AND a.category_id = ".into()));
+            pieces.push(Piece::text(category));
+        }
+        pieces.push(Piece::Sql(format!(" LIMIT {CANDIDATES}) c ORDER BY ")));
+        match backend {
+            Backend::Postgres => {
+                pieces.push(Piece::Sql("ts_rank(c.search_document, to_tsquery('simple', ".into()));
+                pieces.push(Piece::Text(query));
+                pieces.push(Piece::Sql(")) DESC".into()));
+            }
+            Backend::Sqlite => pieces.push(Piece::Sql("c.score".into())),
+        }
+        pieces.push(Piece::Sql(format!(", c.id LIMIT {}", self.limit)));
+        let found: Vec<Found> = Statement::new(pieces).load(conn)?;
+        Ok(found.into_iter().map(|f| f.id).collect())
     }
-    if let Some(category) = category_id {
-        pieces.push(Piece::Sql(" AND a.category_id = ".into()));
-        pieces.push(Piece::text(category));
+
+    /// The engine's query: every word (or any), each whole or as a prefix.
+    fn query(&self, backend: Backend, prefixes: bool) -> String {
+        let joiner = match (backend, self.words) {
+            (Backend::Postgres, Words::All) => " & ",
+            (Backend::Postgres, Words::Any) => " | ",
+            (Backend::Sqlite, Words::All) => " ",
+            (Backend::Sqlite, Words::Any) => " OR ",
+        };
+        let term = |t: &String| match (backend, prefixes) {
+            (Backend::Postgres, false) => t.clone(),
+            (Backend::Postgres, true) => format!("{t}:*"),
+            (Backend::Sqlite, false) => format!("\"{t}\""),
+            (Backend::Sqlite, true) => format!("\"{t}\"*"),
+        };
+        self.terms.iter().map(term).collect::<Vec<_>>().join(joiner)
     }
-    pieces.extend(query);
-    pieces.push(Piece::Sql(format!(" LIMIT {}", limit.clamp(1, 200))));
-    let found: Vec<Found> = Statement::new(pieces).load(conn)?;
-    Ok(found.into_iter().map(|f| f.id).collect())
 }

@@ -173,4 +173,32 @@ async fn tickets_are_suggested_articles(app: TestApp) {
     app.get(&format!("/v1/tickets/{}/suggested-articles", id(&t)), &app.other_org_key).await.expect(404);
 }
 
-both!(articles_are_revised_published_and_searched, tickets_are_suggested_articles);
+/// The very word before longer words that start with it, a title's words before a body's; the
+/// prefixes only fill what the whole words leave of the page.
+async fn searches_rank_whole_words_and_titles_first(app: TestApp) {
+    new_article(&app, "Printers", "Adding a network printer to the office.", "published").await;
+    new_article(&app, "Office setup", "Connect the print server first, then print a test page.", "published").await;
+    new_article(&app, "Print a report", "Choose the report, then the format.", "published").await;
+    new_article(&app, "Scanning", "Unrelated to printing.", "published").await;
+    // Words most articles lack weigh more (bm25's and ts_rank's measure of a word).
+    for topic in ["Billing", "Passwords", "Invoices", "Taxes"] {
+        new_article(&app, topic, "Nothing about paper here.", "published").await;
+    }
+
+    let found = app.get("/v1/kb-articles?query=print", &app.admin_key).await;
+    found.expect(200);
+    assert_eq!(titles(&found.body), ["Print a report", "Office setup", "Printers", "Scanning"]);
+    let page = app.get("/v1/kb-articles?query=print&limit=2", &app.admin_key).await;
+    assert_eq!(titles(&page.body), ["Print a report", "Office setup"], "whole words fill the page");
+    let prefix_only = app.get("/v1/kb-articles?query=printe", &app.admin_key).await;
+    assert_eq!(titles(&prefix_only.body), ["Printers"]);
+    let mut both_words = titles(&app.get("/v1/kb-articles?query=print%20offic", &app.admin_key).await.body);
+    both_words.sort();
+    assert_eq!(both_words, ["Office setup", "Printers"]);
+}
+
+both!(
+    articles_are_revised_published_and_searched,
+    tickets_are_suggested_articles,
+    searches_rank_whole_words_and_titles_first
+);
