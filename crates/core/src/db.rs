@@ -216,6 +216,8 @@ pub struct Db {
     /// Bumped when new events may be visible: what the live stream, long polls and webhook
     /// dispatch wait on (see [`Db::events_changed`]).
     event_wakeups: Arc<tokio::sync::watch::Sender<u64>>,
+    /// PostgreSQL: the numbers this process takes ahead (see [`Db::reserved_number`]).
+    numbers: Option<crate::sequence::Blocks>,
 }
 
 impl Db {
@@ -245,7 +247,8 @@ impl Db {
             Backend::Sqlite => build(1)?,
         };
         let event_wakeups = Arc::new(tokio::sync::watch::Sender::new(0));
-        Ok(Db { backend, url: url.into(), read, write, faults, event_wakeups })
+        let numbers = (backend == Backend::Postgres).then(|| crate::sequence::Blocks::new(url));
+        Ok(Db { backend, url: url.into(), read, write, faults, event_wakeups, numbers })
     }
 
     pub fn backend(&self) -> Backend {
@@ -255,6 +258,16 @@ impl Db {
     /// The URL it connects to (for a connection of its own, such as a `LISTEN`er's).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// On PostgreSQL, the organization's next number of the sequence `name` from a block this
+    /// process reserved ([`crate::sequence::Blocks`]): creations numbered so never queue on the
+    /// counter. `None` on SQLite, whose one writer takes it in the creation's transaction
+    /// ([`crate::sequence::next`]) at no cost.
+    pub async fn reserved_number(&self, org_id: &str, name: &'static str) -> ApiResult<Option<i64>> {
+        let Some(numbers) = self.numbers.clone() else { return Ok(None) };
+        let org_id = org_id.to_string();
+        actix_web::web::block(move || numbers.next(&org_id, name).map(Some)).await.map_err(ApiError::internal)?
     }
 
     /// Changes when new events may have become visible in this process: on SQLite after every
@@ -311,9 +324,10 @@ impl Db {
     }
 
     /// Runs `plan` and writes what it plans ([`Planned`]). On PostgreSQL outside a request's
-    /// transaction, with no transaction at all: the plan only reads, each read seeing what is
-    /// committed (as in a READ COMMITTED transaction), and the writes are one statement, atomic
-    /// by itself, so the `BEGIN` and `COMMIT` round trips buy nothing. Elsewhere, as [`Db::write`].
+    /// transaction, the plan runs in no transaction: it reads, each read seeing what is committed
+    /// (as in a READ COMMITTED transaction). The writes are one statement, atomic by itself, so
+    /// the `BEGIN` and `COMMIT` round trips buy nothing, unless the plan has a follow-up: then
+    /// the writes and it share a transaction. Elsewhere, as [`Db::write`].
     pub async fn write_planned<O, F>(&self, plan: F) -> ApiResult<O>
     where
         F: FnOnce(&mut DbConnection) -> ApiResult<Planned<O>> + Send + 'static,
@@ -324,7 +338,10 @@ impl Db {
             return actix_web::web::block(move || {
                 let mut conn = db.checkout(&db.write)?;
                 let planned = db.watch(plan(&mut conn))?;
-                db.watch(planned.write(&mut conn))
+                match planned.has_follow_up() {
+                    true => db.watch(conn.transaction(|conn| planned.write(conn))),
+                    false => db.watch(planned.write(&mut conn)),
+                }
             })
             .await
             .map_err(ApiError::internal)?;

@@ -47,23 +47,44 @@ pub enum Edit<O> {
 
 /// A creation worked out by reads alone: the record as `writes` store it (its row's `INSERT`
 /// among them). [`Planned::write`] sends them with the audit row and the event, in one statement
-/// on PostgreSQL, so [`crate::db::Db::write_planned`] needs no transaction around them there.
+/// on PostgreSQL, so [`crate::db::Db::write_planned`] needs no transaction around them there,
+/// unless a follow-up ([`Planned::then`]) must see the stored record in the same transaction.
 pub struct Planned<O> {
     resource: &'static str,
     actor: Actor,
     id: String,
     record: O,
     writes: Vec<Vec<Piece>>,
+    then: Option<FollowUp<O>>,
 }
 
+/// What a creation does once its record is stored, in the same transaction (given the record as
+/// written, it returns it as the caller gets it).
+type FollowUp<O> = Box<dyn FnOnce(&mut DbConnection, O) -> ApiResult<O>>;
+
 impl<O: Serialize> Planned<O> {
-    /// Writes the record, its audit row and its `<resource>.created` event; returns the record.
+    /// Writes the record, its audit row and its `<resource>.created` event, then the follow-up;
+    /// returns the record.
     pub fn write(self, conn: &mut DbConnection) -> ApiResult<O> {
         let after = serde_json::to_value(&self.record)?;
         let change =
             Change { resource: self.resource, id: &self.id, action: "created", before: None, after: Some(&after) };
         change::record_with(conn, &self.actor, change, self.writes)?;
-        Ok(self.record)
+        match self.then {
+            Some(then) => then(conn, self.record),
+            None => Ok(self.record),
+        }
+    }
+
+    /// The creation with a follow-up that needs its stored row (a rule whose conditions read it).
+    pub fn then(mut self, follow_up: impl FnOnce(&mut DbConnection, O) -> ApiResult<O> + 'static) -> Planned<O> {
+        self.then = Some(Box::new(follow_up));
+        self
+    }
+
+    /// Whether writing it takes more than its one statement (a follow-up).
+    pub fn has_follow_up(&self) -> bool {
+        self.then.is_some()
     }
 }
 
@@ -235,7 +256,14 @@ impl<O: Serialize> Versioned<O> {
     /// A creation worked out and not written yet, `created` being the record as `writes` store
     /// it (its row's `INSERT` among them): see [`Planned`].
     pub fn plan_created(&self, actor: &Actor, id: &str, created: O, writes: Vec<Vec<Piece>>) -> Planned<O> {
-        Planned { resource: self.resource, actor: actor.clone(), id: id.to_string(), record: created, writes }
+        Planned {
+            resource: self.resource,
+            actor: actor.clone(),
+            id: id.to_string(),
+            record: created,
+            writes,
+            then: None,
+        }
     }
 
     /// Updates a record: `edit` writes the change to the locked record it is given.

@@ -108,25 +108,41 @@ pub fn enqueue(
     progress: &Value,
     max_attempts: i32,
 ) -> ApiResult<String> {
+    let (id, row) = enqueued(actor, kind, payload, progress, max_attempts)?;
+    crate::sql::Statement::new(row).execute(conn)?;
+    Ok(id)
+}
+
+/// The `INSERT` of [`enqueue`], for a statement that writes more (a creation's, see
+/// [`crate::write::Planned`]), and the job's id.
+pub fn enqueued(
+    actor: &Actor,
+    kind: &str,
+    payload: &Value,
+    progress: &Value,
+    max_attempts: i32,
+) -> ApiResult<(String, Vec<crate::sql::Piece>)> {
+    use crate::sql::Piece;
     let id = crate::id::new_id("job");
     let now = crate::time::now();
-    diesel::insert_into(jobs::table)
-        .values((
-            jobs::id.eq(&id),
-            jobs::org_id.eq(&actor.org_id),
-            jobs::kind.eq(kind),
-            jobs::status.eq(PENDING),
-            jobs::payload.eq(payload.to_string()),
-            jobs::progress.eq(progress.to_string()),
-            jobs::actor.eq(serde_json::to_string(&ActorRecord::from(actor))?),
-            jobs::attempts.eq(0),
-            jobs::max_attempts.eq(max_attempts.max(1)),
-            jobs::run_after.eq(now),
-            jobs::created_at.eq(now),
-            jobs::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = crate::sql::insert_row(
+        "jobs",
+        vec![
+            ("id", Piece::text(&id)),
+            ("org_id", Piece::text(&actor.org_id)),
+            ("kind", Piece::text(kind)),
+            ("status", Piece::text(PENDING)),
+            ("payload", Piece::Text(payload.to_string())),
+            ("progress", Piece::Text(progress.to_string())),
+            ("actor", Piece::Text(serde_json::to_string(&ActorRecord::from(actor))?)),
+            ("attempts", Piece::BigInt(0)),
+            ("max_attempts", Piece::BigInt(i64::from(max_attempts.max(1)))),
+            ("run_after", Piece::Time(now)),
+            ("created_at", Piece::Time(now)),
+            ("updated_at", Piece::Time(now)),
+        ],
+    );
+    Ok((id, row))
 }
 
 /// A job of the organization, of one of these kinds.

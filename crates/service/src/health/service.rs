@@ -282,9 +282,14 @@ pub async fn recompute(state: &AppState, actor: &Actor, company_id: String) -> A
 
 /// Queues the recomputation of a company's health (in the changing transaction).
 pub(crate) fn queue(conn: &mut DbConnection, actor: &Actor, company_id: &str) -> ApiResult<()> {
-    let payload = json!({ "company_id": company_id });
-    crm_core::jobs::model::enqueue(conn, actor, COMPANY_KIND, &payload, &json!({}), 3)?;
+    Statement::new(queued(actor, company_id)?).execute(conn)?;
     Ok(())
+}
+
+/// The `INSERT` of [`queue`], for a statement that writes more (a ticket's creation).
+pub(crate) fn queued(actor: &Actor, company_id: &str) -> ApiResult<Vec<Piece>> {
+    let payload = json!({ "company_id": company_id });
+    Ok(crm_core::jobs::model::enqueued(actor, COMPANY_KIND, &payload, &json!({}), 3)?.1)
 }
 
 pub fn run_company(ctx: &crm_core::jobs::JobContext) -> Result<(), crm_core::jobs::JobError> {

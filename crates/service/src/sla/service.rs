@@ -31,6 +31,9 @@ use crate::ticket::model::{self as tickets, Ticket};
 pub const SCAN_KIND: &str = "service.sla_scan";
 /// Tickets the scan reads at a time.
 const SCAN_CHUNK: i64 = 500;
+/// Tickets announced in one transaction: a commit each would cost more than the announcements
+/// (a flush to disk each), and a hundred locked tickets stay locked for a few milliseconds.
+const ANNOUNCED_TOGETHER: usize = 100;
 
 const POLICIES: Versioned<SlaPolicyOut> = Versioned {
     table: "sla_policies",
@@ -273,7 +276,7 @@ fn matching<'a>(
     // The ticket custom fields' definitions, read once for every policy's filter.
     let mut schema = None;
     for policy in policies {
-        let Some(filter) = policy.filter.as_deref().and_then(|f| serde_json::from_str::<Value>(f).ok()) else {
+        let Some(filter) = filter_of(policy) else {
             return Ok(Some(policy));
         };
         let schema = match &schema {
@@ -289,10 +292,26 @@ fn matching<'a>(
     Ok(None)
 }
 
+/// A policy's conditions (none: it takes every ticket).
+fn filter_of(policy: &Policy) -> Option<Value> {
+    policy.filter.as_deref().and_then(|f| serde_json::from_str::<Value>(f).ok())
+}
+
+/// The SLA of a ticket about to be stored (`t`, as it will be), when telling it needs no read of
+/// its row: when there is no policy, or the first one has no conditions. `None` when a policy's
+/// conditions must read the stored row: [`attach`] once it is stored.
+pub(crate) fn for_new(conn: &mut DbConnection, scope: &Scope, t: &Ticket) -> ApiResult<Option<TicketSla>> {
+    let policies = model::all(conn, scope.org_id())?;
+    let policy = match policies.first() {
+        None => None,
+        Some(first) if filter_of(first).is_none() => Some(first),
+        Some(_) => return Ok(None),
+    };
+    under(conn, scope, t, &TicketSla::default(), policy, crm_core::time::now()).map(Some)
+}
+
 /// Gives the stored ticket the SLA of the policy that takes it now, on the caller's connection
-/// (after the ticket's own write, in its transaction): targets counted from its creation when
-/// the policy is new to it, the resolution paused or moved on when it started or stopped
-/// pending. Whether its SLA changed.
+/// (after the ticket's own write, in its transaction). Whether its SLA changed.
 pub(crate) fn attach(conn: &mut DbConnection, scope: &Scope, ticket_id: &str) -> ApiResult<bool> {
     let everything = scope.unrestricted();
     let policies = model::all(conn, scope.org_id())?;
@@ -300,41 +319,9 @@ pub(crate) fn attach(conn: &mut DbConnection, scope: &Scope, ticket_id: &str) ->
     if policies.is_empty() && t.sla_policy_id.is_none() {
         return Ok(false);
     }
-    let now = crm_core::time::now();
     let current = sla_of(&t);
-    let next = match matching(conn, &everything, &policies, ticket_id)? {
-        None => TicketSla::default(),
-        Some(policy) => {
-            // The business hours are read only for a policy that counts them.
-            let clock = match policy.clock.as_str() {
-                "calendar" => Calendar::always_open(),
-                _ => crate::hours::service::calendar(conn, scope)?,
-            };
-            let mut sla = if current.policy_id.as_deref() == Some(policy.id.as_str()) {
-                current.clone()
-            } else {
-                let after = |minutes: Option<i32>| minutes.map(|m| clock.add(t.created_at, i64::from(m) * 60));
-                TicketSla {
-                    policy_id: Some(policy.id.clone()),
-                    first_response_due_at: after(policy.first_response_minutes),
-                    resolution_due_at: after(policy.resolution_minutes),
-                    ..Default::default()
-                }
-            };
-            match (t.status == "pending", sla.paused_at) {
-                (true, None) => sla.paused_at = Some(now),
-                (false, Some(paused)) => {
-                    if let Some(due) = sla.resolution_due_at.filter(|due| *due > paused) {
-                        sla.resolution_due_at = Some(clock.add(now, clock.between(paused, due)));
-                    }
-                    sla.paused_at = None;
-                }
-                _ => {}
-            }
-            sla.next_check_at = next_check(&t, &sla, policy);
-            sla
-        }
-    };
+    let policy = matching(conn, &everything, &policies, ticket_id)?;
+    let next = under(conn, scope, &t, &current, policy, crm_core::time::now())?;
     if next == current {
         return Ok(false);
     }
@@ -342,9 +329,51 @@ pub(crate) fn attach(conn: &mut DbConnection, scope: &Scope, ticket_id: &str) ->
     Ok(true)
 }
 
+/// The SLA `policy` (none: no SLA) gives the ticket now, from the one it has (`current`):
+/// targets counted from its creation when the policy is new to it, the resolution paused or
+/// moved on when it started or stopped pending.
+fn under(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    t: &Ticket,
+    current: &TicketSla,
+    policy: Option<&Policy>,
+    now: NaiveDateTime,
+) -> ApiResult<TicketSla> {
+    let Some(policy) = policy else { return Ok(TicketSla::default()) };
+    // The business hours are read only for a policy that counts them.
+    let clock = match policy.clock.as_str() {
+        "calendar" => Calendar::always_open(),
+        _ => crate::hours::service::calendar(conn, scope)?,
+    };
+    let mut sla = if current.policy_id.as_deref() == Some(policy.id.as_str()) {
+        current.clone()
+    } else {
+        let after = |minutes: Option<i32>| minutes.map(|m| clock.add(t.created_at, i64::from(m) * 60));
+        TicketSla {
+            policy_id: Some(policy.id.clone()),
+            first_response_due_at: after(policy.first_response_minutes),
+            resolution_due_at: after(policy.resolution_minutes),
+            ..Default::default()
+        }
+    };
+    match (t.status == "pending", sla.paused_at) {
+        (true, None) => sla.paused_at = Some(now),
+        (false, Some(paused)) => {
+            if let Some(due) = sla.resolution_due_at.filter(|due| *due > paused) {
+                sla.resolution_due_at = Some(clock.add(now, clock.between(paused, due)));
+            }
+            sla.paused_at = None;
+        }
+        _ => {}
+    }
+    sla.next_check_at = next_check(t, &sla, policy);
+    Ok(sla)
+}
+
 /// The scheduled scan: every ticket of the organization with a warning or a breach due gets it
-/// announced (`ticket.sla_warning`, `ticket.sla_breached`) in a transaction of its own, and a
-/// breach escalated as its policy says. A ticket announced is not announced again; a scan cut
+/// announced (`ticket.sla_warning`, `ticket.sla_breached`, each with its audit row, a hundred
+/// tickets to a transaction), and a breach escalated as its policy says. A ticket announced is not announced again; a scan cut
 /// short does the rest on its next run.
 pub fn run_scan(ctx: &crm_core::jobs::JobContext) -> Result<(), crm_core::jobs::JobError> {
     let now = crm_core::time::now();
@@ -356,8 +385,8 @@ pub fn run_scan(ctx: &crm_core::jobs::JobContext) -> Result<(), crm_core::jobs::
         let due = ctx.read(|conn| model::due(conn, &org_id, now, &after, SCAN_CHUNK))?;
         let Some(last) = due.last() else { return Ok(()) };
         after = last.clone();
-        for id in due {
-            ctx.write(|conn| announce(conn, &ctx.actor, &policies, &id, now))?;
+        for ids in due.chunks(ANNOUNCED_TOGETHER) {
+            ctx.write(|conn| ids.iter().try_for_each(|id| announce(conn, &ctx.actor, &policies, id, now)))?;
         }
     }
 }

@@ -262,6 +262,7 @@ pub fn insert(
     number: i64,
     fields: &TicketFields,
     milestones: &Milestones,
+    sla: &crate::sla::model::TicketSla,
     now: NaiveDateTime,
 ) -> Vec<Piece> {
     let mut row = vec![
@@ -270,8 +271,22 @@ pub fn insert(
         ("number", Piece::BigInt(number)),
     ];
     row.extend(columns(fields, milestones));
+    row.extend(crate::sla::model::sla_columns(sla));
     row.extend([("created_at", Piece::Time(now)), ("updated_at", Piece::Time(now)), ("version", Piece::BigInt(1))]);
     crm_core::sql::insert_row("tickets", row)
+}
+
+/// The ticket with this SLA.
+pub fn with_sla(t: Ticket, sla: crate::sla::model::TicketSla) -> Ticket {
+    Ticket {
+        sla_policy_id: sla.policy_id,
+        first_response_due_at: sla.first_response_due_at,
+        resolution_due_at: sla.resolution_due_at,
+        sla_paused_at: sla.paused_at,
+        sla_flags: sla.flags,
+        sla_next_check_at: sla.next_check_at,
+        ..t
+    }
 }
 
 /// The row a ticket's writes store, as stored.

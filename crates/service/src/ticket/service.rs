@@ -159,8 +159,13 @@ fn milestones_of(t: &TicketOut) -> Milestones {
     }
 }
 
-/// A ticket's creation, worked out by reads (and its number taken).
-fn plan_create(conn: &mut DbConnection, actor: &Actor, ticket: &Normalized) -> ApiResult<Planned<TicketOut>> {
+/// A ticket's creation, worked out by reads: numbered `number`, or the next of the counter.
+fn plan_create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ticket: &Normalized,
+    number: Option<i64>,
+) -> ApiResult<Planned<TicketOut>> {
     let (id, scope, now) = (crm_core::id::new_id(model::ID_PREFIX), actor.scope(), crm_core::time::now());
     let mut fields = ticket.fields.clone();
     if fields.status == TicketStatus::Closed.as_str() {
@@ -181,18 +186,40 @@ fn plan_create(conn: &mut DbConnection, actor: &Actor, ticket: &Normalized) -> A
     let custom = values::for_new_record(conn, &scope, RECORD_TYPE, &id, &ticket.custom)?;
     fields.custom = custom.json;
     let external_ids = records::external_id_rows(conn, &scope, RECORD_TYPE, &id, &ticket.external_ids)?;
-    let number = crm_core::sequence::next(conn, &scope, model::NUMBERS)?;
     let status = TicketStatus::parse(&fields.status);
     let milestones = milestones_after(&Milestones::default(), TicketStatus::New, status, None, now);
+    // Last of the reads: the counter stays locked from here to the transaction's end.
+    let number = match number {
+        Some(number) => number,
+        None => crm_core::sequence::next(conn, &scope, model::NUMBERS)?,
+    };
+    let stored = model::stored(&id, number, fields.clone(), milestones.clone(), now, now, 1);
+    let sla = crate::sla::service::for_new(conn, &scope, &stored)?;
     let title = title(number, &fields);
-    let mut writes = vec![model::insert(&scope, &id, number, &fields, &milestones, now)];
+    let mut writes =
+        vec![model::insert(&scope, &id, number, &fields, &milestones, &sla.clone().unwrap_or_default(), now)];
     writes.extend(search_index::insert(&scope, &document(&id, &title, &fields)));
     writes.extend(records::tag_rows(&scope, RECORD_TYPE, &id, &ticket.tags));
     writes.extend(external_ids);
     writes.extend(custom.index);
-    let mut created = TicketOut::from(model::stored(&id, number, fields, milestones, now, now, 1));
+    if let Some(company) = &fields.company_id {
+        writes.push(crate::health::service::queued(actor, company)?);
+    }
+    let mut created = TicketOut::from(match &sla {
+        Some(sla) => model::with_sla(stored, sla.clone()),
+        None => stored,
+    });
     created.custom = custom.shown;
-    Ok(TICKETS.plan_created(actor, &id, created, writes))
+    let planned = TICKETS.plan_created(actor, &id, created, writes);
+    if sla.is_some() {
+        return Ok(planned);
+    }
+    // A policy's conditions read the stored ticket: its SLA once it is.
+    let scope = scope.unrestricted();
+    Ok(planned.then(move |conn, created| match crate::sla::service::attach(conn, &scope, &created.id)? {
+        true => load(conn, &scope, &created.id),
+        false => Ok(created),
+    }))
 }
 
 /// Tickets as the write runner takes them.
@@ -259,23 +286,25 @@ pub(crate) fn closed(id: &str) -> ApiError {
 
 pub async fn create(state: &AppState, actor: &Actor, input: TicketIn) -> ApiResult<TicketOut> {
     actor.require(permissions::TICKETS, Action::Write)?;
+    let ticket = checked(input)?;
     let actor = actor.clone();
-    state.db.write(move |conn| create_in(conn, &actor, input)).await
+    let number = state.db.reserved_number(&actor.org_id, model::NUMBERS).await?;
+    if ticket.fields.team_id.is_some() && ticket.fields.assignee_id.is_none() {
+        // Routed: the team's turn stays locked until the ticket is stored, in a transaction.
+        return state.db.write(move |conn| plan_create(conn, &actor, &ticket, number)?.write(conn)).await;
+    }
+    state.db.write_planned(move |conn| plan_create(conn, &actor, &ticket, number)).await
 }
 
-/// Creates a ticket on the caller's connection.
+/// Creates a ticket on the caller's connection (numbered in its transaction).
 pub(crate) fn create_in(conn: &mut DbConnection, actor: &Actor, input: TicketIn) -> ApiResult<TicketOut> {
+    plan_create(conn, actor, &checked(input)?, None)?.write(conn)
+}
+
+/// A new ticket's input, validated and normalized.
+fn checked(input: TicketIn) -> ApiResult<Normalized> {
     validator::Validate::validate(&input).map_err(|e| ApiError::validation(crm_core::http::field_errors(&e)))?;
-    let created = plan_create(conn, actor, &normalize(input)?)?.write(conn)?;
-    if let Some(company) = &created.company_id {
-        crate::health::service::queue(conn, actor, company)?;
-    }
-    // The SLA policy that takes it, once it is stored (the filter reads its row).
-    let scope = actor.scope();
-    if crate::sla::service::attach(conn, &scope, &created.id)? {
-        return load(conn, &scope.unrestricted(), &created.id);
-    }
-    Ok(created)
+    normalize(input)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> ApiResult<TicketOut> {

@@ -237,7 +237,43 @@ async fn teams_route_new_tickets_in_turn_or_to_the_least_busy(app: TestApp) {
     assert_eq!(events(&app, "ticket_routing.updated").await.len(), 2);
 }
 
+/// Tickets created at once get distinct numbers, and another process (its own reserve of
+/// numbers on PostgreSQL) never hands out one of them; an inbound or batch creation, numbered in
+/// its transaction, neither.
+async fn numbers_stay_distinct_across_concurrent_creations_and_processes(app: TestApp) {
+    let created = futures_util::future::join_all((0..25).map(|i| {
+        let app = &app;
+        async move { app.post("/v1/tickets", &app.admin_key, json!({"subject": format!("Printer {i}")})).await }
+    }))
+    .await;
+    let mut numbers: Vec<i64> = created.iter().map(|c| c.expect(201).body["number"].as_i64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=25).collect::<Vec<_>>(), "one process hands out its blocks in turn");
+
+    let other_process = crm_core::db::Db::connect(app.state.db.url(), 2, 1000).unwrap();
+    let theirs = other_process.reserved_number(&app.org_id, "tickets").await.unwrap();
+    let batch = app
+        .post(
+            "/v1/tickets/batch",
+            &app.admin_key,
+            json!({"mode": "create", "inputs": [{"properties": {"subject": "Batch"}}]}),
+        )
+        .await;
+    batch.expect(200);
+    let after = app.post("/v1/tickets", &app.admin_key, json!({"subject": "After"})).await;
+    let mut all: Vec<i64> = numbers.clone();
+    all.extend(theirs);
+    let listed = app.get("/v1/tickets?limit=100", &app.admin_key).await;
+    all.extend(listed.body["data"].as_array().unwrap().iter().filter_map(|t| t["number"].as_i64()).filter(|n| *n > 25));
+    all.sort();
+    let distinct = all.len();
+    all.dedup();
+    assert_eq!(all.len(), distinct, "no number twice: {all:?}");
+    assert!(after.expect(201).body["number"].as_i64().unwrap() > 25);
+}
+
 both!(
+    numbers_stay_distinct_across_concurrent_creations_and_processes,
     teams_route_new_tickets_in_turn_or_to_the_least_busy,
     tickets_are_checked_numbered_and_listed,
     statuses_move_forward_and_closed_is_final,
