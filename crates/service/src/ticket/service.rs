@@ -193,7 +193,7 @@ fn plan_create(
         Some(number) => number,
         None => crm_core::sequence::next(conn, &scope, model::NUMBERS)?,
     };
-    let stored = model::stored(&id, number, fields.clone(), milestones.clone(), now, now, 1);
+    let stored = model::stored(&id, number, fields.clone(), milestones, now, now, 1);
     let sla = crate::sla::service::for_new(conn, &scope, &stored)?;
     let title = title(number, &fields);
     let mut writes =
