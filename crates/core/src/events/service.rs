@@ -15,6 +15,10 @@ use crate::error::{ApiError, ApiResult};
 /// How long a waiter sleeps when no wake-up comes: a safety net (a listener reconnecting),
 /// not the path events take.
 const FALLBACK_POLL: Duration = Duration::from_secs(1);
+/// The least time between two stampings by the listener: commits that land meanwhile share the
+/// next one (each is a transaction, a notification and the wake-ups of every waiter), for at
+/// most this much delay before their events show.
+const STAMPING_GAP: Duration = Duration::from_millis(10);
 
 pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<EventPage> {
     let after = query.after.unwrap_or(0);
@@ -151,6 +155,7 @@ fn listen(db: &Db) -> Result<(), String> {
     let mut conn = diesel::PgConnection::establish(db.url()).map_err(|e| e.to_string())?;
     conn.batch_execute("LISTEN crm_events").map_err(|e| e.to_string())?;
     db.wake_event_listeners();
+    let mut stamped = Instant::now();
     loop {
         let (mut heard, mut inserted) = (false, false);
         for notification in conn.notifications_iter() {
@@ -159,8 +164,10 @@ fn listen(db: &Db) -> Result<(), String> {
             inserted |= notification.payload == model::INSERTED;
         }
         if inserted {
+            std::thread::sleep(STAMPING_GAP.saturating_sub(stamped.elapsed()));
             // The stamping notifies every listener (this one included) when it commits.
             db.read_now(|conn| model::sequence(conn, false)).map_err(|e| e.detail)?;
+            stamped = Instant::now();
         }
         if heard {
             db.wake_event_listeners();
