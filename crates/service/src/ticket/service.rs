@@ -188,7 +188,7 @@ fn plan_create(
     let external_ids = records::external_id_rows(conn, &scope, RECORD_TYPE, &id, &ticket.external_ids)?;
     let status = TicketStatus::parse(&fields.status);
     let milestones = milestones_after(&Milestones::default(), TicketStatus::New, status, None, now);
-    // Last of the reads: the counter stays locked from here to the transaction's end.
+    // Late: taken in a transaction, the counter stays locked from here to its end.
     let number = match number {
         Some(number) => number,
         None => crm_core::sequence::next(conn, &scope, model::NUMBERS)?,
