@@ -120,6 +120,7 @@ pub const DOMAIN: Domain = Domain {
             ..ResourceSpec::BASE
         },
     ],
+    erasers: &[],
 };
 
 /// The domain's `/v1` routes.

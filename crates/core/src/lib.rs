@@ -152,6 +152,7 @@ pub const DOMAIN: Domain = Domain {
             ..ResourceSpec::BASE
         },
     ],
+    erasers: &[],
 };
 
 /// The platform's `/v1` routes.

@@ -1,6 +1,7 @@
 //! What an erasure leaves behind: the keyed hash of an erased person's e-mail
 //! (`erased_emails`), so they are never written to again — outbound mail refuses them, and
-//! contacts never quietly brings them back.
+//! contacts never quietly brings them back. And what every domain takes part in an erasure
+//! with: its [`Eraser`] (registered in its `Domain::erasers`) and the scrubbing of free text.
 
 use std::collections::HashMap;
 
@@ -65,4 +66,50 @@ pub fn mentions_any<QS: 'static>(
         condition = Box::new(condition.or(mentions));
     }
     condition
+}
+
+/// What replaces the text an erasure removed.
+pub const ERASED: &str = "[erased]";
+
+/// A contact being erased, as a domain's [`Eraser`] needs them.
+pub struct Erasure<'a> {
+    pub contact_id: &'a str,
+    pub emails: &'a [String],
+    /// What names them in free text: their e-mail addresses, phone numbers and full name.
+    pub needles: &'a [String],
+}
+
+/// Records of one type an eraser scrubbed: the erasure then redacts their earlier audit
+/// entries and events as well.
+pub struct Scrubbed {
+    pub record_type: &'static str,
+    pub ids: Vec<String>,
+}
+
+/// A domain's part of erasing a contact, in the erasure's transaction: what it holds of them
+/// (records they wrote or asked, free text naming them), scrubbed.
+pub type Eraser = fn(&mut DbConnection, &Scope, &Erasure<'_>) -> ApiResult<Vec<Scrubbed>>;
+
+/// `text` with every needle replaced by [`ERASED`], whatever its case.
+pub fn scrub_text(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_string();
+    for needle in needles.iter().filter(|n| !n.is_empty()) {
+        let lower_needle = needle.to_ascii_lowercase();
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.to_ascii_lowercase().find(&lower_needle) {
+            result.push_str(&rest[..at]);
+            result.push_str(ERASED);
+            rest = &rest[at + lower_needle.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// Whether `text` names any of the needles, whatever its case.
+pub fn text_mentions(text: &str, needles: &[String]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    needles.iter().any(|n| !n.is_empty() && lower.contains(&n.to_ascii_lowercase()))
 }

@@ -24,6 +24,8 @@ pub struct Domain {
     pub background: &'static [Background],
     /// Every event type it emits: the catalog (`GET /v1/event-types`, the contract's `webhooks`).
     pub events: &'static [EventType],
+    /// Its parts of erasing a contact (`POST /v1/contacts/{id}/erase`).
+    pub erasers: &'static [crate::privacy::Eraser],
 }
 
 /// A loop a domain runs in the background of `crm serve` and `crm worker` until the process stops.

@@ -20,6 +20,7 @@ pub mod order;
 pub mod permissions;
 pub mod pipeline;
 pub mod price_book;
+pub mod privacy;
 pub mod product;
 pub mod quota;
 pub mod quote;
@@ -184,6 +185,7 @@ pub const DOMAIN: Domain = Domain {
             }),
         },
     ],
+    erasers: &[crate::privacy::erase],
 };
 
 /// The domain's `/v1` routes.

@@ -17,6 +17,7 @@ pub mod kb;
 pub mod kpi;
 pub mod permissions;
 pub mod portal;
+pub mod privacy;
 pub mod routing;
 pub mod schema;
 pub mod sla;
@@ -122,6 +123,7 @@ pub const DOMAIN: Domain = Domain {
             }),
         },
     ],
+    erasers: &[crate::privacy::erase],
 };
 
 /// The domain's `/v1` routes.

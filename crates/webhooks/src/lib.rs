@@ -46,6 +46,7 @@ pub const DOMAIN: Domain = Domain {
         }),
         ..ResourceSpec::BASE
     }],
+    erasers: &[],
 };
 
 /// The scheduled prune of deliveries older than the event retention.

@@ -66,7 +66,8 @@ pub struct PersonalDataOut {
 #[schema(example = json!({
     "contact_id": "con_01jbz3m3x7f6ks6q0vd1tq2n5a", "erased_at": "2026-11-22T19:50:00Z",
     "emails_hashed": 2, "activities_scrubbed": 3, "company_links_removed": 1,
-    "audit_entries_redacted": 9, "events_redacted": 9, "mail_messages_redacted": 1
+    "audit_entries_redacted": 9, "events_redacted": 9, "mail_messages_redacted": 1,
+    "records_scrubbed": {"ticket": 2, "ticket_comment": 3}
 }))]
 pub struct ErasureOut {
     pub contact_id: String,
@@ -83,6 +84,9 @@ pub struct ErasureOut {
     pub events_redacted: usize,
     /// Messages sent to the person whose recipients, subject and bodies were erased.
     pub mail_messages_redacted: usize,
+    /// Other domains' records scrubbed, by record type (the tickets the person asked, their
+    /// comments…).
+    pub records_scrubbed: std::collections::BTreeMap<String, usize>,
 }
 
 /// An erased person's e-mail address to accept again.

@@ -8,7 +8,9 @@ use crm_core::auth::{Action, Actor};
 use crm_core::change::{self, Change};
 use crm_core::db::DbConnection;
 use crm_core::error::{ApiError, ApiResult};
+use crm_core::privacy::{ERASED, Erasure, Scrubbed, scrub_text, text_mentions};
 use crm_core::records;
+use crm_core::registry::Domain;
 use crm_core::state::AppState;
 use serde_json::{Map, Value, json};
 
@@ -23,7 +25,6 @@ use crate::permissions;
 use crm_core::scope::Scope;
 
 /// What replaces erased text.
-const ERASED: &str = "[erased]";
 /// The name an erased contact keeps.
 const ERASED_NAME: &str = "Erased contact";
 
@@ -124,28 +125,6 @@ pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiRe
 }
 
 /// Case-insensitive (ASCII) replacement of every needle in `text`.
-fn scrub_text(text: &str, needles: &[String]) -> String {
-    let mut out = text.to_string();
-    for needle in needles.iter().filter(|n| !n.is_empty()) {
-        let lower_needle = needle.to_ascii_lowercase();
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = rest.to_ascii_lowercase().find(&lower_needle) {
-            result.push_str(&rest[..at]);
-            result.push_str(ERASED);
-            rest = &rest[at + lower_needle.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
-fn mentions_any(text: &str, needles: &[String]) -> bool {
-    let lower = text.to_ascii_lowercase();
-    needles.iter().any(|n| !n.is_empty() && lower.contains(&n.to_ascii_lowercase()))
-}
-
 /// Scrubs one activity: all its text when it is about no other contact, else the person's
 /// e-mails, phones and name. Attendee entries naming the person go either way.
 fn scrub_activity(
@@ -162,7 +141,7 @@ fn scrub_activity(
     let linked = targets.iter().any(|t| t.record_type == "contact" && t.record_id == contact_id);
     let shared = targets.iter().any(|t| t.record_type == "contact" && t.record_id != contact_id);
     let attendees: Vec<String> = serde_json::from_str(&activity.attendees).unwrap_or_default();
-    let kept: Vec<String> = attendees.iter().filter(|a| !mentions_any(a, needles)).cloned().collect();
+    let kept: Vec<String> = attendees.iter().filter(|a| !text_mentions(a, needles)).cloned().collect();
     let fields = if linked && !shared {
         ScrubbedActivity {
             subject: activity.subject.as_ref().map(|_| ERASED.to_string()),
@@ -210,11 +189,17 @@ fn redacted_event(data: &str) -> String {
 pub async fn erase(state: &AppState, actor: &Actor, contact_id: String) -> ApiResult<ErasureOut> {
     actor.require(permissions::PRIVACY, Action::Write)?;
     let actor = actor.clone();
-    let keys = state.keys.clone();
-    state.db.write(move |conn| erase_in(conn, &keys, &actor, &contact_id)).await
+    let (keys, domains) = (state.keys.clone(), state.domains);
+    state.db.write(move |conn| erase_in(conn, &keys, &actor, &contact_id, domains)).await
 }
 
-fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &str) -> ApiResult<ErasureOut> {
+fn erase_in(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    actor: &Actor,
+    contact_id: &str,
+    domains: &[&Domain],
+) -> ApiResult<ErasureOut> {
     let scope = actor.scope();
     crate::contact::service::CONTACTS.lock(conn, &scope, contact_id)?;
     let row = model::find_contact(conn, &scope, contact_id)?.ok_or_else(|| ApiError::not_found("contact"))?;
@@ -276,6 +261,13 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         }
     }
 
+    // What the other domains hold of the person (tickets they asked…).
+    let erasure = Erasure { contact_id, emails: &emails, needles: &needles };
+    let mut elsewhere: Vec<Scrubbed> = Vec::new();
+    for eraser in domains.iter().flat_map(|domain| domain.erasers) {
+        elsewhere.extend(eraser(conn, &scope, &erasure)?);
+    }
+
     // Earlier audit entries and events must not keep what was erased: one scan of each table.
     let touched: Vec<String> = touched.into_iter().collect();
     let mut audit: Vec<(String, String)> = model::audit_about(conn, &scope, RECORD_TYPE, &[contact_id.to_string()])?;
@@ -283,6 +275,14 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
     audit.extend(model::audit_mentioning(conn, &scope, &emails)?);
     let mut ids = touched.clone();
     ids.push(contact_id.to_string());
+    for scrubbed in &elsewhere {
+        audit.extend(model::audit_about(conn, &scope, scrubbed.record_type, &scrubbed.ids)?);
+        ids.extend(scrubbed.ids.iter().cloned());
+    }
+    let mut records_scrubbed = std::collections::BTreeMap::new();
+    for scrubbed in elsewhere.iter().filter(|s| !s.ids.is_empty()) {
+        *records_scrubbed.entry(scrubbed.record_type.to_string()).or_default() += scrubbed.ids.len();
+    }
     let mut event_rows = model::events_mentioning(conn, &scope, &emails, &ids)?;
     audit.sort();
     audit.dedup_by(|a, b| a.0 == b.0);
@@ -311,6 +311,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
         audit_entries_redacted: audit.len(),
         events_redacted: event_rows.len(),
         mail_messages_redacted,
+        records_scrubbed,
     };
     // The erasure itself: counts in the audit log, only the id in the event.
     let mut summary = Map::new();
@@ -324,6 +325,7 @@ fn erase_in(conn: &mut DbConnection, keys: &Keys, actor: &Actor, contact_id: &st
     ] {
         summary.insert(key.into(), json!({"before": null, "after": value}));
     }
+    summary.insert("records_scrubbed".into(), json!({"before": null, "after": out.records_scrubbed}));
     crm_core::audit::model::insert(conn, actor, "erased", RECORD_TYPE, contact_id, &summary)?;
     crm_core::events::model::emit(conn, actor, "contact.erased", json!({"id": contact_id}), None)?;
     Ok(out)
@@ -337,8 +339,8 @@ mod tests {
     fn scrubs_case_insensitively() {
         let needles = vec!["ada@example.com".to_string(), "Ada Lovelace".to_string()];
         assert_eq!(scrub_text("Call ADA@Example.com (ada lovelace) today", &needles), "Call [erased] ([erased]) today");
-        assert!(mentions_any("Ada <ada@example.com>", &needles));
-        assert!(!mentions_any("Grace", &needles));
+        assert!(text_mentions("Ada <ada@example.com>", &needles));
+        assert!(!text_mentions("Grace", &needles));
     }
 
     #[test]

@@ -338,7 +338,62 @@ async fn batches_create_update_and_upsert_each_input_alone(app: TestApp) {
     assert_eq!(kinds, 3);
 }
 
+/// Erasing a contact anonymizes the leads that were the same person: one with their e-mail
+/// address, one converted into them; a lead of someone else is left as it is.
+async fn erasing_a_contact_anonymizes_their_leads(app: TestApp) {
+    let lead = |body: Value| {
+        let app = &app;
+        async move {
+            let created = app.post("/v1/leads", &app.admin_key, body).await;
+            created.expect(201);
+            id(&created.body)
+        }
+    };
+    let by_email = lead(json!({
+        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0958",
+        "need": "Ada Lovelace wants a quote for 40 seats", "tags": ["webinar"]
+    }))
+    .await;
+    let converted =
+        lead(json!({"first_name": "Augusta", "last_name": "King", "company_name": "Analytical Engines"})).await;
+    let other = lead(json!({"first_name": "Charles", "last_name": "Babbage", "email": "charles@example.com"})).await;
+    let contact = app
+        .post(
+            "/v1/contacts",
+            &app.admin_key,
+            json!({"first_name": "Ada", "last_name": "Lovelace", "emails": [{"address": "ada@example.com"}]}),
+        )
+        .await;
+    contact.expect(201);
+    let contact_id = id(&contact.body);
+    app.post(&format!("/v1/leads/{converted}/convert"), &app.admin_key, json!({"contact_id": contact_id}))
+        .await
+        .expect(200);
+
+    let erased = app.post(&format!("/v1/contacts/{contact_id}/erase"), &app.admin_key, json!({})).await;
+    erased.expect(200);
+    assert_eq!(erased.body["records_scrubbed"], json!({"lead": 2}), "{}", erased.text);
+    let anonymized = app.get(&format!("/v1/leads/{by_email}"), &app.admin_key).await;
+    assert_eq!(
+        (anonymized.body["first_name"].clone(), anonymized.body["last_name"].clone(), anonymized.body["email"].clone()),
+        (Value::Null, json!("Erased lead"), Value::Null)
+    );
+    assert_eq!((anonymized.body["phone"].clone(), anonymized.body["tags"].clone()), (Value::Null, json!([])));
+    assert_eq!(anonymized.body["need"], "[erased] wants a quote for 40 seats");
+    let was_converted = app.get(&format!("/v1/leads/{converted}"), &app.admin_key).await;
+    assert_eq!(
+        (was_converted.body["last_name"].as_str(), was_converted.body["status"].as_str()),
+        (Some("Erased lead"), Some("converted"))
+    );
+    let kept = app.get(&format!("/v1/leads/{other}"), &app.admin_key).await;
+    assert_eq!(kept.body["email"], "charles@example.com");
+    let found = app.post("/v1/leads/search", &app.admin_key, json!({"query": "lovelace"})).await;
+    found.expect(200);
+    assert_eq!(found.body["data"], json!([]), "nothing found by the erased name: {}", found.text);
+}
+
 both!(
+    erasing_a_contact_anonymizes_their_leads,
     leads_are_checked_listed_and_upserted,
     conversion_links_what_exists_and_creates_the_rest_once,
     batches_create_update_and_upsert_each_input_alone

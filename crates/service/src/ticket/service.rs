@@ -276,8 +276,17 @@ pub(crate) fn store_escalation(
     set.extend(crate::sla::model::sla_columns(sla));
     set.push(("updated_at", crm_core::sql::Piece::Time(crm_core::time::now())));
     crm_core::sql::update_record("tickets", scope.org_id(), &ticket.id, set).execute(conn)?;
-    let title = title(ticket.number, fields);
-    search_index::put(conn, scope, &document(&ticket.id, &title, fields))
+    index_fields(conn, scope, &ticket.id, ticket.number, fields)
+}
+
+/// Writes the stored ticket's search entry again (after a write outside the write runner).
+pub(crate) fn index(conn: &mut DbConnection, scope: &Scope, ticket: &Ticket) -> ApiResult<()> {
+    index_fields(conn, scope, &ticket.id, ticket.number, &model::fields_of(ticket))
+}
+
+fn index_fields(conn: &mut DbConnection, scope: &Scope, id: &str, number: i64, fields: &TicketFields) -> ApiResult<()> {
+    let title = title(number, fields);
+    search_index::put(conn, scope, &document(id, &title, fields))
 }
 
 pub(crate) fn closed(id: &str) -> ApiError {
@@ -429,8 +438,7 @@ pub(crate) fn edit(
     let mut set = model::columns(&fields, &milestones);
     set.push(("updated_at", crm_core::sql::Piece::Time(now)));
     crm_core::sql::update_record("tickets", scope.org_id(), &before.id, set).execute(conn)?;
-    let title = title(before.number, &fields);
-    search_index::put(conn, &scope, &document(&before.id, &title, &fields))?;
+    index_fields(conn, &scope, &before.id, before.number, &fields)?;
     if ticket.tags != before.tags {
         records::set_tags(conn, &scope, RECORD_TYPE, &before.id, &ticket.tags)?;
     }
@@ -636,8 +644,7 @@ pub async fn restore(state: &AppState, actor: &Actor, id: String) -> ApiResult<T
                 let external_ids: BTreeMap<String, String> =
                     serde_json::from_str(&fields.external_ids).unwrap_or_default();
                 records::set_external_ids(conn, scope, RECORD_TYPE, &id, &external_ids)?;
-                let title = title(trashed.number, &fields);
-                search_index::put(conn, scope, &document(&id, &title, &fields))
+                index_fields(conn, scope, &id, trashed.number, &fields)
             })
         })
         .await

@@ -13,6 +13,7 @@ crm_test_support::both_backends!(
     an_email_opens_a_ticket_and_replies_thread_onto_it,
     automated_and_bad_mail_opens_nothing,
     a_message_delivered_twice_is_filed_once,
+    erasing_the_requester_scrubs_their_tickets,
 );
 
 /// `AAEC/w==` is these bytes.
@@ -227,4 +228,48 @@ async fn a_message_delivered_twice_is_filed_once(backend: Backend) {
     assert_eq!(again.body["outcome"], "duplicate");
     assert_eq!((app.count("tickets"), app.count("ticket_comments"), app.count("contacts")), (1, 1, 1));
     assert_eq!(app.count("files"), 1, "the attachment was stored once");
+}
+
+/// Erasing a contact reaches the tickets they asked: their words and files go, the agents'
+/// notes lose their name, the rest of the ticket stays for the reports.
+async fn erasing_the_requester_scrubs_their_tickets(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let app = app_with(backend, &smtp).await;
+    let filed = post_mail(&app, &app.admin_key, &first_message()).await;
+    filed.expect(200);
+    let (ticket_id, contact_id) =
+        (filed.body["ticket_id"].as_str().unwrap().to_string(), filed.body["contact_id"].as_str().unwrap().to_string());
+    let note = json!({"body": "Called Ada Lovelace back on ada@example.com.", "visibility": "internal"});
+    app.post(&format!("/v1/tickets/{ticket_id}/comments"), &app.admin_key, note).await.expect(201);
+    let unrelated = app
+        .post(
+            &format!("/v1/tickets/{ticket_id}/comments"),
+            &app.admin_key,
+            json!({"body": "Escalated.", "visibility": "internal"}),
+        )
+        .await;
+    unrelated.expect(201);
+    let file_id = comments_of(&app, &ticket_id).await[0]["attachments"][0]["file_id"].as_str().unwrap().to_string();
+    let before = app.get(&format!("/v1/tickets/{ticket_id}"), &app.admin_key).await.body["version"].as_i64();
+
+    let erased = app.post(&format!("/v1/contacts/{contact_id}/erase"), &app.admin_key, json!({})).await;
+    erased.expect(200);
+    assert_eq!(erased.body["records_scrubbed"], json!({"ticket": 1, "ticket_comment": 2}), "{}", erased.text);
+
+    let ticket = app.get(&format!("/v1/tickets/{ticket_id}"), &app.admin_key).await;
+    assert_eq!(
+        (ticket.body["subject"].as_str(), ticket.body["description"].as_str()),
+        (Some("Cannot export invoices to PDF"), Some("[erased]"))
+    );
+    assert_eq!(ticket.body["version"].as_i64(), before.map(|v| v + 1), "a version more: {}", ticket.text);
+    let comments = comments_of(&app, &ticket_id).await;
+    let bodies: Vec<&str> = comments.iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["[erased]", "Called [erased] back on [erased].", "Escalated."]);
+    assert_eq!(comments[0]["attachments"], json!([]));
+    assert_eq!(app.count("files"), 0, "their attachment is deleted");
+    let download = format!("/v1/tickets/{ticket_id}/comments/{}/attachments/{file_id}", id(&comments[0]));
+    app.get(&download, &app.admin_key).await.expect(404);
+    let history = app.get(&format!("/v1/tickets/{ticket_id}/history"), &app.admin_key).await;
+    history.expect(200);
+    assert!(!history.text.contains("Since this morning"), "the audit log keeps none of it: {}", history.text);
 }
