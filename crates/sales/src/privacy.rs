@@ -18,22 +18,29 @@ use crate::schema::leads;
 const ERASED_NAME: &str = "Erased lead";
 
 pub fn erase(conn: &mut DbConnection, scope: &Scope, erasure: &Erasure<'_>) -> ApiResult<Vec<Scrubbed>> {
-    let mut theirs: Vec<Lead> = leads::table
+    let mut ids: Vec<String> = leads::table
         .filter(leads::org_id.eq(scope.org_id()))
         .filter(leads::email.eq_any(erasure.emails))
-        .select(Lead::as_select())
+        .select(leads::id)
         .load(conn)?;
-    let converted: Vec<Lead> = leads::table
+    ids.extend(
+        leads::table
+            .filter(leads::org_id.eq(scope.org_id()))
+            .filter(crm_core::privacy::mentions_any::<leads::table>("converted_to", &[erasure.contact_id.to_string()]))
+            .select(leads::id)
+            .load::<String>(conn)?,
+    );
+    ids.sort();
+    ids.dedup();
+    // Locked before they are read, so that a concurrent edit is neither lost nor left unscrubbed.
+    LEADS.lock_many(conn, scope, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let theirs: Vec<Lead> = leads::table
         .filter(leads::org_id.eq(scope.org_id()))
-        .filter(crm_core::privacy::mentions_any::<leads::table>("converted_to", &[erasure.contact_id.to_string()]))
+        .filter(leads::id.eq_any(&ids))
         .select(Lead::as_select())
         .load(conn)?;
-    theirs.extend(converted);
-    theirs.sort_by(|a, b| a.id.cmp(&b.id));
-    theirs.dedup_by(|a, b| a.id == b.id);
     let scrub = |text: &Option<String>| Piece::OptionalText(text.as_deref().map(|t| scrub_text(t, erasure.needles)));
-    let mut ids = Vec::new();
-    for lead in theirs {
+    for lead in &theirs {
         let set = vec![
             ("first_name", Piece::OptionalText(None)),
             ("last_name", Piece::text(ERASED_NAME)),
@@ -55,7 +62,6 @@ pub fn erase(conn: &mut DbConnection, scope: &Scope, erasure: &Erasure<'_>) -> A
         crm_core::records::set_external_ids(conn, scope, RECORD_TYPE, &lead.id, &Default::default())?;
         crm_core::custom_fields::model::set_values(conn, scope, RECORD_TYPE, &lead.id, &[])?;
         crm_core::search_index::remove(conn, scope, &lead.id)?;
-        ids.push(lead.id);
     }
-    Ok(vec![Scrubbed { record_type: RECORD_TYPE, ids }])
+    Ok(vec![Scrubbed { record_type: RECORD_TYPE, ids: theirs.into_iter().map(|lead| lead.id).collect() }])
 }

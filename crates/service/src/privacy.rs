@@ -18,9 +18,17 @@ use crate::ticket::model::{self as ticket_model, Ticket};
 use crate::ticket::service::TICKETS;
 
 pub fn erase(conn: &mut DbConnection, scope: &Scope, erasure: &Erasure<'_>) -> ApiResult<Vec<Scrubbed>> {
-    // The trash included: a ticket there is still theirs.
+    // The trash included: a ticket there is still theirs. Locked before they are read, so that
+    // a concurrent edit is neither lost nor left unscrubbed.
+    let ids: Vec<String> = tickets::table
+        .filter(tickets::org_id.eq(scope.org_id()))
+        .filter(tickets::requester_id.eq(erasure.contact_id))
+        .select(tickets::id)
+        .load(conn)?;
+    TICKETS.lock_many(conn, scope, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
     let asked: Vec<Ticket> = tickets::table
         .filter(tickets::org_id.eq(scope.org_id()))
+        .filter(tickets::id.eq_any(&ids))
         .filter(tickets::requester_id.eq(erasure.contact_id))
         .select(Ticket::as_select())
         .load(conn)?;

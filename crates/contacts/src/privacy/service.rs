@@ -275,12 +275,10 @@ fn erase_in(
     audit.extend(model::audit_mentioning(conn, &scope, &emails)?);
     let mut ids = touched.clone();
     ids.push(contact_id.to_string());
-    for scrubbed in &elsewhere {
-        audit.extend(model::audit_about(conn, &scope, scrubbed.record_type, &scrubbed.ids)?);
-        ids.extend(scrubbed.ids.iter().cloned());
-    }
     let mut records_scrubbed = std::collections::BTreeMap::new();
     for scrubbed in elsewhere.iter().filter(|s| !s.ids.is_empty()) {
+        audit.extend(model::audit_about(conn, &scope, scrubbed.record_type, &scrubbed.ids)?);
+        ids.extend(scrubbed.ids.iter().cloned());
         *records_scrubbed.entry(scrubbed.record_type.to_string()).or_default() += scrubbed.ids.len();
     }
     let mut event_rows = model::events_mentioning(conn, &scope, &emails, &ids)?;

@@ -28,6 +28,8 @@ use crate::permissions;
 pub const CSAT_KIND: &str = "service.csat_invite";
 /// How long an invitation can be answered.
 const INVITATION_LIFETIME: Duration = Duration::days(30);
+/// The advisory lock space of the tickets' CSAT invitations (`crm_core::sql::hold_key`).
+const INVITATION_LOCKS: i32 = 7263023;
 /// The most contacts one send reaches.
 const MAX_SEND: usize = 1000;
 
@@ -308,6 +310,8 @@ pub fn run_csat(ctx: &crm_core::jobs::JobContext) -> Result<(), crm_core::jobs::
     let (keys, config) = (ctx.state.keys.clone(), ctx.state.config.clone());
     ctx.write(|conn| {
         let org_id = ctx.actor.org_id.clone();
+        // Two runs for one ticket (solved, reopened, solved again) check and invite in turn.
+        crm_core::sql::hold_key(conn, INVITATION_LOCKS, &format!("{org_id}/{ticket_id}"))?;
         let Some(survey) = model::active_csat(conn, &org_id)? else { return Ok(()) };
         let everything = ctx.actor.scope().unrestricted();
         let Some(ticket) = crate::ticket::model::find(conn, &everything, &ticket_id)? else { return Ok(()) };

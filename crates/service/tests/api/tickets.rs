@@ -272,7 +272,40 @@ async fn numbers_stay_distinct_across_concurrent_creations_and_processes(app: Te
     assert!(after.expect(201).body["number"].as_i64().unwrap() > 25);
 }
 
+/// Edits racing the requester's erasure: both land on every ticket (the erasure locks the
+/// tickets before it reads them), in whichever order they commit.
+async fn edits_racing_the_requesters_erasure_are_kept(app: TestApp) {
+    let ada = contact(&app, "Ada", "Lovelace", "ada@example.com").await;
+    let mut tickets = Vec::new();
+    for _ in 0..5 {
+        let body = json!({"subject": "Printer", "description": "Ada Lovelace cannot print.", "requester_id": ada});
+        let created = app.post("/v1/tickets", &app.admin_key, body).await;
+        created.expect(201);
+        tickets.push(id(&created.body));
+    }
+    let edits = futures_util::future::join_all(tickets.iter().map(|t| {
+        let app = &app;
+        async move {
+            app.patch(&format!("/v1/tickets/{t}"), &app.admin_key, json!({"subject": format!("On fire {t}")})).await
+        }
+    }));
+    let (edited, erased) =
+        futures_util::future::join(edits, app.post(&format!("/v1/contacts/{ada}/erase"), &app.admin_key, json!({})))
+            .await;
+    erased.expect(200);
+    for (t, edit) in tickets.iter().zip(edited) {
+        edit.expect(200);
+        let after = app.get(&format!("/v1/tickets/{t}"), &app.admin_key).await;
+        assert_eq!(
+            (after.body["subject"].as_str(), after.body["description"].as_str(), after.body["version"].as_i64()),
+            (Some(format!("On fire {t}").as_str()), Some("[erased]"), Some(3)),
+            "both the edit and the erasure are kept"
+        );
+    }
+}
+
 both!(
+    edits_racing_the_requesters_erasure_are_kept,
     numbers_stay_distinct_across_concurrent_creations_and_processes,
     teams_route_new_tickets_in_turn_or_to_the_least_busy,
     tickets_are_checked_numbered_and_listed,
