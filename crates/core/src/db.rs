@@ -4,7 +4,7 @@
 //! calls on actix's blocking pool. On SQLite, writes share a single connection, so writers
 //! queue in the process instead of failing with `SQLITE_BUSY`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -216,6 +216,9 @@ pub struct Db {
     /// Bumped when new events may be visible: what the live stream, long polls and webhook
     /// dispatch wait on (see [`Db::events_changed`]).
     event_wakeups: Arc<tokio::sync::watch::Sender<u64>>,
+    /// PostgreSQL: a write committed here since the events listener last looked, so events may
+    /// wait for their stamp (see [`Db::take_committed`]).
+    committed_since: Arc<AtomicBool>,
     /// PostgreSQL: the numbers this process takes ahead (see [`Db::reserved_number`]).
     numbers: Option<crate::sequence::Blocks>,
 }
@@ -248,7 +251,8 @@ impl Db {
         };
         let event_wakeups = Arc::new(tokio::sync::watch::Sender::new(0));
         let numbers = (backend == Backend::Postgres).then(|| crate::sequence::Blocks::new(url));
-        Ok(Db { backend, url: url.into(), read, write, faults, event_wakeups, numbers })
+        let committed_since = Arc::new(AtomicBool::new(false));
+        Ok(Db { backend, url: url.into(), read, write, faults, event_wakeups, committed_since, numbers })
     }
 
     pub fn backend(&self) -> Backend {
@@ -283,11 +287,20 @@ impl Db {
     }
 
     /// After a commit: on SQLite, where the writer is this process, whatever it wrote is
-    /// visible now (events included).
+    /// visible now (events included); on PostgreSQL its events wait for the listener's stamp.
     fn committed(&self) {
-        if self.backend == Backend::Sqlite {
-            self.wake_event_listeners();
+        match self.backend {
+            Backend::Sqlite => self.wake_event_listeners(),
+            Backend::Postgres => self.committed_since.store(true, Ordering::Release),
         }
+    }
+
+    /// Whether a write committed in this process since the last call (PostgreSQL): the events
+    /// listener stamps only then, so an idle process sends no query. Writes from elsewhere (the
+    /// CLI, a process that died before stamping) are stamped by the sequencer's look every
+    /// second.
+    pub fn take_committed(&self) -> bool {
+        self.committed_since.swap(false, Ordering::AcqRel)
     }
 
     /// A connection outside any request (start-up, CLI, tests).
@@ -338,10 +351,14 @@ impl Db {
             return actix_web::web::block(move || {
                 let mut conn = db.checkout(&db.write)?;
                 let planned = db.watch(plan(&mut conn))?;
-                match planned.has_follow_up() {
+                let written = match planned.has_follow_up() {
                     true => db.watch(conn.transaction(|conn| planned.write(conn))),
                     false => db.watch(planned.write(&mut conn)),
+                };
+                if written.is_ok() {
+                    db.committed();
                 }
+                written
             })
             .await
             .map_err(ApiError::internal)?;

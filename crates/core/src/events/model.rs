@@ -137,7 +137,7 @@ pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
     // A reader first looks: when no event in its snapshot is unstamped, every event committed
     // before it is stamped and visible (stamps not yet committed would show as unstamped), and
     // the stamping transaction's four round trips buy nothing.
-    if wait && !diesel::select(diesel::dsl::exists(events::table.filter(events::seq.is_null()))).get_result(c)? {
+    if wait && !any_unstamped(c)? {
         return Ok(0);
     }
     #[derive(QueryableByName)]
@@ -171,8 +171,12 @@ pub fn sequence(conn: &mut DbConnection, wait: bool) -> ApiResult<usize> {
     Ok(stamped)
 }
 
-/// The `crm_events` notification of an insert into `events` (sent by a statement trigger).
-pub const INSERTED: &str = "inserted";
+/// Whether a committed event waits for its stamp (PostgreSQL; an index probe of
+/// `events_unsequenced`).
+pub fn any_unstamped(conn: &mut diesel::PgConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(events::table.filter(events::seq.is_null()))).get_result(conn)
+}
+
 /// The `crm_events` notification of newly stamped events.
 pub const STAMPED: &str = "stamped";
 

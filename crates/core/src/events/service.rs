@@ -15,9 +15,9 @@ use crate::error::{ApiError, ApiResult};
 /// How long a waiter sleeps when no wake-up comes: a safety net (a listener reconnecting),
 /// not the path events take.
 const FALLBACK_POLL: Duration = Duration::from_secs(1);
-/// The least time between two stampings by the listener: commits that land meanwhile share the
-/// next one (each is a transaction, a notification and the wake-ups of every waiter), for at
-/// most this much delay before their events show.
+/// How often the listener looks for unstamped events: commits that land meanwhile share one
+/// stamping (a transaction, a notification and the wake-ups of every waiter), for at most this
+/// much delay before their events show.
 const STAMPING_GAP: Duration = Duration::from_millis(10);
 
 pub async fn feed(db: &Db, actor: &Actor, query: EventsQuery) -> ApiResult<EventPage> {
@@ -128,10 +128,12 @@ pub async fn run_sequencer(db: Db) {
 }
 
 /// On PostgreSQL, listens for events from every process sharing the database, on a connection
-/// of its own in a thread of its own: an insert into `events` notifies `crm_events` (a
-/// statement trigger) when it commits, the listener stamps it at once and wakes this process's
-/// waiters, and the stamping notifies the other processes' listeners in turn. libpq only reads
-/// notifications when asked, so the thread asks every 2 ms (no query: a read of the socket).
+/// of its own in a thread of its own: after a write committed in this process, at most every
+/// [`STAMPING_GAP`], it looks for unstamped events (one `EXISTS` on a partial index) and stamps
+/// them; the stamping notifies `crm_events` when it commits, and every process's listener hears
+/// that and wakes its waiters. Inserts do not notify: a NOTIFY makes the commits that send it
+/// take turns (see the migration `events_unnotified_inserts`). libpq only reads notifications
+/// when asked, so the thread asks every 2 ms (no query: a read of the socket).
 pub fn run_listener(db: Db) {
     if db.backend() != Backend::Postgres {
         return;
@@ -155,19 +157,19 @@ fn listen(db: &Db) -> Result<(), String> {
     let mut conn = diesel::PgConnection::establish(db.url()).map_err(|e| e.to_string())?;
     conn.batch_execute("LISTEN crm_events").map_err(|e| e.to_string())?;
     db.wake_event_listeners();
-    let mut stamped = Instant::now();
+    let mut looked = Instant::now();
     loop {
-        let (mut heard, mut inserted) = (false, false);
+        let mut heard = false;
         for notification in conn.notifications_iter() {
-            let notification = notification.map_err(|e| e.to_string())?;
+            notification.map_err(|e| e.to_string())?;
             heard = true;
-            inserted |= notification.payload == model::INSERTED;
         }
-        if inserted {
-            std::thread::sleep(STAMPING_GAP.saturating_sub(stamped.elapsed()));
-            // The stamping notifies every listener (this one included) when it commits.
-            db.read_now(|conn| model::sequence(conn, false)).map_err(|e| e.detail)?;
-            stamped = Instant::now();
+        if looked.elapsed() >= STAMPING_GAP && db.take_committed() {
+            looked = Instant::now();
+            if model::any_unstamped(&mut conn).map_err(|e| e.to_string())? {
+                // The stamping notifies every listener (this one included) when it commits.
+                db.read_now(|conn| model::sequence(conn, false)).map_err(|e| e.detail)?;
+            }
         }
         if heard {
             db.wake_event_listeners();
