@@ -38,7 +38,7 @@ pub struct Category {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = kb_articles)]
 pub struct Article {
     pub id: String,
@@ -216,15 +216,9 @@ pub fn article(conn: &mut DbConnection, scope: &Scope, id: &str, published: bool
     Ok(query.first(conn).optional()?)
 }
 
-/// These articles, in this order (those missing left out).
-pub fn articles_by_id(conn: &mut DbConnection, scope: &Scope, ids: &[String]) -> ApiResult<Vec<Article>> {
-    let rows: Vec<Article> = kb_articles::table
-        .filter(kb_articles::org_id.eq(scope.org_id()))
-        .filter(kb_articles::id.eq_any(ids))
-        .select(Article::as_select())
-        .load(conn)?;
-    Ok(ids.iter().filter_map(|id| rows.iter().find(|a| &a.id == id).cloned()).collect())
-}
+/// [`Article`]'s columns of `kb_articles k`, for SQL written by hand (the search).
+pub const ARTICLE_COLUMNS: &str = "k.id, k.category_id, k.title, k.body, k.status, k.revision, k.helpful_yes, \
+     k.helpful_no, k.published_at, k.created_by, k.version, k.created_at, k.updated_at";
 
 pub struct ArticleFilters {
     pub status: Option<String>,

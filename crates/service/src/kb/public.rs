@@ -50,10 +50,7 @@ pub(crate) async fn published_articles(
     let rows = state
         .db
         .read(move |conn| match query.query.as_deref() {
-            Some(text) => {
-                let ids = search::search(conn, &scope, text, Words::All, true, query.category_id.as_deref(), limit)?;
-                model::articles_by_id(conn, &scope, &ids)
-            }
+            Some(text) => search::search(conn, &scope, text, Words::All, true, query.category_id.as_deref(), limit),
             None => {
                 let filters =
                     model::ArticleFilters { status: Some("published".into()), category_id: query.category_id };

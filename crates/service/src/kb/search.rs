@@ -1,13 +1,16 @@
 //! Full-text search of articles on each backend's own engine: PostgreSQL's text search over the
 //! stored column `search_document` (the words of title and body, weighted, kept by the database)
 //! and its GIN index, SQLite's FTS5 table `kb_article_search` (written here, with each article).
-//! Whole words, then prefixes; best first (`ts_rank`, `bm25`).
+//! Whole words, then prefixes; best first (`ts_rank`, `bm25`). The ranking and the articles'
+//! rows come in one statement.
 
 use crm_core::db::{Backend, DbConnection};
 use crm_core::error::ApiResult;
 use crm_core::scope::Scope;
 use crm_core::sql::{Piece, Statement};
 use diesel::RunQueryDsl;
+
+use super::model::Article;
 
 /// The words searched for at most.
 const MAX_WORDS: usize = 16;
@@ -19,12 +22,6 @@ pub enum Words {
     All,
     /// Any word (suggestions from a ticket's text).
     Any,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Found {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
 }
 
 /// Writes the article's words into SQLite's FTS5 table (PostgreSQL's index follows the row).
@@ -60,7 +57,7 @@ pub fn remove(conn: &mut DbConnection, scope: &Scope, id: &str) -> ApiResult<()>
     Ok(())
 }
 
-/// The ids of the articles matching `text`, best first: published ones only when `published`,
+/// The articles matching `text`, best first: published ones only when `published`,
 /// of a category when given. Whole words first; when they fill fewer than `limit`, the words as
 /// prefixes (what someone still typing means) after them: an article with the very word outranks
 /// one with a longer word that starts with it.
@@ -72,7 +69,7 @@ pub fn search(
     published: bool,
     category_id: Option<&str>,
     limit: i64,
-) -> ApiResult<Vec<String>> {
+) -> ApiResult<Vec<Article>> {
     // Letters and digits only: nothing of the query reaches the engine's own syntax.
     let mut terms: Vec<String> = crm_core::search_index::tokens(text).collect();
     terms.dedup();
@@ -84,12 +81,12 @@ pub fn search(
     let pass = Pass { terms: &terms, words, published, category_id, limit };
     let mut found = pass.run(conn, scope, false)?;
     if (found.len() as i64) < limit {
-        for id in pass.run(conn, scope, true)? {
+        for article in pass.run(conn, scope, true)? {
             if found.len() as i64 == limit {
                 break;
             }
-            if !found.contains(&id) {
-                found.push(id);
+            if !found.iter().any(|a| a.id == article.id) {
+                found.push(article);
             }
         }
     }
@@ -111,15 +108,20 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
-    fn run(&self, conn: &mut DbConnection, scope: &Scope, prefixes: bool) -> ApiResult<Vec<String>> {
+    /// The page's articles: the best `limit` of the first [`CANDIDATES`] matches, ranked in
+    /// `r`, then their rows by key.
+    fn run(&self, conn: &mut DbConnection, scope: &Scope, prefixes: bool) -> ApiResult<Vec<Article>> {
         let backend = conn.backend();
         let query = self.query(backend, prefixes);
-        let mut pieces = match backend {
+        let mut pieces = vec![Piece::Sql(format!("SELECT {} FROM (SELECT c.id, ", super::model::ARTICLE_COLUMNS))];
+        pieces.extend(match backend {
             // The stored, weighted document (titles above bodies) matched through its GIN index
             // and ranked by `ts_rank`.
             Backend::Postgres => vec![
+                Piece::Sql("ts_rank(c.search_document, to_tsquery('simple', ".into()),
+                Piece::Text(query.clone()),
                 Piece::Sql(
-                    "SELECT id FROM (SELECT a.id, a.search_document FROM kb_articles a \
+                    ")) AS rank FROM (SELECT a.id, a.search_document FROM kb_articles a \
                      WHERE a.search_document @@ to_tsquery('simple', "
                         .into(),
                 ),
@@ -128,19 +130,22 @@ impl Pass<'_> {
                 Piece::text(scope.org_id()),
             ],
             // FTS5's `bm25`, titles weighing as PostgreSQL's 'A' over 'B' (columns: org_id,
-            // article_id, title, body).
+            // article_id, title, body); the articles' table joined only to filter (the join
+            // costs as much as the ranking).
             Backend::Sqlite => vec![
-                Piece::Sql(
-                    "SELECT id FROM (SELECT a.id AS id, bm25(kb_article_search, 0, 0, 2.5, 1.0) AS score \
-                     FROM kb_article_search s JOIN kb_articles a ON a.org_id = s.org_id AND a.id = s.article_id \
-                     WHERE kb_article_search MATCH "
-                        .into(),
-                ),
+                Piece::Sql(format!(
+                    "c.score AS rank FROM (SELECT s.article_id AS id, bm25(kb_article_search, 0, 0, 2.5, 1.0) AS score \
+                     FROM kb_article_search s {} WHERE kb_article_search MATCH ",
+                    match self.published || self.category_id.is_some() {
+                        true => "JOIN kb_articles a ON a.org_id = s.org_id AND a.id = s.article_id",
+                        false => "",
+                    }
+                )),
                 Piece::Text(query.clone()),
                 Piece::Sql(" AND s.org_id = ".into()),
                 Piece::text(scope.org_id()),
             ],
-        };
+        });
         if self.published {
             pieces.push(Piece::Sql(" AND a.status = 'published'".into()));
         }
@@ -148,18 +153,19 @@ impl Pass<'_> {
             pieces.push(Piece::Sql(" AND a.category_id = ".into()));
             pieces.push(Piece::text(category));
         }
-        pieces.push(Piece::Sql(format!(" LIMIT {CANDIDATES}) c ORDER BY ")));
-        match backend {
-            Backend::Postgres => {
-                pieces.push(Piece::Sql("ts_rank(c.search_document, to_tsquery('simple', ".into()));
-                pieces.push(Piece::Text(query));
-                pieces.push(Piece::Sql(")) DESC".into()));
-            }
-            Backend::Sqlite => pieces.push(Piece::Sql("c.score".into())),
-        }
-        pieces.push(Piece::Sql(format!(", c.id LIMIT {}", self.limit)));
-        let found: Vec<Found> = Statement::new(pieces).load(conn)?;
-        Ok(found.into_iter().map(|f| f.id).collect())
+        // ts_rank grows with relevance; bm25 is lower the better.
+        let order = match backend {
+            Backend::Postgres => "rank DESC",
+            Backend::Sqlite => "rank",
+        };
+        pieces.push(Piece::Sql(format!(
+            " LIMIT {CANDIDATES}) c ORDER BY {order}, c.id LIMIT {}) r \
+             JOIN kb_articles k ON k.org_id = ",
+            self.limit
+        )));
+        pieces.push(Piece::text(scope.org_id()));
+        pieces.push(Piece::Sql(format!(" AND k.id = r.id ORDER BY r.{order}, r.id")));
+        Ok(Statement::new(pieces).load(conn)?)
     }
 
     /// The engine's query: every word (or any), each whole or as a prefix.

@@ -301,9 +301,8 @@ pub async fn list_articles(state: &AppState, actor: &Actor, query: ArticlesQuery
             .db
             .read(move |conn| {
                 let published = status.as_deref() == Some("published");
-                let ids =
+                let mut rows =
                     search::search(conn, &scope, &text, Words::All, published, query.category_id.as_deref(), limit)?;
-                let mut rows = model::articles_by_id(conn, &scope, &ids)?;
                 rows.retain(|a| status.as_ref().is_none_or(|s| &a.status == s));
                 Ok(rows)
             })
@@ -422,8 +421,8 @@ pub async fn suggestions(state: &AppState, actor: &Actor, ticket_id: String) -> 
             // The longer words say what it is about; short ones match everything.
             let text = format!("{} {}", ticket.subject, ticket.description.unwrap_or_default());
             let words: Vec<String> = crm_core::search_index::tokens(&text).filter(|w| w.chars().count() >= 4).collect();
-            let ids = search::search(conn, &scope, &words.join(" "), Words::Any, true, None, SUGGESTIONS)?;
-            Ok(model::articles_by_id(conn, &scope, &ids)?.into_iter().map(ArticleOut::from).collect())
+            let found = search::search(conn, &scope, &words.join(" "), Words::Any, true, None, SUGGESTIONS)?;
+            Ok(found.into_iter().map(ArticleOut::from).collect())
         })
         .await
 }

@@ -94,6 +94,9 @@ async fn articles_are_revised_published_and_searched(app: TestApp) {
     assert_eq!(titles(&both_words.body), ["Exporting invoices"]);
     let published_only = app.get("/v1/kb-articles?query=export&status=published", &app.read_only_token).await;
     assert_eq!(titles(&published_only.body), ["Exporting invoices"]);
+    let in_category =
+        app.get(&format!("/v1/kb-articles?query=export&category_id={category}"), &app.read_only_token).await;
+    assert_eq!(titles(&in_category.body), ["Exporting invoices"]);
     let nothing = app.get("/v1/kb-articles?query=%22%3B%20DROP%20TABLE", &app.read_only_token).await;
     nothing.expect(200);
 
