@@ -70,8 +70,7 @@ pub async fn get_json(client: &reqwest::Client, base: &str, key: &str, path: &st
 }
 
 /// The `crm` binary on `database_url`, quiet, with rate limits out of the way: the one
-/// `CRM_TEST_SERVER_BINARY` names (`scripts/test.sh` passes the release build), else this
-/// build's.
+/// `CRM_TEST_SERVER_BINARY` names (a release build, say), else this build's.
 pub fn crm(database_url: &str) -> Command {
     let binary = std::env::var("CRM_TEST_SERVER_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_crm").to_string());
     let mut command = Command::new(binary);
