@@ -296,9 +296,9 @@ impl Db {
     }
 
     /// Whether a write committed in this process since the last call (PostgreSQL): the events
-    /// listener stamps only then, so an idle process sends no query. Writes from elsewhere (the
-    /// CLI, a process that died before stamping) are stamped by the sequencer's look every
-    /// second.
+    /// listener looks for unstamped events only then, so an idle process adds no query to the
+    /// sequencer's look every second, which also stamps what was written elsewhere (the CLI, a
+    /// process that died before stamping).
     pub fn take_committed(&self) -> bool {
         self.committed_since.swap(false, Ordering::AcqRel)
     }
