@@ -24,7 +24,6 @@ use crate::normalize::Email;
 use crate::permissions;
 use crm_core::scope::Scope;
 
-/// What replaces erased text.
 /// The name an erased contact keeps.
 const ERASED_NAME: &str = "Erased contact";
 
@@ -124,7 +123,6 @@ pub async fn release(state: &AppState, actor: &Actor, input: ReleaseIn) -> ApiRe
         .await
 }
 
-/// Case-insensitive (ASCII) replacement of every needle in `text`.
 /// Scrubs one activity: all its text when it is about no other contact, else the person's
 /// e-mails, phones and name. Attendee entries naming the person go either way.
 fn scrub_activity(
